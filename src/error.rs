@@ -1,0 +1,129 @@
+//! The crate's one error type.
+//!
+//! # Use case
+//! Every fallible function in privkit returns [`Result<T, Error>`](crate::Result).
+//!
+//! # About
+//! [`Error`] is `#[non_exhaustive]`: new variants may appear in minor releases, so match on
+//! the ones you handle and keep a wildcard arm.
+//!
+//! # Security
+//! Every authentication or decryption failure is reported as the single opaque variant
+//! [`Error::DecryptionFailed`]. It never says which key, which check or which byte failed,
+//! so an attacker who submits forged ciphertexts learns nothing beyond "rejected" (no
+//! padding-oracle or partitioning-oracle side channel through error values).
+//!
+//! Errors that describe *public* structure (an unknown format version, a key id that is
+//! not in the keyset, a length over a configured limit) are distinct variants: they are
+//! decided from bytes an attacker already knows, before any secret is used.
+//!
+//! # Example
+//! ```
+//! use privkit::{Error, envelope::Keyset};
+//!
+//! let keyset = Keyset::generate(Default::default())?;
+//! let err = keyset.decrypt(b"not a ciphertext", b"").unwrap_err();
+//! assert!(matches!(err, Error::Malformed(_)));
+//! # Ok::<(), privkit::Error>(())
+//! ```
+
+use std::fmt;
+
+/// The error type of every fallible privkit operation.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Authentication or decryption failed. Deliberately opaque: the ciphertext, its
+    /// associated data or the key is wrong, and nothing more is revealed.
+    #[error("decryption failed")]
+    DecryptionFailed,
+
+    /// The input is not a well-formed encoding of what was expected (too short, wrong
+    /// magic, inconsistent length fields). Decided before any key is used.
+    #[error("malformed input: {0}")]
+    Malformed(&'static str),
+
+    /// The format version byte names a version this build does not read.
+    #[error("unsupported format version {0}")]
+    UnsupportedVersion(u8),
+
+    /// The algorithm identifier is not one this build implements.
+    #[error("unsupported algorithm identifier {0}")]
+    UnsupportedAlgorithm(u16),
+
+    /// The ciphertext names a key id that the keyset does not hold.
+    #[error("no key with id {0:#010x} in the keyset")]
+    UnknownKeyId(u32),
+
+    /// The key exists but is disabled; re-enable it to use it.
+    #[error("key {0:#010x} is disabled")]
+    KeyDisabled(u32),
+
+    /// The key was destroyed: its material is gone and what it protected cannot be
+    /// recovered (this is how crypto-shredding erases data).
+    #[error("key {0:#010x} was destroyed")]
+    KeyDestroyed(u32),
+
+    /// None of the key-encryption keys available could unwrap a data key of this
+    /// envelope (no wrapped key names a key-encryption key we hold).
+    #[error("no usable key-encryption key for this envelope")]
+    NoUsableKey,
+
+    /// The operation would exceed a safety limit (a per-key message limit, a decoder
+    /// limit on untrusted input, a cost limit on a password hash).
+    #[error("limit exceeded: {what} (limit {limit})")]
+    LimitExceeded {
+        /// What was limited.
+        what: &'static str,
+        /// The limit in force.
+        limit: u64,
+    },
+
+    /// A caller-supplied argument or configuration is invalid. Never caused by
+    /// untrusted ciphertext.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+
+    /// An operation that the state of an object forbids (for example disabling the
+    /// primary key of a keyset).
+    #[error("invalid operation: {0}")]
+    InvalidOperation(String),
+
+    /// A password or MAC did not verify.
+    #[error("verification failed")]
+    VerificationFailed,
+
+    /// Text input (CSV, hierarchy file, policy document) could not be parsed.
+    #[error("parse error at line {line}: {message}")]
+    Parse {
+        /// One-based line number, or 0 when not applicable.
+        line: usize,
+        /// What was wrong.
+        message: String,
+    },
+
+    /// A key-management backend (a KMS, a key store) reported an error.
+    #[error("key management error: {0}")]
+    KeyManagement(String),
+
+    /// The operating system's random number generator failed.
+    #[error("random number generator failure")]
+    Random,
+
+    /// An I/O error from an underlying reader or writer.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    pub(crate) fn invalid_argument(message: impl fmt::Display) -> Self {
+        Self::InvalidArgument(message.to_string())
+    }
+
+    pub(crate) fn limit(what: &'static str, limit: u64) -> Self {
+        Self::LimitExceeded { what, limit }
+    }
+}
+
+/// `Result` with privkit's [`Error`].
+pub type Result<T, E = Error> = core::result::Result<T, E>;

@@ -1,0 +1,13 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod backend;
+mod encoding;
+pub mod error;
+pub mod kdf;
+mod rand;
+pub mod secret;
+
+pub use backend::Algorithm;
+pub use error::{Error, Result};
