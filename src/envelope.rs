@@ -62,6 +62,8 @@ mod field;
 mod format;
 mod keyset;
 mod seal;
+#[cfg(test)]
+mod vectors;
 mod wrap;
 
 pub use self::aad::Aad;

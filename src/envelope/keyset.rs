@@ -472,6 +472,18 @@ impl Keyset {
         Ok(out)
     }
 
+    /// Sets a fixed nonce prefix on every key and restarts the counters: known-answer
+    /// vectors only.
+    #[cfg(test)]
+    pub(crate) fn set_nonce_prefix_for_vectors(&mut self, prefix: [u8; 16]) {
+        for m in self.entries.iter_mut().filter_map(|e| e.material.as_mut()) {
+            m.nonces = NonceSequence {
+                prefix,
+                counter: AtomicU64::new(0),
+            };
+        }
+    }
+
     /// Raw key material of every key, for export (crate-internal).
     #[allow(dead_code)]
     pub(crate) fn export_material(
