@@ -29,7 +29,7 @@ pub(crate) fn hex_decode(s: &str) -> Result<Vec<u8>> {
         }
     }
     let s = s.as_bytes();
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err(Error::Malformed("odd-length hexadecimal"));
     }
     s.chunks_exact(2)

@@ -1,6 +1,6 @@
 //! Keysets and envelopes through the public API: lifecycle, binding, tampering, limits,
 //! re-wrapping, caching, property tests and robustness against random input.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::cast_possible_truncation)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,7 +21,7 @@ fn keyset_round_trip_every_algorithm() -> Result<()> {
     for alg in Algorithm::ALL {
         let ks = Keyset::generate(alg)?;
         for len in [0usize, 1, 15, 16, 17, 64, 1000] {
-            let pt: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
+            let pt: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
             let ct = ks.encrypt(&pt, b"ctx")?;
             assert_eq!(ct.len(), 6 + alg.nonce_len() + len + 16);
             assert_eq!(ct[0], 0x01);
