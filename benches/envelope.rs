@@ -1,20 +1,33 @@
 //! Keyset encryption and envelope sealing against the raw AES-256-GCM cipher underneath.
 //!
-//! Run: `cargo bench --bench envelope`. Each group has a `raw` row (RustCrypto `aes-gcm`
-//! with a pre-built key schedule and a caller-supplied nonce, `Aead::encrypt` allocating
-//! its output like ours does), so overhead is the ratio of two rows of the same run.
+//! Run: `cargo bench --bench envelope`. Each group has a `raw` row: RustCrypto `aes-gcm`
+//! with a pre-built key schedule and a caller-supplied nonce, encrypting in place
+//! (`encrypt_inout_detached`) into a freshly allocated output of exactly the right size,
+//! which is the least work any API that returns a new ciphertext can do. Overhead is the
+//! ratio of two rows of the same run.
 
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::aead::{Aead, AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use privkit::Algorithm;
 use privkit::envelope::{CacheLimits, Keyset, LocalKek, Opener, Sealer};
 
 const SIZES: [usize; 4] = [64, 1024, 16 * 1024, 1024 * 1024];
+
+/// The raw baseline: allocate the output, copy the plaintext, encrypt in place, append the tag.
+fn raw_seal(cipher: &Aes256Gcm, nonce: &Nonce<aes_gcm::aead::consts::U12>, pt: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(pt.len() + 16);
+    out.extend_from_slice(pt);
+    let tag = cipher
+        .encrypt_inout_detached(nonce, b"", out.as_mut_slice().into())
+        .expect("enc");
+    out.extend_from_slice(&tag);
+    out
+}
 
 fn keyset(c: &mut Criterion) {
     let mut g = c.benchmark_group("keyset_encrypt");
@@ -25,7 +38,7 @@ fn keyset(c: &mut Criterion) {
         let pt = vec![0x5au8; size];
         g.throughput(Throughput::Bytes(size as u64));
         g.bench_with_input(BenchmarkId::new("raw_aes256gcm", size), &pt, |b, pt| {
-            b.iter(|| raw.encrypt(&nonce, black_box(pt.as_slice())).expect("enc"))
+            b.iter(|| raw_seal(&raw, &nonce, black_box(pt)))
         });
         g.bench_with_input(BenchmarkId::new("keyset_aes256gcm", size), &pt, |b, pt| {
             b.iter(|| ks.encrypt(black_box(pt), b"").expect("enc"))
@@ -61,7 +74,7 @@ fn envelope(c: &mut Criterion) {
         let pt = vec![0x5au8; size];
         g.throughput(Throughput::Bytes(size as u64));
         g.bench_with_input(BenchmarkId::new("raw_aes256gcm", size), &pt, |b, pt| {
-            b.iter(|| raw.encrypt(&nonce, black_box(pt.as_slice())).expect("enc"))
+            b.iter(|| raw_seal(&raw, &nonce, black_box(pt)))
         });
         g.bench_with_input(BenchmarkId::new("seal_local_kek", size), &pt, |b, pt| {
             b.iter(|| sealer.seal(black_box(pt), b"").expect("seal"))

@@ -77,7 +77,9 @@ def keyset_open(keys, ct, aad, fmt=0x01):
     n = NONCE_LEN[alg]
     nonce, body = ct[6:6 + n], ct[6 + n:]
     assert len(body) >= 16
-    return aead_open(alg, key, nonce, body, ct[:6] + aad)
+    if fmt == 0x02:  # section 2.1: wrapped keys use a key derived from the keyset key
+        key = hkdf_sha256(b"", key, labels(b"privkit keyset wrapping key"), 32)
+    return aead_open(alg, key, nonce, body, aad)
 
 
 def envelope_open(env, aad, keks):

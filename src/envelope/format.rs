@@ -19,11 +19,14 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8]> {
-        let end = self.pos.checked_add(n).ok_or(Error::Malformed(what))?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .ok_or_else(|| Error::Malformed(what))?;
         let out = self
             .bytes
             .get(self.pos..end)
-            .ok_or(Error::Malformed(what))?;
+            .ok_or_else(|| Error::Malformed(what))?;
         self.pos = end;
         Ok(out)
     }

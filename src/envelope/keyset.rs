@@ -1,9 +1,11 @@
 //! Keysets: managed keys with ids, a primary, statuses, and value encryption.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::format::Reader;
-use crate::backend::{AeadKey, Algorithm, TAG_LEN};
+use crate::backend::{AeadKey, Algorithm, KEY_LEN, TAG_LEN};
+use crate::kdf::{Hash, Hkdf};
 use crate::secret::SecretBytes;
 use crate::{Error, Result, rand};
 
@@ -13,8 +15,9 @@ pub type KeyId = u32;
 
 /// First byte of a keyset value ciphertext (format version 1).
 pub(crate) const VALUE_V1: u8 = 0x01;
-/// First byte of a data key wrapped by a keyset (format version 1). Distinct from
-/// [`VALUE_V1`] and bound into the associated data, so neither kind can pass as the other.
+/// First byte of a data key wrapped by a keyset (format version 1). Wrapped keys are
+/// encrypted under a key derived from the keyset key, never the key itself, so neither
+/// kind of ciphertext can pass as the other.
 pub(crate) const WRAPPED_KEY_V1: u8 = 0x02;
 /// Bytes before the nonce: format byte, algorithm id, key id.
 pub(crate) const PREFIX_LEN: usize = 6;
@@ -89,6 +92,9 @@ impl NonceSequence {
 struct Material {
     secret: SecretBytes,
     cipher: AeadKey,
+    /// The key that wraps data keys, derived from `secret` on first use (see
+    /// [`WRAPPED_KEY_V1`]).
+    wrap_cipher: OnceLock<AeadKey>,
     nonces: NonceSequence,
 }
 
@@ -98,10 +104,33 @@ impl Material {
         Ok(Self {
             secret,
             cipher,
+            wrap_cipher: OnceLock::new(),
             nonces: NonceSequence::new()?,
         })
     }
+
+    /// The cipher of a format: the key itself for values, a key derived from it for
+    /// wrapped data keys. Each nonce sequence value is used once across both.
+    fn cipher(&self, format: u8) -> Result<&AeadKey> {
+        if format == VALUE_V1 {
+            return Ok(&self.cipher);
+        }
+        if let Some(cipher) = self.wrap_cipher.get() {
+            return Ok(cipher);
+        }
+        let key = Hkdf::extract(Hash::Sha256, b"", self.secret.expose_secret())
+            .expand_labeled(&[WRAP_KEY_LABEL], KEY_LEN)?;
+        let _ = self
+            .wrap_cipher
+            .set(AeadKey::new(self.cipher.algorithm(), key.expose_secret())?);
+        self.wrap_cipher
+            .get()
+            .ok_or_else(|| Error::InvalidOperation("wrapping key unavailable".into()))
+    }
 }
+
+/// HKDF label of the key that wraps data keys (`docs/FORMAT.md`, section 2.1).
+const WRAP_KEY_LABEL: &[u8] = b"privkit keyset wrapping key";
 
 struct Entry {
     id: KeyId,
@@ -125,9 +154,10 @@ struct Entry {
 ///
 /// `0x01 | algorithm id (1) | key id (4, big-endian) | nonce (12 or 24) | ciphertext | tag (16)`
 ///
-/// The associated data given to the AEAD is the first six bytes followed by the caller's
-/// associated data, so the format byte, algorithm and key id are authenticated. See
-/// `docs/FORMAT.md`.
+/// The associated data given to the AEAD is the caller's. The header is bound without
+/// being hashed again: the key id picks the key, the key has exactly one algorithm (a
+/// different algorithm byte is rejected), and the format byte picks the key domain (data
+/// keys are wrapped under a derived key). See `docs/FORMAT.md`.
 ///
 /// # Nonces and limits
 /// Nonces are never chosen by the caller. Each key draws a random prefix when it is
@@ -265,7 +295,7 @@ impl Keyset {
     pub fn key(&self, id: KeyId) -> Result<KeyInfo> {
         self.keys()
             .find(|k| k.id == id)
-            .ok_or(Error::UnknownKeyId(id))
+            .ok_or_else(|| Error::UnknownKeyId(id))
     }
 
     /// Adds a new random key of `algorithm`, enabled but not primary, and returns its id.
@@ -416,21 +446,19 @@ impl Keyset {
                 algorithm.max_plaintext_len(),
             ));
         }
+        let cipher = material.cipher(format)?;
         let nonce_len = algorithm.nonce_len();
-        let start = out.len();
-        out.reserve(PREFIX_LEN + nonce_len + plaintext.len() + TAG_LEN);
-        out.push(format);
-        out.push(algorithm.id());
-        out.extend_from_slice(&entry.id.to_be_bytes());
-        out.resize(start + PREFIX_LEN + nonce_len, 0);
-        material
-            .nonces
-            .next(algorithm, &mut out[start + PREFIX_LEN..])?;
+        let mut header = [0u8; PREFIX_LEN + 24];
+        header[0] = format;
+        header[1] = algorithm.id();
+        header[2..PREFIX_LEN].copy_from_slice(&entry.id.to_be_bytes());
+        let header = &mut header[..PREFIX_LEN + nonce_len];
+        material.nonces.next(algorithm, &mut header[PREFIX_LEN..])?;
+        out.reserve(header.len() + plaintext.len() + TAG_LEN);
+        out.extend_from_slice(header);
+        let body_start = out.len();
         out.extend_from_slice(plaintext);
-        let (head, body) = out[start..].split_at_mut(PREFIX_LEN + nonce_len);
-        let tag = with_prefixed_aad(&head[..PREFIX_LEN], aad, |ad| {
-            material.cipher.seal_in_place(&head[PREFIX_LEN..], ad, body)
-        })?;
+        let tag = cipher.seal_in_place(&header[PREFIX_LEN..], aad, &mut out[body_start..])?;
         out.extend_from_slice(&tag);
         Ok(())
     }
@@ -458,17 +486,14 @@ impl Keyset {
             return Err(Error::Malformed("ciphertext shorter than its tag"));
         };
         let entry = self.usable(id)?;
+        // The key id picks the key and the key has one algorithm: a ciphertext whose
+        // algorithm byte disagrees was altered.
         if entry.algorithm != algorithm {
             return Err(Error::DecryptionFailed);
         }
-        let material = self.material(entry)?;
+        let cipher = self.material(entry)?.cipher(format)?;
         let mut out = body[..ct_len].to_vec();
-        let prefix = &ciphertext[..PREFIX_LEN];
-        with_prefixed_aad(prefix, aad, |ad| {
-            material
-                .cipher
-                .open_in_place(nonce, ad, &mut out, &body[ct_len..])
-        })?;
+        cipher.open_in_place(nonce, aad, &mut out, &body[ct_len..])?;
         Ok(out)
     }
 
@@ -510,7 +535,7 @@ impl Keyset {
         self.entries
             .iter()
             .find(|e| e.id == id)
-            .ok_or(Error::UnknownKeyId(id))
+            .ok_or_else(|| Error::UnknownKeyId(id))
     }
 
     fn usable(&self, id: KeyId) -> Result<&Entry> {
@@ -523,7 +548,10 @@ impl Keyset {
     }
 
     fn material<'a>(&self, entry: &'a Entry) -> Result<&'a Material> {
-        entry.material.as_ref().ok_or(Error::KeyDestroyed(entry.id))
+        entry
+            .material
+            .as_ref()
+            .ok_or_else(|| Error::KeyDestroyed(entry.id))
     }
 
     fn set_status(&mut self, id: KeyId, status: KeyStatus) -> Result<()> {
@@ -537,7 +565,7 @@ impl Keyset {
             .entries
             .iter_mut()
             .find(|e| e.id == id)
-            .ok_or(Error::UnknownKeyId(id))?;
+            .ok_or_else(|| Error::UnknownKeyId(id))?;
         debug_assert!(id != primary || status == KeyStatus::Enabled);
         match (entry.status, status) {
             (KeyStatus::Destroyed, KeyStatus::Destroyed) => {}
@@ -547,26 +575,5 @@ impl Keyset {
         }
         entry.status = status;
         Ok(())
-    }
-}
-
-/// Runs `f` with `prefix || aad` as one slice, on the stack when it is small.
-fn with_prefixed_aad<T>(
-    prefix: &[u8],
-    aad: &[u8],
-    f: impl FnOnce(&[u8]) -> Result<T>,
-) -> Result<T> {
-    const STACK: usize = 256;
-    let len = prefix.len() + aad.len();
-    if len <= STACK {
-        let mut buf = [0u8; STACK];
-        buf[..prefix.len()].copy_from_slice(prefix);
-        buf[prefix.len()..len].copy_from_slice(aad);
-        f(&buf[..len])
-    } else {
-        let mut buf = Vec::with_capacity(len);
-        buf.extend_from_slice(prefix);
-        buf.extend_from_slice(aad);
-        f(&buf)
     }
 }
