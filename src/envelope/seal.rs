@@ -16,8 +16,8 @@ use crate::{Error, Result, rand};
 pub(crate) const MAGIC: [u8; 4] = *b"PKEV";
 /// Envelope format version.
 pub(crate) const VERSION: u8 = 1;
-const SALT_LEN: usize = 32;
-const COMMITMENT_LEN: usize = 32;
+pub(crate) const SALT_LEN: usize = 32;
+pub(crate) const COMMITMENT_LEN: usize = 32;
 /// magic, version, algorithm, salt, commitment.
 const FIXED_LEN: usize = 4 + 1 + 1 + SALT_LEN + COMMITMENT_LEN;
 /// Most key-encryption keys one envelope can name (the count is one byte).
@@ -157,6 +157,7 @@ pub struct Sealer {
     keks: Vec<Arc<dyn KeyEncryptionKey>>,
     algorithm: Algorithm,
     cache: Option<DataKeyCache>,
+    segment_size: u32,
 }
 
 impl std::fmt::Debug for Sealer {
@@ -180,6 +181,7 @@ impl Sealer {
             keks: vec![Arc::new(kek)],
             algorithm: Algorithm::default(),
             cache: None,
+            segment_size: super::stream::DEFAULT_SEGMENT_SIZE,
         }
     }
 
@@ -205,6 +207,49 @@ impl Sealer {
             slot: Mutex::new(None),
         });
         self
+    }
+
+    /// Sets the segment size of streams made by [`encrypt_stream`](Self::encrypt_stream)
+    /// (plaintext bytes per segment; checked when a stream starts against
+    /// [`MIN_SEGMENT_SIZE`](super::MIN_SEGMENT_SIZE)..=[`MAX_SEGMENT_SIZE`](super::MAX_SEGMENT_SIZE)).
+    #[must_use]
+    pub fn with_segment_size(mut self, segment_size: u32) -> Self {
+        self.segment_size = segment_size;
+        self
+    }
+
+    /// Starts a streaming envelope written to `inner`: write the plaintext into the
+    /// returned [`StreamWriter`](super::StreamWriter), then call its `finish`. Every
+    /// stream has its own data key (the cache is not used), wrapped by every KEK.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a segment size out of bounds or a bad KEK list;
+    /// errors of the KEKs; I/O errors writing the header.
+    ///
+    /// # Example
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use privkit::envelope::{LocalKek, Opener, Sealer};
+    ///
+    /// let kek = std::sync::Arc::new(LocalKek::generate("backups")?);
+    /// let mut writer = Sealer::new(kek.clone()).with_segment_size(1024).encrypt_stream(Vec::new(), b"backup-2026-11-29")?;
+    /// for chunk in [&b"first part, "[..], b"second part"] {
+    ///     writer.write_all(chunk)?;
+    /// }
+    /// let stream = writer.finish()?;
+    ///
+    /// let mut reader = Opener::new(kek).decrypt_stream(&stream[..], b"backup-2026-11-29")?;
+    /// let mut plaintext = Vec::new();
+    /// reader.read_to_end(&mut plaintext)?;
+    /// assert_eq!(plaintext, b"first part, second part");
+    /// # Ok::<(), privkit::Error>(())
+    /// ```
+    pub fn encrypt_stream<W: std::io::Write>(
+        &self,
+        inner: W,
+        aad: &[u8],
+    ) -> Result<super::StreamWriter<W>> {
+        super::StreamWriter::new(inner, &self.keks, self.algorithm, self.segment_size, aad)
     }
 
     /// Forgets the cached data key, if any: the next message gets a fresh one.
@@ -331,6 +376,34 @@ impl Opener {
         open_with(&self.keks, &self.limits, envelope, aad)
     }
 
+    /// Starts decrypting a stream made by [`Sealer::encrypt_stream`] with the same `aad`:
+    /// reads and verifies the header now, the segments as the returned reader is read.
+    ///
+    /// # Errors
+    /// As [`open`](Self::open) for the header.
+    pub fn decrypt_stream<R: std::io::Read>(
+        &self,
+        inner: R,
+        aad: &[u8],
+    ) -> Result<super::StreamReader<R>> {
+        super::StreamReader::new(inner, &self.keks, &self.limits, aad)
+    }
+
+    /// Opens a stream in a seekable source for random access: the returned reader
+    /// implements `Read + Seek` over the plaintext and decrypts only the segments a read
+    /// touches. The final segment is verified now, so the length is authentic.
+    ///
+    /// # Errors
+    /// As [`open`](Self::open) for the header; [`Error::Malformed`] or
+    /// [`Error::DecryptionFailed`] for a truncated or altered stream; I/O errors.
+    pub fn decrypt_stream_seekable<R: std::io::Read + std::io::Seek>(
+        &self,
+        inner: R,
+        aad: &[u8],
+    ) -> Result<super::SeekableStreamReader<R>> {
+        super::SeekableStreamReader::new(inner, &self.keks, &self.limits, aad)
+    }
+
     /// Replaces the wrapped data keys of `envelope` by wrappings under `to`, leaving the
     /// payload byte for byte as it was (it is neither decrypted nor re-encrypted). The data
     /// key is checked against the envelope's key commitment before it is re-wrapped.
@@ -425,7 +498,7 @@ fn wrap_context(algorithm: Algorithm, salt: &[u8], commitment: &[u8]) -> Result<
     ])
 }
 
-fn put_wrapped_keys<K: KeyEncryptionKey>(
+pub(crate) fn put_wrapped_keys<K: KeyEncryptionKey>(
     out: &mut Vec<u8>,
     keks: &[K],
     dek: &SecretBytes,
@@ -539,39 +612,11 @@ impl<'a> Parsed<'a> {
         let salt = r.take(SALT_LEN, "truncated salt")?;
         let commitment = r.take(COMMITMENT_LEN, "truncated commitment")?;
         let count = usize::from(r.u8("truncated header")?);
-        if count == 0 {
-            return Err(Error::Malformed("envelope without wrapped keys"));
-        }
-        if count > limits.max_wrapped_keys {
-            return Err(Error::limit(
-                "wrapped keys per envelope",
-                u64::try_from(limits.max_wrapped_keys).unwrap_or(u64::MAX),
-            ));
-        }
-        let header_limit = || {
-            Error::limit(
-                "envelope header length",
-                u64::try_from(limits.max_header_len).unwrap_or(u64::MAX),
-            )
-        };
-        let mut wrapped = Vec::with_capacity(count);
-        for _ in 0..count {
-            let id_len = usize::from(r.u16("truncated wrapped key")?);
-            if id_len == 0 || id_len > MAX_KEK_ID_LEN {
-                return Err(Error::Malformed("KEK id length out of range"));
-            }
-            let id = r.take(id_len, "truncated KEK id")?;
-            let key_len = usize::from(r.u16("truncated wrapped key")?);
-            let key = r.take(key_len, "truncated wrapped key")?;
-            if r.position() > limits.max_header_len {
-                return Err(header_limit());
-            }
-            wrapped.push((id, key));
-        }
+        let wrapped = parse_wrapped_entries(&mut r, count, limits)?;
         let payload_start = r.position();
         let nonce_len = algorithm.nonce_len();
         if payload_start + nonce_len > limits.max_header_len {
-            return Err(header_limit());
+            return Err(header_limit(limits));
         }
         r.take(nonce_len, "truncated nonce")?;
         if r.rest().len() < TAG_LEN {
@@ -591,31 +636,88 @@ impl<'a> Parsed<'a> {
     /// Unwraps the data key with the first matching KEK that succeeds, and checks the key
     /// commitment. Returns the data key and the payload cipher.
     fn unwrap_data_key<K: KeyEncryptionKey>(&self, keks: &[K]) -> Result<(SecretBytes, AeadKey)> {
-        let mut first_error = None;
-        for (id, wrapped) in &self.wrapped {
-            for kek in keks.iter().filter(|k| k.kek_id().as_bytes() == *id) {
-                match kek.unwrap_key(wrapped, &self.wrap_context) {
-                    Ok(dek) => {
-                        if dek.len() != KEY_LEN {
-                            return Err(Error::DecryptionFailed);
-                        }
-                        let (cipher, commitment) =
-                            key_schedule(self.algorithm, dek.expose_secret(), self.salt)?;
-                        // A data key that does not match the commitment means a forged
-                        // envelope: fail at once rather than try other wrapped keys.
-                        if !bool::from(commitment.ct_eq(self.commitment)) {
-                            return Err(Error::DecryptionFailed);
-                        }
-                        return Ok((dek, cipher));
+        unwrap_committed(
+            &self.wrapped,
+            keks,
+            &self.wrap_context,
+            self.commitment,
+            |dek| key_schedule(self.algorithm, dek, self.salt),
+        )
+    }
+}
+
+/// Parses `count` wrapped-key entries (`u16 id_len, id, u16 key_len, key`), enforcing the
+/// header-length limit as it goes.
+pub(crate) fn parse_wrapped_entries<'a>(
+    r: &mut Reader<'a>,
+    count: usize,
+    limits: &EnvelopeLimits,
+) -> Result<Vec<(&'a [u8], &'a [u8])>> {
+    if count == 0 {
+        return Err(Error::Malformed("no wrapped keys"));
+    }
+    if count > limits.max_wrapped_keys {
+        return Err(Error::limit(
+            "wrapped keys per envelope",
+            u64::try_from(limits.max_wrapped_keys).unwrap_or(u64::MAX),
+        ));
+    }
+    let mut wrapped = Vec::with_capacity(count);
+    for _ in 0..count {
+        let id_len = usize::from(r.u16("truncated wrapped key")?);
+        if id_len == 0 || id_len > MAX_KEK_ID_LEN {
+            return Err(Error::Malformed("KEK id length out of range"));
+        }
+        let id = r.take(id_len, "truncated KEK id")?;
+        let key_len = usize::from(r.u16("truncated wrapped key")?);
+        let key = r.take(key_len, "truncated wrapped key")?;
+        if r.position() > limits.max_header_len {
+            return Err(header_limit(limits));
+        }
+        wrapped.push((id, key));
+    }
+    Ok(wrapped)
+}
+
+pub(crate) fn header_limit(limits: &EnvelopeLimits) -> Error {
+    Error::limit(
+        "envelope header length",
+        u64::try_from(limits.max_header_len).unwrap_or(u64::MAX),
+    )
+}
+
+/// Unwraps the data key with the first KEK that matches an entry by id and succeeds,
+/// derives the key schedule with `schedule`, and checks the key commitment in constant
+/// time. A data key that fails the commitment means a forged header: fail at once rather
+/// than try other wrapped keys.
+pub(crate) fn unwrap_committed<K: KeyEncryptionKey, T>(
+    wrapped: &[(&[u8], &[u8])],
+    keks: &[K],
+    context: &[u8],
+    commitment: &[u8],
+    schedule: impl Fn(&[u8]) -> Result<(T, [u8; COMMITMENT_LEN])>,
+) -> Result<(SecretBytes, T)> {
+    let mut first_error = None;
+    for (id, key) in wrapped {
+        for kek in keks.iter().filter(|k| k.kek_id().as_bytes() == *id) {
+            match kek.unwrap_key(key, context) {
+                Ok(dek) => {
+                    if dek.len() != KEY_LEN {
+                        return Err(Error::DecryptionFailed);
                     }
-                    Err(e) => {
-                        first_error.get_or_insert(e);
+                    let (derived, expected) = schedule(dek.expose_secret())?;
+                    if !bool::from(expected.ct_eq(commitment)) {
+                        return Err(Error::DecryptionFailed);
                     }
+                    return Ok((dek, derived));
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
                 }
             }
         }
-        Err(first_error.unwrap_or(Error::NoUsableKey))
     }
+    Err(first_error.unwrap_or(Error::NoUsableKey))
 }
 
 #[cfg(test)]
