@@ -177,29 +177,54 @@ impl<W: Write> std::fmt::Debug for StreamWriter<W> {
 
 impl<W: Write> StreamWriter<W> {
     pub(crate) fn new<K: KeyEncryptionKey>(
-        mut inner: W,
+        inner: W,
         keks: &[K],
         algorithm: Algorithm,
         segment_size: u32,
         aad: &[u8],
     ) -> Result<Self> {
-        check_segment_size(segment_size)?;
         let dek = SecretBytes::random(KEY_LEN)?;
         let salt: [u8; SALT_LEN] = rand::array()?;
-        let prefix_all: [u8; 19] = rand::array()?;
-        let prefix = &prefix_all[..prefix_len(algorithm)];
+        let prefix: [u8; 19] = rand::array()?;
+        Self::with_material(
+            inner,
+            keks,
+            algorithm,
+            segment_size,
+            aad,
+            &dek,
+            &salt,
+            &prefix,
+        )
+    }
+
+    /// The writer for a given data key, salt and nonce prefix (only `new` and the
+    /// known-answer vectors call it).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn with_material<K: KeyEncryptionKey>(
+        mut inner: W,
+        keks: &[K],
+        algorithm: Algorithm,
+        segment_size: u32,
+        aad: &[u8],
+        dek: &SecretBytes,
+        salt: &[u8; SALT_LEN],
+        prefix: &[u8; 19],
+    ) -> Result<Self> {
+        check_segment_size(segment_size)?;
+        let prefix = &prefix[..prefix_len(algorithm)];
         let (cipher, commitment) =
-            stream_schedule(algorithm, segment_size, dek.expose_secret(), &salt, aad)?;
+            stream_schedule(algorithm, segment_size, dek.expose_secret(), salt, aad)?;
         let mut header = Vec::with_capacity(FIXED_LEN + prefix.len() + 1 + keks.len() * 96);
         header.extend_from_slice(&STREAM_MAGIC);
         header.push(STREAM_VERSION);
         header.push(algorithm.id());
         header.extend_from_slice(&segment_size.to_be_bytes());
-        header.extend_from_slice(&salt);
+        header.extend_from_slice(salt);
         header.extend_from_slice(&commitment);
         header.extend_from_slice(prefix);
-        let context = stream_wrap_context(algorithm, segment_size, &salt, &commitment, prefix)?;
-        put_wrapped_keys(&mut header, keks, &dek, &context)?;
+        let context = stream_wrap_context(algorithm, segment_size, salt, &commitment, prefix)?;
+        put_wrapped_keys(&mut header, keks, dek, &context)?;
         inner.write_all(&header)?;
         let segments = SegmentCipher::new(cipher, prefix, segment_size)?;
         let buf = Vec::with_capacity(segments.sealed_len());

@@ -20,6 +20,10 @@ const KEYSET_FILE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/data/vectors/keyset.json"
 );
+const STREAM_FILE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/vectors/stream.json"
+);
 const ENVELOPE_FILE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/data/vectors/envelope.json"
@@ -135,6 +139,72 @@ fn envelope_vectors() -> Result<Value> {
     }))
 }
 
+fn stream_vectors() -> Result<Value> {
+    use std::io::Write as _;
+    let mut out = Vec::new();
+    let dek = SecretBytes::new(seq(0x40, 32));
+    let salt: [u8; 32] = seq(0x60, 32).try_into().unwrap();
+    let nonce_prefix: [u8; 19] = seq(0xd0, 19).try_into().unwrap();
+    let cases: [(&str, usize); 5] = [
+        ("empty plaintext: one final segment of 0 bytes", 0),
+        ("exactly one segment: one final segment, full", 64),
+        (
+            "multi-segment: 2 full segments and a final one of 10 bytes",
+            138,
+        ),
+        ("last segment full: 3 full segments, the third final", 192),
+        ("less than one segment", 5),
+    ];
+    for alg in [Algorithm::Aes256Gcm, Algorithm::XChaCha20Poly1305] {
+        for (comment, len) in cases {
+            let kek = LocalKek::new(
+                "vector-kek",
+                vector_keyset(Algorithm::Aes256Gcm, 0x0a0b_0c0d, 0x80),
+            )?;
+            let pt = seq(0x00, 255)
+                .into_iter()
+                .cycle()
+                .take(len)
+                .collect::<Vec<u8>>();
+            let mut w = super::StreamWriter::with_material(
+                Vec::new(),
+                &[&kek],
+                alg,
+                64,
+                b"backup.tar",
+                &dek,
+                &salt,
+                &nonce_prefix,
+            )?;
+            w.write_all(&pt).unwrap();
+            let stream = w.finish()?;
+            out.push(json!({
+                "comment": comment,
+                "algorithm": alg.name(),
+                "algorithm_id": alg.id(),
+                "segment_size": 64,
+                "data_key": hex_encode(dek.expose_secret()),
+                "salt": hex_encode(&salt),
+                "nonce_prefix": hex_encode(&nonce_prefix[..alg.nonce_len() - 5]),
+                "kek": {
+                    "kek_id": "vector-kek",
+                    "keyset_key_id": 0x0a0b_0c0du32,
+                    "keyset_algorithm": "AES-256-GCM",
+                    "keyset_key": hex_encode(&seq(0x80, 32)),
+                },
+                "aad": hex_encode(b"backup.tar"),
+                "plaintext": hex_encode(&pt),
+                "stream": hex_encode(&stream),
+            }));
+        }
+    }
+    Ok(json!({
+        "format": "privkit stream, magic PKST, version 1 (docs/FORMAT.md section 5)",
+        "kek_nonce_prefix": hex_encode(&prefix()),
+        "vectors": out,
+    }))
+}
+
 fn load(path: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("vector file")).expect("json")
 }
@@ -189,6 +259,41 @@ fn check_envelope_vectors() -> Result<()> {
 }
 
 #[test]
+fn check_stream_vectors() -> Result<()> {
+    use std::io::Read as _;
+    let file = load(STREAM_FILE);
+    assert_eq!(
+        file,
+        stream_vectors()?,
+        "regenerated stream vectors differ from the file"
+    );
+    for v in file["vectors"].as_array().unwrap() {
+        let kek = &v["kek"];
+        let id = u32::try_from(kek["keyset_key_id"].as_u64().unwrap()).unwrap();
+        let ks = Keyset::from_key(
+            id,
+            Algorithm::Aes256Gcm,
+            SecretBytes::new(field(kek, "keyset_key")),
+        )?;
+        let opener = Opener::new(LocalKek::new("vector-kek", ks)?);
+        let stream = field(v, "stream");
+        let mut out = Vec::new();
+        opener
+            .decrypt_stream(&stream[..], &field(v, "aad"))?
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out, field(v, "plaintext"));
+        let mut out = Vec::new();
+        opener
+            .decrypt_stream_seekable(std::io::Cursor::new(&stream), &field(v, "aad"))?
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out, field(v, "plaintext"));
+    }
+    Ok(())
+}
+
+#[test]
 #[ignore = "rewrites tests/data/vectors; run only when adding a format version"]
 fn regenerate() -> Result<()> {
     std::fs::write(
@@ -199,6 +304,11 @@ fn regenerate() -> Result<()> {
     std::fs::write(
         ENVELOPE_FILE,
         serde_json::to_string_pretty(&envelope_vectors()?).unwrap() + "\n",
+    )
+    .unwrap();
+    std::fs::write(
+        STREAM_FILE,
+        serde_json::to_string_pretty(&stream_vectors()?).unwrap() + "\n",
     )
     .unwrap();
     Ok(())
