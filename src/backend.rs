@@ -4,6 +4,7 @@
 //! see only [`Algorithm`] and [`AeadKey`], never a RustCrypto type. A second backend
 //! (aws-lc-rs) plugs in here and must produce byte-identical output.
 
+use aes_gcm::aead::inout::InOutBuf;
 use aes_gcm::aead::{AeadInOut, array::Array};
 use aes_gcm::{Aes256Gcm, KeyInit};
 use aes_gcm_siv::Aes256GcmSiv;
@@ -206,6 +207,55 @@ impl AeadKey {
         let mut out = [0u8; TAG_LEN];
         out.copy_from_slice(&tag);
         Ok(out)
+    }
+
+    /// Encrypts `input` into `output` (same length) and returns the tag: no copy of the
+    /// plaintext is made.
+    pub(crate) fn seal_to(
+        &self,
+        nonce: &[u8],
+        aad: &[u8],
+        input: &[u8],
+        output: &mut [u8],
+    ) -> Result<[u8; TAG_LEN]> {
+        if nonce.len() != self.algorithm.nonce_len() {
+            return Err(Error::invalid_argument(
+                "wrong nonce length for the algorithm",
+            ));
+        }
+        let buf = InOutBuf::new(input, output)
+            .map_err(|_| Error::invalid_argument("input and output lengths differ"))?;
+        let tag = dispatch!(&self.inner, c => {
+            let nonce = Array::try_from(nonce).map_err(|_| Error::invalid_argument("nonce length"))?;
+            c.encrypt_inout_detached(&nonce, aad, buf)
+                .map_err(|_| Error::limit("AEAD message length", self.algorithm.max_plaintext_len()))?
+        });
+        let mut out = [0u8; TAG_LEN];
+        out.copy_from_slice(&tag);
+        Ok(out)
+    }
+
+    /// Decrypts `input` into `output` (same length) after checking `tag`. On failure the
+    /// error is [`Error::DecryptionFailed`], `input` is unchanged and `output` holds no
+    /// plaintext.
+    pub(crate) fn open_to(
+        &self,
+        nonce: &[u8],
+        aad: &[u8],
+        input: &[u8],
+        output: &mut [u8],
+        tag: &[u8],
+    ) -> Result<()> {
+        if nonce.len() != self.algorithm.nonce_len() || tag.len() != TAG_LEN {
+            return Err(Error::DecryptionFailed);
+        }
+        let buf = InOutBuf::new(input, output).map_err(|_| Error::DecryptionFailed)?;
+        dispatch!(&self.inner, c => {
+            let nonce = Array::try_from(nonce).map_err(|_| Error::DecryptionFailed)?;
+            let tag = Array::try_from(tag).map_err(|_| Error::DecryptionFailed)?;
+            c.decrypt_inout_detached(&nonce, aad, buf, &tag)
+                .map_err(|_| Error::DecryptionFailed)
+        })
     }
 
     /// Decrypts `buf` in place after checking `tag`. On failure the error is

@@ -287,3 +287,34 @@ proptest! {
         prop_assert!(decrypt_seekable(&kek, &bytes).is_err());
     }
 }
+
+#[test]
+fn small_and_large_read_buffers_agree() {
+    let kek = kek();
+    let pt = plaintext(64 * 5 + 3);
+    let ct = encrypt(&kek, Algorithm::Aes256Gcm, 64, &pt, 64);
+    for read_size in [1usize, 7, 63, 64, 65, 1000] {
+        let mut r = Opener::new(kek.clone())
+            .decrypt_stream(&ct[..], b"aad")
+            .unwrap();
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; read_size];
+        loop {
+            let n = r.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(out, pt, "read size {read_size}");
+        // Truncation is found whatever the read size.
+        let mut r = Opener::new(kek.clone())
+            .decrypt_stream(&ct[..ct.len() - 1], b"aad")
+            .unwrap();
+        let mut sink = Vec::new();
+        assert!(
+            std::io::copy(&mut r, &mut sink).is_err(),
+            "read size {read_size}"
+        );
+    }
+}

@@ -85,8 +85,56 @@ fn stream_wrap_context(
     ])
 }
 
+/// Everything a writer needs to start: the serialized header and the segment cipher.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn start_stream<K: KeyEncryptionKey>(
+    keks: &[K],
+    algorithm: Algorithm,
+    segment_size: u32,
+    aad: &[u8],
+    dek: &SecretBytes,
+    salt: &[u8; SALT_LEN],
+    prefix: &[u8; 19],
+) -> Result<(Vec<u8>, SegmentCipher)> {
+    check_segment_size(segment_size)?;
+    let prefix = &prefix[..prefix_len(algorithm)];
+    let (cipher, commitment) =
+        stream_schedule(algorithm, segment_size, dek.expose_secret(), salt, aad)?;
+    let mut header = Vec::with_capacity(FIXED_LEN + prefix.len() + 1 + keks.len() * 96);
+    header.extend_from_slice(&STREAM_MAGIC);
+    header.push(STREAM_VERSION);
+    header.push(algorithm.id());
+    header.extend_from_slice(&segment_size.to_be_bytes());
+    header.extend_from_slice(salt);
+    header.extend_from_slice(&commitment);
+    header.extend_from_slice(prefix);
+    let context = stream_wrap_context(algorithm, segment_size, salt, &commitment, prefix)?;
+    put_wrapped_keys(&mut header, keks, dek, &context)?;
+    Ok((header, SegmentCipher::new(cipher, prefix, segment_size)?))
+}
+
+/// A fresh data key, salt and nonce prefix for a new stream.
+pub(crate) fn fresh_material() -> Result<(SecretBytes, [u8; SALT_LEN], [u8; 19])> {
+    Ok((
+        SecretBytes::random(KEY_LEN)?,
+        rand::array()?,
+        rand::array()?,
+    ))
+}
+
+/// The ciphertext length and the tag of a sealed segment.
+fn split_tag(sealed: &[u8]) -> Result<(usize, [u8; TAG_LEN])> {
+    let ct_len = sealed
+        .len()
+        .checked_sub(TAG_LEN)
+        .ok_or(Error::Malformed("stream truncated"))?;
+    let mut tag = [0u8; TAG_LEN];
+    tag.copy_from_slice(&sealed[ct_len..]);
+    Ok((ct_len, tag))
+}
+
 /// The per-segment cipher state shared by writers and readers.
-struct SegmentCipher {
+pub(crate) struct SegmentCipher {
     cipher: AeadKey,
     nonce: [u8; 24],
     nonce_len: usize,
@@ -122,10 +170,111 @@ impl SegmentCipher {
             .seal_in_place(&nonce[..self.nonce_len], b"", buf)
     }
 
+    /// Seals a non-final segment from `input` into `output`.
+    fn seal_to(&self, index: u32, input: &[u8], output: &mut [u8]) -> Result<[u8; TAG_LEN]> {
+        let nonce = self.nonce(index, false);
+        self.cipher
+            .seal_to(&nonce[..self.nonce_len], b"", input, output)
+    }
+
     fn open(&self, index: u32, last: bool, buf: &mut [u8], tag: &[u8]) -> Result<()> {
         let nonce = self.nonce(index, last);
         self.cipher
             .open_in_place(&nonce[..self.nonce_len], b"", buf, tag)
+    }
+
+    /// Seals the plaintext segment in `buf` in place and appends its tag; advances `index`
+    /// unless the segment is the last.
+    pub(crate) fn seal_segment(
+        &self,
+        index: &mut u32,
+        last: bool,
+        buf: &mut Vec<u8>,
+    ) -> Result<()> {
+        let tag = self.seal(*index, last, buf)?;
+        buf.extend_from_slice(&tag);
+        if !last {
+            *index = index
+                .checked_add(1)
+                .ok_or_else(|| Error::limit("segments per stream", 1 << 32))?;
+        }
+        Ok(())
+    }
+
+    /// Authenticates and decrypts the segment in `buf` (ciphertext then tag), leaving its
+    /// plaintext there; advances `index` unless the segment is the last.
+    pub(crate) fn open_segment(
+        &self,
+        index: &mut u32,
+        last: bool,
+        buf: &mut Vec<u8>,
+    ) -> Result<()> {
+        let (ct_len, tag) = split_tag(buf)?;
+        let (body, _) = buf.split_at_mut(ct_len);
+        let i = *index;
+        let result = self.open(i, last, body, &tag);
+        // A failed open leaves the ciphertext in place (backend contract).
+        self.conclude(index, last, ct_len, result, |other| {
+            self.open(i, other, body, &tag).is_ok()
+        })?;
+        buf.truncate(ct_len);
+        Ok(())
+    }
+
+    /// Authenticates the segment `sealed` (ciphertext then tag) and decrypts it into
+    /// `out[..n]`, returning `n`; advances `index` unless the segment is the last.
+    pub(crate) fn open_segment_to(
+        &self,
+        index: &mut u32,
+        last: bool,
+        sealed: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize> {
+        let (ct_len, tag) = split_tag(sealed)?;
+        let out = out
+            .get_mut(..ct_len)
+            .ok_or_else(|| Error::invalid_argument("output too small"))?;
+        let i = *index;
+        let nonce = self.nonce(i, last);
+        let result =
+            self.cipher
+                .open_to(&nonce[..self.nonce_len], b"", &sealed[..ct_len], out, &tag);
+        self.conclude(index, last, ct_len, result, |other| {
+            let nonce = self.nonce(i, other);
+            self.cipher
+                .open_to(&nonce[..self.nonce_len], b"", &sealed[..ct_len], out, &tag)
+                .is_ok()
+        })?;
+        Ok(ct_len)
+    }
+
+    /// After an open: on failure, a full segment is tried with the other last-segment
+    /// flag, and success there turns "decryption failed" into a precise error (truncated
+    /// at a boundary, or data after the final segment). On success, advances `index`.
+    fn conclude(
+        &self,
+        index: &mut u32,
+        last: bool,
+        ct_len: usize,
+        result: Result<()>,
+        retry_with_flag: impl FnOnce(bool) -> bool,
+    ) -> Result<()> {
+        if let Err(e) = result {
+            if ct_len == self.segment_size && retry_with_flag(!last) {
+                return Err(Error::Malformed(if last {
+                    "stream truncated at a segment boundary"
+                } else {
+                    "data after the final segment"
+                }));
+            }
+            return Err(e);
+        }
+        if !last {
+            *index = index
+                .checked_add(1)
+                .ok_or_else(|| Error::limit("segments per stream", 1 << 32))?;
+        }
+        Ok(())
     }
 
     /// Ciphertext bytes of a full segment.
@@ -183,9 +332,7 @@ impl<W: Write> StreamWriter<W> {
         segment_size: u32,
         aad: &[u8],
     ) -> Result<Self> {
-        let dek = SecretBytes::random(KEY_LEN)?;
-        let salt: [u8; SALT_LEN] = rand::array()?;
-        let prefix: [u8; 19] = rand::array()?;
+        let (dek, salt, prefix) = fresh_material()?;
         Self::with_material(
             inner,
             keks,
@@ -211,22 +358,9 @@ impl<W: Write> StreamWriter<W> {
         salt: &[u8; SALT_LEN],
         prefix: &[u8; 19],
     ) -> Result<Self> {
-        check_segment_size(segment_size)?;
-        let prefix = &prefix[..prefix_len(algorithm)];
-        let (cipher, commitment) =
-            stream_schedule(algorithm, segment_size, dek.expose_secret(), salt, aad)?;
-        let mut header = Vec::with_capacity(FIXED_LEN + prefix.len() + 1 + keks.len() * 96);
-        header.extend_from_slice(&STREAM_MAGIC);
-        header.push(STREAM_VERSION);
-        header.push(algorithm.id());
-        header.extend_from_slice(&segment_size.to_be_bytes());
-        header.extend_from_slice(salt);
-        header.extend_from_slice(&commitment);
-        header.extend_from_slice(prefix);
-        let context = stream_wrap_context(algorithm, segment_size, salt, &commitment, prefix)?;
-        put_wrapped_keys(&mut header, keks, dek, &context)?;
+        let (header, segments) =
+            start_stream(keks, algorithm, segment_size, aad, dek, salt, prefix)?;
         inner.write_all(&header)?;
-        let segments = SegmentCipher::new(cipher, prefix, segment_size)?;
         let buf = Vec::with_capacity(segments.sealed_len());
         Ok(Self {
             inner,
@@ -240,16 +374,30 @@ impl<W: Write> StreamWriter<W> {
     /// Seals the buffered, non-final segment and writes it out.
     fn flush_segment(&mut self, last: bool) -> Result<()> {
         let result = (|| {
-            let tag = self.segments.seal(self.index, last, &mut self.buf)?;
+            self.segments
+                .seal_segment(&mut self.index, last, &mut self.buf)?;
+            self.inner.write_all(&self.buf)?;
+            self.buf.clear();
+            Ok(())
+        })();
+        self.poisoned |= result.is_err();
+        result
+    }
+
+    /// Seals a full, non-final segment from `plaintext` into the buffer and writes it.
+    fn seal_direct(&mut self, plaintext: &[u8]) -> Result<()> {
+        let result = (|| {
+            self.buf.resize(plaintext.len(), 0);
+            let tag = self
+                .segments
+                .seal_to(self.index, plaintext, &mut self.buf)?;
             self.buf.extend_from_slice(&tag);
             self.inner.write_all(&self.buf)?;
             self.buf.clear();
-            if !last {
-                self.index = self
-                    .index
-                    .checked_add(1)
-                    .ok_or_else(|| Error::limit("segments per stream", 1 << 32))?;
-            }
+            self.index = self
+                .index
+                .checked_add(1)
+                .ok_or_else(|| Error::limit("segments per stream", 1 << 32))?;
             Ok(())
         })();
         self.poisoned |= result.is_err();
@@ -294,6 +442,13 @@ impl<W: Write> Write for StreamWriter<W> {
             if self.buf.len() == segment_size {
                 self.flush_segment(false).map_err(to_io)?;
             }
+            if self.buf.is_empty() && rest.len() > segment_size {
+                // A whole segment that is certainly not the last: seal it straight from
+                // the caller's buffer, without copying the plaintext first.
+                self.seal_direct(&rest[..segment_size]).map_err(to_io)?;
+                rest = &rest[segment_size..];
+                continue;
+            }
             let take = (segment_size - self.buf.len()).min(rest.len());
             self.buf.extend_from_slice(&rest[..take]);
             rest = &rest[take..];
@@ -309,20 +464,26 @@ impl<W: Write> Write for StreamWriter<W> {
 }
 
 /// A stream header read and verified: the segment cipher and the header length.
-struct OpenedHeader {
-    segments: SegmentCipher,
-    header_len: u64,
+pub(crate) struct OpenedHeader {
+    pub(crate) segments: SegmentCipher,
+    pub(crate) header_len: u64,
 }
 
 /// Reads the header from `inner`, unwraps the data key and checks the commitment.
-fn read_header<R: Read, K: KeyEncryptionKey>(
-    inner: &mut R,
-    keks: &[K],
-    limits: &EnvelopeLimits,
-    aad: &[u8],
-) -> Result<OpenedHeader> {
-    let mut header = vec![0u8; FIXED_LEN];
-    read_exact_or(inner, &mut header, "truncated stream header")?;
+/// Given the header bytes read so far, how many more to read next (0 once the header is
+/// complete). A sans-I/O step shared by the blocking and the async readers; it checks the
+/// fixed fields as soon as they are in and every limit before asking for more bytes.
+pub(crate) fn header_needs(header: &[u8], limits: &EnvelopeLimits) -> Result<usize> {
+    let need = |upto: usize| {
+        if upto > limits.max_header_len {
+            Err(header_limit(limits))
+        } else {
+            Ok(upto.saturating_sub(header.len()))
+        }
+    };
+    if header.len() < FIXED_LEN {
+        return need(FIXED_LEN);
+    }
     if header[..4] != STREAM_MAGIC {
         return Err(Error::Malformed("not a stream (bad magic)"));
     }
@@ -330,45 +491,65 @@ fn read_header<R: Read, K: KeyEncryptionKey>(
         return Err(Error::UnsupportedVersion(header[4]));
     }
     let algorithm = Algorithm::from_id(header[5])?;
-    let mut size = [0u8; 4];
-    size.copy_from_slice(&header[6..10]);
-    let segment_size = u32::from_be_bytes(size);
+    let segment_size = u32::from_be_bytes([header[6], header[7], header[8], header[9]]);
     if check_segment_size(segment_size).is_err() {
         return Err(Error::Malformed("segment size out of range"));
     }
-    // Nonce prefix and wrapped-key count, then each entry, bounded by max_header_len.
-    let mut extend = |header: &mut Vec<u8>, n: usize, what: &'static str| -> Result<()> {
-        if header.len() + n > limits.max_header_len {
-            return Err(header_limit(limits));
-        }
-        let start = header.len();
-        header.resize(start + n, 0);
-        read_exact_or(inner, &mut header[start..], what)
-    };
-    extend(
-        &mut header,
-        prefix_len(algorithm) + 1,
-        "truncated stream header",
-    )?;
-    let count = usize::from(header[header.len() - 1]);
+    let mut pos = FIXED_LEN + prefix_len(algorithm) + 1;
+    if header.len() < pos {
+        return need(pos);
+    }
+    let count = usize::from(header[pos - 1]);
     if count > limits.max_wrapped_keys {
         return Err(Error::limit(
             "wrapped keys per envelope",
             u64::try_from(limits.max_wrapped_keys).unwrap_or(u64::MAX),
         ));
     }
-    for _ in 0..count {
-        for _ in 0..2 {
-            extend(&mut header, 2, "truncated wrapped key")?;
-            let len = usize::from(u16::from_be_bytes([
-                header[header.len() - 2],
-                header[header.len() - 1],
-            ]));
-            extend(&mut header, len, "truncated wrapped key")?;
+    // Each entry: u16 id length, id, u16 key length, key.
+    for _ in 0..count * 2 {
+        if header.len() < pos + 2 {
+            return need(pos + 2);
+        }
+        pos += 2 + usize::from(u16::from_be_bytes([header[pos], header[pos + 1]]));
+        if header.len() < pos {
+            return need(pos);
         }
     }
-    let mut r = Reader::new(&header);
-    r.take(FIXED_LEN - SALT_LEN - COMMITMENT_LEN, "header")?;
+    Ok(0)
+}
+
+fn read_header<R: Read, K: KeyEncryptionKey>(
+    inner: &mut R,
+    keks: &[K],
+    limits: &EnvelopeLimits,
+    aad: &[u8],
+) -> Result<OpenedHeader> {
+    let mut header = Vec::new();
+    loop {
+        let n = header_needs(&header, limits)?;
+        if n == 0 {
+            break;
+        }
+        let start = header.len();
+        header.resize(start + n, 0);
+        read_exact_or(inner, &mut header[start..], "truncated stream header")?;
+    }
+    open_header(&header, keks, limits, aad)
+}
+
+/// Parses a complete header (as `header_needs` delimited it), unwraps the data key and
+/// checks the commitment.
+pub(crate) fn open_header<K: KeyEncryptionKey>(
+    header: &[u8],
+    keks: &[K],
+    limits: &EnvelopeLimits,
+    aad: &[u8],
+) -> Result<OpenedHeader> {
+    let mut r = Reader::new(header);
+    r.take(5, "header")?;
+    let algorithm = Algorithm::from_id(r.u8("header")?)?;
+    let segment_size = r.u32("header")?;
     let salt = r.take(SALT_LEN, "salt")?;
     let commitment = r.take(COMMITMENT_LEN, "commitment")?;
     let prefix = r.take(prefix_len(algorithm), "nonce prefix")?;
@@ -466,6 +647,15 @@ impl<R: Read> StreamReader<R> {
 
     /// Reads and authenticates the next segment into `buf`.
     fn next_segment(&mut self) -> Result<()> {
+        let last = self.fill_segment()?;
+        self.segments
+            .open_segment(&mut self.index, last, &mut self.buf)?;
+        self.done = last;
+        Ok(())
+    }
+
+    /// Reads the next sealed segment into `buf`; returns whether it is the last one.
+    fn fill_segment(&mut self) -> Result<bool> {
         let full = self.segments.sealed_len();
         self.buf.clear();
         self.pos = 0;
@@ -489,45 +679,18 @@ impl<R: Read> StreamReader<R> {
                 }
             }
         };
-        let Some(ct_len) = self.buf.len().checked_sub(TAG_LEN) else {
-            return Err(Error::Malformed("stream truncated"));
-        };
-        let (body, tag) = self.buf.split_at_mut(ct_len);
-        let mut tag_copy = [0u8; TAG_LEN];
-        tag_copy.copy_from_slice(tag);
-        let full_segment = ct_len == self.segments.segment_size;
-        match self.segments.open(self.index, last, body, &tag_copy) {
-            Ok(()) => {
-                self.buf.truncate(ct_len);
-                if last {
-                    self.done = true;
-                } else {
-                    self.index = self
-                        .index
-                        .checked_add(1)
-                        .ok_or_else(|| Error::limit("segments per stream", 1 << 32))?;
-                }
-                Ok(())
-            }
-            Err(e) => {
-                // A failed open leaves the ciphertext in place (backend contract), so a
-                // full segment can be tried with the other flag: success tells truncation
-                // or trailing data apart from tampering, for a clearer error.
-                if full_segment
-                    && self
-                        .segments
-                        .open(self.index, !last, body, &tag_copy)
-                        .is_ok()
-                {
-                    return Err(Error::Malformed(if last {
-                        "stream truncated at a segment boundary"
-                    } else {
-                        "data after the final segment"
-                    }));
-                }
-                Err(e)
-            }
-        }
+        Ok(last)
+    }
+
+    /// Decrypts the next segment straight into `out` (which holds a whole segment).
+    fn next_segment_into(&mut self, out: &mut [u8]) -> Result<usize> {
+        let last = self.fill_segment()?;
+        let n = self
+            .segments
+            .open_segment_to(&mut self.index, last, &self.buf, out)?;
+        self.buf.clear();
+        self.done = last;
+        Ok(n)
     }
 }
 
@@ -548,6 +711,14 @@ impl<R: Read> Read for StreamReader<R> {
             }
             if self.done || out.is_empty() {
                 return Ok(0);
+            }
+            if out.len() >= self.segments.segment_size {
+                // The caller's buffer holds a whole segment: decrypt into it directly.
+                return self.next_segment_into(out).map_err(|e| {
+                    self.failed = true;
+                    self.buf.clear();
+                    to_io(e)
+                });
             }
             if let Err(e) = self.next_segment() {
                 self.failed = true;
