@@ -58,6 +58,8 @@
 //! ```
 
 mod aad;
+#[cfg(feature = "tokio")]
+mod async_stream;
 mod field;
 mod format;
 mod keyset;
@@ -68,6 +70,8 @@ mod vectors;
 mod wrap;
 
 pub use self::aad::Aad;
+#[cfg(feature = "tokio")]
+pub use self::async_stream::{AsyncStreamReader, AsyncStreamWriter};
 pub use self::field::{Encrypted, FieldValue};
 pub use self::keyset::{KeyId, KeyInfo, KeyStatus, Keyset};
 pub use self::seal::{

@@ -252,6 +252,21 @@ impl Sealer {
         super::StreamWriter::new(inner, &self.keks, self.algorithm, self.segment_size, aad)
     }
 
+    /// The async form of [`encrypt_stream`](Self::encrypt_stream) for tokio: an
+    /// [`AsyncWrite`](tokio::io::AsyncWrite) whose `shutdown` finishes the stream.
+    ///
+    /// # Errors
+    /// As [`encrypt_stream`](Self::encrypt_stream); the header is written on the first
+    /// poll.
+    #[cfg(feature = "tokio")]
+    pub fn encrypt_stream_async<W: tokio::io::AsyncWrite + Unpin>(
+        &self,
+        inner: W,
+        aad: &[u8],
+    ) -> Result<super::AsyncStreamWriter<W>> {
+        super::AsyncStreamWriter::new(inner, &self.keks, self.algorithm, self.segment_size, aad)
+    }
+
     /// Forgets the cached data key, if any: the next message gets a fresh one.
     pub fn clear_cache(&self) {
         if let Some(cache) = &self.cache {
@@ -387,6 +402,20 @@ impl Opener {
         aad: &[u8],
     ) -> Result<super::StreamReader<R>> {
         super::StreamReader::new(inner, &self.keks, &self.limits, aad)
+    }
+
+    /// The async form of [`decrypt_stream`](Self::decrypt_stream) for tokio: reads and
+    /// verifies the header, then returns an [`AsyncRead`](tokio::io::AsyncRead).
+    ///
+    /// # Errors
+    /// As [`decrypt_stream`](Self::decrypt_stream).
+    #[cfg(feature = "tokio")]
+    pub async fn decrypt_stream_async<R: tokio::io::AsyncRead + Unpin>(
+        &self,
+        inner: R,
+        aad: &[u8],
+    ) -> Result<super::AsyncStreamReader<R>> {
+        super::AsyncStreamReader::new(inner, &self.keks, &self.limits, aad).await
     }
 
     /// Opens a stream in a seekable source for random access: the returned reader

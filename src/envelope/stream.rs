@@ -138,7 +138,7 @@ pub(crate) struct SegmentCipher {
     cipher: AeadKey,
     nonce: [u8; 24],
     nonce_len: usize,
-    segment_size: usize,
+    pub(crate) segment_size: usize,
 }
 
 impl SegmentCipher {
@@ -209,6 +209,19 @@ impl SegmentCipher {
         last: bool,
         buf: &mut Vec<u8>,
     ) -> Result<()> {
+        let ct_len = self.open_segment_in_place(index, last, buf)?;
+        buf.truncate(ct_len);
+        Ok(())
+    }
+
+    /// As [`open_segment`](Self::open_segment) on a slice: the plaintext is left in
+    /// `buf[..n]` and `n` is returned.
+    pub(crate) fn open_segment_in_place(
+        &self,
+        index: &mut u32,
+        last: bool,
+        buf: &mut [u8],
+    ) -> Result<usize> {
         let (ct_len, tag) = split_tag(buf)?;
         let (body, _) = buf.split_at_mut(ct_len);
         let i = *index;
@@ -217,8 +230,7 @@ impl SegmentCipher {
         self.conclude(index, last, ct_len, result, |other| {
             self.open(i, other, body, &tag).is_ok()
         })?;
-        buf.truncate(ct_len);
-        Ok(())
+        Ok(ct_len)
     }
 
     /// Authenticates the segment `sealed` (ciphertext then tag) and decrypts it into
@@ -278,7 +290,7 @@ impl SegmentCipher {
     }
 
     /// Ciphertext bytes of a full segment.
-    fn sealed_len(&self) -> usize {
+    pub(crate) fn sealed_len(&self) -> usize {
         self.segment_size + TAG_LEN
     }
 }
@@ -292,7 +304,7 @@ impl std::fmt::Debug for SegmentCipher {
     }
 }
 
-fn to_io(e: Error) -> io::Error {
+pub(crate) fn to_io(e: Error) -> io::Error {
     match e {
         Error::Io(e) => e,
         other => io::Error::new(io::ErrorKind::InvalidData, other),
