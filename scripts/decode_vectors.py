@@ -164,6 +164,21 @@ def main():
             pt = stream_open(bytes.fromhex(v["stream"]), bytes.fromhex(v["aad"]), keks)
             assert pt == bytes.fromhex(v["plaintext"]), v["comment"]
             count += 1
+    with open(os.path.join(ROOT, "tests/data/vectors/keyset_export.json")) as f:
+        v = json.load(f)
+        k = v["kek"]
+        keks = {k["kek_id"]: {k["keyset_key_id"]: (alg_ids[k["keyset_algorithm"]], bytes.fromhex(k["keyset_key"]))}}
+        (_, _, plain), = envelope_open(bytes.fromhex(v["exported"]), b"privkit keyset export v1", keks)
+        assert plain == bytes.fromhex(v["keyset_plaintext"])
+        assert plain[:5] == b"PKKS\x01"
+        (primary, c), pos, keys = struct.unpack(">IH", plain[5:11]), 11, []
+        names = {1: "AES-256-GCM", 2: "ChaCha20-Poly1305", 3: "XChaCha20-Poly1305", 4: "AES-256-GCM-SIV"}
+        for _ in range(c):
+            kid, alg, status, has = struct.unpack(">IBBB", plain[pos:pos + 7]); pos += 7 + (32 if has else 0)
+            keys.append({"id": kid, "algorithm": names[alg], "status": ["", "Enabled", "Disabled", "Destroyed"][status],
+                         "primary": kid == primary})
+        assert pos == len(plain) and keys == v["keys"], keys
+        count += 1
     print("interop: decoded %d vectors independently, all match" % count)
 
 

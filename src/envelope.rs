@@ -60,6 +60,7 @@
 mod aad;
 #[cfg(feature = "tokio")]
 mod async_stream;
+mod export;
 mod field;
 mod format;
 mod keyset;
@@ -72,6 +73,7 @@ mod wrap;
 pub use self::aad::Aad;
 #[cfg(feature = "tokio")]
 pub use self::async_stream::{AsyncStreamReader, AsyncStreamWriter};
+pub use self::export::MAX_EXPORTED_KEYS;
 pub use self::field::{Encrypted, FieldValue};
 pub use self::keyset::{KeyId, KeyInfo, KeyStatus, Keyset};
 pub use self::seal::{

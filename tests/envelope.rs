@@ -637,3 +637,105 @@ proptest! {
         let _ = envelope::open(&kek, &env, b"");
     }
 }
+
+// ---------------------------------------------------------------- keyset export
+
+#[test]
+fn keyset_export_round_trip_keeps_statuses() -> Result<()> {
+    let mut ks = Keyset::generate(Algorithm::Aes256Gcm)?;
+    let k1 = ks.primary_id();
+    let ct1 = ks.encrypt(b"one", b"")?;
+    let k2 = ks.rotate(Algorithm::ChaCha20Poly1305)?;
+    let ct2 = ks.encrypt(b"two", b"")?;
+    let k3 = ks.add(Algorithm::XChaCha20Poly1305)?;
+    ks.disable(k3)?;
+    ks.destroy(k1)?;
+    let kek = LocalKek::generate("backup")?;
+    let exported = ks.export_sealed(&kek)?;
+    let back = Keyset::import_sealed(&exported, &kek)?;
+    assert_eq!(
+        back.keys().collect::<Vec<_>>(),
+        ks.keys().collect::<Vec<_>>()
+    );
+    assert_eq!(back.primary_id(), k2);
+    assert_eq!(back.decrypt(&ct2, b"")?, b"two");
+    assert!(matches!(
+        back.decrypt(&ct1, b""),
+        Err(Error::KeyDestroyed(_))
+    ));
+    // New ciphertexts of the import open in the original and the reverse.
+    assert_eq!(ks.decrypt(&back.encrypt(b"x", b"")?, b"")?, b"x");
+    Ok(())
+}
+
+#[test]
+fn fail_keyset_import_wrong_kek_or_tampered() -> Result<()> {
+    let ks = Keyset::generate(Algorithm::Aes256Gcm)?;
+    let kek = LocalKek::generate("backup")?;
+    let exported = ks.export_sealed(&kek)?;
+    assert!(Keyset::import_sealed(&exported, &LocalKek::generate("backup")?).is_err());
+    let mut bad = exported.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    assert!(matches!(
+        Keyset::import_sealed(&bad, &kek),
+        Err(Error::DecryptionFailed)
+    ));
+    // A generic envelope is not an exported keyset (other associated data).
+    assert!(Keyset::import_sealed(&envelope::seal(&kek, b"PKKS", b"")?, &kek).is_err());
+    Ok(())
+}
+
+#[test]
+fn fail_keyset_import_invalid_content() -> Result<()> {
+    let kek = LocalKek::generate("backup")?;
+    let aad = b"privkit keyset export v1";
+    let key = |id: u32, status: u8, material: bool| {
+        let mut v = id.to_be_bytes().to_vec();
+        v.extend_from_slice(&[1, status, u8::from(material)]);
+        if material {
+            v.extend_from_slice(&[7u8; 32]);
+        }
+        v
+    };
+    let blob = |primary: u32, keys: &[Vec<u8>], extra: &[u8]| {
+        let mut v = b"PKKS\x01".to_vec();
+        v.extend_from_slice(&primary.to_be_bytes());
+        v.extend_from_slice(&u16::try_from(keys.len()).unwrap().to_be_bytes());
+        for k in keys {
+            v.extend_from_slice(k);
+        }
+        v.extend_from_slice(extra);
+        v
+    };
+    let import =
+        |plain: Vec<u8>| Keyset::import_sealed(&envelope::seal(&kek, &plain, aad).unwrap(), &kek);
+    assert!(import(blob(5, &[key(5, 1, true)], b"")).is_ok());
+    for (what, plain) in [
+        (
+            "duplicate id",
+            blob(5, &[key(5, 1, true), key(5, 1, true)], b""),
+        ),
+        ("primary missing", blob(6, &[key(5, 1, true)], b"")),
+        ("primary disabled", blob(5, &[key(5, 2, true)], b"")),
+        ("primary destroyed", blob(5, &[key(5, 3, false)], b"")),
+        (
+            "destroyed with material",
+            blob(5, &[key(5, 1, true), key(6, 3, true)], b""),
+        ),
+        (
+            "enabled without material",
+            blob(5, &[key(5, 1, true), key(6, 1, false)], b""),
+        ),
+        ("bad status", blob(5, &[key(5, 9, true)], b"")),
+        ("trailing bytes", blob(5, &[key(5, 1, true)], b"x")),
+        ("no keys", blob(5, &[], b"")),
+        ("key id zero", blob(0, &[key(0, 1, true)], b"")),
+    ] {
+        assert!(matches!(import(plain), Err(Error::Malformed(_))), "{what}");
+    }
+    let mut v = blob(5, &[key(5, 1, true)], b"");
+    v[4] = 2;
+    assert!(matches!(import(v), Err(Error::UnsupportedVersion(2))));
+    Ok(())
+}

@@ -510,7 +510,6 @@ impl Keyset {
     }
 
     /// Raw key material of every key, for export (crate-internal).
-    #[allow(dead_code)]
     pub(crate) fn export_material(
         &self,
     ) -> impl Iterator<Item = (KeyInfo, Option<&SecretBytes>)> + '_ {

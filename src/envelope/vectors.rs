@@ -20,6 +20,10 @@ const KEYSET_FILE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/data/vectors/keyset.json"
 );
+const EXPORT_FILE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/vectors/keyset_export.json"
+);
 const STREAM_FILE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/data/vectors/stream.json"
@@ -205,6 +209,65 @@ fn stream_vectors() -> Result<Value> {
     }))
 }
 
+fn export_keyset() -> Result<Keyset> {
+    let mut ks = vector_keyset(Algorithm::Aes256Gcm, 0x0000_0001, 0x10);
+    ks.insert_key(
+        0x0000_0002,
+        Algorithm::ChaCha20Poly1305,
+        SecretBytes::new(seq(0x30, 32)),
+    )?;
+    ks.insert_key(
+        0x0000_0003,
+        Algorithm::XChaCha20Poly1305,
+        SecretBytes::new(seq(0x50, 32)),
+    )?;
+    ks.promote(2)?;
+    ks.disable(3)?;
+    ks.destroy(1)?;
+    Ok(ks)
+}
+
+fn export_vectors() -> Result<Value> {
+    let ks = export_keyset()?;
+    let plaintext = ks.to_plaintext()?;
+    let kek = LocalKek::new(
+        "vector-kek",
+        vector_keyset(Algorithm::Aes256Gcm, 0x0a0b_0c0d, 0x80),
+    )?;
+    let dek = SecretBytes::new(seq(0x40, 32));
+    let salt: [u8; 32] = seq(0x60, 32).try_into().unwrap();
+    let exported = seal_deterministic(
+        Algorithm::Aes256Gcm,
+        &dek,
+        &salt,
+        &[&kek],
+        0,
+        &plaintext,
+        super::export::EXPORT_AAD,
+    )?;
+    Ok(json!({
+        "format": "privkit keyset export, an envelope (section 3) of a PKKS keyset (docs/FORMAT.md section 6)",
+        "kek_nonce_prefix": hex_encode(&prefix()),
+        "kek": {
+            "kek_id": "vector-kek",
+            "keyset_key_id": 0x0a0b_0c0du32,
+            "keyset_algorithm": "AES-256-GCM",
+            "keyset_key": hex_encode(&seq(0x80, 32)),
+        },
+        "aad": hex_encode(super::export::EXPORT_AAD),
+        "data_key": hex_encode(dek.expose_secret()),
+        "salt": hex_encode(&salt),
+        "keyset_plaintext": hex_encode(&plaintext),
+        "keys": ks.keys().map(|k| json!({
+            "id": k.id,
+            "algorithm": k.algorithm.name(),
+            "status": format!("{:?}", k.status),
+            "primary": k.primary,
+        })).collect::<Vec<_>>(),
+        "exported": hex_encode(&exported),
+    }))
+}
+
 fn load(path: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("vector file")).expect("json")
 }
@@ -294,6 +357,30 @@ fn check_stream_vectors() -> Result<()> {
 }
 
 #[test]
+fn check_export_vectors() -> Result<()> {
+    let file = load(EXPORT_FILE);
+    assert_eq!(
+        file,
+        export_vectors()?,
+        "regenerated export vectors differ from the file"
+    );
+    let kek = LocalKek::new(
+        "vector-kek",
+        Keyset::from_key(
+            0x0a0b_0c0d,
+            Algorithm::Aes256Gcm,
+            SecretBytes::new(field(&file["kek"], "keyset_key")),
+        )?,
+    )?;
+    let imported = Keyset::import_sealed(&field(&file, "exported"), &kek)?;
+    assert_eq!(
+        imported.keys().collect::<Vec<_>>(),
+        export_keyset()?.keys().collect::<Vec<_>>()
+    );
+    Ok(())
+}
+
+#[test]
 #[ignore = "rewrites tests/data/vectors; run only when adding a format version"]
 fn regenerate() -> Result<()> {
     std::fs::write(
@@ -304,6 +391,11 @@ fn regenerate() -> Result<()> {
     std::fs::write(
         ENVELOPE_FILE,
         serde_json::to_string_pretty(&envelope_vectors()?).unwrap() + "\n",
+    )
+    .unwrap();
+    std::fs::write(
+        EXPORT_FILE,
+        serde_json::to_string_pretty(&export_vectors()?).unwrap() + "\n",
     )
     .unwrap();
     std::fs::write(
