@@ -25,6 +25,17 @@ pub const MAX_WRAPPED_KEYS: usize = 255;
 
 /// Limits applied when opening untrusted envelopes. Each is checked before any
 /// allocation that depends on it, and a violation is [`Error::LimitExceeded`].
+///
+/// # Example
+/// ```
+/// use privkit::envelope::{EnvelopeLimits, LocalKek, Opener, Sealer};
+///
+/// let kek = std::sync::Arc::new(LocalKek::generate("uploads")?);
+/// let big = Sealer::new(kek.clone()).seal(&vec![0u8; 100_000], b"")?;
+/// let strict = Opener::new(kek).with_limits(EnvelopeLimits::default().max_envelope_len(64 * 1024).max_wrapped_keys(2));
+/// assert!(matches!(strict.open(&big, b""), Err(privkit::Error::LimitExceeded { .. })));
+/// # Ok::<(), privkit::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct EnvelopeLimits {

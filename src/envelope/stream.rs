@@ -748,6 +748,26 @@ impl<R: Read> Read for StreamReader<R> {
 ///
 /// Opening verifies the final segment, so the plaintext length is authenticated before
 /// the first read: a stream truncated or extended at any point is rejected up front.
+///
+/// # Example
+/// ```
+/// use std::io::{Cursor, Read, Seek, SeekFrom, Write};
+/// use privkit::envelope::{LocalKek, Opener, Sealer};
+///
+/// let kek = std::sync::Arc::new(LocalKek::generate("archive")?);
+/// let mut w = Sealer::new(kek.clone()).with_segment_size(1024).encrypt_stream(Vec::new(), b"")?;
+/// let data: Vec<u8> = (0..10_000u32).map(|i| (i % 256) as u8).collect();
+/// w.write_all(&data)?;
+/// let stream = w.finish()?;
+///
+/// let mut r = Opener::new(kek).decrypt_stream_seekable(Cursor::new(stream), b"")?;
+/// assert_eq!(r.plaintext_len(), 10_000);
+/// r.seek(SeekFrom::Start(5_000))?; // decrypts only segment 4 (bytes 4096..5120)
+/// let mut buf = [0u8; 100];
+/// r.read_exact(&mut buf)?;
+/// assert_eq!(&buf[..], &data[5_000..5_100]);
+/// # Ok::<(), privkit::Error>(())
+/// ```
 pub struct SeekableStreamReader<R: Read + Seek> {
     inner: R,
     segments: SegmentCipher,

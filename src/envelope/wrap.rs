@@ -22,6 +22,40 @@ pub const MAX_KEK_ID_LEN: usize = 2048;
 ///   stops a wrapped key from being moved to another envelope.
 /// - `unwrap_key` reports an authentication failure as
 ///   [`Error::DecryptionFailed`] and nothing more specific.
+///
+/// # Example
+/// An adapter for a key-management service: here a stand-in whose "remote" key is a
+/// local keyset; a real one would call the service's encrypt and decrypt operations,
+/// passing `context` as the encryption context.
+/// ```
+/// use privkit::envelope::{self, KeyEncryptionKey, LocalKek};
+/// use privkit::secret::SecretBytes;
+/// use privkit::{Error, Result};
+///
+/// struct MyKms {
+///     key_arn: String,
+///     remote: LocalKek, // stands in for the service
+/// }
+///
+/// impl KeyEncryptionKey for MyKms {
+///     fn kek_id(&self) -> &str {
+///         &self.key_arn
+///     }
+///     fn wrap_key(&self, data_key: &SecretBytes, context: &[u8]) -> Result<Vec<u8>> {
+///         // e.g. kms.encrypt(key_arn, data_key, encryption_context = hex(context))
+///         self.remote.wrap_key(data_key, context)
+///     }
+///     fn unwrap_key(&self, wrapped: &[u8], context: &[u8]) -> Result<SecretBytes> {
+///         // map every "invalid ciphertext" answer of the service to DecryptionFailed
+///         self.remote.unwrap_key(wrapped, context).map_err(|_| Error::DecryptionFailed)
+///     }
+/// }
+///
+/// let kms = MyKms { key_arn: "arn:aws:kms:eu-west-1:111122223333:key/example".into(), remote: LocalKek::generate("x")? };
+/// let sealed = envelope::seal(&kms, b"payload", b"ctx")?;
+/// assert_eq!(envelope::open(&kms, &sealed, b"ctx")?, b"payload");
+/// # Ok::<(), privkit::Error>(())
+/// ```
 pub trait KeyEncryptionKey: Send + Sync {
     /// The stable identifier of this key (an ARN, a key name).
     fn kek_id(&self) -> &str;
