@@ -259,9 +259,9 @@ impl AeadKey {
     }
 
     /// Decrypts `buf` in place after checking `tag`. On failure the error is
-    /// [`Error::DecryptionFailed`] and `buf` still holds the ciphertext, unchanged: every
-    /// backend must keep this contract (RustCrypto's GCM and ChaCha20-Poly1305 check the
-    /// tag before decrypting; GCM-SIV re-encrypts on failure). Tested below.
+    /// [`Error::DecryptionFailed`] and the content of `buf` is unspecified (RustCrypto
+    /// happens to leave it unchanged; aws-lc does not promise to), so callers that need
+    /// the ciphertext after a failure use [`open_to`](Self::open_to).
     pub(crate) fn open_in_place(
         &self,
         nonce: &[u8],

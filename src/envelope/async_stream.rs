@@ -145,10 +145,11 @@ pub struct AsyncStreamReader<R> {
     inner: R,
     segments: SegmentCipher,
     index: u32,
-    /// Sealed segment plus one byte of lookahead; after decryption, its plaintext.
+    /// Sealed segment plus one byte of lookahead.
     raw: Vec<u8>,
     filled: usize,
-    /// Plaintext being served: `raw[pos..end]`.
+    /// Plaintext being served: `plain[pos..end]`.
+    plain: Vec<u8>,
     pos: usize,
     end: usize,
     eof: bool,
@@ -191,12 +192,14 @@ impl<R: AsyncRead + Unpin> AsyncStreamReader<R> {
         }
         let opened = open_header(&header, keks, limits, aad)?;
         let raw = vec![0u8; opened.segments.sealed_len() + 1];
+        let plain = vec![0u8; opened.segments.segment_size];
         Ok(Self {
             inner,
             segments: opened.segments,
             index: 0,
             raw,
             filled: 0,
+            plain,
             pos: 0,
             end: 0,
             eof: false,
@@ -211,10 +214,11 @@ impl<R: AsyncRead + Unpin> AsyncStreamReader<R> {
         let full = self.segments.sealed_len();
         let last = self.filled <= full;
         let sealed_len = self.filled.min(full);
-        let n = self.segments.open_segment_in_place(
+        let n = self.segments.open_segment_to(
             &mut self.index,
             last,
-            &mut self.raw[..sealed_len],
+            &self.raw[..sealed_len],
+            &mut self.plain,
         )?;
         self.pos = 0;
         self.end = n;
@@ -239,20 +243,17 @@ impl<R: AsyncRead + Unpin> AsyncRead for AsyncStreamReader<R> {
             }
             if this.pos < this.end {
                 let n = (this.end - this.pos).min(out.remaining());
-                out.put_slice(&this.raw[this.pos..this.pos + n]);
+                out.put_slice(&this.plain[this.pos..this.pos + n]);
                 this.pos += n;
                 return Poll::Ready(Ok(()));
             }
             if this.done || out.remaining() == 0 {
                 return Poll::Ready(Ok(()));
             }
-            if this.end > 0 || this.pos > 0 {
+            if this.filled > this.segments.sealed_len() {
                 // The previous segment is served: carry its lookahead byte over.
-                let full = this.segments.sealed_len();
-                this.raw[0] = this.raw[full];
+                this.raw[0] = this.raw[this.filled - 1];
                 this.filled = 1;
-                this.pos = 0;
-                this.end = 0;
             }
             while this.filled < this.raw.len() && !this.eof {
                 let mut rb = ReadBuf::new(&mut this.raw[this.filled..]);

@@ -201,38 +201,6 @@ impl SegmentCipher {
         Ok(())
     }
 
-    /// Authenticates and decrypts the segment in `buf` (ciphertext then tag), leaving its
-    /// plaintext there; advances `index` unless the segment is the last.
-    pub(crate) fn open_segment(
-        &self,
-        index: &mut u32,
-        last: bool,
-        buf: &mut Vec<u8>,
-    ) -> Result<()> {
-        let ct_len = self.open_segment_in_place(index, last, buf)?;
-        buf.truncate(ct_len);
-        Ok(())
-    }
-
-    /// As [`open_segment`](Self::open_segment) on a slice: the plaintext is left in
-    /// `buf[..n]` and `n` is returned.
-    pub(crate) fn open_segment_in_place(
-        &self,
-        index: &mut u32,
-        last: bool,
-        buf: &mut [u8],
-    ) -> Result<usize> {
-        let (ct_len, tag) = split_tag(buf)?;
-        let (body, _) = buf.split_at_mut(ct_len);
-        let i = *index;
-        let result = self.open(i, last, body, &tag);
-        // A failed open leaves the ciphertext in place (backend contract).
-        self.conclude(index, last, ct_len, result, |other| {
-            self.open(i, other, body, &tag).is_ok()
-        })?;
-        Ok(ct_len)
-    }
-
     /// Authenticates the segment `sealed` (ciphertext then tag) and decrypts it into
     /// `out[..n]`, returning `n`; advances `index` unless the segment is the last.
     pub(crate) fn open_segment_to(
@@ -619,8 +587,12 @@ pub struct StreamReader<R: Read> {
     inner: R,
     segments: SegmentCipher,
     index: u32,
-    buf: Vec<u8>,
+    /// The sealed segment being read.
+    sealed: Vec<u8>,
+    /// Plaintext of the last segment, served from `pos` to `end`.
+    plain: Vec<u8>,
     pos: usize,
+    end: usize,
     lookahead: Option<u8>,
     done: bool,
     failed: bool,
@@ -644,63 +616,55 @@ impl<R: Read> StreamReader<R> {
         aad: &[u8],
     ) -> Result<Self> {
         let opened = read_header(&mut inner, keks, limits, aad)?;
-        let buf = Vec::with_capacity(opened.segments.sealed_len());
+        let sealed = Vec::with_capacity(opened.segments.sealed_len());
+        let plain = vec![0u8; opened.segments.segment_size];
         Ok(Self {
             inner,
             segments: opened.segments,
             index: 0,
-            buf,
+            sealed,
+            plain,
             pos: 0,
+            end: 0,
             lookahead: None,
             done: false,
             failed: false,
         })
     }
 
-    /// Reads and authenticates the next segment into `buf`.
-    fn next_segment(&mut self) -> Result<()> {
-        let last = self.fill_segment()?;
-        self.segments
-            .open_segment(&mut self.index, last, &mut self.buf)?;
-        self.done = last;
-        Ok(())
-    }
-
-    /// Reads the next sealed segment into `buf`; returns whether it is the last one.
+    /// Reads the next sealed segment into `sealed`; returns whether it is the last one.
     fn fill_segment(&mut self) -> Result<bool> {
         let full = self.segments.sealed_len();
-        self.buf.clear();
-        self.pos = 0;
+        self.sealed.clear();
         if let Some(b) = self.lookahead.take() {
-            self.buf.push(b);
+            self.sealed.push(b);
         }
-        read_up_to(&mut self.inner, &mut self.buf, full)?;
-        let last = if self.buf.len() < full {
-            true
-        } else {
-            let mut one = [0u8; 1];
-            loop {
-                match self.inner.read(&mut one) {
-                    Ok(0) => break true,
-                    Ok(_) => {
-                        self.lookahead = Some(one[0]);
-                        break false;
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(Error::Io(e)),
+        read_up_to(&mut self.inner, &mut self.sealed, full)?;
+        if self.sealed.len() < full {
+            return Ok(true);
+        }
+        let mut one = [0u8; 1];
+        loop {
+            match self.inner.read(&mut one) {
+                Ok(0) => return Ok(true),
+                Ok(_) => {
+                    self.lookahead = Some(one[0]);
+                    return Ok(false);
                 }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::Io(e)),
             }
-        };
-        Ok(last)
+        }
     }
 
-    /// Decrypts the next segment straight into `out` (which holds a whole segment).
-    fn next_segment_into(&mut self, out: &mut [u8]) -> Result<usize> {
+    /// Reads, authenticates and decrypts the next segment into `out` (which holds a
+    /// whole segment: the caller's buffer, or `plain`).
+    fn next_segment_into(&mut self, into_plain: bool, out: &mut [u8]) -> Result<usize> {
         let last = self.fill_segment()?;
+        let target: &mut [u8] = if into_plain { &mut self.plain } else { out };
         let n = self
             .segments
-            .open_segment_to(&mut self.index, last, &self.buf, out)?;
-        self.buf.clear();
+            .open_segment_to(&mut self.index, last, &self.sealed, target)?;
         self.done = last;
         Ok(n)
     }
@@ -715,27 +679,27 @@ impl<R: Read> Read for StreamReader<R> {
             ));
         }
         loop {
-            if self.pos < self.buf.len() {
-                let n = (self.buf.len() - self.pos).min(out.len());
-                out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+            if self.pos < self.end {
+                let n = (self.end - self.pos).min(out.len());
+                out[..n].copy_from_slice(&self.plain[self.pos..self.pos + n]);
                 self.pos += n;
                 return Ok(n);
             }
             if self.done || out.is_empty() {
                 return Ok(0);
             }
-            if out.len() >= self.segments.segment_size {
-                // The caller's buffer holds a whole segment: decrypt into it directly.
-                return self.next_segment_into(out).map_err(|e| {
+            // When the caller's buffer holds a whole segment, decrypt straight into it.
+            let direct = out.len() >= self.segments.segment_size;
+            match self.next_segment_into(!direct, out) {
+                Ok(n) if direct => return Ok(n),
+                Ok(n) => {
+                    self.pos = 0;
+                    self.end = n;
+                }
+                Err(e) => {
                     self.failed = true;
-                    self.buf.clear();
-                    to_io(e)
-                });
-            }
-            if let Err(e) = self.next_segment() {
-                self.failed = true;
-                self.buf.clear();
-                return Err(to_io(e));
+                    return Err(to_io(e));
+                }
             }
         }
     }
