@@ -561,8 +561,13 @@ pub(crate) fn put_wrapped_keys<K: KeyEncryptionKey>(
 }
 
 fn new_data_key<K: KeyEncryptionKey>(algorithm: Algorithm, keks: &[K]) -> Result<DataKeyState> {
-    let dek = SecretBytes::random(KEY_LEN)?;
-    let salt: [u8; SALT_LEN] = rand::array()?;
+    // One call to the operating system for both (a system call costs more than the
+    // 64-byte encryption it precedes).
+    let mut random = zeroize::Zeroizing::new([0u8; KEY_LEN + SALT_LEN]);
+    rand::fill(&mut *random)?;
+    let dek = SecretBytes::from_slice(&random[..KEY_LEN]);
+    let mut salt = [0u8; SALT_LEN];
+    salt.copy_from_slice(&random[KEY_LEN..]);
     data_key_state(algorithm, &dek, &salt, keks)
 }
 

@@ -115,10 +115,16 @@ pub(crate) fn start_stream<K: KeyEncryptionKey>(
 
 /// A fresh data key, salt and nonce prefix for a new stream.
 pub(crate) fn fresh_material() -> Result<(SecretBytes, [u8; SALT_LEN], [u8; 19])> {
+    let mut random = zeroize::Zeroizing::new([0u8; KEY_LEN + SALT_LEN + 19]);
+    rand::fill(&mut *random)?;
+    let mut salt = [0u8; SALT_LEN];
+    salt.copy_from_slice(&random[KEY_LEN..KEY_LEN + SALT_LEN]);
+    let mut prefix = [0u8; 19];
+    prefix.copy_from_slice(&random[KEY_LEN + SALT_LEN..]);
     Ok((
-        SecretBytes::random(KEY_LEN)?,
-        rand::array()?,
-        rand::array()?,
+        SecretBytes::from_slice(&random[..KEY_LEN]),
+        salt,
+        prefix,
     ))
 }
 
