@@ -7,6 +7,7 @@ mod encoding;
 pub mod error;
 pub mod kdf;
 mod rand;
+pub mod retention;
 pub mod secret;
 
 pub use backend::Algorithm;
