@@ -300,10 +300,12 @@ pub enum Verdict {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Cause {
     Hold(u16),
+    /// `several`: more than one purpose was weighed.
     Rule {
         rule: u16,
         purpose: u8,
         trigger: Date,
+        several: bool,
     },
     Pending {
         rule: u16,
@@ -444,6 +446,7 @@ impl<'s> Evaluator<'s> {
                     rule: c.rule,
                     purpose: c.purpose,
                     trigger: c.trigger,
+                    several: facts.purposes.0.count_ones() > 1,
                 },
                 hold_start,
             ),
@@ -669,6 +672,7 @@ impl fmt::Display for Reason<'_> {
                 rule,
                 purpose,
                 trigger,
+                several,
             } => {
                 let Some(r) = s.rules.get(usize::from(rule)) else {
                     return f.write_str("unknown rule");
@@ -682,8 +686,8 @@ impl fmt::Display for Reason<'_> {
                 }
                 describe_rule(f, r, purpose)?;
                 write!(f, "; {} on {trigger}", r.trigger().describe())?;
-                if d.schedule_purposes_used() > 1 {
-                    f.write_str("; the purpose needing the data longest decides")?;
+                if several {
+                    f.write_str("; of the record's purposes, this one needs the data longest")?;
                 }
                 Ok(())
             }
@@ -704,14 +708,6 @@ impl fmt::Display for Reason<'_> {
                 f.write_str("keep: the record names no purpose; review why it is held")
             }
         }
-    }
-}
-
-impl Decision<'_> {
-    // The reason mentions the multi-purpose rule only when the schedule has several
-    // purposes; the record's own set is not kept in the decision.
-    fn schedule_purposes_used(&self) -> usize {
-        self.schedule.purposes.len()
     }
 }
 
