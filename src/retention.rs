@@ -103,6 +103,39 @@
 //! # }
 //! # Ok::<(), privkit::Error>(())
 //! ```
+//!
+//! Consent and erasure by key destruction:
+//! ```
+//! use privkit::Error;
+//! use privkit::retention::{
+//!     ConsentLedger, ConsentRecord, ConsentState, InMemorySubjectKeyStore, Purpose, SubjectId,
+//!     SubjectVault,
+//! };
+//!
+//! let subject = SubjectId::new("customer-42")?;
+//! let mut ledger = ConsentLedger::new();
+//! let granted = jiff::Timestamp::constant(1_700_000_000, 0); // 2023-11-14
+//! let later = jiff::Timestamp::constant(1_800_000_000, 0); // 2027-01-15
+//! ledger.record(ConsentRecord::new(
+//!     subject.clone(),
+//!     Purpose::new("newsletter")?,
+//!     ConsentState::Granted,
+//!     granted,
+//!     "privacy-v3",
+//!     "signup-form",
+//! ));
+//! assert!(ledger.may_process(&subject, "newsletter", later));
+//!
+//! let vault = SubjectVault::new(InMemorySubjectKeyStore::new());
+//! let stored = vault.encrypt(&subject, b"42 Main St", b"customers.address")?;
+//! assert_eq!(vault.decrypt(&subject, &stored, b"customers.address")?, b"42 Main St");
+//! vault.forget(&subject)?;
+//! assert!(matches!(
+//!     vault.decrypt(&subject, &stored, b"customers.address"),
+//!     Err(Error::KeyDestroyed(_))
+//! ));
+//! # Ok::<(), privkit::Error>(())
+//! ```
 
 mod category;
 mod consent;
