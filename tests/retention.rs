@@ -402,3 +402,43 @@ fn example_schedule_loads() {
         "{e}"
     );
 }
+
+#[cfg(feature = "tzdb")]
+#[test]
+fn iana_zone_across_daylight_saving() {
+    let berlin = TimeZone::get("Europe/Berlin").unwrap();
+    let s = Schedule::builder()
+        .time_zone(berlin)
+        .purpose(
+            Purpose::new("logs").unwrap(),
+            LegalBasis::LegitimateInterests,
+        )
+        .rule(rule("logs", "*", "logs", "P1M", "collected", "delete"))
+        .build()
+        .unwrap();
+    // 2026-03-28T23:30Z is 00:30 on 2026-03-29 in Berlin (CET, +01:00), the night
+    // clocks go forward; one month later is 2026-04-29 in Berlin.
+    let t = "2026-03-28T23:30:00Z".parse::<Timestamp>().unwrap();
+    let f = Facts::new(
+        s.class_of("x").unwrap(),
+        s.purpose_set(["logs"]).unwrap(),
+        t,
+    );
+    assert_eq!(s.day_of(t), date(2026, 3, 29));
+    let d = s.evaluator_on(date(2026, 4, 28)).evaluate(&f);
+    assert_eq!(
+        (d.verdict(), d.due()),
+        (Verdict::ActAt, Some(date(2026, 4, 29)))
+    );
+    // 2026-04-28T22:30Z is already 2026-04-29 in Berlin (CEST, +02:00).
+    let now = "2026-04-28T22:30:00Z".parse::<Timestamp>().unwrap();
+    assert_eq!(s.evaluator(now).evaluate(&f).verdict(), Verdict::ActNow);
+}
+
+#[test]
+fn evaluator_is_shareable_across_threads() {
+    fn assert_sync<T: Send + Sync>() {}
+    assert_sync::<Schedule>();
+    assert_sync::<privkit::retention::Evaluator<'static>>();
+    assert_sync::<privkit::retention::Decision<'static>>();
+}

@@ -342,6 +342,15 @@ mod tests {
         assert!(e.contains("time_zone `Mars/Olympus`"), "{e}");
     }
 
+    #[cfg(feature = "tzdb")]
+    #[test]
+    fn iana_zones_with_tzdb() {
+        let text = JSON.replace("\"+01:00\"", "\"Europe/Berlin\"");
+        let s: Schedule = serde_json::from_str(&text).unwrap();
+        assert_eq!(s.time_zone().iana_name(), Some("Europe/Berlin"));
+        assert!(serde_json::to_string(&s).unwrap().contains("Europe/Berlin"));
+    }
+
     #[test]
     fn offsets_parse() {
         assert_eq!(parse_offset("+02:00").unwrap().seconds(), 7200);
