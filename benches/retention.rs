@@ -223,6 +223,27 @@ fn bench(c: &mut Criterion) {
                 black_box(counts)
             });
         });
+        // The same records with one purpose each: no purposes to weigh against each other.
+        let single: Vec<Row> = rows(&s, n)
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut r)| {
+                let name = ["billing", "support", "security"][i % 3];
+                r.purposes = PurposeSet::empty().with(s.purpose_id(name).unwrap());
+                r
+            })
+            .collect();
+        g.bench_with_input(
+            BenchmarkId::new("evaluate_one_purpose", n),
+            &single,
+            |b, data| {
+                b.iter(|| {
+                    ev.evaluate_all(data.iter().map(facts))
+                        .filter(|d| d.verdict() == Verdict::ActNow)
+                        .count()
+                });
+            },
+        );
         g.bench_with_input(
             BenchmarkId::new("evaluate_with_due_date", n),
             &data,
