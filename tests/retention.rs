@@ -26,14 +26,17 @@ fn schedule() -> Schedule {
         .purpose(Purpose::new("marketing").unwrap(), LegalBasis::Consent)
         .purpose(Purpose::new("support").unwrap(), LegalBasis::Contract)
         .purpose(Purpose::new("research").unwrap(), LegalBasis::PublicTask)
-        .rule(rule(
-            "billing",
-            "user.billing",
-            "billing",
-            "P10Y",
-            "contract_end",
-            "delete",
-        ))
+        .rule(
+            rule(
+                "billing",
+                "user.billing",
+                "billing",
+                "P10Y",
+                "contract_end",
+                "delete",
+            )
+            .with_reference("HGB §257"),
+        )
         .rule(rule(
             "mkt",
             "user",
@@ -168,6 +171,7 @@ fn most_specific_category_then_own_purpose_wins() {
     let d = ev.evaluate(&Facts::new(inv, billing, collected));
     assert_eq!(d.rule().unwrap().id(), "billing");
     assert_eq!(d.verdict(), Verdict::Keep, "contract has not ended");
+    assert!(d.reason().to_string().contains("[HGB §257]"));
     // A purpose with no own rule falls back to `*` on the nearest category.
     let d = ev.evaluate(&Facts::new(inv, research, collected));
     assert_eq!(d.rule().unwrap().id(), "user-any");

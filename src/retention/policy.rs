@@ -137,17 +137,28 @@ impl fmt::Display for LegalBasis {
 impl FromStr for LegalBasis {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        LegalBasis::ALL
-            .into_iter()
-            .find(|b| b.keyword() == s)
-            .ok_or_else(|| {
-                Error::invalid_argument(format_args!(
-                    "legal basis `{}`: expected one of consent, contract, legal_obligation, \
-                     vital_interests, public_task, legitimate_interests",
-                    s.escape_default()
-                ))
-            })
+        from_keyword(&LegalBasis::ALL, LegalBasis::keyword, "legal basis", s)
     }
+}
+
+/// The member of `all` whose keyword is `s`.
+fn from_keyword<T: Copy>(
+    all: &[T],
+    keyword: fn(T) -> &'static str,
+    what: &str,
+    s: &str,
+) -> Result<T> {
+    all.iter()
+        .copied()
+        .find(|&v| keyword(v) == s)
+        .ok_or_else(|| {
+            let expected: Vec<&str> = all.iter().map(|&v| keyword(v)).collect();
+            Error::invalid_argument(format_args!(
+                "{what} `{}`: expected one of {}",
+                s.escape_default(),
+                expected.join(", ")
+            ))
+        })
 }
 
 /// The event from which a rule's period runs.
@@ -233,6 +244,15 @@ pub enum Action {
 }
 
 impl Action {
+    /// All actions, least destructive first.
+    pub const ALL: [Action; 5] = [
+        Action::Review,
+        Action::Archive,
+        Action::Pseudonymize,
+        Action::Anonymize,
+        Action::Delete,
+    ];
+
     /// The configuration keyword.
     #[must_use]
     pub const fn keyword(self) -> &'static str {
@@ -255,21 +275,7 @@ impl fmt::Display for Action {
 impl FromStr for Action {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        [
-            Action::Review,
-            Action::Archive,
-            Action::Pseudonymize,
-            Action::Anonymize,
-            Action::Delete,
-        ]
-        .into_iter()
-        .find(|a| a.keyword() == s)
-        .ok_or_else(|| {
-            Error::invalid_argument(format_args!(
-                "action `{}`: expected delete, anonymize, pseudonymize, archive or review",
-                s.escape_default()
-            ))
-        })
+        from_keyword(&Action::ALL, Action::keyword, "action", s)
     }
 }
 
