@@ -488,11 +488,9 @@ impl<'s> Evaluator<'s> {
     }
 
     /// Decides every record of `records`, lazily.
-    pub fn evaluate_all<'f, I>(&self, records: I) -> impl Iterator<Item = Decision<'s>> + '_
+    pub fn evaluate_all<'f, I>(&self, records: I) -> impl Iterator<Item = Decision<'s>>
     where
         I: IntoIterator<Item = Facts<'f>>,
-        I::IntoIter: 'f,
-        'f: 's,
     {
         records.into_iter().map(move |f| self.evaluate(&f))
     }

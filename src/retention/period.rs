@@ -142,7 +142,11 @@ impl Period {
         while self.after(d).is_none_or(|end| end > day) {
             d = d.yesterday().ok()?;
         }
-        while let Some(next) = d.tomorrow().ok().filter(|n| self.after(*n) <= Some(day)) {
+        while let Some(next) = d
+            .tomorrow()
+            .ok()
+            .filter(|n| self.after(*n).is_some_and(|end| end <= day))
+        {
             d = next;
         }
         Some(d)
@@ -255,6 +259,9 @@ mod tests {
         assert_eq!(p("P1Y").cutoff(date(2025, 2, 28)), Some(date(2024, 2, 29)));
         assert_eq!(p("P0D").cutoff(date(2025, 2, 28)), Some(date(2025, 2, 28)));
         assert_eq!(p("P7Y").cutoff(Date::MIN), None);
+        // Near the end of the calendar, starts whose end overflows never qualify.
+        assert_eq!(p("P1M").cutoff(Date::MAX), Some(date(9999, 11, 30)));
+        assert_eq!(p("P0D").cutoff(Date::MAX), Some(Date::MAX));
     }
 
     #[test]
