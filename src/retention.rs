@@ -56,7 +56,9 @@
 //!   periods, triggers, actions, and for a schedule that fails validation (the message
 //!   lists every problem and names the rules, e.g. ``rule `a` (rules[0]) and rule `b`
 //!   (rules[1]) contradict``).
-//! - [`Error::Parse`](crate::Error::Parse) for TOML that does not parse (with its line).
+//! - [`Error::Parse`](crate::Error::Parse) from `Schedule::from_toml` (feature `toml`)
+//!   for TOML that does not parse or an entry whose value does not validate, with the
+//!   line (for an entry, the line of its `[[rules]]` header).
 //! - [`Error::LimitExceeded`](crate::Error::LimitExceeded) for more than 64 purposes.
 //! - From the vault: [`Error::KeyDestroyed`](crate::Error::KeyDestroyed) for a forgotten
 //!   subject, [`Error::DecryptionFailed`](crate::Error::DecryptionFailed) for any

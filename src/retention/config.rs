@@ -12,6 +12,9 @@ use crate::{Error, Result};
 /// The only document version this build reads and writes.
 const DOC_VERSION: u32 = 1;
 
+/// An entry of the document: its array (`"rules"`) and index.
+type Entry = (&'static str, usize);
+
 fn doc_version() -> u32 {
     DOC_VERSION
 }
@@ -120,19 +123,30 @@ fn parse_date(field: &str, s: &str) -> Result<Date> {
 
 impl ScheduleDoc {
     fn into_schedule(self) -> Result<Schedule> {
+        self.into_located().map_err(|(_, e)| e)
+    }
+
+    /// Like `into_schedule`, but an error in one entry also says which entry
+    /// (`("rules", 2)`), so the TOML reader can turn it into a line number.
+    fn into_located(self) -> Result<Schedule, (Option<Entry>, Error)> {
         if self.version != DOC_VERSION {
-            return Err(Error::invalid_argument(format_args!(
-                "schedule version {} is not supported (this build reads version {DOC_VERSION})",
-                self.version
-            )));
+            return Err((
+                None,
+                Error::invalid_argument(format_args!(
+                    "schedule version {} is not supported (this build reads version {DOC_VERSION})",
+                    self.version
+                )),
+            ));
         }
         let mut b = Schedule::builder();
         if let Some(tz) = &self.time_zone {
-            b = b.time_zone(parse_time_zone(tz)?);
+            b = b.time_zone(parse_time_zone(tz).map_err(|e| (None, e))?);
         }
         for (i, p) in self.purposes.iter().enumerate() {
-            let at =
-                |e: Error| Error::invalid_argument(format_args!("purposes[{i}]: {}", bare(&e)));
+            let at = |e: Error| {
+                let message = format!("purposes[{i}]: {}", bare(&e));
+                (Some(("purposes", i)), Error::InvalidArgument(message))
+            };
             let name = Purpose::new(&p.name).map_err(at)?;
             let basis: LegalBasis = p.basis.parse().map_err(at)?;
             b = b.purpose_described(name, basis, p.description.as_deref());
@@ -146,7 +160,10 @@ impl ScheduleDoc {
                 &r.trigger,
                 &r.action,
             )
-            .map_err(|e| Error::invalid_argument(format_args!("rules[{i}]: {}", bare(&e))))?;
+            .map_err(|e| {
+                let message = format!("rules[{i}]: {}", bare(&e));
+                (Some(("rules", i)), Error::InvalidArgument(message))
+            })?;
             if let Some(reference) = &r.reference {
                 rule = rule.with_reference(reference);
             }
@@ -154,11 +171,8 @@ impl ScheduleDoc {
         }
         for (i, h) in self.holds.iter().enumerate() {
             let at = |e: Error| {
-                Error::invalid_argument(format_args!(
-                    "holds[{i}] (`{}`): {}",
-                    h.id.escape_default(),
-                    bare(&e)
-                ))
+                let message = format!("holds[{i}] (`{}`): {}", h.id.escape_default(), bare(&e));
+                (Some(("holds", i)), Error::InvalidArgument(message))
             };
             let scope = match &h.categories {
                 Some(sel) => HoldScope::Categories(sel.parse().map_err(at)?),
@@ -171,7 +185,7 @@ impl ScheduleDoc {
             };
             b = b.hold(LegalHold::new(&h.id, scope, &h.reason, from, until).map_err(at)?);
         }
-        b.build()
+        b.build().map_err(|e| (None, e))
     }
 
     fn from_schedule(s: &Schedule) -> Self {
@@ -241,17 +255,39 @@ impl Schedule {
     /// Parses and validates a schedule written in TOML (see `examples/data/retention.toml`).
     ///
     /// # Errors
-    /// [`Error::Parse`] with the line for TOML syntax errors and unknown or missing
-    /// fields; [`Error::InvalidArgument`] naming the entry for values that do not
-    /// validate (`rules[2]: rule `x`: period `P7X`: …`) and for schedule-level problems
-    /// (see [`ScheduleBuilder::build`](super::ScheduleBuilder::build)).
+    /// - [`Error::Parse`] with the line for TOML syntax errors and unknown or missing
+    ///   fields, and for a value that does not validate in an entry written as a
+    ///   `[[rules]]` / `[[purposes]]` / `[[holds]]` table: the line is the entry's header
+    ///   and the message names it (`rules[2]: rule `x`: period `P7X`: …`);
+    /// - [`Error::InvalidArgument`] for schedule-level problems, which name every rule
+    ///   involved (see [`ScheduleBuilder::build`](super::ScheduleBuilder::build)).
     pub fn from_toml(text: &str) -> Result<Self> {
         let doc: ScheduleDoc = toml::from_str(text).map_err(|e| Error::Parse {
             line: e.span().map_or(0, |span| line_of(text, span.start)),
             message: e.message().to_owned(),
         })?;
-        doc.into_schedule()
+        doc.into_located().map_err(|(entry, e)| {
+            match (entry.and_then(|(array, i)| header_line(text, array, i)), e) {
+                (Some(line), Error::InvalidArgument(message)) => Error::Parse { line, message },
+                (_, e) => e,
+            }
+        })
     }
+}
+
+/// The line of the `i`-th `[[array]]` header, when entries are written as tables.
+#[cfg(feature = "toml")]
+fn header_line(text: &str, array: &str, i: usize) -> Option<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| {
+            let l: String = l.chars().filter(|c| !c.is_whitespace()).collect();
+            l.strip_prefix("[[")
+                .and_then(|rest| rest.strip_prefix(array))
+                .is_some_and(|rest| rest.starts_with("]]"))
+        })
+        .nth(i)
+        .map(|(n, _)| n + 1)
 }
 
 /// One-based line number of byte `offset` in `text`.
@@ -389,10 +425,20 @@ action = "delete"
             other => panic!("{other:?}"),
         }
         let bad = text.replace("P10Y", "P10X");
-        let e = Schedule::from_toml(&bad).unwrap_err().to_string();
-        assert!(
-            e.contains("rules[0]: rule `invoices`: period `P10X`"),
-            "{e}"
+        match Schedule::from_toml(&bad) {
+            // Line 8 is the rule's `[[rules]]` header.
+            Err(Error::Parse { line: 8, message }) => {
+                assert!(
+                    message.contains("rules[0]: rule `invoices`: period `P10X`"),
+                    "{message}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            header_line("[[a]]\n [[ rules ]] # x\n[[rules]]", "rules", 1),
+            Some(3)
         );
+        assert_eq!(header_line("rules = []", "rules", 0), None);
     }
 }
