@@ -18,7 +18,12 @@ fn rule(id: &str, cats: &str, purpose: &str, period: &str, trigger: &str, action
 }
 
 fn schedule() -> Schedule {
+    schedule_in(TimeZone::UTC)
+}
+
+fn schedule_in(tz: TimeZone) -> Schedule {
     Schedule::builder()
+        .time_zone(tz)
         .purpose(
             Purpose::new("billing").unwrap(),
             LegalBasis::LegalObligation,
@@ -357,15 +362,18 @@ proptest! {
         contract in proptest::option::of(0i64..3000),
         today in 0i64..10_000,
         category in 0usize..6,
+        offset_minutes in -720i32..840,
+        hour in 0i8..24,
     ) {
-        let s = schedule();
+        let s = schedule_in(TimeZone::fixed(Offset::from_seconds(offset_minutes * 60).unwrap()));
         let base = date(2005, 1, 1);
         let day = |n: i64| base.checked_add(jiff::Span::new().days(n)).unwrap();
         let cats = ["user.billing.invoice", "user.billing.card", "user.billing.vat", "user.x", "device.y", "z"];
         let class = s.class_of(cats[category]).unwrap();
         let names = ["billing", "marketing", "support", "research"];
         let set = s.purpose_set((0..4).filter(|i| purposes & (1 << i) != 0).map(|i| names[i])).unwrap();
-        let mut f = Facts::new(class, set, at(day(collected)));
+        let collected_at = TimeZone::UTC.to_timestamp(day(collected).at(hour, 0, 0, 0)).unwrap();
+        let mut f = Facts::new(class, set, collected_at);
         if let Some(a) = activity { f = f.last_activity(at(day(collected + a))); }
         if let Some(c) = contract { f = f.contract_end(at(day(collected + c))); }
         let today = day(today);

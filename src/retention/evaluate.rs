@@ -233,11 +233,28 @@ impl Schedule {
     /// An evaluator for `today`: precomputes per-rule cut-offs and which holds are in force.
     #[must_use]
     pub fn evaluator_on(&self, today: Date) -> Evaluator<'_> {
-        let cutoffs = self
+        let cutoffs: Box<[Option<Date>]> = self
             .rules
             .iter()
             .map(|r| r.period().cutoff(today))
             .collect();
+        // In a fixed-offset zone (UTC by default) the calendar day is monotone in the
+        // instant, so "trigger day <= cut-off" is "trigger < start of the next day":
+        // one timestamp comparison per record instead of a zone conversion.
+        let thresholds = self.time_zone.to_fixed_offset().ok().map(|offset| {
+            cutoffs
+                .iter()
+                .map(|c| match c {
+                    None => Threshold::Never,
+                    Some(c) => match c.tomorrow() {
+                        Ok(next) => offset
+                            .to_timestamp(next.at(0, 0, 0, 0))
+                            .map_or(Threshold::Always, Threshold::Before),
+                        Err(_) => Threshold::Always,
+                    },
+                })
+                .collect()
+        });
         let hold_in_force: Box<[bool]> = self.holds.iter().map(|h| h.in_force(today)).collect();
         let future = |h: &LegalHold| (h.from() > today).then_some(h.from());
         let node_hold = self
@@ -265,6 +282,7 @@ impl Schedule {
             schedule: self,
             today,
             cutoffs,
+            thresholds,
             hold_in_force,
             node_hold,
             node_hold_start,
@@ -281,9 +299,19 @@ pub struct Evaluator<'s> {
     schedule: &'s Schedule,
     today: Date,
     cutoffs: Box<[Option<Date>]>,
+    /// Per rule, the cut-off as an instant; only for fixed-offset zones.
+    thresholds: Option<Box<[Threshold]>>,
     hold_in_force: Box<[bool]>,
     node_hold: Box<[u16]>,
     node_hold_start: Box<[Option<Date>]>,
+}
+
+/// A rule's cut-off as an instant: triggers before it have run out their period.
+#[derive(Clone, Copy, Debug)]
+enum Threshold {
+    Never,
+    Before(Timestamp),
+    Always,
 }
 
 /// The kind of a [`Decision`].
@@ -304,7 +332,7 @@ enum Cause {
     Rule {
         rule: u16,
         purpose: u8,
-        trigger: Date,
+        trigger: Timestamp,
         several: bool,
     },
     Pending {
@@ -331,7 +359,7 @@ pub struct Decision<'s> {
 struct Candidate {
     rule: u16,
     purpose: u8,
-    trigger: Date,
+    trigger: Timestamp,
     due_now: bool,
 }
 
@@ -417,17 +445,11 @@ impl<'s> Evaluator<'s> {
             let Some(at) = self.trigger_time(r, rule, purpose, facts) else {
                 return self.decision(Verdict::Keep, Cause::Pending { rule, purpose }, hold_start);
             };
-            let trigger = s.day_of(at);
-            let due_now = self
-                .cutoffs
-                .get(usize::from(rule))
-                .copied()
-                .flatten()
-                .is_some_and(|c| trigger <= c);
+            let due_now = self.due_now(rule, at);
             let cand = Candidate {
                 rule,
                 purpose,
-                trigger,
+                trigger: at,
                 due_now,
             };
             best = Some(match best {
@@ -451,6 +473,24 @@ impl<'s> Evaluator<'s> {
                 hold_start,
             ),
             None => self.decision(Verdict::Keep, Cause::NoPurpose, hold_start),
+        }
+    }
+
+    /// Whether rule `rule`'s period, running from `at`, has run out by today.
+    fn due_now(&self, rule: u16, at: Timestamp) -> bool {
+        let i = usize::from(rule);
+        match &self.thresholds {
+            Some(t) => match t.get(i) {
+                Some(Threshold::Before(limit)) => at < *limit,
+                Some(Threshold::Always) => true,
+                Some(Threshold::Never) | None => false,
+            },
+            None => self
+                .cutoffs
+                .get(i)
+                .copied()
+                .flatten()
+                .is_some_and(|c| self.schedule.day_of(at) <= c),
         }
     }
 
@@ -481,7 +521,8 @@ impl<'s> Evaluator<'s> {
         let key = |c: &Candidate| {
             let r = rules.get(usize::from(c.rule));
             // `None` (past year 9999) sorts after every date.
-            let due = r.map(|r| r.period().after(c.trigger).map_or(Date::MAX, |d| d));
+            let start = self.schedule.day_of(c.trigger);
+            let due = r.map(|r| r.period().after(start).map_or(Date::MAX, |d| d));
             (due, std::cmp::Reverse(r.map(Rule::action)))
         };
         if key(&b) > key(&a) { b } else { a }
@@ -537,7 +578,9 @@ impl<'s> Decision<'s> {
     #[must_use]
     pub fn due(&self) -> Option<Date> {
         match self.cause {
-            Cause::Rule { trigger, .. } => self.rule()?.period().after(trigger),
+            Cause::Rule { trigger, .. } => {
+                self.rule()?.period().after(self.schedule.day_of(trigger))
+            }
             _ => None,
         }
     }
@@ -683,7 +726,7 @@ impl fmt::Display for Reason<'_> {
                     (_, None) => write!(f, "{} after year 9999: ", r.action())?,
                 }
                 describe_rule(f, r, purpose)?;
-                write!(f, "; {} on {trigger}", r.trigger().describe())?;
+                write!(f, "; {} on {}", r.trigger().describe(), s.day_of(trigger))?;
                 if several {
                     f.write_str("; of the record's purposes, this one needs the data longest")?;
                 }
