@@ -14,6 +14,8 @@ use crate::{Error, Result};
 
 /// Most purposes one schedule may declare (a record's purposes are a 64-bit set).
 pub(crate) const MAX_PURPOSES: usize = 64;
+/// Most rules, and most holds, one schedule may hold.
+pub(crate) const MAX_ENTRIES: usize = 4096;
 /// Marks "no rule" in the per-node rule tables.
 pub(crate) const NO_RULE: u16 = u16::MAX;
 
@@ -525,7 +527,8 @@ impl ScheduleBuilder {
     /// Validates the schedule and precompiles its category index.
     ///
     /// # Errors
-    /// - [`Error::LimitExceeded`] for more than 64 purposes or 65,534 rules or holds.
+    /// - [`Error::LimitExceeded`] for more than 64 purposes, 4096 rules or 4096 holds
+    ///   (validation compares rules pairwise, so the bound keeps loading fast).
     /// - [`Error::InvalidArgument`] listing every problem found, each naming the rules
     ///   or holds involved (`rule `a` (rules[0])`): duplicate ids or purposes, rules for
     ///   undeclared purposes, two rules for the same categories and purpose
@@ -539,10 +542,10 @@ impl ScheduleBuilder {
                 MAX_PURPOSES as u64,
             ));
         }
-        if self.rules.len() >= usize::from(NO_RULE) || self.holds.len() >= usize::from(NO_RULE) {
+        if self.rules.len() > MAX_ENTRIES || self.holds.len() > MAX_ENTRIES {
             return Err(Error::limit(
                 "rules or holds in a retention schedule",
-                u64::from(NO_RULE) - 1,
+                MAX_ENTRIES as u64,
             ));
         }
         let problems = validate(&self.purposes, &self.rules, &self.holds);
@@ -753,6 +756,21 @@ impl Schedule {
             node_by_name.insert(c.as_str().into(), id);
             node_cat.push(Some(c));
         }
+        // (selector, purpose) -> rule; unique after validation. `None` is `*`.
+        let by_selector: HashMap<(Option<&str>, Option<&str>), u16> = rules
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| {
+                let sel = match &r.selector {
+                    Selector::Any => None,
+                    Selector::Category(c) => Some(c.as_str()),
+                };
+                Some((
+                    (sel, r.purpose.as_ref().map(Purpose::as_str)),
+                    u16::try_from(i).ok()?,
+                ))
+            })
+            .collect();
         let covers = |sel: &Selector, node: Option<&Category>| match (sel, node) {
             (Selector::Any, _) => true,
             (Selector::Category(_), None) => false,
@@ -761,18 +779,30 @@ impl Schedule {
         let nodes = node_cat
             .iter()
             .map(|&cat| {
+                // Ancestor chain of this node, most specific first, ending at `*`:
+                // the most specific selector decides; at the same selector a rule for
+                // the purpose itself beats a `*` rule.
+                let chain: Vec<Option<&str>> = cat
+                    .map(|c| {
+                        c.prefixes()
+                            .filter(|p| node_by_name.contains_key(*p))
+                            .map(Some)
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 let table = purposes
                     .iter()
                     .map(|p| {
-                        // Most specific selector first; at equal specificity a rule for
-                        // the purpose itself beats a `*` rule.
-                        rules
+                        chain
                             .iter()
-                            .enumerate()
-                            .filter(|(_, r)| covers(&r.selector, cat))
-                            .filter(|(_, r)| r.purpose.as_ref().is_none_or(|rp| *rp == p.name))
-                            .max_by_key(|(_, r)| (r.selector.specificity(), r.purpose.is_some()))
-                            .map_or(NO_RULE, |(i, _)| u16::try_from(i).unwrap_or(NO_RULE))
+                            .chain(std::iter::once(&None))
+                            .find_map(|sel| {
+                                by_selector
+                                    .get(&(*sel, Some(p.name.as_str())))
+                                    .or_else(|| by_selector.get(&(*sel, None)))
+                            })
+                            .copied()
+                            .unwrap_or(NO_RULE)
                     })
                     .collect();
                 let holds = holds
@@ -962,6 +992,24 @@ mod tests {
         );
         assert!(m.contains("rules[0] and rules[1] share the id `a`"), "{m}");
         assert!(m.contains("hold `h` (holds[0]): ends on 2026-01-01"), "{m}");
+    }
+
+    #[test]
+    fn fail_too_many_rules() {
+        let mut b = base();
+        for i in 0..=MAX_ENTRIES {
+            b = b.rule(rule(
+                &format!("r{i}"),
+                &format!("c{i}"),
+                "billing",
+                "P1Y",
+                "collected",
+            ));
+        }
+        assert!(matches!(
+            b.build(),
+            Err(Error::LimitExceeded { limit: 4096, .. })
+        ));
     }
 
     #[test]
