@@ -37,6 +37,13 @@
 //!    ends last decides, and if several end the same day the least destructive action
 //!    wins (review < archive < pseudonymize < anonymize < delete).
 //!
+//! A record with no purpose, or with a purpose no rule covers, is kept and flagged
+//! ([`Decision::is_unregulated`]): the schedule has a gap, and deleting data no rule
+//! speaks about is not a decision a library should take. Classify records by their most
+//! specific category: a rule for `user.contact` does not apply to a record filed as
+//! `user`. One rule per categories-and-purpose pair: a lifecycle in stages (archive after
+//! a year, delete after seven) is not expressible yet.
+//!
 //! **Consent**: a [`ConsentLedger`] of [`ConsentRecord`]s answers whether a subject's data
 //! may be processed for a purpose at a time, and its withdrawals feed the
 //! `consent_withdrawn` trigger.
@@ -59,7 +66,8 @@
 //! - [`Error::Parse`](crate::Error::Parse) from `Schedule::from_toml` (feature `toml`)
 //!   for TOML that does not parse or an entry whose value does not validate, with the
 //!   line (for an entry, the line of its `[[rules]]` header).
-//! - [`Error::LimitExceeded`](crate::Error::LimitExceeded) for more than 64 purposes.
+//! - [`Error::LimitExceeded`](crate::Error::LimitExceeded) for more than 64 purposes,
+//!   4096 rules or 4096 holds in one schedule.
 //! - From the vault: [`Error::KeyDestroyed`](crate::Error::KeyDestroyed) for a forgotten
 //!   subject, [`Error::DecryptionFailed`](crate::Error::DecryptionFailed) for any
 //!   ciphertext that does not authenticate, [`Error::NoUsableKey`](crate::Error::NoUsableKey)
