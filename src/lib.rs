@@ -8,6 +8,7 @@ pub mod envelope;
 pub mod error;
 pub mod kdf;
 mod rand;
+pub mod retention;
 pub mod secret;
 
 pub use backend::Algorithm;
