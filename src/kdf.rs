@@ -29,5 +29,13 @@
 //! ```
 
 mod hkdf;
+mod password;
 
 pub use self::hkdf::{Hash, Hkdf, encode_labels};
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub use self::password::fuzz_parse_phc;
+pub use self::password::{
+    HASH_LEN, MAX_PHC_LEN, PasswordHasher, PasswordParams, ReusingPasswordHasher, SALT_LEN,
+    VerifyLimits,
+};
