@@ -28,9 +28,11 @@
 //! # Ok::<(), privkit::Error>(())
 //! ```
 
+mod hierarchy;
 mod hkdf;
 mod password;
 
+pub use self::hierarchy::{EncryptionKey, KeyEncryptionKey, PseudonymKey, RootKey, SubKey};
 pub use self::hkdf::{Hash, Hkdf, encode_labels};
 #[cfg(fuzzing)]
 #[doc(hidden)]
