@@ -31,6 +31,7 @@
 mod hierarchy;
 mod hkdf;
 mod password;
+mod password_kek;
 
 pub use self::hierarchy::{EncryptionKey, KeyEncryptionKey, PseudonymKey, RootKey, SubKey};
 pub use self::hkdf::{Hash, Hkdf, encode_labels};
@@ -41,3 +42,4 @@ pub use self::password::{
     HASH_LEN, MAX_PHC_LEN, PasswordHasher, PasswordParams, ReusingPasswordHasher, SALT_LEN,
     VerifyLimits,
 };
+pub use self::password_kek::PasswordKekParams;
