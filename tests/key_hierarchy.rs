@@ -8,7 +8,7 @@ use serde_json::Value;
 
 enum At<'a> {
     Root(&'a RootKey),
-    Sub(SubKey),
+    Sub(Box<SubKey>),
 }
 
 #[test]
@@ -31,7 +31,7 @@ fn key_hierarchy_vectors() {
                 (At::Sub(s), "subject") => s.subject(id),
                 _ => panic!("unknown level {level}"),
             };
-            at = At::Sub(next.unwrap());
+            at = At::Sub(Box::new(next.unwrap()));
         }
         let key: [u8; 32] = match (&at, t["key"].as_str().unwrap()) {
             (At::Root(r), "aead") => *r.encryption_key().unwrap().expose_secret(),
