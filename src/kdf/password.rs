@@ -846,6 +846,32 @@ mod tests {
         assert!(hasher.is_ok());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn phc_encode_parse_round_trip(
+            variant in 0u8..3,
+            v19 in proptest::bool::ANY,
+            m_kib in 8u32..=262_144,
+            t in 1u32..=4,
+            p in 1u32..=16,
+            salt in proptest::collection::vec(proptest::num::u8::ANY, 8..=64),
+            hash in proptest::collection::vec(proptest::num::u8::ANY, 16..=64),
+        ) {
+            let phc = Phc {
+                variant: [Variant::Argon2d, Variant::Argon2i, Variant::Argon2id][usize::from(variant)],
+                version: if v19 { 0x13 } else { 0x10 },
+                m_kib: m_kib.max(8 * p),
+                t,
+                p,
+                salt,
+                hash,
+            };
+            let encoded = phc.encode();
+            proptest::prop_assert!(encoded.len() <= MAX_PHC_LEN);
+            proptest::prop_assert_eq!(Phc::parse(&encoded, &VerifyLimits::default()).unwrap(), phc);
+        }
+    }
+
     const GOOD: &str = "$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$\
                         MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI";
 

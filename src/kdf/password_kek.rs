@@ -20,6 +20,19 @@ const DOMAIN: &[u8] = b"privkit/kdf/password-kek/v1";
 /// protects; with the password it re-derives the same [`KeyEncryptionKey`].
 ///
 /// The encoding is documented in `docs/FORMAT.md`, section "Password-derived keys".
+///
+/// ```
+/// use privkit::kdf::{PasswordKekParams, PasswordParams, VerifyLimits};
+/// use privkit::secret::SecretString;
+///
+/// let params = PasswordKekParams::generate(PasswordParams::OWASP_MINIMUM)?;
+/// let kek = params.derive(&SecretString::from("a long backup passphrase"))?;
+/// let stored: Vec<u8> = params.to_bytes(); // keep next to what the key protects
+///
+/// let reread = PasswordKekParams::from_bytes(&stored, &VerifyLimits::default())?;
+/// assert_eq!(reread.derive(&SecretString::from("a long backup passphrase"))?, kek);
+/// # Ok::<(), privkit::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PasswordKekParams {
     params: PasswordParams,
@@ -213,6 +226,21 @@ mod tests {
         longer.push(0);
         let (again, used) = PasswordKekParams::read(&longer, &VerifyLimits::default()).unwrap();
         assert_eq!((again, used), (kp, bytes.len()));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn encoding_round_trip(
+            m_kib in 7168u32..=262_144,
+            t in 5u32..=16,
+            p in 1u32..=16,
+            salt in proptest::collection::vec(proptest::num::u8::ANY, 16..=64),
+        ) {
+            let kp = PasswordKekParams::with_salt(PasswordParams::new(m_kib, t, p).unwrap(), &salt).unwrap();
+            let bytes = kp.to_bytes();
+            let limits = VerifyLimits { max_work_kib: u64::MAX, ..VerifyLimits::default() };
+            proptest::prop_assert_eq!(PasswordKekParams::from_bytes(&bytes, &limits).unwrap(), kp);
+        }
     }
 
     #[test]
