@@ -152,6 +152,31 @@ impl Default for VerifyLimits {
     }
 }
 
+impl VerifyLimits {
+    /// Checks claimed costs against the limits, before anything is allocated.
+    pub(crate) fn check_costs(&self, m_kib: u32, t: u32, p: u32) -> Result<()> {
+        if m_kib > self.max_memory_kib {
+            return Err(Error::limit(
+                "Argon2 memory (KiB)",
+                self.max_memory_kib.into(),
+            ));
+        }
+        if t > self.max_time_cost {
+            return Err(Error::limit("Argon2 passes", self.max_time_cost.into()));
+        }
+        if p > self.max_parallelism {
+            return Err(Error::limit("Argon2 lanes", self.max_parallelism.into()));
+        }
+        if u64::from(m_kib) * u64::from(t) > self.max_work_kib {
+            return Err(Error::limit(
+                "Argon2 memory x passes (KiB)",
+                self.max_work_kib,
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Longest PHC string the parser looks at; longer input is refused unread.
 pub const MAX_PHC_LEN: usize = 512;
 
@@ -297,24 +322,7 @@ impl Phc {
                 "Argon2 costs below the algorithm's minimum",
             ));
         }
-        if m_kib > limits.max_memory_kib {
-            return Err(Error::limit(
-                "Argon2 memory (KiB)",
-                limits.max_memory_kib.into(),
-            ));
-        }
-        if t > limits.max_time_cost {
-            return Err(Error::limit("Argon2 passes", limits.max_time_cost.into()));
-        }
-        if p > limits.max_parallelism {
-            return Err(Error::limit("Argon2 lanes", limits.max_parallelism.into()));
-        }
-        if u64::from(m_kib) * u64::from(t) > limits.max_work_kib {
-            return Err(Error::limit(
-                "Argon2 memory x passes (KiB)",
-                limits.max_work_kib,
-            ));
-        }
+        limits.check_costs(m_kib, t, p)?;
         if u64::from(m_kib) < 8 * u64::from(p) {
             return Err(Error::Malformed("Argon2 memory below 8 KiB per lane"));
         }
@@ -504,10 +512,7 @@ impl PasswordHasher {
     /// [`Error::InvalidArgument`] if the hasher's own parameters exceed `limits`.
     pub fn with_limits(mut self, limits: VerifyLimits) -> Result<Self> {
         let p = self.params;
-        let fits = p.m_kib <= limits.max_memory_kib
-            && p.t <= limits.max_time_cost
-            && p.p <= limits.max_parallelism
-            && u64::from(p.m_kib) * u64::from(p.t) <= limits.max_work_kib
+        let fits = limits.check_costs(p.m_kib, p.t, p.p).is_ok()
             && SALT_LEN <= limits.max_salt_len
             && (limits.min_hash_len..=limits.max_hash_len).contains(&HASH_LEN);
         if !fits {

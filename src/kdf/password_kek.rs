@@ -118,24 +118,7 @@ impl PasswordKekParams {
             |i: usize| u32::from_be_bytes([fixed[i], fixed[i + 1], fixed[i + 2], fixed[i + 3]]);
         let (m_kib, t, p) = (be32(2), be32(6), u32::from(fixed[10]));
         let salt_len = usize::from(fixed[11]);
-        if m_kib > limits.max_memory_kib {
-            return Err(Error::limit(
-                "Argon2 memory (KiB)",
-                limits.max_memory_kib.into(),
-            ));
-        }
-        if t > limits.max_time_cost {
-            return Err(Error::limit("Argon2 passes", limits.max_time_cost.into()));
-        }
-        if p > limits.max_parallelism {
-            return Err(Error::limit("Argon2 lanes", limits.max_parallelism.into()));
-        }
-        if u64::from(m_kib) * u64::from(t) > limits.max_work_kib {
-            return Err(Error::limit(
-                "Argon2 memory x passes (KiB)",
-                limits.max_work_kib,
-            ));
-        }
+        limits.check_costs(m_kib, t, p)?;
         let params = PasswordParams::new(m_kib, t, p)
             .map_err(|_| Error::Malformed("password key costs below the minimum"))?;
         if !(SALT_LEN..=MAX_SALT_LEN).contains(&salt_len) {
