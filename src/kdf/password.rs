@@ -374,30 +374,41 @@ pub(crate) struct Raw<'a> {
 
 /// Memory for Argon2: either allocated per call or kept between calls. Always zeroed
 /// after use, on success and on error alike.
-pub(crate) struct Memory(Vec<Block>);
+pub(crate) struct Memory {
+    blocks: Vec<Block>,
+    /// How many leading blocks may hold password-dependent state: 0 at rest. Only a
+    /// panic inside Argon2 leaves it non-zero, and then `Drop` zeroes them.
+    dirty: usize,
+}
 
 impl Memory {
     pub(crate) const fn new() -> Self {
-        Self(Vec::new())
+        Self {
+            blocks: Vec::new(),
+            dirty: 0,
+        }
     }
 
     /// Runs `f` over `blocks` zero-initialised blocks, then zeroes them.
     fn with_blocks<T>(&mut self, blocks: usize, f: impl FnOnce(&mut [Block]) -> T) -> T {
-        if self.0.len() < blocks {
-            self.0.resize(blocks, Block::new());
+        if self.blocks.len() < blocks {
+            // The old allocation (if any) is all zeros at rest, so growing leaks nothing.
+            self.blocks.resize(blocks, Block::new());
         }
-        let mem = &mut self.0[..blocks];
+        self.dirty = blocks;
+        let mem = &mut self.blocks[..blocks];
         let out = f(mem);
         for block in mem.iter_mut() {
             block.zeroize();
         }
+        self.dirty = 0;
         out
     }
 }
 
 impl Drop for Memory {
     fn drop(&mut self) {
-        for block in &mut self.0 {
+        for block in self.blocks.iter_mut().take(self.dirty) {
             block.zeroize();
         }
     }
@@ -660,7 +671,7 @@ impl fmt::Debug for ReusingPasswordHasher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReusingPasswordHasher")
             .field("hasher", &self.hasher)
-            .field("memory_blocks", &self.memory.0.len())
+            .field("memory_blocks", &self.memory.blocks.len())
             .finish()
     }
 }
@@ -741,7 +752,13 @@ mod tests {
             .unwrap();
         assert_eq!(out, want);
         // The block was zeroed after use.
-        assert!(memory.0.iter().all(|b| b.as_ref().iter().all(|w| *w == 0)));
+        assert_eq!(memory.dirty, 0);
+        assert!(
+            memory
+                .blocks
+                .iter()
+                .all(|b| b.as_ref().iter().all(|w| *w == 0))
+        );
         // Reusing the (zeroed) memory gives the same answer.
         let mut again = vec![0u8; want.len()];
         raw.compute(&h("password"), &h("salt"), &mut again, &mut memory)
