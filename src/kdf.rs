@@ -97,8 +97,5 @@ pub use self::hkdf::{Hash, Hkdf, encode_labels};
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub use self::password::fuzz_parse_phc;
-pub use self::password::{
-    HASH_LEN, MAX_PHC_LEN, PasswordHasher, PasswordParams, ReusingPasswordHasher, SALT_LEN,
-    VerifyLimits,
-};
+pub use self::password::{PasswordHasher, PasswordParams, ReusingPasswordHasher, VerifyLimits};
 pub use self::password_kek::PasswordKekParams;

@@ -9,9 +9,9 @@ use crate::secret::{SecretBytes, SecretString};
 use crate::{Error, Result, rand};
 
 /// Length of the salt of every hash privkit creates (RFC 9106, section 3.1: 128 bits).
-pub const SALT_LEN: usize = 16;
+pub(crate) const SALT_LEN: usize = 16;
 /// Length of the tag (hash output) of every hash privkit creates (RFC 9106: 256 bits).
-pub const HASH_LEN: usize = 32;
+const HASH_LEN: usize = 32;
 
 /// Argon2id cost parameters.
 ///
@@ -178,7 +178,7 @@ impl VerifyLimits {
 }
 
 /// Longest PHC string the parser looks at; longer input is refused unread.
-pub const MAX_PHC_LEN: usize = 512;
+const MAX_PHC_LEN: usize = 512;
 
 /// Smallest salt Argon2 accepts.
 const MIN_SALT_LEN: usize = 8;
@@ -483,6 +483,17 @@ impl fmt::Debug for PasswordHasher {
 }
 
 impl PasswordHasher {
+    /// Length of the salt of every hash this hasher creates, in bytes (RFC 9106,
+    /// section 3.1: 128 bits).
+    pub const SALT_LEN: usize = SALT_LEN;
+
+    /// Length of the hash (tag) of every hash this hasher creates, in bytes (256 bits).
+    pub const HASH_LEN: usize = HASH_LEN;
+
+    /// Longest stored PHC string [`verify`](Self::verify) reads; longer strings are
+    /// refused unread with [`Error::LimitExceeded`].
+    pub const MAX_PHC_LEN: usize = MAX_PHC_LEN;
+
     /// A hasher that creates hashes with `params` and verifies any Argon2 PHC string
     /// within the default [`VerifyLimits`].
     ///
