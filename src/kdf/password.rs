@@ -501,12 +501,21 @@ impl PasswordHasher {
     /// [`Error::InvalidArgument`] if `params` exceed the default limits (the hasher
     /// would create hashes it then refuses to verify).
     pub fn new(params: PasswordParams) -> Result<Self> {
+        Self::new_with_limits(params, VerifyLimits::default())
+    }
+
+    /// A hasher with `params` and custom verification `limits`, for costs beyond the
+    /// default limits (for example RFC 9106's first option, m = 2 GiB).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if `params` exceed `limits`.
+    pub fn new_with_limits(params: PasswordParams, limits: VerifyLimits) -> Result<Self> {
         Self {
             params,
             pepper: None,
-            limits: VerifyLimits::default(),
+            limits,
         }
-        .with_limits(VerifyLimits::default())
+        .with_limits(limits)
     }
 
     /// Adds a pepper: a secret kept outside the database (in a KMS, a secrets
@@ -877,6 +886,17 @@ mod tests {
             .unwrap()
             .with_limits(limits);
         assert!(hasher.is_ok());
+        let hasher = PasswordHasher::new_with_limits(big, limits).unwrap();
+        assert_eq!(hasher.params(), big);
+        assert!(
+            PasswordHasher::new(PasswordParams::OWASP_MINIMUM)
+                .unwrap()
+                .with_limits(VerifyLimits {
+                    max_memory_kib: 1024,
+                    ..VerifyLimits::default()
+                })
+                .is_err()
+        );
     }
 
     proptest::proptest! {
