@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Independent (Python stdlib) implementation of privkit's key-hierarchy derivation,
-as specified in docs/FORMAT.md, section "Key hierarchy". Writes
+as specified in docs/FORMAT.md, section 7 "Key hierarchy". Writes
 tests/data/vectors/key_hierarchy.json. Run: python3 scripts/key_hierarchy_vectors.py"""
 import hashlib, hmac, json, struct
 
@@ -41,7 +41,7 @@ CASES = [
     ([("purpose", "analytics"), ("subject", "\u00e9l\u00e8ve")], "pseudonym"),
 ]
 doc = {
-    "source": "scripts/key_hierarchy_vectors.py (independent Python implementation of docs/FORMAT.md, 'Key hierarchy')",
+    "source": "scripts/key_hierarchy_vectors.py (independent Python implementation of docs/FORMAT.md, section 7 'Key hierarchy')",
     "root_secret": ROOT.hex(),
     "tests": [
         {"path": [[lv, i] for lv, i in p], "key": leaf, "output": derive(ROOT, p, leaf).hex()}

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent implementation of docs/FORMAT.md, "Password-derived keys": Argon2id from
+"""Independent implementation of docs/FORMAT.md, section 8 "Password-derived keys": Argon2id from
 argon2-cffi (the reference C implementation) and HKDF-SHA256 from the standard library.
 Writes tests/data/vectors/password_kek.json.
 Run: pip install argon2-cffi && python3 scripts/password_kek_vectors.py"""

@@ -19,9 +19,9 @@
 //! [`RootKey`] builds a typed hierarchy on it: `root -> tenant / purpose / subject ->
 //! ... -> key`, where each leaf is a distinct type of the right length:
 //! [`EncryptionKey`] (a keyset key for any [`Algorithm`](crate::Algorithm)),
-//! [`PseudonymKey`], [`KeyEncryptionKey`]. A [`SubKey`]'s secret can be handed to a
+//! [`PseudonymKey`], [`WrappingKey`]. A [`SubKey`]'s secret can be handed to a
 //! service that should reach only that branch. The derivation is a stable format
-//! (`docs/FORMAT.md`, "Key hierarchy").
+//! (`docs/FORMAT.md`, section 7 "Key hierarchy").
 //!
 //! [`PasswordHasher`] is Argon2id (RFC 9106) with PHC strings
 //! (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`), interoperable with the reference C
@@ -34,8 +34,8 @@
 //! login; an optional pepper is fed to Argon2 as its secret input.
 //! [`ReusingPasswordHasher`] keeps Argon2's memory between calls (zeroed after each).
 //!
-//! [`PasswordKekParams`] derives a [`KeyEncryptionKey`] from a password: Argon2id, then
-//! HKDF bound to the stored costs and salt (`docs/FORMAT.md`, "Password-derived keys").
+//! [`PasswordKekParams`] derives a [`WrappingKey`] from a password: Argon2id, then
+//! HKDF bound to the stored costs and salt (`docs/FORMAT.md`, section 8 "Password-derived keys").
 //!
 //! # Errors
 //! - [`Error::InvalidArgument`](crate::Error::InvalidArgument): an HKDF output longer than
@@ -92,7 +92,7 @@ mod hkdf;
 mod password;
 mod password_kek;
 
-pub use self::hierarchy::{EncryptionKey, KeyEncryptionKey, PseudonymKey, RootKey, SubKey};
+pub use self::hierarchy::{EncryptionKey, PseudonymKey, RootKey, SubKey, WrappingKey};
 pub use self::hkdf::{Hash, Hkdf, encode_labels};
 #[cfg(fuzzing)]
 #[doc(hidden)]

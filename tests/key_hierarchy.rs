@@ -1,4 +1,4 @@
-//! Key hierarchy vectors (docs/FORMAT.md, "Key hierarchy"), made by an independent
+//! Key hierarchy vectors (docs/FORMAT.md, section 7 "Key hierarchy"), made by an independent
 //! Python implementation (scripts/key_hierarchy_vectors.py).
 #![allow(clippy::unwrap_used)]
 
@@ -36,10 +36,10 @@ fn key_hierarchy_vectors() {
         let key: [u8; 32] = match (&at, t["key"].as_str().unwrap()) {
             (At::Root(r), "aead") => *r.encryption_key().unwrap().expose_secret(),
             (At::Root(r), "pseudonym") => *r.pseudonym_key().unwrap().expose_secret(),
-            (At::Root(r), "kek") => *r.key_encryption_key().unwrap().expose_secret(),
+            (At::Root(r), "kek") => *r.wrapping_key().unwrap().expose_secret(),
             (At::Sub(s), "aead") => *s.encryption_key().unwrap().expose_secret(),
             (At::Sub(s), "pseudonym") => *s.pseudonym_key().unwrap().expose_secret(),
-            (At::Sub(s), "kek") => *s.key_encryption_key().unwrap().expose_secret(),
+            (At::Sub(s), "kek") => *s.wrapping_key().unwrap().expose_secret(),
             (_, other) => panic!("unknown key type {other}"),
         };
         assert_eq!(hex::encode(key), t["output"].as_str().unwrap(), "{t}");

@@ -1,4 +1,4 @@
-//! Password-derived key-encryption keys (docs/FORMAT.md, "Password-derived keys"):
+//! Password-derived key-encryption keys (docs/FORMAT.md, section 8 "Password-derived keys"):
 //! vectors from an independent implementation (argon2-cffi + Python HKDF).
 #![allow(clippy::unwrap_used)]
 

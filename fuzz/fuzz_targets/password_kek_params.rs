@@ -1,4 +1,4 @@
-//! Password-derived key parameters (docs/FORMAT.md, "Password-derived keys"): reading
+//! Password-derived key parameters (docs/FORMAT.md, section 8 "Password-derived keys"): reading
 //! never panics, and what reads re-encodes to exactly the bytes consumed.
 #![no_main]
 

@@ -101,7 +101,7 @@ derived_key!(
 
 derived_key!(
     /// A 256-bit key-encryption key: wraps (encrypts) other keys, never data.
-    KeyEncryptionKey,
+    WrappingKey,
     b"kek"
 );
 
@@ -188,8 +188,8 @@ macro_rules! node_methods {
         ///
         /// # Errors
         /// Never in practice; the signature leaves room for other backends.
-        pub fn key_encryption_key(&self) -> Result<KeyEncryptionKey> {
-            KeyEncryptionKey::derive(&self.node().0)
+        pub fn wrapping_key(&self) -> Result<WrappingKey> {
+            WrappingKey::derive(&self.node().0)
         }
     };
 }
@@ -320,10 +320,10 @@ mod tests {
         match (&node, leaf % 3) {
             (None, 0) => *root.encryption_key().unwrap().expose_secret(),
             (None, 1) => *root.pseudonym_key().unwrap().expose_secret(),
-            (None, _) => *root.key_encryption_key().unwrap().expose_secret(),
+            (None, _) => *root.wrapping_key().unwrap().expose_secret(),
             (Some(n), 0) => *n.encryption_key().unwrap().expose_secret(),
             (Some(n), 1) => *n.pseudonym_key().unwrap().expose_secret(),
-            (Some(n), _) => *n.key_encryption_key().unwrap().expose_secret(),
+            (Some(n), _) => *n.wrapping_key().unwrap().expose_secret(),
         }
     }
 

@@ -1,4 +1,4 @@
-use super::hierarchy::KeyEncryptionKey;
+use super::hierarchy::WrappingKey;
 use super::hkdf::{Hash, Hkdf, encode_labels};
 use super::password::{Memory, PasswordParams, Raw, SALT_LEN, Variant, VerifyLimits};
 use crate::secret::{SecretBytes, SecretString};
@@ -17,9 +17,9 @@ const DOMAIN: &[u8] = b"privkit/kdf/password-kek/v1";
 
 /// The public half of a password-derived key-encryption key: the Argon2id costs and
 /// the salt. Store its [`to_bytes`](Self::to_bytes) encoding next to whatever the key
-/// protects; with the password it re-derives the same [`KeyEncryptionKey`].
+/// protects; with the password it re-derives the same [`WrappingKey`].
 ///
-/// The encoding is documented in `docs/FORMAT.md`, section "Password-derived keys".
+/// The encoding is documented in `docs/FORMAT.md`, section 8 "Password-derived keys".
 ///
 /// ```
 /// use privkit::kdf::{PasswordKekParams, PasswordParams, VerifyLimits};
@@ -157,9 +157,9 @@ impl PasswordKekParams {
     /// # Errors
     /// [`Error::InvalidArgument`] only if Argon2 refuses its inputs, which valid
     /// parameters rule out.
-    pub fn derive(&self, password: &SecretString) -> Result<KeyEncryptionKey> {
+    pub fn derive(&self, password: &SecretString) -> Result<WrappingKey> {
         let p = self.params;
-        let mut stretched = SecretBytes::zeroed(KeyEncryptionKey::LEN);
+        let mut stretched = SecretBytes::zeroed(WrappingKey::LEN);
         Raw {
             variant: Variant::Argon2id,
             version: 0x13,
@@ -176,10 +176,10 @@ impl PasswordKekParams {
             &mut Memory::new(),
         )?;
         let info = encode_labels(&[DOMAIN, &self.to_bytes()])?;
-        let mut key = [0u8; KeyEncryptionKey::LEN];
+        let mut key = [0u8; WrappingKey::LEN];
         Hkdf::extract(Hash::Sha256, DOMAIN, stretched.expose_secret())
             .expand_into(&[&info], &mut key)?;
-        Ok(KeyEncryptionKey::from_bytes(key))
+        Ok(WrappingKey::from_bytes(key))
     }
 }
 
