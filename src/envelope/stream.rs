@@ -121,11 +121,7 @@ pub(crate) fn fresh_material() -> Result<(SecretBytes, [u8; SALT_LEN], [u8; 19])
     salt.copy_from_slice(&random[KEY_LEN..KEY_LEN + SALT_LEN]);
     let mut prefix = [0u8; 19];
     prefix.copy_from_slice(&random[KEY_LEN + SALT_LEN..]);
-    Ok((
-        SecretBytes::from_slice(&random[..KEY_LEN]),
-        salt,
-        prefix,
-    ))
+    Ok((SecretBytes::from_slice(&random[..KEY_LEN]), salt, prefix))
 }
 
 /// The ciphertext length and the tag of a sealed segment.
