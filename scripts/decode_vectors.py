@@ -179,6 +179,30 @@ def main():
                          "primary": kid == primary})
         assert pos == len(plain) and keys == v["keys"], keys
         count += 1
+    # Password export (section 6.1): needs argon2-cffi (the reference C Argon2) to derive the key.
+    try:
+        from argon2.low_level import Type, hash_secret_raw
+    except ImportError:
+        hash_secret_raw = None
+        print("interop: argon2-cffi not installed, password export vector skipped")
+    if hash_secret_raw is not None:
+        with open(os.path.join(ROOT, "tests/data/vectors/keyset_export_password.json")) as f:
+            v = json.load(f)
+        blob = bytes.fromhex(v["exported"])
+        assert blob[:5] == b"PKKW\x01"
+        params = blob[5:]
+        assert params[0] == 1 and params[1] == 2
+        m, t = struct.unpack(">II", params[2:10])
+        p, n = params[10], params[11]
+        salt, enc = params[12:12 + n], params[:12 + n]
+        s_ = hash_secret_raw(v["password"].encode(), salt, t, m, p, 32, Type.ID, version=0x13)
+        d = b"privkit/kdf/password-kek/v1"
+        kek = hkdf_sha256(d, s_, labels(d, enc), 32)
+        assert kek.hex() == v["derived_key"]
+        keks = {v["kek_id"]: {v["kek_keyset_key_id"]: (1, kek)}}
+        (_, _, plain), = envelope_open(blob[12 + n + 5:], b"privkit keyset export v1", keks)
+        assert plain.hex() == v["keyset_plaintext"]
+        count += 1
     print("interop: decoded %d vectors independently, all match" % count)
 
 

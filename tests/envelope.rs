@@ -739,3 +739,50 @@ fn fail_keyset_import_invalid_content() -> Result<()> {
     assert!(matches!(import(v), Err(Error::UnsupportedVersion(2))));
     Ok(())
 }
+
+#[test]
+fn keyset_export_under_a_password() -> Result<()> {
+    use privkit::kdf::{PasswordParams, VerifyLimits};
+    use privkit::secret::SecretString;
+    let mut ks = Keyset::generate(Algorithm::Aes256Gcm)?;
+    let ct = ks.encrypt(b"secret", b"")?;
+    ks.rotate(Algorithm::Aes256GcmSiv)?;
+    let password = SecretString::from("a long and unusual passphrase");
+    let fast = PasswordParams::new(7 * 1024, 5, 1)?;
+    let exported = ks.export_with_password(&password, fast)?;
+    assert_eq!(&exported[..5], b"PKKW\x01");
+    let back = Keyset::import_with_password(&exported, &password, &VerifyLimits::default())?;
+    assert_eq!(back.decrypt(&ct, b"")?, b"secret");
+    assert_eq!(
+        back.keys().collect::<Vec<_>>(),
+        ks.keys().collect::<Vec<_>>()
+    );
+    // Wrong password, tampering, truncation.
+    assert!(matches!(
+        Keyset::import_with_password(
+            &exported,
+            &SecretString::from("a long and unusual passphrasE"),
+            &VerifyLimits::default()
+        ),
+        Err(Error::DecryptionFailed)
+    ));
+    let mut bad = exported.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 0x80;
+    assert!(Keyset::import_with_password(&bad, &password, &VerifyLimits::default()).is_err());
+    for cut in [0, 4, 5, 10, 30, exported.len() - 1] {
+        assert!(
+            Keyset::import_with_password(&exported[..cut], &password, &VerifyLimits::default())
+                .is_err(),
+            "cut {cut}"
+        );
+    }
+    // Absurd stored costs are refused before Argon2 runs.
+    let mut absurd = exported.clone();
+    absurd[7..11].copy_from_slice(&u32::MAX.to_be_bytes()); // m = 4 TiB
+    assert!(matches!(
+        Keyset::import_with_password(&absurd, &password, &VerifyLimits::default()),
+        Err(Error::LimitExceeded { .. })
+    ));
+    Ok(())
+}

@@ -24,6 +24,10 @@ const EXPORT_FILE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/data/vectors/keyset_export.json"
 );
+const PASSWORD_EXPORT_FILE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/vectors/keyset_export_password.json"
+);
 const STREAM_FILE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/data/vectors/stream.json"
@@ -268,6 +272,46 @@ fn export_vectors() -> Result<Value> {
     }))
 }
 
+fn password_export_vector() -> Result<Value> {
+    use crate::kdf::{PasswordKekParams, PasswordParams};
+    let params =
+        PasswordKekParams::with_salt(PasswordParams::new(7 * 1024, 5, 1)?, &seq(0x70, 16))?;
+    let password = crate::secret::SecretString::from("correct horse battery staple");
+    let key = params.derive(&password)?.into_secret_bytes();
+    let mut kek_keyset = Keyset::from_key(1, Algorithm::Aes256Gcm, key.clone())?;
+    kek_keyset.set_nonce_prefix_for_vectors(prefix());
+    let kek = LocalKek::new("password", kek_keyset)?;
+    let dek = SecretBytes::new(seq(0x40, 32));
+    let salt: [u8; 32] = seq(0x60, 32).try_into().unwrap();
+    let ks = export_keyset()?;
+    let sealed = seal_deterministic(
+        Algorithm::Aes256Gcm,
+        &dek,
+        &salt,
+        &[&kek],
+        0,
+        &ks.to_plaintext()?,
+        super::export::EXPORT_AAD,
+    )?;
+    let mut exported = b"PKKW\x01".to_vec();
+    exported.extend_from_slice(&params.to_bytes());
+    exported.extend_from_slice(&sealed);
+    Ok(json!({
+        "format": "privkit keyset export under a password (docs/FORMAT.md section 6.1)",
+        "password": "correct horse battery staple",
+        "argon2id": {"m_kib": 7168, "t": 5, "p": 1, "salt": hex_encode(&seq(0x70, 16))},
+        "password_kek_params": hex_encode(&params.to_bytes()),
+        "derived_key": hex_encode(key.expose_secret()),
+        "kek_id": "password",
+        "kek_keyset_key_id": 1,
+        "kek_nonce_prefix": hex_encode(&prefix()),
+        "data_key": hex_encode(dek.expose_secret()),
+        "salt": hex_encode(&salt),
+        "keyset_plaintext": hex_encode(&ks.to_plaintext()?),
+        "exported": hex_encode(&exported),
+    }))
+}
+
 fn load(path: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("vector file")).expect("json")
 }
@@ -381,6 +425,27 @@ fn check_export_vectors() -> Result<()> {
 }
 
 #[test]
+fn check_password_export_vector() -> Result<()> {
+    let file = load(PASSWORD_EXPORT_FILE);
+    assert_eq!(
+        file,
+        password_export_vector()?,
+        "regenerated password export vector differs from the file"
+    );
+    let password = crate::secret::SecretString::from(file["password"].as_str().unwrap());
+    let imported = Keyset::import_with_password(
+        &field(&file, "exported"),
+        &password,
+        &crate::kdf::VerifyLimits::default(),
+    )?;
+    assert_eq!(
+        imported.keys().collect::<Vec<_>>(),
+        export_keyset()?.keys().collect::<Vec<_>>()
+    );
+    Ok(())
+}
+
+#[test]
 #[ignore = "rewrites tests/data/vectors; run only when adding a format version"]
 fn regenerate() -> Result<()> {
     std::fs::write(
@@ -396,6 +461,11 @@ fn regenerate() -> Result<()> {
     std::fs::write(
         EXPORT_FILE,
         serde_json::to_string_pretty(&export_vectors()?).unwrap() + "\n",
+    )
+    .unwrap();
+    std::fs::write(
+        PASSWORD_EXPORT_FILE,
+        serde_json::to_string_pretty(&password_export_vector()?).unwrap() + "\n",
     )
     .unwrap();
     std::fs::write(
