@@ -6,6 +6,7 @@ mod backend;
 mod encoding;
 pub mod error;
 pub mod kdf;
+pub mod pseudonym;
 mod rand;
 pub mod secret;
 
