@@ -51,6 +51,8 @@
 mod batch;
 mod keyed;
 mod keys;
+mod siv;
 
 pub use keyed::{Encoding, KeyedConfig, KeyedPseudonymizer, MIN_PSEUDONYM_BITS, Normalization};
 pub use keys::{KeyRing, RootKey};
+pub use siv::{MAX_TOKEN_PLAINTEXT, TOKEN_FORMAT_V1, Tokenizer, token_key_version};
