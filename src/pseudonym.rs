@@ -49,10 +49,12 @@
 //! ```
 
 mod batch;
+mod fpe;
 mod keyed;
 mod keys;
 mod siv;
 
+pub use fpe::{Alphabet, FormatPreserving, MAX_FF1_LEN, MIN_FF1_DOMAIN};
 pub use keyed::{Encoding, KeyedConfig, KeyedPseudonymizer, MIN_PSEUDONYM_BITS, Normalization};
 pub use keys::{KeyRing, RootKey};
 pub use siv::{MAX_TOKEN_PLAINTEXT, TOKEN_FORMAT_V1, Tokenizer, token_key_version};
