@@ -49,12 +49,16 @@
 //! ```
 
 mod batch;
+mod dates;
 mod fpe;
 mod keyed;
 mod keys;
+mod mask;
 mod siv;
 
+pub use dates::{Date, DateShifter, DateTruncation};
 pub use fpe::{Alphabet, FormatPreserving, MAX_FF1_LEN, MIN_FF1_DOMAIN};
 pub use keyed::{Encoding, KeyedConfig, KeyedPseudonymizer, MIN_PSEUDONYM_BITS, Normalization};
 pub use keys::{KeyRing, RootKey};
+pub use mask::{BucketScheme, Bucketing, MASK_CHAR, mask_email, mask_keep, mask_phone};
 pub use siv::{MAX_TOKEN_PLAINTEXT, TOKEN_FORMAT_V1, Tokenizer, token_key_version};
