@@ -54,6 +54,7 @@ mod fpe;
 mod keyed;
 mod keys;
 mod mask;
+mod policy;
 mod siv;
 
 pub use dates::{Date, DateShifter, DateTruncation};
@@ -61,4 +62,5 @@ pub use fpe::{Alphabet, FormatPreserving, MAX_FF1_LEN, MIN_FF1_DOMAIN};
 pub use keyed::{Encoding, KeyedConfig, KeyedPseudonymizer, MIN_PSEUDONYM_BITS, Normalization};
 pub use keys::{KeyRing, RootKey};
 pub use mask::{BucketScheme, Bucketing, MASK_CHAR, mask_email, mask_keep, mask_phone};
+pub use policy::{CompiledPolicy, FieldAction, FieldVisitor, Policy, Record, Transform, Unlisted};
 pub use siv::{MAX_TOKEN_PLAINTEXT, TOKEN_FORMAT_V1, Tokenizer, token_key_version};

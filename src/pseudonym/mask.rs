@@ -165,12 +165,12 @@ impl Bucketing {
                 "top and bottom codes must be finite",
             ));
         }
-        if let (Some(b), Some(t)) = (self.bottom, self.top) {
-            if b >= t {
-                return Err(Error::invalid_argument(
-                    "bottom code must be below top code",
-                ));
-            }
+        if let (Some(b), Some(t)) = (self.bottom, self.top)
+            && b >= t
+        {
+            return Err(Error::invalid_argument(
+                "bottom code must be below top code",
+            ));
         }
         Ok(())
     }
@@ -185,15 +185,15 @@ impl Bucketing {
         if !value.is_finite() {
             return Err(Error::invalid_argument("cannot bucket a non-finite number"));
         }
-        if let Some(t) = self.top {
-            if value >= t {
-                return Ok(format!(">={t}"));
-            }
+        if let Some(t) = self.top
+            && value >= t
+        {
+            return Ok(format!(">={t}"));
         }
-        if let Some(b) = self.bottom {
-            if value < b {
-                return Ok(format!("<{b}"));
-            }
+        if let Some(b) = self.bottom
+            && value < b
+        {
+            return Ok(format!("<{b}"));
         }
         Ok(match &self.scheme {
             BucketScheme::FixedWidth(w) => {
