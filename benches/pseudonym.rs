@@ -5,7 +5,9 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use hmac::{Hmac, KeyInit, Mac};
-use privkit::pseudonym::{KeyedConfig, KeyedPseudonymizer, RootKey};
+use privkit::pseudonym::{
+    Alphabet, FormatPreserving, KeyedConfig, KeyedPseudonymizer, RootKey, Tokenizer,
+};
 use privkit::secret::SecretBytes;
 use sha2::Sha256;
 
@@ -71,5 +73,112 @@ fn keyed(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, keyed);
+fn tokens(c: &mut Criterion) {
+    let root = root();
+    let t = match Tokenizer::new(&root, "bench") {
+        Ok(t) => t,
+        Err(e) => panic!("tokenizer: {e}"),
+    };
+    let mut g = c.benchmark_group("token");
+    g.throughput(Throughput::Elements(1));
+    for value in [
+        "4111111111111111",
+        "a much longer free-text value of sixty-four bytes for the bench",
+    ] {
+        let size = value.len();
+        let key = [0x11u8; 64];
+        g.bench_with_input(
+            BenchmarkId::new("aes256_siv_raw_baseline", size),
+            value,
+            |b, v| {
+                b.iter(|| {
+                    use aes_siv::KeyInit;
+                    let mut siv = aes_siv::siv::Aes256Siv::new(&key.into());
+                    siv.encrypt([b"bench".as_slice()], black_box(v.as_bytes()))
+                });
+            },
+        );
+        g.bench_with_input(BenchmarkId::new("tokenize", size), value, |b, v| {
+            b.iter(|| t.tokenize(black_box(v.as_bytes())));
+        });
+        let token = match t.tokenize(value.as_bytes()) {
+            Ok(tok) => tok,
+            Err(e) => panic!("{e}"),
+        };
+        g.bench_with_input(BenchmarkId::new("detokenize", size), &token, |b, tok| {
+            b.iter(|| t.detokenize(black_box(tok)));
+        });
+    }
+    g.finish();
+}
+
+fn ff1(c: &mut Criterion) {
+    let root = root();
+    let f = match FormatPreserving::new(&root, "bench", &Alphabet::Digits) {
+        Ok(f) => f,
+        Err(e) => panic!("ff1: {e}"),
+    };
+    let raw = match fpe::ff1::FF1::<aes::Aes256>::new(&[0x22u8; 32], 10) {
+        Ok(f) => f,
+        Err(e) => panic!("{e}"),
+    };
+    let mut g = c.benchmark_group("ff1");
+    g.throughput(Throughput::Elements(1));
+    for value in ["4111111111111111", "4111-1111-1111-1111"] {
+        g.bench_with_input(BenchmarkId::new("encrypt", value), value, |b, v| {
+            b.iter(|| f.encrypt(black_box(v)));
+        });
+    }
+    let digits: Vec<u16> = "4111111111111111"
+        .bytes()
+        .map(|d| u16::from(d - b'0'))
+        .collect();
+    g.bench_function("fpe_crate_raw_baseline/16", |b| {
+        b.iter(|| {
+            raw.encrypt(
+                b"bench",
+                &fpe::ff1::FlexibleNumeralString::from(black_box(digits.clone())),
+            )
+        });
+    });
+    g.finish();
+}
+
+fn batch(c: &mut Criterion) {
+    let root = root();
+    let p = match KeyedPseudonymizer::new(&root, "bench", KeyedConfig::default()) {
+        Ok(p) => p,
+        Err(e) => panic!("{e}"),
+    };
+    let f = match FormatPreserving::new(&root, "bench", &Alphabet::Digits) {
+        Ok(f) => f,
+        Err(e) => panic!("{e}"),
+    };
+    let mut g = c.benchmark_group("batch");
+    for n in [1_000usize, 20_000] {
+        let values: Vec<String> = (0..n).map(|i| format!("customer-{i:07}")).collect();
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::new("keyed_sequential", n), &values, |b, v| {
+            b.iter(|| v.iter().map(|x| p.pseudonymize(x)).collect::<Vec<_>>());
+        });
+        g.bench_with_input(BenchmarkId::new("keyed_batch", n), &values, |b, v| {
+            b.iter(|| p.pseudonymize_batch(v));
+        });
+        let cards: Vec<String> = (0..n / 10).map(|i| format!("4{i:015}")).collect();
+        g.throughput(Throughput::Elements((n / 10) as u64));
+        g.bench_with_input(
+            BenchmarkId::new("ff1_sequential", n / 10),
+            &cards,
+            |b, v| {
+                b.iter(|| v.iter().map(|x| f.encrypt(x)).collect::<Vec<_>>());
+            },
+        );
+        g.bench_with_input(BenchmarkId::new("ff1_batch", n / 10), &cards, |b, v| {
+            b.iter(|| f.encrypt_batch(v));
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, keyed, tokens, ff1, batch);
 criterion_main!(benches);

@@ -5,7 +5,7 @@ use std::fmt;
 
 use super::dates::{Date, DateShifter, DateTruncation};
 use super::fpe::{Alphabet, FormatPreserving};
-use super::keyed::{KeyedConfig, KeyedPseudonymizer};
+use super::keyed::{KeyedConfig, KeyedPseudonymizer, Normalization};
 use super::keys::KeyRing;
 use super::mask::{Bucketing, mask_email, mask_keep, mask_phone};
 use super::siv::Tokenizer;
@@ -93,6 +93,10 @@ pub enum Transform {
         domain: String,
         /// Largest shift in days.
         max_days: u32,
+        /// Normalisation of the subject id before the PRF, so that spellings of one
+        /// subject (`"C-1"`, `" c-1"`) shift alike.
+        #[cfg_attr(feature = "serde", serde(default))]
+        subject_normalization: Normalization,
         /// Key version; the key ring's primary when absent.
         #[cfg_attr(feature = "serde", serde(default))]
         key_version: Option<u32>,
@@ -241,6 +245,7 @@ fn compile_one(t: &Transform, keys: &KeyRing, has_subject: bool) -> Result<Compi
         Transform::ShiftDate {
             domain,
             max_days,
+            subject_normalization,
             key_version,
         } => {
             if !has_subject {
@@ -248,11 +253,14 @@ fn compile_one(t: &Transform, keys: &KeyRing, has_subject: bool) -> Result<Compi
                     "shift_date needs the policy's subject_field",
                 ));
             }
-            Compiled::ShiftDate(Box::new(DateShifter::new(
-                keys.get_or_primary(*key_version)?,
-                domain,
-                *max_days,
-            )?))
+            Compiled::ShiftDate(
+                Box::new(DateShifter::new(
+                    keys.get_or_primary(*key_version)?,
+                    domain,
+                    *max_days,
+                )?),
+                *subject_normalization,
+            )
         }
     })
 }
@@ -270,7 +278,7 @@ enum Compiled {
     MaskPhone(usize),
     Bucket(Bucketing),
     TruncateDate(DateTruncation),
-    ShiftDate(Box<DateShifter>),
+    ShiftDate(Box<DateShifter>, Normalization),
 }
 
 /// What to do with a field after its transform.
@@ -391,11 +399,11 @@ impl CompiledPolicy {
                 b.bucket(x)?
             }
             Compiled::TruncateDate(to) => v.parse::<Date>()?.truncate(*to).to_string(),
-            Compiled::ShiftDate(s) => {
+            Compiled::ShiftDate(s, norm) => {
                 let subject = subject.ok_or_else(|| {
                     Error::invalid_argument("record has no subject id to shift by")
                 })?;
-                s.shift(subject, v.parse()?)?.to_string()
+                s.shift(&norm.apply(subject), v.parse()?)?.to_string()
             }
         };
         Ok(FieldAction::Replace(out))
@@ -580,6 +588,7 @@ mod tests {
             Transform::ShiftDate {
                 domain: "visits".into(),
                 max_days: 30,
+                subject_normalization: Normalization::ALL,
                 key_version: None,
             },
         );
