@@ -326,9 +326,12 @@ mod tests {
                 }
             }
         }
+        eprintln!(
+            "wycheproof FF1: {valid} valid, {invalid} invalid, {refused_small} small refused"
+        );
         assert!(
-            valid > 5_000 && invalid > 100,
-            "{valid} valid, {invalid} invalid"
+            valid > 5_000 && invalid > 100 && refused_small > 0,
+            "{valid} valid, {invalid} invalid, {refused_small} small refused"
         );
     }
 
