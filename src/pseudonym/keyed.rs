@@ -169,13 +169,14 @@ impl Encoding {
     }
 }
 
-/// Emits `len` groups of `width` bits of `mac`, most significant first.
+/// Emits `len` (at most 64) groups of `width` bits of `mac`, most significant first.
 fn encode_bits(mac: &[u8; 32], width: u32, len: usize, alphabet: &[u8], out: &mut String) {
+    let mut buf = [0u8; 64];
     let mut acc: u32 = 0;
     let mut have: u32 = 0;
     let mut bytes = mac.iter();
     let mask = (1u32 << width) - 1;
-    for _ in 0..len {
+    for slot in buf.iter_mut().take(len) {
         while have < width {
             acc = (acc << 8) | u32::from(*bytes.next().unwrap_or(&0));
             have += 8;
@@ -183,8 +184,10 @@ fn encode_bits(mac: &[u8; 32], width: u32, len: usize, alphabet: &[u8], out: &mu
         have -= width;
         let idx = (acc >> have) & mask;
         acc &= (1u32 << have) - 1;
-        out.push(char::from(alphabet[idx as usize]));
+        *slot = alphabet[idx as usize];
     }
+    // Every alphabet is ASCII, so this never fails.
+    out.push_str(std::str::from_utf8(&buf[..len.min(64)]).unwrap_or_default());
 }
 
 /// Emits `mac` (a 256-bit big-endian integer) modulo `10^len`, zero-padded to `len`
@@ -365,6 +368,8 @@ pub struct KeyedPseudonymizer {
     mac: HmacSha256,
     config: KeyedConfig,
     version: u32,
+    /// `v<version>:` when the configuration asks for it, else empty.
+    prefix: String,
 }
 
 impl fmt::Debug for KeyedPseudonymizer {
@@ -385,10 +390,16 @@ impl KeyedPseudonymizer {
     pub fn new(root: &RootKey, domain: &str, config: KeyedConfig) -> Result<Self> {
         config.validate()?;
         let key = root.derive(Purpose::Keyed, domain, 32)?;
+        let prefix = if config.version_prefix {
+            format!("v{}:", root.version())
+        } else {
+            String::new()
+        };
         Ok(Self {
             mac: HmacSha256::new(key.expose_secret()),
             config,
             version: root.version(),
+            prefix,
         })
     }
 
@@ -450,12 +461,8 @@ impl KeyedPseudonymizer {
     }
 
     fn encode(&self, mac: &[u8; 32], out: &mut String) {
-        out.reserve(self.config.length + 12);
-        if self.config.version_prefix {
-            out.push('v');
-            out.push_str(&self.version.to_string());
-            out.push(':');
-        }
+        out.reserve(self.prefix.len() + self.config.length);
+        out.push_str(&self.prefix);
         self.config.encoding.encode(mac, self.config.length, out);
     }
 }
