@@ -161,12 +161,23 @@ impl Encoding {
     /// `len` is within `min_len..=max_len` (checked by [`KeyedConfig::validate`]).
     fn encode(self, mac: &[u8; 32], len: usize, out: &mut String) {
         match self {
-            Encoding::Hex => encode_bits(mac, 4, len, HEX, out),
+            Encoding::Hex => encode_hex(mac, len, out),
             Encoding::Base32Crockford => encode_bits(mac, 5, len, CROCKFORD, out),
             Encoding::Base64Url => encode_bits(mac, 6, len, B64URL, out),
             Encoding::Decimal => encode_decimal(mac, len, out),
         }
     }
+}
+
+/// Emits the first `len` (at most 64) hexadecimal digits of `mac`, a byte at a time.
+fn encode_hex(mac: &[u8; 32], len: usize, out: &mut String) {
+    let mut buf = [0u8; 64];
+    for (pair, b) in buf.chunks_exact_mut(2).zip(mac) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 0x0f)];
+    }
+    // Every digit is ASCII, so this never fails.
+    out.push_str(std::str::from_utf8(&buf[..len.min(64)]).unwrap_or_default());
 }
 
 /// Emits `len` (at most 64) groups of `width` bits of `mac`, most significant first.
