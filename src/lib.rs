@@ -4,6 +4,7 @@
 
 mod backend;
 mod encoding;
+pub mod envelope;
 pub mod error;
 pub mod kdf;
 pub mod pseudonym;
