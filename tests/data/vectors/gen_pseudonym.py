@@ -5,12 +5,14 @@ Written from docs/FORMAT.md ("Pseudonymization") with Python's hmac/hashlib, uni
 and the `cryptography` package (AES, AES-SIV), sharing no code with privkit. FF1 is a
 direct transcription of NIST SP 800-38G algorithm 7, checked here against the NIST
 AES-256 samples before use. Run: python3 tests/data/vectors/gen_pseudonym.py
+(rewrites pseudonym.json), or with --check to fail when the file differs.
 """
 import base64
 import hashlib
 import hmac
 import json
 import os
+import sys
 import unicodedata
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -213,9 +215,17 @@ def main():
         "keyed": keyed, "tokens": tokens, "ff1": ff1s, "date_shift": shifts,
     }
     here = os.path.dirname(os.path.abspath(__file__))
-    with open(os.path.join(here, "pseudonym.json"), "w") as f:
-        json.dump(doc, f, indent=2, ensure_ascii=False)
-        f.write("\n")
+    path = os.path.join(here, "pseudonym.json")
+    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if "--check" in sys.argv[1:]:
+        with open(path, encoding="utf-8") as f:
+            if f.read() != text:
+                sys.exit("pseudonym.json differs from what gen_pseudonym.py computes")
+        print("pseudonym.json: %d keyed, %d token, %d ff1, %d date-shift vectors agree"
+              % (len(keyed), len(tokens), len(ff1s), len(shifts)))
+        return
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
 
 
 if __name__ == "__main__":
