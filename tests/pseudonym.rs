@@ -133,6 +133,52 @@ fn migration_from_old_to_new_key() {
     }
 }
 
+/// Child side of `pseudonyms_stable_across_processes`: prints the pseudonym and token
+/// when run by the parent test, does nothing otherwise.
+#[test]
+fn child_prints_pseudonym() {
+    if std::env::var_os("PRIVKIT_PSEUDONYM_CHILD").is_none() {
+        return;
+    }
+    let root = RootKey::new(3, &SecretBytes::from_slice(&[6; 32])).unwrap();
+    let p = KeyedPseudonymizer::new(&root, "d", KeyedConfig::default()).unwrap();
+    let t = Tokenizer::new(&root, "d").unwrap();
+    println!(
+        "CHILD {} {}",
+        p.pseudonymize("value"),
+        t.tokenize(b"value").unwrap()
+    );
+}
+
+#[test]
+fn pseudonyms_stable_across_processes_spawned() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_prints_pseudonym",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("PRIVKIT_PSEUDONYM_CHILD", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    // libtest may print its "test ... " prefix on the same line.
+    let line = stdout
+        .lines()
+        .find_map(|l| l.find("CHILD ").map(|i| &l[i..]))
+        .unwrap();
+    let root = RootKey::new(3, &SecretBytes::from_slice(&[6; 32])).unwrap();
+    let p = KeyedPseudonymizer::new(&root, "d", KeyedConfig::default()).unwrap();
+    let t = Tokenizer::new(&root, "d").unwrap();
+    let want = format!(
+        "CHILD {} {}",
+        p.pseudonymize("value"),
+        t.tokenize(b"value").unwrap()
+    );
+    assert_eq!(line, want);
+}
+
 #[test]
 fn pseudonyms_stable_across_processes() {
     // The same root, domain and value give the same pseudonym in every process: the
