@@ -30,8 +30,8 @@
 //!
 //! [`KeyRing`] holds several key versions: tokens name theirs, so a ring reads tokens
 //! made before a rotation ([`KeyRing::detokenize`]); keyed pseudonyms can carry a
-//! `v<version>:` prefix. Migrating a dataset to a new key is described in
-//! `docs/FORMAT.md` ("Key rotation and migration").
+//! `v<version>:` prefix ([`pseudonym_key_version`] reads it back). Migrating a dataset
+//! to a new key is described in `docs/FORMAT.md` ("Key rotation and migration").
 //!
 //! # Errors
 //! - [`Error::InvalidArgument`](crate::Error::InvalidArgument) for configurations that
@@ -110,7 +110,10 @@ mod siv;
 
 pub use dates::{Date, DateShifter, DateTruncation};
 pub use fpe::{Alphabet, FormatPreserving, MAX_FF1_LEN, MIN_FF1_DOMAIN};
-pub use keyed::{Encoding, KeyedConfig, KeyedPseudonymizer, MIN_PSEUDONYM_BITS, Normalization};
+pub use keyed::{
+    Encoding, KeyedConfig, KeyedPseudonymizer, MIN_PSEUDONYM_BITS, Normalization,
+    pseudonym_key_version,
+};
 pub use keys::{KeyRing, RootKey};
 pub use mask::{BucketScheme, Bucketing, MASK_CHAR, mask_email, mask_keep, mask_phone};
 pub use policy::{CompiledPolicy, FieldAction, FieldVisitor, Policy, Record, Transform, Unlisted};

@@ -372,6 +372,18 @@ impl KeyedConfig {
     }
 }
 
+/// The key version a pseudonym names through its `v<version>:` prefix, or `None` for a
+/// pseudonym without one (no encoding's alphabet contains `:`, so the two never mix up).
+#[must_use]
+pub fn pseudonym_key_version(pseudonym: &str) -> Option<u32> {
+    let (prefix, _) = pseudonym.split_once(':')?;
+    let digits = prefix.strip_prefix('v')?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
 /// Keyed pseudonyms for one domain: consistent within the domain, unlinkable across
 /// domains and key versions, not reversible.
 #[derive(Clone)]
@@ -582,6 +594,12 @@ mod tests {
         let c = KeyedPseudonymizer::new(&v2, "email", cfg)?;
         let pa = a.pseudonymize("x");
         assert!(pa.starts_with("v1:"));
+        assert_eq!(pseudonym_key_version(&pa), Some(1));
+        assert_eq!(pseudonym_key_version(&c.pseudonymize("x")), Some(2));
+        let plain = KeyedPseudonymizer::new(&v1, "email", KeyedConfig::default())?;
+        assert_eq!(pseudonym_key_version(&plain.pseudonymize("x")), None);
+        assert_eq!(pseudonym_key_version("v:abc"), None);
+        assert_eq!(pseudonym_key_version("v+1:abc"), None);
         assert_eq!(pa.len(), 3 + 32);
         assert_ne!(pa[3..], b.pseudonymize("x")[3..]);
         assert_ne!(pa[3..], c.pseudonymize("x")[3..]);
