@@ -119,6 +119,16 @@ pub enum Error {
     /// An I/O error from an underlying reader or writer.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+
+    /// Transforming one field of a record failed; `source` says why. Raised by
+    /// record policies so that the failing field is named.
+    #[error("field `{field}`: {source}")]
+    Field {
+        /// The field's name.
+        field: String,
+        /// The underlying error.
+        source: Box<Error>,
+    },
 }
 
 impl Error {

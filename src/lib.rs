@@ -7,6 +7,7 @@ mod encoding;
 pub mod envelope;
 pub mod error;
 pub mod kdf;
+pub mod pseudonym;
 mod rand;
 pub mod retention;
 pub mod secret;
