@@ -11,7 +11,7 @@
 //!
 //! # About
 //! - Algorithms: AES-256-GCM (default), ChaCha20-Poly1305, XChaCha20-Poly1305 and
-//!   AES-256-GCM-SIV ([`Algorithm`](crate::Algorithm)).
+//!   AES-256-GCM-SIV ([`Algorithm`]).
 //! - Nonces are always chosen by privkit. Keyset keys count their invocations and refuse
 //!   past 2^32 (96-bit nonces); envelope data keys are fresh per message (or per cache
 //!   entry, with a counter nonce).
