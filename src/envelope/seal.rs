@@ -517,10 +517,24 @@ pub(crate) fn key_schedule(
     data_key: &[u8],
     salt: &[u8],
 ) -> Result<(AeadKey, [u8; COMMITMENT_LEN])> {
-    let okm = Hkdf::extract(Hash::Sha256, salt, data_key).expand_labeled(
+    committed_key(
+        algorithm,
+        data_key,
+        salt,
         &[b"privkit envelope", &[VERSION], &[algorithm.id()]],
-        KEY_LEN + COMMITMENT_LEN,
-    )?;
+    )
+}
+
+/// `HKDF-Expand(HKDF-Extract(SHA-256, salt, data_key), labels, 64)`, split into a payload
+/// key for `algorithm` and a key commitment (shared by envelopes and streams).
+pub(crate) fn committed_key(
+    algorithm: Algorithm,
+    data_key: &[u8],
+    salt: &[u8],
+    labels: &[&[u8]],
+) -> Result<(AeadKey, [u8; COMMITMENT_LEN])> {
+    let okm = Hkdf::extract(Hash::Sha256, salt, data_key)
+        .expand_labeled(labels, KEY_LEN + COMMITMENT_LEN)?;
     let (key, commitment) = okm.expose_secret().split_at(KEY_LEN);
     let mut c = [0u8; COMMITMENT_LEN];
     c.copy_from_slice(commitment);

@@ -6,12 +6,12 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use super::format::Reader;
 use super::seal::{
-    COMMITMENT_LEN, EnvelopeLimits, SALT_LEN, header_limit, parse_wrapped_entries,
+    COMMITMENT_LEN, EnvelopeLimits, SALT_LEN, committed_key, header_limit, parse_wrapped_entries,
     put_wrapped_keys, unwrap_committed,
 };
 use super::wrap::KeyEncryptionKey;
 use crate::backend::{AeadKey, Algorithm, KEY_LEN, TAG_LEN};
-use crate::kdf::{Hash, Hkdf, encode_labels};
+use crate::kdf::encode_labels;
 use crate::secret::SecretBytes;
 use crate::{Error, Result, rand};
 
@@ -51,7 +51,10 @@ fn stream_schedule(
     salt: &[u8],
     aad: &[u8],
 ) -> Result<(AeadKey, [u8; COMMITMENT_LEN])> {
-    let okm = Hkdf::extract(Hash::Sha256, salt, data_key).expand_labeled(
+    committed_key(
+        algorithm,
+        data_key,
+        salt,
         &[
             b"privkit stream",
             &[STREAM_VERSION],
@@ -59,12 +62,7 @@ fn stream_schedule(
             &segment_size.to_be_bytes(),
             aad,
         ],
-        KEY_LEN + COMMITMENT_LEN,
-    )?;
-    let (key, commitment) = okm.expose_secret().split_at(KEY_LEN);
-    let mut c = [0u8; COMMITMENT_LEN];
-    c.copy_from_slice(commitment);
-    Ok((AeadKey::new(algorithm, key)?, c))
+    )
 }
 
 fn stream_wrap_context(
