@@ -74,7 +74,7 @@ pub use hierarchy::{DateLevel, Hierarchy};
 pub use metric::{Metric, Metrics};
 pub use model::{EmdDistance, EntropyEstimator, PrivacyModel};
 pub use search::{
-    AnonymizationConfig, Anonymization, Anonymizer, ClassStatistics, Evaluation, GroupingEngine, Groups,
-    InMemoryEngine,
+    Anonymization, AnonymizationConfig, Anonymizer, ClassStatistics, Evaluation, GroupingEngine,
+    Groups, InMemoryEngine,
 };
 pub use table::{AttributeRole, Table};

@@ -6,16 +6,28 @@
 use std::collections::HashMap;
 
 use privkit::anon::{
-    AnonymizationConfig, Anonymizer, AttributeRole, EmdDistance, EntropyEstimator, Hierarchy, Metric,
-    PrivacyModel, Table,
+    AnonymizationConfig, Anonymizer, AttributeRole, EmdDistance, EntropyEstimator, Hierarchy,
+    Metric, PrivacyModel, Table,
 };
 
 const ATTRIBUTES: [&str; 9] = [
-    "sex", "age", "race", "marital-status", "education", "native-country", "workclass", "occupation", "salary-class",
+    "sex",
+    "age",
+    "race",
+    "marital-status",
+    "education",
+    "native-country",
+    "workclass",
+    "occupation",
+    "salary-class",
 ];
 
 fn data(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/tests/data/adult/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read_to_string(format!(
+        "{}/tests/data/adult/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 fn adult_table() -> Table {
@@ -30,9 +42,15 @@ fn hierarchy(attribute: &str) -> Hierarchy {
 }
 
 /// Adult with the 8 usual quasi-identifiers and `occupation` sensitive.
-fn setup(models: Vec<PrivacyModel>, suppression: f64, metric: Metric) -> (Table, AnonymizationConfig) {
+fn setup(
+    models: Vec<PrivacyModel>,
+    suppression: f64,
+    metric: Metric,
+) -> (Table, AnonymizationConfig) {
     let mut table = adult_table();
-    let mut config = AnonymizationConfig::new().suppression_limit(suppression).metric(metric);
+    let mut config = AnonymizationConfig::new()
+        .suppression_limit(suppression)
+        .metric(metric);
     for a in ATTRIBUTES {
         if a == "occupation" {
             table.set_role(a, AttributeRole::Sensitive).unwrap();
@@ -52,19 +70,31 @@ fn close(a: f64, b: f64) -> bool {
 }
 
 /// Re-checks an output table from scratch, from its strings only.
-fn recheck(output: &Table, models: &[PrivacyModel], original: &Table, max_suppressed: u64, qis: &[String]) {
+fn recheck(
+    output: &Table,
+    models: &[PrivacyModel],
+    original: &Table,
+    max_suppressed: u64,
+    qis: &[String],
+) {
     let mut classes: HashMap<Vec<&str>, Vec<&str>> = HashMap::new();
     let mut suppressed = 0u64;
     for row in 0..output.len() {
         let key: Vec<&str> = qis.iter().map(|q| output.value(row, q).unwrap()).collect();
-        if key.iter().all(|v| *v == "*") && qis.iter().any(|q| original.value(row, q) != Some("*")) {
+        if key.iter().all(|v| *v == "*") && qis.iter().any(|q| original.value(row, q) != Some("*"))
+        {
             // Could be a legitimately fully generalized record; count it only if every QI is `*`
             // and the class is otherwise not a class of the output (checked below).
         }
-        classes.entry(key).or_default().push(output.value(row, "occupation").unwrap());
+        classes
+            .entry(key)
+            .or_default()
+            .push(output.value(row, "occupation").unwrap());
     }
     let top: Vec<&str> = vec!["*"; qis.len()];
-    let global: Vec<&str> = (0..original.len()).map(|r| original.value(r, "occupation").unwrap()).collect();
+    let global: Vec<&str> = (0..original.len())
+        .map(|r| original.value(r, "occupation").unwrap())
+        .collect();
     for (key, sensitive) in &classes {
         let holds = models.iter().all(|m| holds(m, sensitive, &global));
         if !holds {
@@ -72,7 +102,10 @@ fn recheck(output: &Table, models: &[PrivacyModel], original: &Table, max_suppre
             suppressed += sensitive.len() as u64;
         }
     }
-    assert!(suppressed <= max_suppressed, "suppressed {suppressed} > {max_suppressed}");
+    assert!(
+        suppressed <= max_suppressed,
+        "suppressed {suppressed} > {max_suppressed}"
+    );
 }
 
 fn counts<'a>(values: &[&'a str]) -> HashMap<&'a str, f64> {
@@ -90,7 +123,8 @@ fn psi_half(x: f64) -> f64 {
     if x % 2 == 0 {
         -EULER + (1..x / 2).map(|k| 1.0 / k as f64).sum::<f64>()
     } else {
-        -EULER - 2.0 * std::f64::consts::LN_2 + (1..=x / 2).map(|k| 2.0 / (2 * k - 1) as f64).sum::<f64>()
+        -EULER - 2.0 * std::f64::consts::LN_2
+            + (1..=x / 2).map(|k| 2.0 / (2 * k - 1) as f64).sum::<f64>()
     }
 }
 
@@ -102,14 +136,17 @@ fn holds(model: &PrivacyModel, values: &[&str], global: &[&str]) -> bool {
         PrivacyModel::DistinctLDiversity { l, .. } => c.len() >= *l as usize,
         PrivacyModel::EntropyLDiversity { l, estimator, .. } => {
             let h = match estimator {
-                EntropyEstimator::Shannon => -c.values().map(|f| f / n * (f / n).log2()).sum::<f64>(),
+                EntropyEstimator::Shannon => {
+                    -c.values().map(|f| f / n * (f / n).log2()).sum::<f64>()
+                }
                 _ => {
                     // Grassberger: log n - sum n_i G(n_i) / n, G(m) = psi(m) + (-1)^m/2 (psi((m+1)/2) - psi(m/2)).
                     let g = |m: f64| {
                         let sign = if m as u64 % 2 == 0 { 1.0 } else { -1.0 };
                         psi_half(2.0 * m) + sign * 0.5 * (psi_half(m + 1.0) - psi_half(m))
                     };
-                    (n.ln() - c.values().map(|&f| f * g(f)).sum::<f64>() / n) / std::f64::consts::LN_2
+                    (n.ln() - c.values().map(|&f| f * g(f)).sum::<f64>() / n)
+                        / std::f64::consts::LN_2
                 }
             };
             c.len() as f64 >= l.ceil() && h >= l.log2() - 1e-12
@@ -119,10 +156,17 @@ fn holds(model: &PrivacyModel, values: &[&str], global: &[&str]) -> bool {
             f.sort_by(|a, b| b.total_cmp(a));
             f.len() >= *l as usize && f[0] < cc * f[*l as usize - 1..].iter().sum::<f64>()
         }
-        PrivacyModel::TCloseness { t, distance: EmdDistance::Equal, .. } => {
+        PrivacyModel::TCloseness {
+            t,
+            distance: EmdDistance::Equal,
+            ..
+        } => {
             let g = counts(global);
             let total = global.len() as f64;
-            let d: f64 = g.iter().map(|(v, p)| (p / total - c.get(v).copied().unwrap_or(0.0) / n).abs()).sum();
+            let d: f64 = g
+                .iter()
+                .map(|(v, p)| (p / total - c.get(v).copied().unwrap_or(0.0) / n).abs())
+                .sum();
             d / 2.0 <= t + 1e-12
         }
         _ => true,
@@ -139,7 +183,12 @@ fn compare(models: Vec<PrivacyModel>, suppression: f64, metric: Metric) {
         (None, None) => {}
         (Some(o), Some(e)) => {
             let (a, b) = (o.metrics.get(metric), e.metrics.get(metric));
-            assert!(close(a, b), "{models:?} {suppression} {metric:?}: optimal {a} at {:?}, exhaustive {b} at {:?}", o.levels, e.levels);
+            assert!(
+                close(a, b),
+                "{models:?} {suppression} {metric:?}: optimal {a} at {:?}, exhaustive {b} at {:?}",
+                o.levels,
+                e.levels
+            );
             assert!(o.anonymous);
             let max = (suppression * table.len() as f64).floor() as u64;
             assert!(o.suppressed <= max);
@@ -158,10 +207,19 @@ fn occupation() -> String {
 
 #[test]
 fn k_anonymity_optimum_equals_exhaustive() {
-    let metrics = [Metric::Entropy, Metric::Discernibility, Metric::Loss, Metric::EntropyMonotonic];
+    let metrics = [
+        Metric::Entropy,
+        Metric::Discernibility,
+        Metric::Loss,
+        Metric::EntropyMonotonic,
+    ];
     for (i, k) in [2u32, 5, 10, 100].into_iter().enumerate() {
         for suppression in [0.0, 0.04] {
-            compare(vec![PrivacyModel::KAnonymity { k }], suppression, metrics[i]);
+            compare(
+                vec![PrivacyModel::KAnonymity { k }],
+                suppression,
+                metrics[i],
+            );
         }
     }
 }
@@ -169,14 +227,33 @@ fn k_anonymity_optimum_equals_exhaustive() {
 #[test]
 fn l_diversity_optimum_equals_exhaustive() {
     let models = [
-        PrivacyModel::DistinctLDiversity { attribute: occupation(), l: 5 },
-        PrivacyModel::EntropyLDiversity { attribute: occupation(), l: 4.0, estimator: EntropyEstimator::Shannon },
-        PrivacyModel::EntropyLDiversity { attribute: occupation(), l: 5.0, estimator: EntropyEstimator::Grassberger },
-        PrivacyModel::RecursiveCLDiversity { attribute: occupation(), c: 4.0, l: 3 },
+        PrivacyModel::DistinctLDiversity {
+            attribute: occupation(),
+            l: 5,
+        },
+        PrivacyModel::EntropyLDiversity {
+            attribute: occupation(),
+            l: 4.0,
+            estimator: EntropyEstimator::Shannon,
+        },
+        PrivacyModel::EntropyLDiversity {
+            attribute: occupation(),
+            l: 5.0,
+            estimator: EntropyEstimator::Grassberger,
+        },
+        PrivacyModel::RecursiveCLDiversity {
+            attribute: occupation(),
+            c: 4.0,
+            l: 3,
+        },
     ];
     for (i, m) in models.into_iter().enumerate() {
         let suppression = if i % 2 == 0 { 0.04 } else { 0.0 };
-        compare(vec![PrivacyModel::KAnonymity { k: 5 }, m], suppression, Metric::Entropy);
+        compare(
+            vec![PrivacyModel::KAnonymity { k: 5 }, m],
+            suppression,
+            Metric::Entropy,
+        );
     }
 }
 
@@ -190,9 +267,17 @@ fn t_closeness_optimum_equals_exhaustive() {
     for (i, (distance, t)) in models.into_iter().enumerate() {
         let suppression = if i == 1 { 0.0 } else { 0.04 };
         compare(
-            vec![PrivacyModel::TCloseness { attribute: occupation(), t, distance }],
+            vec![PrivacyModel::TCloseness {
+                attribute: occupation(),
+                t,
+                distance,
+            }],
             suppression,
-            if i == 2 { Metric::Loss } else { Metric::Discernibility },
+            if i == 2 {
+                Metric::Loss
+            } else {
+                Metric::Discernibility
+            },
         );
     }
 }

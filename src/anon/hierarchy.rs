@@ -38,8 +38,10 @@ impl Hierarchy {
         R: IntoIterator<Item = V>,
         V: Into<String>,
     {
-        let rows: Vec<Vec<String>> =
-            rows.into_iter().map(|r| r.into_iter().map(Into::into).collect()).collect();
+        let rows: Vec<Vec<String>> = rows
+            .into_iter()
+            .map(|r| r.into_iter().map(Into::into).collect())
+            .collect();
         Self::validate(rows).map_err(|(_, message)| Error::InvalidArgument(message))
     }
 
@@ -83,7 +85,10 @@ impl Hierarchy {
             if row.len() != levels {
                 return Err((
                     i,
-                    format!("value '{value}' has {} levels, expected {levels} (ragged hierarchy)", row.len()),
+                    format!(
+                        "value '{value}' has {} levels, expected {levels} (ragged hierarchy)",
+                        row.len()
+                    ),
                 ));
             }
             if index.insert(value.to_string(), i).is_some() {
@@ -140,14 +145,21 @@ impl Hierarchy {
     /// `value` generalized to `level`, or `None` when the value or level is unknown.
     #[must_use]
     pub fn generalize(&self, value: &str, level: usize) -> Option<&str> {
-        self.rows.get(*self.index.get(value)?)?.get(level).map(String::as_str)
+        self.rows
+            .get(*self.index.get(value)?)?
+            .get(level)
+            .map(String::as_str)
     }
 
     /// Checks that every value in `values` has a row, naming the first missing one.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] naming the missing value.
-    pub fn check_covers<'a>(&self, attribute: &str, values: impl IntoIterator<Item = &'a str>) -> Result<()> {
+    pub fn check_covers<'a>(
+        &self,
+        attribute: &str,
+        values: impl IntoIterator<Item = &'a str>,
+    ) -> Result<()> {
         for v in values {
             if !self.index.contains_key(v) {
                 return Err(Error::invalid_argument(format!(
@@ -168,7 +180,10 @@ impl Hierarchy {
     /// ascending and finite, or levels that do not nest.
     pub fn numeric_ranges<V: AsRef<str>>(values: &[V], levels: &[Vec<f64>]) -> Result<Self> {
         for (j, cuts) in levels.iter().enumerate() {
-            if cuts.is_empty() || cuts.iter().any(|c| !c.is_finite()) || cuts.windows(2).any(|w| w[0] >= w[1]) {
+            if cuts.is_empty()
+                || cuts.iter().any(|c| !c.is_finite())
+                || cuts.windows(2).any(|w| w[0] >= w[1])
+            {
                 return Err(Error::invalid_argument(format!(
                     "cut points of level {} must be finite and strictly ascending",
                     j + 1
@@ -209,7 +224,12 @@ impl Hierarchy {
     /// # Errors
     /// As [`Hierarchy::numeric_ranges`], plus [`Error::InvalidArgument`] for widths that are not
     /// positive multiples of each other or `bottom >= top`.
-    pub fn numeric_intervals<V: AsRef<str>>(values: &[V], bottom: i64, top: i64, widths: &[u64]) -> Result<Self> {
+    pub fn numeric_intervals<V: AsRef<str>>(
+        values: &[V],
+        bottom: i64,
+        top: i64,
+        widths: &[u64],
+    ) -> Result<Self> {
         if bottom >= top {
             return Err(Error::invalid_argument("bottom must be below top"));
         }
@@ -217,7 +237,9 @@ impl Hierarchy {
         let mut levels = Vec::new();
         for (j, &w) in widths.iter().enumerate() {
             if w == 0 || widths.get(j + 1).is_some_and(|&n| n % w != 0) || span / w > 1_000_000 {
-                return Err(Error::invalid_argument("widths must be positive, nest, and give at most 10^6 intervals"));
+                return Err(Error::invalid_argument(
+                    "widths must be positive, nest, and give at most 10^6 intervals",
+                ));
             }
             let mut cuts = Vec::new();
             let mut at = 0u64;
@@ -239,8 +261,9 @@ impl Hierarchy {
     pub fn dates<V: AsRef<str>>(values: &[V], steps: &[DateLevel]) -> Result<Self> {
         let mut rows = Vec::new();
         for v in distinct(values) {
-            let (y, m) = parse_date(v)
-                .ok_or_else(|| Error::invalid_argument(format!("value '{v}' is not a YYYY-MM-DD date")))?;
+            let (y, m) = parse_date(v).ok_or_else(|| {
+                Error::invalid_argument(format!("value '{v}' is not a YYYY-MM-DD date"))
+            })?;
             let mut row = vec![v.to_string()];
             for step in steps {
                 row.push(match step {
@@ -314,7 +337,11 @@ impl Hierarchy {
 
 fn distinct<V: AsRef<str>>(values: &[V]) -> Vec<&str> {
     let mut seen = std::collections::HashSet::new();
-    values.iter().map(AsRef::as_ref).filter(|v| seen.insert(*v)).collect()
+    values
+        .iter()
+        .map(AsRef::as_ref)
+        .filter(|v| seen.insert(*v))
+        .collect()
 }
 
 fn fmt_num(x: f64) -> String {
@@ -379,9 +406,12 @@ impl Encoded {
         let mut lookup: Vec<HashMap<&str, u32>> = vec![HashMap::new(); levels];
         for value in dictionary {
             let row = h.index.get(value.as_str()).and_then(|&i| h.rows.get(i));
-            let row = row.ok_or_else(|| Error::invalid_argument(format!("hierarchy of '{attribute}' lacks '{value}'")))?;
+            let row = row.ok_or_else(|| {
+                Error::invalid_argument(format!("hierarchy of '{attribute}' lacks '{value}'"))
+            })?;
             for (level, label) in row.iter().enumerate() {
-                let next = u32::try_from(labels[level].len()).map_err(|_| Error::limit("hierarchy labels", u64::from(u32::MAX)))?;
+                let next = u32::try_from(labels[level].len())
+                    .map_err(|_| Error::limit("hierarchy labels", u64::from(u32::MAX)))?;
                 let code = *lookup[level].entry(label.as_str()).or_insert_with(|| {
                     labels[level].push(label.clone());
                     next
@@ -414,7 +444,13 @@ impl Encoded {
             leaves.push(counts);
         }
         drop(lookup);
-        Ok(Self { maps, labels, up, leaves, domain: h.rows.len() as u64 })
+        Ok(Self {
+            maps,
+            labels,
+            up,
+            leaves,
+            domain: h.rows.len() as u64,
+        })
     }
 
     pub(crate) fn levels(&self) -> usize {
@@ -451,7 +487,10 @@ mod tests {
     #[test]
     fn fail_ragged_names_value() {
         let err = Hierarchy::from_csv_str("a;x;*\nb;*\n", ';').unwrap_err();
-        assert!(matches!(&err, Error::Parse { line: 2, message } if message.contains("'b'")), "{err:?}");
+        assert!(
+            matches!(&err, Error::Parse { line: 2, message } if message.contains("'b'")),
+            "{err:?}"
+        );
     }
 
     #[test]
@@ -468,8 +507,20 @@ mod tests {
         assert_eq!(h.generalize("17", 2), Some("[10, 20)"));
         assert_eq!(h.generalize("99", 1), Some(">=90"));
         assert_eq!(h.generalize("-1", 2), Some("<0"));
-        let d = Hierarchy::dates(&["1994-05-17"], &[DateLevel::Month, DateLevel::Quarter, DateLevel::Year, DateLevel::Decade]).unwrap();
-        assert_eq!(d.rows()[0], ["1994-05-17", "1994-05", "1994-Q2", "1994", "1990s", "*"]);
+        let d = Hierarchy::dates(
+            &["1994-05-17"],
+            &[
+                DateLevel::Month,
+                DateLevel::Quarter,
+                DateLevel::Year,
+                DateLevel::Decade,
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            d.rows()[0],
+            ["1994-05-17", "1994-05", "1994-Q2", "1994", "1990s", "*"]
+        );
         let m = Hierarchy::masking(&["81675", "81677"], '*').unwrap();
         assert_eq!(m.generalize("81675", 2), Some("816**"));
         let g = Hierarchy::ordered_grouping(&["a", "b", "c"], &[2]).unwrap();

@@ -35,7 +35,8 @@ pub enum Metric {
 impl Metric {
     /// Whether the metric never decreases under generalization when `suppression_allowed`.
     pub(crate) fn monotonic(self, suppression_allowed: bool) -> bool {
-        !suppression_allowed || matches!(self, Self::EntropyMonotonic | Self::DiscernibilityMonotonic)
+        !suppression_allowed
+            || matches!(self, Self::EntropyMonotonic | Self::DiscernibilityMonotonic)
     }
 }
 
@@ -109,7 +110,11 @@ impl Context {
     }
 
     pub(crate) fn entropy_monotonic(&self, levels: &[usize]) -> f64 {
-        self.nu.iter().zip(levels).map(|(v, &l)| v.get(l).copied().unwrap_or(0.0)).sum()
+        self.nu
+            .iter()
+            .zip(levels)
+            .map(|(v, &l)| v.get(l).copied().unwrap_or(0.0))
+            .sum()
     }
 
     pub(crate) fn precision_bound(&self, levels: &[usize]) -> f64 {
@@ -123,16 +128,30 @@ impl Context {
             .zip(levels)
             .map(|(h, &l)| {
                 let height = h.levels().saturating_sub(1);
-                if height == 0 { 0.0 } else { l as f64 / height as f64 }
+                if height == 0 {
+                    0.0
+                } else {
+                    l as f64 / height as f64
+                }
             })
             .sum();
         s / m as f64
     }
 
     /// The value of `metric` and a lower bound that never decreases under generalization.
-    pub(crate) fn value(&self, metric: Metric, levels: &[usize], g: &Groups, pass: &[bool], suppressed: u64) -> (f64, f64) {
+    pub(crate) fn value(
+        &self,
+        metric: Metric,
+        levels: &[usize],
+        g: &Groups,
+        pass: &[bool],
+        suppressed: u64,
+    ) -> (f64, f64) {
         match metric {
-            Metric::Entropy => (self.entropy(levels, g, pass), self.entropy_monotonic(levels)),
+            Metric::Entropy => (
+                self.entropy(levels, g, pass),
+                self.entropy_monotonic(levels),
+            ),
             Metric::EntropyMonotonic => {
                 let v = self.entropy_monotonic(levels);
                 (v, v)
@@ -143,12 +162,32 @@ impl Context {
                 (v, v)
             }
             Metric::Aecs => (self.aecs(pass), self.aecs_bound(g)),
-            Metric::Precision => (self.precision(levels, suppressed), self.precision_bound(levels)),
+            Metric::Precision => (
+                self.precision(levels, suppressed),
+                self.precision_bound(levels),
+            ),
             Metric::Loss => (self.loss(levels, g, Some(pass)), self.loss(levels, g, None)),
         }
     }
 
-    pub(crate) fn all(&self, levels: &[usize], g: &Groups, pass: &[bool], suppressed: u64) -> Metrics {
+    /// The lower bound of [`Context::value`] alone.
+    pub(crate) fn bound(&self, metric: Metric, levels: &[usize], g: &Groups) -> f64 {
+        match metric {
+            Metric::Entropy | Metric::EntropyMonotonic => self.entropy_monotonic(levels),
+            Metric::Discernibility | Metric::DiscernibilityMonotonic => dm_star(g),
+            Metric::Aecs => self.aecs_bound(g),
+            Metric::Precision => self.precision_bound(levels),
+            Metric::Loss => self.loss(levels, g, None),
+        }
+    }
+
+    pub(crate) fn all(
+        &self,
+        levels: &[usize],
+        g: &Groups,
+        pass: &[bool],
+        suppressed: u64,
+    ) -> Metrics {
         Metrics {
             entropy: self.entropy(levels, g, pass),
             entropy_monotonic: self.entropy_monotonic(levels),
@@ -162,7 +201,10 @@ impl Context {
 
     fn entropy(&self, levels: &[usize], g: &Groups, pass: &[bool]) -> f64 {
         let mut total = self.entropy_monotonic(levels);
-        let suppressed: u64 = (0..g.len()).filter(|&i| !pass[i]).map(|i| u64::from(g.count(i))).sum();
+        let suppressed: u64 = (0..g.len())
+            .filter(|&i| !pass[i])
+            .map(|i| u64::from(g.count(i)))
+            .sum();
         if suppressed == 0 {
             return total;
         }
@@ -174,7 +216,11 @@ impl Context {
                     *c += u64::from(g.count(i));
                 }
             }
-            total += counts.iter().filter(|&&c| c > 0).map(|&c| c as f64 * (s / c as f64).log2()).sum::<f64>();
+            total += counts
+                .iter()
+                .filter(|&&c| c > 0)
+                .map(|&c| c as f64 * (s / c as f64).log2())
+                .sum::<f64>();
         }
         total
     }
@@ -193,11 +239,19 @@ impl Context {
         let kept = pass.iter().filter(|&&p| p).count();
         let any_suppressed = pass.iter().any(|&p| !p);
         let classes = kept + usize::from(any_suppressed);
-        if classes == 0 { 0.0 } else { self.n as f64 / classes as f64 }
+        if classes == 0 {
+            0.0
+        } else {
+            self.n as f64 / classes as f64
+        }
     }
 
     fn aecs_bound(&self, g: &Groups) -> f64 {
-        if g.is_empty() { 0.0 } else { self.n as f64 / g.len() as f64 }
+        if g.is_empty() {
+            0.0
+        } else {
+            self.n as f64 / g.len() as f64
+        }
     }
 
     fn precision(&self, levels: &[usize], suppressed: u64) -> f64 {
@@ -213,7 +267,11 @@ impl Context {
             .zip(levels)
             .map(|(h, &l)| {
                 let height = h.levels().saturating_sub(1);
-                let share = if height == 0 { 0.0 } else { l as f64 / height as f64 };
+                let share = if height == 0 {
+                    0.0
+                } else {
+                    l as f64 / height as f64
+                };
                 (kept * share + suppressed as f64) / n
             })
             .sum();
@@ -242,7 +300,11 @@ impl Context {
                 };
             }
             let min = n / domain;
-            let value = if n - min > 0.0 { ((sum - min) / (n - min)).max(0.0) } else { 0.0 };
+            let value = if n - min > 0.0 {
+                ((sum - min) / (n - min)).max(0.0)
+            } else {
+                0.0
+            };
             product *= (value + 1.0).powf(1.0 / m as f64);
         }
         product - 1.0
@@ -250,5 +312,7 @@ impl Context {
 }
 
 fn dm_star(g: &Groups) -> f64 {
-    (0..g.len()).map(|i| f64::from(g.count(i)) * f64::from(g.count(i))).sum()
+    (0..g.len())
+        .map(|i| f64::from(g.count(i)) * f64::from(g.count(i)))
+        .sum()
 }

@@ -91,22 +91,66 @@ impl PrivacyModel {
 #[derive(Debug, Clone)]
 pub(crate) enum Check {
     K(u64),
-    Distinct { offset: usize, width: usize, l: usize },
-    Entropy { offset: usize, width: usize, min: usize, log_l: f64, grassberger: bool },
-    Recursive { offset: usize, width: usize, c: f64, l: usize },
-    TEqual { offset: usize, global: Vec<f64>, t: f64 },
-    TOrdered { offset: usize, global: Vec<f64>, order: Vec<usize>, t: f64 },
-    THier { offset: usize, global: Vec<f64>, tree: Vec<Vec<u32>>, sizes: Vec<usize>, t: f64 },
+    Distinct {
+        offset: usize,
+        width: usize,
+        l: usize,
+    },
+    Entropy {
+        offset: usize,
+        width: usize,
+        min: usize,
+        log_l: f64,
+        grassberger: bool,
+    },
+    Recursive {
+        offset: usize,
+        width: usize,
+        c: f64,
+        l: usize,
+    },
+    TEqual {
+        offset: usize,
+        global: Vec<f64>,
+        t: f64,
+    },
+    TOrdered {
+        offset: usize,
+        global: Vec<f64>,
+        order: Vec<usize>,
+        t: f64,
+    },
+    THier {
+        offset: usize,
+        global: Vec<f64>,
+        tree: Vec<Vec<u32>>,
+        sizes: Vec<usize>,
+        t: f64,
+    },
 }
 
 impl Check {
     /// Builds the check; `offset`/`width` locate the attribute's histogram, `global` holds its
     /// value counts in the whole table and `dictionary` its values.
-    pub(crate) fn new(model: &PrivacyModel, offset: usize, dictionary: &[String], global: &[u64]) -> Result<Self> {
+    pub(crate) fn new(
+        model: &PrivacyModel,
+        offset: usize,
+        dictionary: &[String],
+        global: &[u64],
+    ) -> Result<Self> {
         let width = dictionary.len();
         let total: u64 = global.iter().sum();
         let distribution = || -> Vec<f64> {
-            global.iter().map(|&g| if total == 0 { 0.0 } else { g as f64 / total as f64 }).collect()
+            global
+                .iter()
+                .map(|&g| {
+                    if total == 0 {
+                        0.0
+                    } else {
+                        g as f64 / total as f64
+                    }
+                })
+                .collect()
         };
         Ok(match model {
             PrivacyModel::KAnonymity { k } => {
@@ -119,13 +163,20 @@ impl Check {
                 if *l == 0 {
                     return Err(Error::invalid_argument("l must be at least 1"));
                 }
-                Self::Distinct { offset, width, l: *l as usize }
+                Self::Distinct {
+                    offset,
+                    width,
+                    l: *l as usize,
+                }
             }
             PrivacyModel::EntropyLDiversity { l, estimator, .. } => {
                 if !l.is_finite() || *l < 1.0 || *l > 1e9 {
-                    return Err(Error::invalid_argument("entropy l must be a number in [1, 1e9]"));
+                    return Err(Error::invalid_argument(
+                        "entropy l must be a number in [1, 1e9]",
+                    ));
                 }
-                let min = usize::try_from(l.ceil() as u64).map_err(|_| Error::invalid_argument("l too large"))?;
+                let min = usize::try_from(l.ceil() as u64)
+                    .map_err(|_| Error::invalid_argument("l too large"))?;
                 Self::Entropy {
                     offset,
                     width,
@@ -136,22 +187,48 @@ impl Check {
             }
             PrivacyModel::RecursiveCLDiversity { c, l, .. } => {
                 if *l == 0 || !c.is_finite() || *c <= 0.0 {
-                    return Err(Error::invalid_argument("recursive-(c,l): l >= 1 and c > 0 required"));
+                    return Err(Error::invalid_argument(
+                        "recursive-(c,l): l >= 1 and c > 0 required",
+                    ));
                 }
-                Self::Recursive { offset, width, c: *c, l: *l as usize }
+                Self::Recursive {
+                    offset,
+                    width,
+                    c: *c,
+                    l: *l as usize,
+                }
             }
-            PrivacyModel::TCloseness { t, distance, attribute } => {
+            PrivacyModel::TCloseness {
+                t,
+                distance,
+                attribute,
+            } => {
                 if !t.is_finite() || !(0.0..=1.0).contains(t) {
                     return Err(Error::invalid_argument("t must be in [0, 1]"));
                 }
                 let global = distribution();
                 match distance {
-                    EmdDistance::Equal => Self::TEqual { offset, global, t: *t },
-                    EmdDistance::Ordered => Self::TOrdered { offset, global, order: natural_order(dictionary), t: *t },
+                    EmdDistance::Equal => Self::TEqual {
+                        offset,
+                        global,
+                        t: *t,
+                    },
+                    EmdDistance::Ordered => Self::TOrdered {
+                        offset,
+                        global,
+                        order: natural_order(dictionary),
+                        t: *t,
+                    },
                     EmdDistance::Hierarchical(h) => {
                         let enc = Encoded::new(h, attribute, dictionary)?;
                         let sizes = enc.labels.iter().map(Vec::len).collect();
-                        Self::THier { offset, global, tree: enc.maps, sizes, t: *t }
+                        Self::THier {
+                            offset,
+                            global,
+                            tree: enc.maps,
+                            sizes,
+                            t: *t,
+                        }
                     }
                 }
             }
@@ -168,17 +245,42 @@ impl Check {
     pub(crate) fn holds(&self, count: u64, hist: &[u32]) -> bool {
         match self {
             Self::K(k) => count >= *k,
-            Self::Distinct { offset, width, l } => slice(hist, *offset, *width).iter().filter(|&&f| f > 0).count() >= *l,
-            Self::Entropy { offset, width, min, log_l, grassberger } => {
+            Self::Distinct { offset, width, l } => {
+                slice(hist, *offset, *width)
+                    .iter()
+                    .filter(|&&f| f > 0)
+                    .count()
+                    >= *l
+            }
+            Self::Entropy {
+                offset,
+                width,
+                min,
+                log_l,
+                grassberger,
+            } => {
                 let h = slice(hist, *offset, *width);
                 if h.iter().filter(|&&f| f > 0).count() < *min {
                     return false;
                 }
-                let entropy = if *grassberger { grassberger_bits(h) } else { shannon_bits(h) };
+                let entropy = if *grassberger {
+                    grassberger_bits(h)
+                } else {
+                    shannon_bits(h)
+                };
                 entropy >= *log_l
             }
-            Self::Recursive { offset, width, c, l } => {
-                let mut f: Vec<u32> = slice(hist, *offset, *width).iter().copied().filter(|&f| f > 0).collect();
+            Self::Recursive {
+                offset,
+                width,
+                c,
+                l,
+            } => {
+                let mut f: Vec<u32> = slice(hist, *offset, *width)
+                    .iter()
+                    .copied()
+                    .filter(|&f| f > 0)
+                    .collect();
                 if f.len() < *l {
                     return false;
                 }
@@ -189,16 +291,26 @@ impl Check {
             Self::TEqual { offset, global, t } => {
                 let q = slice(hist, *offset, global.len());
                 let n = count as f64;
-                let d: f64 = global.iter().zip(q).map(|(p, &c)| (f64::from(c) / n - p).abs()).sum();
+                let d: f64 = global
+                    .iter()
+                    .zip(q)
+                    .map(|(p, &c)| (f64::from(c) / n - p).abs())
+                    .sum();
                 d / 2.0 <= *t
             }
-            Self::TOrdered { offset, global, order, t } => {
+            Self::TOrdered {
+                offset,
+                global,
+                order,
+                t,
+            } => {
                 let q = slice(hist, *offset, global.len());
                 let n = count as f64;
                 let threshold = t * (global.len() as f64 - 1.0);
                 let (mut sum, mut distance) = (0.0f64, 0.0f64);
                 for &v in order {
-                    sum += q.get(v).map_or(0.0, |&c| f64::from(c) / n) - global.get(v).copied().unwrap_or(0.0);
+                    sum += q.get(v).map_or(0.0, |&c| f64::from(c) / n)
+                        - global.get(v).copied().unwrap_or(0.0);
                     distance += sum.abs();
                     if distance > threshold {
                         return false;
@@ -206,8 +318,20 @@ impl Check {
                 }
                 true
             }
-            Self::THier { offset, global, tree, sizes, t } => {
-                hierarchical_emd(slice(hist, *offset, global.len()), count, global, tree, sizes) <= *t
+            Self::THier {
+                offset,
+                global,
+                tree,
+                sizes,
+                t,
+            } => {
+                hierarchical_emd(
+                    slice(hist, *offset, global.len()),
+                    count,
+                    global,
+                    tree,
+                    sizes,
+                ) <= *t
             }
         }
     }
@@ -219,7 +343,13 @@ fn slice(hist: &[u32], offset: usize, width: usize) -> &[u32] {
 
 /// Hierarchical EMD as ARX computes it: for every inner node at level `j` of a hierarchy of
 /// height `H`, `j / H * min(positive extra, negative extra)` of its children.
-pub(crate) fn hierarchical_emd(q: &[u32], count: u64, global: &[f64], tree: &[Vec<u32>], sizes: &[usize]) -> f64 {
+pub(crate) fn hierarchical_emd(
+    q: &[u32],
+    count: u64,
+    global: &[f64],
+    tree: &[Vec<u32>],
+    sizes: &[usize],
+) -> f64 {
     let height = tree.len().saturating_sub(1);
     if height == 0 || count == 0 {
         return 0.0;
@@ -239,12 +369,15 @@ pub(crate) fn hierarchical_emd(q: &[u32], count: u64, global: &[f64], tree: &[Ve
         // Children at level-1 map to parents at level via any level-0 representative.
         let mut parent_of = vec![u32::MAX; sizes.get(level - 1).copied().unwrap_or(0)];
         for (v0, &child) in tree[level - 1].iter().enumerate() {
-            if let (Some(slot), Some(&p)) = (parent_of.get_mut(child as usize), tree[level].get(v0)) {
+            if let (Some(slot), Some(&p)) = (parent_of.get_mut(child as usize), tree[level].get(v0))
+            {
                 *slot = p;
             }
         }
         for (child, &e) in extra.iter().enumerate() {
-            let Some(&p) = parent_of.get(child) else { continue };
+            let Some(&p) = parent_of.get(child) else {
+                continue;
+            };
             let p = p as usize;
             if p >= size {
                 continue;
@@ -256,7 +389,11 @@ pub(crate) fn hierarchical_emd(q: &[u32], count: u64, global: &[f64], tree: &[Ve
             }
         }
         let weight = level as f64 / height as f64;
-        cost += pos.iter().zip(&neg).map(|(a, b)| weight * a.min(*b)).sum::<f64>();
+        cost += pos
+            .iter()
+            .zip(&neg)
+            .map(|(a, b)| weight * a.min(*b))
+            .sum::<f64>();
         extra = pos.iter().zip(&neg).map(|(a, b)| a - b).collect();
     }
     cost
@@ -264,13 +401,21 @@ pub(crate) fn hierarchical_emd(q: &[u32], count: u64, global: &[f64], tree: &[Ve
 
 fn shannon_bits(h: &[u32]) -> f64 {
     let total: f64 = h.iter().map(|&f| f64::from(f)).sum();
-    let sum: f64 = h.iter().filter(|&&f| f > 0).map(|&f| f64::from(f) * f64::from(f).log2()).sum();
+    let sum: f64 = h
+        .iter()
+        .filter(|&&f| f > 0)
+        .map(|&f| f64::from(f) * f64::from(f).log2())
+        .sum();
     total.log2() - sum / total
 }
 
 fn grassberger_bits(h: &[u32]) -> f64 {
     let total: f64 = h.iter().map(|&f| f64::from(f)).sum();
-    let sum: f64 = h.iter().filter(|&&f| f > 0).map(|&f| f64::from(f) * grassberger_g(f)).sum();
+    let sum: f64 = h
+        .iter()
+        .filter(|&&f| f > 0)
+        .map(|&f| f64::from(f) * grassberger_g(f))
+        .sum();
     (total.ln() - sum / total) / core::f64::consts::LN_2
 }
 
@@ -289,14 +434,18 @@ pub(crate) fn digamma(mut x: f64) -> f64 {
         x += 1.0;
     }
     let f = 1.0 / (x * x);
-    result + x.ln() - 0.5 / x
-        - f * (1.0 / 12.0 - f * (1.0 / 120.0 - f * (1.0 / 252.0 - f * (1.0 / 240.0 - f * (1.0 / 132.0)))))
+    result + x.ln()
+        - 0.5 / x
+        - f * (1.0 / 12.0
+            - f * (1.0 / 120.0 - f * (1.0 / 252.0 - f * (1.0 / 240.0 - f * (1.0 / 132.0)))))
 }
 
 /// Natural order: numeric when every value parses as a finite number, else lexicographic.
 pub(crate) fn natural_order(dictionary: &[String]) -> Vec<usize> {
-    let numbers: Option<Vec<f64>> =
-        dictionary.iter().map(|v| v.trim().parse::<f64>().ok().filter(|x| x.is_finite())).collect();
+    let numbers: Option<Vec<f64>> = dictionary
+        .iter()
+        .map(|v| v.trim().parse::<f64>().ok().filter(|x| x.is_finite()))
+        .collect();
     let mut order: Vec<usize> = (0..dictionary.len()).collect();
     match numbers {
         Some(n) => order.sort_by(|&a, &b| n[a].total_cmp(&n[b])),
@@ -325,8 +474,18 @@ mod tests {
     #[test]
     fn recursive_cl_matches_definition() {
         // r = 5,3,2 with l = 2: 5 < c * (3 + 2) iff c > 1.
-        let fail = Check::Recursive { offset: 0, width: 3, c: 1.0, l: 2 };
-        let pass = Check::Recursive { offset: 0, width: 3, c: 1.1, l: 2 };
+        let fail = Check::Recursive {
+            offset: 0,
+            width: 3,
+            c: 1.0,
+            l: 2,
+        };
+        let pass = Check::Recursive {
+            offset: 0,
+            width: 3,
+            c: 1.1,
+            l: 2,
+        };
         assert!(!fail.holds(10, &[2, 5, 3]));
         assert!(pass.holds(10, &[2, 5, 3]));
     }

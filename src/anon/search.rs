@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::hierarchy::{Encoded, Hierarchy};
 use super::metric::{Context, Metric, Metrics};
 use super::model::{Check, PrivacyModel};
-use super::table::{AttributeRole, Builder, Table};
+use super::table::{AttributeRole, Column, Table};
 use crate::{Error, Result};
 
 /// Equivalence classes of one transformation: for every class its generalized quasi-identifier
@@ -25,7 +25,11 @@ impl Groups {
     /// Empty groups for `quasi_identifiers` key codes and `histogram_width` histogram cells.
     #[must_use]
     pub fn new(quasi_identifiers: usize, histogram_width: usize) -> Self {
-        Self { qis: quasi_identifiers, width: histogram_width, ..Self::default() }
+        Self {
+            qis: quasi_identifiers,
+            width: histogram_width,
+            ..Self::default()
+        }
     }
 
     /// Appends a class.
@@ -34,7 +38,9 @@ impl Groups {
     /// [`Error::InvalidArgument`] when `key` or `histogram` has the wrong length.
     pub fn push(&mut self, key: &[u32], count: u32, histogram: &[u32]) -> Result<()> {
         if key.len() != self.qis || histogram.len() != self.width {
-            return Err(Error::invalid_argument("class key or histogram has the wrong length"));
+            return Err(Error::invalid_argument(
+                "class key or histogram has the wrong length",
+            ));
         }
         self.keys.extend_from_slice(key);
         self.counts.push(count);
@@ -86,7 +92,13 @@ impl Hasher for FxHasher {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+        for &b in chunks.remainder() {
             self.write_u64(u64::from(b));
         }
     }
@@ -110,14 +122,26 @@ pub struct InMemoryEngine {
     up: Vec<Vec<Vec<Vec<u32>>>>,
     shifts: Vec<u32>,
     base: Arc<Groups>,
-    cache: HashMap<Vec<usize>, Arc<Groups>>,
-    order: VecDeque<Vec<usize>>,
+    cache: FxMap<usize, (Vec<usize>, Arc<Groups>)>,
+    order: VecDeque<usize>,
+    radices: Vec<usize>,
     cached_words: usize,
     budget_words: usize,
+    dense: Vec<u32>,
+    narrow: bool,
+    index64: FxMap<u64, u32>,
+    assign: Vec<u32>,
+    first: Vec<u32>,
 }
 
 impl InMemoryEngine {
-    fn new(table: &Table, qi_columns: &[usize], hierarchies: &[Encoded], sensitive: &[(usize, usize)], width: usize) -> Result<Self> {
+    fn new(
+        table: &Table,
+        qi_columns: &[usize],
+        hierarchies: &[Encoded],
+        sensitive: &[(usize, usize)],
+        width: usize,
+    ) -> Result<Self> {
         let mut shifts = Vec::with_capacity(qi_columns.len());
         let mut bits_total = 0u32;
         for h in hierarchies {
@@ -140,7 +164,8 @@ impl InMemoryEngine {
                 key[i] = code;
                 packed |= u128::from(code) << shifts[i];
             }
-            let next = u32::try_from(base.len()).map_err(|_| Error::limit("classes", u64::from(u32::MAX)))?;
+            let next = u32::try_from(base.len())
+                .map_err(|_| Error::limit("classes", u64::from(u32::MAX)))?;
             let class = *index.entry(packed).or_insert_with(|| {
                 base.keys.extend_from_slice(&key);
                 base.counts.push(0);
@@ -158,46 +183,142 @@ impl InMemoryEngine {
             up,
             shifts,
             base: Arc::new(base),
-            cache: HashMap::new(),
+            cache: FxMap::default(),
+            radices: hierarchies.iter().map(Encoded::levels).collect(),
             order: VecDeque::new(),
             cached_words: 0,
             budget_words: 32 << 20,
+            dense: Vec::new(),
+            narrow: bits_total <= 64,
+            index64: FxMap::default(),
+            assign: Vec::new(),
+            first: Vec::new(),
         })
     }
 
-    fn roll_up(&self, from_levels: &[usize], from: &Groups, levels: &[usize]) -> Groups {
+    fn roll_up(&mut self, from_levels: &[usize], from: &Groups, levels: &[usize]) -> Groups {
         let q = from.qis;
         let width = from.width;
-        let mut index: FxMap<u128, u32> = FxMap::default();
-        index.reserve(from.len() / 2);
         let mut out = Groups::new(q, width);
-        let maps: Vec<&[u32]> = (0..q).map(|i| self.up[i][from_levels[i]][levels[i]].as_slice()).collect();
-        let mut key = vec![0u32; q];
-        for c in 0..from.len() {
-            let mut packed = 0u128;
-            for i in 0..q {
-                let code = maps[i][from.keys[c * q + i] as usize];
-                key[i] = code;
-                packed |= u128::from(code) << self.shifts[i];
+        let maps: Vec<&[u32]> = (0..q)
+            .map(|i| self.up[i][from_levels[i]][levels[i]].as_slice())
+            .collect();
+        // Mixed-radix index of the generalized key when the key space is small: a dense table
+        // instead of a hash map.
+        let mut space = 1usize;
+        for i in 0..q {
+            let radix = self.up[i][levels[i]][levels[i]].len().max(1);
+            space = space.saturating_mul(radix);
+        }
+        // Pass 1: the target class of every source class; `first[t]` is a representative.
+        let mut assign = core::mem::take(&mut self.assign);
+        let mut first = core::mem::take(&mut self.first);
+        assign.clear();
+        first.clear();
+        if space <= DENSE_LIMIT && space <= from.len().saturating_mul(16).max(1 << 16) {
+            if self.dense.len() < space {
+                self.dense.resize(space, u32::MAX);
             }
-            let next = out.counts.len() as u32;
-            let class = *index.entry(packed).or_insert_with(|| {
-                out.keys.extend_from_slice(&key);
-                out.counts.push(0);
-                out.hists.extend(core::iter::repeat_n(0, width));
-                next
-            }) as usize;
-            out.counts[class] += from.counts[c];
-            if width > 0 {
-                let (src, dst) = (&from.hists[c * width..(c + 1) * width], &mut out.hists[class * width..(class + 1) * width]);
+            // Only attributes with more than one generalized value contribute to the index.
+            let active: Vec<(usize, usize, &[u32])> = (0..q)
+                .map(|i| (i, self.up[i][levels[i]][levels[i]].len().max(1), maps[i]))
+                .filter(|&(_, radix, _)| radix > 1)
+                .collect();
+            let mut touched: Vec<usize> = Vec::new();
+            for (c, key) in from
+                .keys
+                .chunks_exact(q.max(1))
+                .enumerate()
+                .take(from.len())
+            {
+                let mut index = 0usize;
+                for &(i, radix, map) in &active {
+                    index = index * radix + map[key[i] as usize] as usize;
+                }
+                let slot = &mut self.dense[index];
+                if *slot == u32::MAX {
+                    *slot = first.len() as u32;
+                    first.push(c as u32);
+                    touched.push(index);
+                }
+                assign.push(*slot);
+            }
+            for index in touched {
+                self.dense[index] = u32::MAX;
+            }
+        } else if self.narrow {
+            let mut index = core::mem::take(&mut self.index64);
+            index.clear();
+            for (c, key) in from
+                .keys
+                .chunks_exact(q.max(1))
+                .enumerate()
+                .take(from.len())
+            {
+                let mut packed = 0u64;
+                for i in 0..q {
+                    packed |= u64::from(maps[i][key[i] as usize]) << self.shifts[i];
+                }
+                let next = first.len() as u32;
+                let slot = *index.entry(packed).or_insert_with(|| {
+                    first.push(c as u32);
+                    next
+                });
+                assign.push(slot);
+            }
+            self.index64 = index;
+        } else {
+            let mut index: FxMap<u128, u32> = FxMap::default();
+            index.reserve(from.len());
+            for (c, key) in from
+                .keys
+                .chunks_exact(q.max(1))
+                .enumerate()
+                .take(from.len())
+            {
+                let mut packed = 0u128;
+                for i in 0..q {
+                    packed |= u128::from(maps[i][key[i] as usize]) << self.shifts[i];
+                }
+                let next = first.len() as u32;
+                let slot = *index.entry(packed).or_insert_with(|| {
+                    first.push(c as u32);
+                    next
+                });
+                assign.push(slot);
+            }
+        }
+        // Pass 2: keys, counts and histograms, allocated once.
+        let classes = first.len();
+        out.keys.reserve_exact(classes * q);
+        let (assign, first) = (assign, first);
+        for &c in &first {
+            let key = &from.keys[c as usize * q..(c as usize + 1) * q];
+            out.keys
+                .extend(key.iter().zip(&maps).map(|(&k, m)| m[k as usize]));
+        }
+        out.counts = vec![0; classes];
+        for (&t, &n) in assign.iter().zip(&from.counts) {
+            out.counts[t as usize] += n;
+        }
+        if width > 0 {
+            out.hists = vec![0; classes * width];
+            for (c, &t) in assign.iter().enumerate() {
+                let src = &from.hists[c * width..(c + 1) * width];
+                let dst = &mut out.hists[t as usize * width..(t as usize + 1) * width];
                 for (d, s) in dst.iter_mut().zip(src) {
                     *d += s;
                 }
             }
         }
+        self.assign = assign;
+        self.first = first;
         out
     }
 }
+
+/// Largest key space grouped through a dense table (entries of 4 bytes).
+const DENSE_LIMIT: usize = 1 << 22;
 
 impl GroupingEngine for InMemoryEngine {
     fn group(&mut self, levels: &[usize]) -> Result<Arc<Groups>> {
@@ -207,45 +328,55 @@ impl GroupingEngine for InMemoryEngine {
         if levels.iter().all(|&l| l == 0) {
             return Ok(Arc::clone(&self.base));
         }
-        if let Some(g) = self.cache.get(levels) {
+        let id = |levels: &[usize]| {
+            levels
+                .iter()
+                .zip(&self.radices)
+                .fold(0usize, |a, (l, r)| a * r + l)
+        };
+        let node = id(levels);
+        if let Some((_, g)) = self.cache.get(&node) {
             return Ok(Arc::clone(g));
         }
         // Best source: the cached less-generalized transformation with the fewest classes.
-        let mut best: (&[usize], &Arc<Groups>) = (&[], &self.base);
-        let zeros = vec![0usize; levels.len()];
-        best.0 = &zeros;
-        let mut probe = levels.to_vec();
-        for i in 0..levels.len() {
-            if probe[i] == 0 {
-                continue;
-            }
-            probe[i] -= 1;
-            if let Some((k, g)) = self.cache.get_key_value(&probe) {
-                if g.len() < best.1.len() {
-                    best = (k.as_slice(), g);
+        let mut best: (usize, usize) = (usize::MAX, self.base.len());
+        let mut stride = 1usize;
+        for i in (0..levels.len()).rev() {
+            if levels[i] > 0 {
+                if let Some((_, g)) = self.cache.get(&(node - stride)) {
+                    if g.len() < best.1 {
+                        best = (node - stride, g.len());
+                    }
                 }
             }
-            probe[i] += 1;
+            stride *= self.radices[i];
         }
-        if best.1.len() == self.base.len() && self.cache.len() <= 4096 {
-            for (k, g) in &self.cache {
-                if g.len() < best.1.len() && k.iter().zip(levels).all(|(a, b)| a <= b) {
-                    best = (k.as_slice(), g);
+        if best.0 == usize::MAX && self.cache.len() <= 4096 {
+            for (&k, (l, g)) in &self.cache {
+                if g.len() < best.1 && l.iter().zip(levels).all(|(a, b)| a <= b) {
+                    best = (k, g.len());
                 }
             }
         }
-        let groups = Arc::new(self.roll_up(best.0, best.1, levels));
+        let (source_levels, source) = match self.cache.get(&best.0) {
+            Some((l, g)) => (l.clone(), Arc::clone(g)),
+            None => (vec![0; levels.len()], Arc::clone(&self.base)),
+        };
+        let groups = Arc::new(self.roll_up(&source_levels, &source, levels));
         let words = groups.keys.len() + groups.counts.len() + groups.hists.len();
         if words <= self.budget_words / 4 {
             while self.cached_words + words > self.budget_words {
-                let Some(old) = self.order.pop_front() else { break };
-                if let Some(g) = self.cache.remove(&old) {
+                let Some(old) = self.order.pop_front() else {
+                    break;
+                };
+                if let Some((_, g)) = self.cache.remove(&old) {
                     self.cached_words -= g.keys.len() + g.counts.len() + g.hists.len();
                 }
             }
             self.cached_words += words;
-            self.order.push_back(levels.to_vec());
-            self.cache.insert(levels.to_vec(), Arc::clone(&groups));
+            self.order.push_back(node);
+            self.cache
+                .insert(node, (levels.to_vec(), Arc::clone(&groups)));
         }
         Ok(groups)
     }
@@ -271,7 +402,12 @@ impl AnonymizationConfig {
     /// No models, no suppression, [`Metric::Entropy`].
     #[must_use]
     pub fn new() -> Self {
-        Self { hierarchies: Vec::new(), models: Vec::new(), suppression_limit: 0.0, metric: Metric::Entropy }
+        Self {
+            hierarchies: Vec::new(),
+            models: Vec::new(),
+            suppression_limit: 0.0,
+            metric: Metric::Entropy,
+        }
     }
 
     /// Sets the hierarchy of `attribute` (a quasi-identifier, or a sensitive attribute used by
@@ -381,11 +517,15 @@ impl<'t> Anonymizer<'t> {
     /// packed class key more than 128 bits.
     pub fn new(table: &'t Table, config: &AnonymizationConfig) -> Result<Self> {
         if config.models.is_empty() {
-            return Err(Error::invalid_argument("at least one privacy model is required"));
+            return Err(Error::invalid_argument(
+                "at least one privacy model is required",
+            ));
         }
         let limit = config.suppression_limit;
         if !limit.is_finite() || !(0.0..=1.0).contains(&limit) {
-            return Err(Error::invalid_argument("suppression limit must be in [0, 1]"));
+            return Err(Error::invalid_argument(
+                "suppression limit must be in [0, 1]",
+            ));
         }
         let mut qi_columns = Vec::new();
         let mut qi_names = Vec::new();
@@ -398,7 +538,12 @@ impl<'t> Anonymizer<'t> {
                 .hierarchies
                 .iter()
                 .find(|(a, _)| *a == column.name)
-                .ok_or_else(|| Error::invalid_argument(format!("quasi-identifier '{}' has no hierarchy", column.name)))?;
+                .ok_or_else(|| {
+                    Error::invalid_argument(format!(
+                        "quasi-identifier '{}' has no hierarchy",
+                        column.name
+                    ))
+                })?;
             encoded.push(Encoded::new(&h.1, &column.name, &column.dictionary)?);
             qi_columns.push(i);
             qi_names.push(column.name.clone());
@@ -421,7 +566,9 @@ impl<'t> Anonymizer<'t> {
                 Some(name) => {
                     let c = table.require(name)?;
                     if table.columns[c].role != AttributeRole::Sensitive {
-                        return Err(Error::invalid_argument(format!("attribute '{name}' is not sensitive")));
+                        return Err(Error::invalid_argument(format!(
+                            "attribute '{name}' is not sensitive"
+                        )));
                     }
                     match sensitive.iter().find(|(col, _)| *col == c) {
                         Some(&(_, off)) => off,
@@ -500,8 +647,12 @@ impl<'t> Anonymizer<'t> {
     }
 
     fn check_levels(&self, levels: &[usize]) -> Result<()> {
-        if levels.len() != self.heights.len() || levels.iter().zip(&self.heights).any(|(l, h)| l >= h) {
-            return Err(Error::invalid_argument("level vector does not fit the hierarchies"));
+        if levels.len() != self.heights.len()
+            || levels.iter().zip(&self.heights).any(|(l, h)| l >= h)
+        {
+            return Err(Error::invalid_argument(
+                "level vector does not fit the hierarchies",
+            ));
         }
         Ok(())
     }
@@ -545,23 +696,42 @@ impl<'t> Anonymizer<'t> {
         let (pass, suppressed, _) = self.assess(&g);
         let anonymous = suppressed <= self.max_outliers;
         let metrics = self.context.all(levels, &g, &pass, suppressed);
-        let kept: Vec<u64> = (0..g.len()).filter(|&i| pass[i]).map(|i| u64::from(g.count(i))).collect();
+        let kept: Vec<u64> = (0..g.len())
+            .filter(|&i| pass[i])
+            .map(|i| u64::from(g.count(i)))
+            .collect();
         let classes = ClassStatistics {
             classes: kept.len(),
             suppressed_classes: g.len() - kept.len(),
             min_size: kept.iter().copied().min().unwrap_or(0),
             max_size: kept.iter().copied().max().unwrap_or(0),
-            average_size: if kept.is_empty() { 0.0 } else { kept.iter().sum::<u64>() as f64 / kept.len() as f64 },
+            average_size: if kept.is_empty() {
+                0.0
+            } else {
+                kept.iter().sum::<u64>() as f64 / kept.len() as f64
+            },
         };
-        Ok(Evaluation { levels: levels.to_vec(), anonymous, suppressed, classes, metrics })
+        Ok(Evaluation {
+            levels: levels.to_vec(),
+            anonymous,
+            suppressed,
+            classes,
+            metrics,
+        })
     }
 
     fn eval_node(&mut self, levels: &[usize]) -> Result<NodeEval> {
         let g = self.engine.group(levels)?;
         let (pass, suppressed, mono_suppressed) = self.assess(&g);
-        let (value, bound) = self.context.value(self.metric, levels, &g, &pass, suppressed);
+        let anonymous = suppressed <= self.max_outliers;
+        let (value, bound) = if anonymous {
+            self.context
+                .value(self.metric, levels, &g, &pass, suppressed)
+        } else {
+            (f64::INFINITY, self.context.bound(self.metric, levels, &g))
+        };
         Ok(NodeEval {
-            anonymous: suppressed <= self.max_outliers,
+            anonymous,
             mono_ok: mono_suppressed <= self.max_outliers,
             value,
             bound,
@@ -577,50 +747,80 @@ impl<'t> Anonymizer<'t> {
         self.check_levels(levels)?;
         let g = self.engine.group(levels)?;
         let (pass, _, _) = self.assess(&g);
-        let mut class_of: HashMap<&[u32], bool> = HashMap::with_capacity(g.len());
+        // Pass flag per generalized key, via the same mixed-radix packing as the engine.
+        let q = self.qi_columns.len();
+        let mut class_of: FxMap<&[u32], bool> = FxMap::default();
         for i in 0..g.len() {
             class_of.insert(g.key(i), pass[i]);
         }
-        let kept: Vec<usize> =
-            (0..self.table.columns.len()).filter(|&c| self.table.columns[c].role != AttributeRole::Identifying).collect();
-        let names = kept.iter().map(|&c| self.table.columns[c].name.clone()).collect();
-        let roles: Vec<AttributeRole> = kept.iter().map(|&c| self.table.columns[c].role).collect();
-        let mut builder = Builder::new(names)?.with_roles(&roles);
-        let q = self.qi_columns.len();
+        let mut columns = Vec::with_capacity(self.table.columns.len());
+        let mut keep = vec![true; self.table.rows];
         let mut key = vec![0u32; q];
-        let mut values: Vec<&str> = Vec::with_capacity(kept.len());
-        for row in 0..self.table.rows {
+        for (row, flag) in keep.iter_mut().enumerate() {
             for (i, &c) in self.qi_columns.iter().enumerate() {
                 let code0 = self.table.columns[c].codes[row] as usize;
                 key[i] = self.context.hierarchies[i].maps[levels[i]][code0];
             }
-            let keep = class_of.get(key.as_slice()).copied().unwrap_or(false);
-            values.clear();
-            for &c in &kept {
-                let column = &self.table.columns[c];
-                let value = match self.qi_columns.iter().position(|&x| x == c) {
-                    Some(_) if !keep => "*",
-                    Some(i) => {
-                        let h = &self.context.hierarchies[i];
-                        h.labels[levels[i]][key[i] as usize].as_str()
-                    }
-                    None => column.value(row),
-                };
-                values.push(value);
-            }
-            builder.push(values.iter().copied(), row + 1)?;
+            *flag = class_of.get(key.as_slice()).copied().unwrap_or(false);
         }
-        Ok(builder.finish())
+        for (c, column) in self.table.columns.iter().enumerate() {
+            if column.role == AttributeRole::Identifying {
+                continue;
+            }
+            match self.qi_columns.iter().position(|&x| x == c) {
+                None => columns.push(column.clone()),
+                Some(i) => {
+                    let h = &self.context.hierarchies[i];
+                    let map = &h.maps[levels[i]];
+                    let mut dictionary = h.labels[levels[i]].clone();
+                    let star = match dictionary.iter().position(|l| l == "*") {
+                        Some(p) => p,
+                        None => {
+                            dictionary.push("*".into());
+                            dictionary.len() - 1
+                        }
+                    };
+                    let star = u32::try_from(star)
+                        .map_err(|_| Error::limit("labels", u64::from(u32::MAX)))?;
+                    let codes = column
+                        .codes
+                        .iter()
+                        .zip(&keep)
+                        .map(|(&c0, &k)| if k { map[c0 as usize] } else { star })
+                        .collect();
+                    columns.push(Column {
+                        name: column.name.clone(),
+                        role: column.role,
+                        dictionary,
+                        codes,
+                    });
+                }
+            }
+        }
+        Ok(Table {
+            columns,
+            rows: self.table.rows,
+        })
     }
 
     fn finish(&mut self, best: Option<Vec<usize>>, checked: usize) -> Result<Anonymization> {
         let lattice_size = self.lattice_size();
         match best {
-            None => Ok(Anonymization { optimum: None, table: None, checked, lattice_size }),
+            None => Ok(Anonymization {
+                optimum: None,
+                table: None,
+                checked,
+                lattice_size,
+            }),
             Some(levels) => {
                 let optimum = self.evaluate(&levels)?;
                 let table = self.apply(&levels)?;
-                Ok(Anonymization { optimum: Some(optimum), table: Some(table), checked, lattice_size })
+                Ok(Anonymization {
+                    optimum: Some(optimum),
+                    table: Some(table),
+                    checked,
+                    lattice_size,
+                })
             }
         }
     }
@@ -658,11 +858,12 @@ impl<'t> Anonymizer<'t> {
         let lattice = Lattice::new(&self.heights);
         let size = lattice.size;
         let suppression = self.max_outliers > 0;
-        let all_monotonic = !suppression || self.checks.iter().all(Check::monotonic_with_suppression);
+        let all_monotonic =
+            !suppression || self.checks.iter().all(Check::monotonic_with_suppression);
         let metric_monotonic = self.metric.monotonic(suppression);
         // 0 unknown, 1 satisfies the monotonic models, 2 fails them.
         let mut state = vec![0u8; size];
-        let mut evals: HashMap<usize, NodeEval> = HashMap::new();
+        let mut evals: Vec<Option<NodeEval>> = (0..size).map(|_| None).collect();
         let order = lattice.by_height();
         let mut checked = 0usize;
 
@@ -688,7 +889,7 @@ impl<'t> Anonymizer<'t> {
                         let e = self.eval_node(&lattice.levels(node))?;
                         checked += 1;
                         let ok = e.mono_ok;
-                        evals.insert(node, e);
+                        evals[node] = Some(e);
                         if ok {
                             lattice.tag_up(node, &mut state, 1);
                         } else {
@@ -708,7 +909,7 @@ impl<'t> Anonymizer<'t> {
                 if state[node] != 1 || lattice.predecessors(node).any(|p| state[p] == 1) {
                     continue;
                 }
-                let value = match evals.get(&node) {
+                let value = match &evals[node] {
                     Some(e) => e.value,
                     None if self.metric == Metric::EntropyMonotonic
                         || (self.metric == Metric::Entropy && !suppression) =>
@@ -722,7 +923,7 @@ impl<'t> Anonymizer<'t> {
                         let e = self.eval_node(&lattice.levels(node))?;
                         checked += 1;
                         let v = e.value;
-                        evals.insert(node, e);
+                        evals[node] = Some(e);
                         v
                     }
                 };
@@ -739,7 +940,9 @@ impl<'t> Anonymizer<'t> {
                 let levels = lattice.levels(node);
                 if let Some((b, _)) = best {
                     let cheap = match self.metric {
-                        Metric::Entropy | Metric::EntropyMonotonic => Some(self.context.entropy_monotonic(&levels)),
+                        Metric::Entropy | Metric::EntropyMonotonic => {
+                            Some(self.context.entropy_monotonic(&levels))
+                        }
                         Metric::Precision => Some(self.context.precision_bound(&levels)),
                         _ => None,
                     };
@@ -747,7 +950,7 @@ impl<'t> Anonymizer<'t> {
                         continue;
                     }
                 }
-                let e = match evals.remove(&node) {
+                let e = match evals[node].take() {
                     Some(e) => e,
                     None => {
                         checked += 1;
@@ -781,7 +984,11 @@ impl Lattice {
         for i in (0..heights.len().saturating_sub(1)).rev() {
             strides[i] = strides[i + 1] * heights[i + 1];
         }
-        Self { heights: heights.to_vec(), strides, size: heights.iter().product() }
+        Self {
+            heights: heights.to_vec(),
+            strides,
+            size: heights.iter().product(),
+        }
     }
 
     fn level(&self, node: usize, i: usize) -> usize {
@@ -789,21 +996,32 @@ impl Lattice {
     }
 
     fn levels(&self, node: usize) -> Vec<usize> {
-        (0..self.heights.len()).map(|i| self.level(node, i)).collect()
+        (0..self.heights.len())
+            .map(|i| self.level(node, i))
+            .collect()
     }
 
     fn by_height(&self) -> Vec<usize> {
-        let mut nodes: Vec<usize> = (0..self.size).collect();
-        nodes.sort_by_key(|&n| ((0..self.heights.len()).map(|i| self.level(n, i)).sum::<usize>(), n));
-        nodes
+        let height = |n: usize| {
+            (0..self.heights.len())
+                .map(|i| self.level(n, i))
+                .sum::<usize>()
+        };
+        let mut nodes: Vec<(usize, usize)> = (0..self.size).map(|n| (height(n), n)).collect();
+        nodes.sort_unstable();
+        nodes.into_iter().map(|(_, n)| n).collect()
     }
 
     fn successors(&self, node: usize) -> impl Iterator<Item = usize> + '_ {
-        (0..self.heights.len()).filter(move |&i| self.level(node, i) + 1 < self.heights[i]).map(move |i| node + self.strides[i])
+        (0..self.heights.len())
+            .filter(move |&i| self.level(node, i) + 1 < self.heights[i])
+            .map(move |i| node + self.strides[i])
     }
 
     fn predecessors(&self, node: usize) -> impl Iterator<Item = usize> + '_ {
-        (0..self.heights.len()).filter(move |&i| self.level(node, i) > 0).map(move |i| node - self.strides[i])
+        (0..self.heights.len())
+            .filter(move |&i| self.level(node, i) > 0)
+            .map(move |i| node - self.strides[i])
     }
 
     fn tag_up(&self, node: usize, state: &mut [u8], tag: u8) {

@@ -66,9 +66,10 @@ impl Table {
     #[cfg(feature = "csv")]
     pub fn from_csv_str(text: &str, delimiter: char) -> Result<Self> {
         let mut records = super::text::parse(text, delimiter)?.into_iter();
-        let header = records
-            .next()
-            .ok_or_else(|| Error::Parse { line: 1, message: "missing header".into() })?;
+        let header = records.next().ok_or_else(|| Error::Parse {
+            line: 1,
+            message: "missing header".into(),
+        })?;
         let mut builder = Builder::new(header.fields)?;
         for record in records {
             builder.push(record.fields, record.line)?;
@@ -84,8 +85,10 @@ impl Table {
     pub fn from_csv_reader(mut reader: impl std::io::Read, delimiter: char) -> Result<Self> {
         let mut bytes = Vec::new();
         reader.read_to_end(&mut bytes)?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| Error::Parse { line: 0, message: "input is not UTF-8".into() })?;
+        let text = String::from_utf8(bytes).map_err(|_| Error::Parse {
+            line: 0,
+            message: "input is not UTF-8".into(),
+        })?;
         Self::from_csv_str(&text, delimiter)
     }
 
@@ -94,9 +97,17 @@ impl Table {
     #[must_use]
     pub fn to_csv_string(&self, delimiter: char) -> String {
         let mut out = String::new();
-        super::text::write_record(&mut out, self.columns.iter().map(|c| c.name.as_str()), delimiter);
+        super::text::write_record(
+            &mut out,
+            self.columns.iter().map(|c| c.name.as_str()),
+            delimiter,
+        );
         for row in 0..self.rows {
-            super::text::write_record(&mut out, self.columns.iter().map(|c| c.value(row)), delimiter);
+            super::text::write_record(
+                &mut out,
+                self.columns.iter().map(|c| c.value(row)),
+                delimiter,
+            );
         }
         out
     }
@@ -116,7 +127,9 @@ impl Table {
     /// The role of attribute `name`, if it exists.
     #[must_use]
     pub fn role(&self, name: &str) -> Option<AttributeRole> {
-        self.index_of(name).and_then(|i| self.columns.get(i)).map(|c| c.role)
+        self.index_of(name)
+            .and_then(|i| self.columns.get(i))
+            .map(|c| c.role)
     }
 
     /// Number of records.
@@ -140,13 +153,19 @@ impl Table {
     #[must_use]
     pub fn value(&self, row: usize, name: &str) -> Option<&str> {
         let column = self.columns.get(self.index_of(name)?)?;
-        if row < self.rows { Some(column.value(row)) } else { None }
+        if row < self.rows {
+            Some(column.value(row))
+        } else {
+            None
+        }
     }
 
     /// The distinct values of attribute `name` in order of first appearance.
     #[must_use]
     pub fn distinct_values(&self, name: &str) -> Option<&[String]> {
-        self.columns.get(self.index_of(name)?).map(|c| c.dictionary.as_slice())
+        self.columns
+            .get(self.index_of(name)?)
+            .map(|c| c.dictionary.as_slice())
     }
 
     /// Record `row` as a vector of values in column order.
@@ -160,7 +179,8 @@ impl Table {
     }
 
     pub(crate) fn require(&self, name: &str) -> Result<usize> {
-        self.index_of(name).ok_or_else(|| Error::invalid_argument(format!("no attribute named '{name}'")))
+        self.index_of(name)
+            .ok_or_else(|| Error::invalid_argument(format!("no attribute named '{name}'")))
     }
 }
 
@@ -184,11 +204,15 @@ pub(crate) struct Builder {
 impl Builder {
     pub(crate) fn new(names: Vec<String>) -> Result<Self> {
         if names.is_empty() {
-            return Err(Error::invalid_argument("a table needs at least one attribute"));
+            return Err(Error::invalid_argument(
+                "a table needs at least one attribute",
+            ));
         }
         for (i, n) in names.iter().enumerate() {
             if names[..i].contains(n) {
-                return Err(Error::invalid_argument(format!("duplicate attribute name '{n}'")));
+                return Err(Error::invalid_argument(format!(
+                    "duplicate attribute name '{n}'"
+                )));
             }
         }
         let lookup = names.iter().map(|_| HashMap::new()).collect();
@@ -201,7 +225,11 @@ impl Builder {
                 codes: Vec::new(),
             })
             .collect();
-        Ok(Self { columns, lookup, rows: 0 })
+        Ok(Self {
+            columns,
+            lookup,
+            rows: 0,
+        })
     }
 
     pub(crate) fn with_roles(mut self, roles: &[AttributeRole]) -> Self {
@@ -211,7 +239,11 @@ impl Builder {
         self
     }
 
-    pub(crate) fn push<V: AsRef<str>>(&mut self, row: impl IntoIterator<Item = V>, line: usize) -> Result<()> {
+    pub(crate) fn push<V: AsRef<str>>(
+        &mut self,
+        row: impl IntoIterator<Item = V>,
+        line: usize,
+    ) -> Result<()> {
         if u32::try_from(self.rows).is_err() {
             return Err(Error::limit("records in a table", u64::from(u32::MAX)));
         }
@@ -219,14 +251,19 @@ impl Builder {
         let mut n = 0usize;
         for value in row {
             let value = value.as_ref();
-            let (Some(column), Some(lookup)) = (self.columns.get_mut(n), self.lookup.get_mut(n)) else {
-                return Err(Error::Parse { line, message: format!("more than {width} values") });
+            let (Some(column), Some(lookup)) = (self.columns.get_mut(n), self.lookup.get_mut(n))
+            else {
+                return Err(Error::Parse {
+                    line,
+                    message: format!("more than {width} values"),
+                });
             };
             let code = match lookup.get(value) {
                 Some(&code) => code,
                 None => {
-                    let code = u32::try_from(column.dictionary.len())
-                        .map_err(|_| Error::limit("distinct values in a column", u64::from(u32::MAX)))?;
+                    let code = u32::try_from(column.dictionary.len()).map_err(|_| {
+                        Error::limit("distinct values in a column", u64::from(u32::MAX))
+                    })?;
                     lookup.insert(value.to_string(), code);
                     column.dictionary.push(value.to_string());
                     code
@@ -239,14 +276,20 @@ impl Builder {
             for column in &mut self.columns[..n] {
                 column.codes.pop();
             }
-            return Err(Error::Parse { line, message: format!("expected {width} values, found {n}") });
+            return Err(Error::Parse {
+                line,
+                message: format!("expected {width} values, found {n}"),
+            });
         }
         self.rows += 1;
         Ok(())
     }
 
     pub(crate) fn finish(self) -> Table {
-        Table { columns: self.columns, rows: self.rows }
+        Table {
+            columns: self.columns,
+            rows: self.rows,
+        }
     }
 }
 

@@ -13,7 +13,9 @@ pub(crate) struct Record {
 /// inside a quoted field is written twice. Line endings are `\n` or `\r\n`.
 pub(crate) fn parse(text: &str, delimiter: char) -> Result<Vec<Record>> {
     if delimiter == '"' || delimiter == '\n' || delimiter == '\r' {
-        return Err(Error::invalid_argument("delimiter must not be a quote or line break"));
+        return Err(Error::invalid_argument(
+            "delimiter must not be a quote or line break",
+        ));
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut records = Vec::new();
@@ -58,7 +60,10 @@ pub(crate) fn parse(text: &str, delimiter: char) -> Result<Vec<Record>> {
             '\n' => {
                 if record_has_content || !field.is_empty() || quoted_field {
                     fields.push(core::mem::take(&mut field));
-                    records.push(Record { line: start_line, fields: core::mem::take(&mut fields) });
+                    records.push(Record {
+                        line: start_line,
+                        fields: core::mem::take(&mut fields),
+                    });
                 }
                 quoted_field = false;
                 after_quote = false;
@@ -79,7 +84,10 @@ pub(crate) fn parse(text: &str, delimiter: char) -> Result<Vec<Record>> {
                     });
                 }
                 if c == '"' {
-                    return Err(Error::Parse { line, message: "quote inside an unquoted field".into() });
+                    return Err(Error::Parse {
+                        line,
+                        message: "quote inside an unquoted field".into(),
+                    });
                 }
                 field.push(c);
                 record_has_content = true;
@@ -87,11 +95,17 @@ pub(crate) fn parse(text: &str, delimiter: char) -> Result<Vec<Record>> {
         }
     }
     if in_quotes {
-        return Err(Error::Parse { line: start_line, message: "unterminated quoted field".into() });
+        return Err(Error::Parse {
+            line: start_line,
+            message: "unterminated quoted field".into(),
+        });
     }
     if record_has_content || !field.is_empty() || quoted_field {
         fields.push(field);
-        records.push(Record { line: start_line, fields });
+        records.push(Record {
+            line: start_line,
+            fields,
+        });
     }
     Ok(records)
 }
@@ -117,7 +131,11 @@ pub(crate) fn write_field(out: &mut String, value: &str, delimiter: char) {
 }
 
 /// Appends one record (fields joined by `delimiter`, then `\n`).
-pub(crate) fn write_record<'a>(out: &mut String, fields: impl IntoIterator<Item = &'a str>, delimiter: char) {
+pub(crate) fn write_record<'a>(
+    out: &mut String,
+    fields: impl IntoIterator<Item = &'a str>,
+    delimiter: char,
+) {
     for (i, f) in fields.into_iter().enumerate() {
         if i > 0 {
             out.push(delimiter);
