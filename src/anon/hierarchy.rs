@@ -189,14 +189,14 @@ impl Hierarchy {
                     j + 1
                 )));
             }
-            if let Some(next) = levels.get(j + 1) {
-                if next.iter().any(|c| !cuts.contains(c)) {
-                    return Err(Error::invalid_argument(format!(
-                        "level {} has a cut point that level {} lacks: intervals must nest",
-                        j + 2,
-                        j + 1
-                    )));
-                }
+            if let Some(next) = levels.get(j + 1)
+                && next.iter().any(|c| !cuts.contains(c))
+            {
+                return Err(Error::invalid_argument(format!(
+                    "level {} has a cut point that level {} lacks: intervals must nest",
+                    j + 2,
+                    j + 1
+                )));
             }
         }
         let mut rows = Vec::new();

@@ -175,6 +175,8 @@ impl Check {
                         "entropy l must be a number in [1, 1e9]",
                     ));
                 }
+                // `l` is validated to [1, 1e9], so the ceiling fits.
+                #[allow(clippy::cast_possible_truncation)]
                 let min = usize::try_from(l.ceil() as u64)
                     .map_err(|_| Error::invalid_argument("l too large"))?;
                 Self::Entropy {
@@ -422,14 +424,14 @@ fn grassberger_bits(h: &[u32]) -> f64 {
 /// `G(n) = psi(n) + (-1)^n / 2 * (psi((n+1)/2) - psi(n/2))`.
 pub(crate) fn grassberger_g(n: u32) -> f64 {
     let x = f64::from(n);
-    let sign = if n % 2 == 0 { 1.0 } else { -1.0 };
+    let sign = if n.is_multiple_of(2) { 1.0 } else { -1.0 };
     digamma(x) + sign * 0.5 * (digamma((x + 1.0) / 2.0) - digamma(x / 2.0))
 }
 
-/// Digamma for positive arguments (recurrence to x >= 6, then the asymptotic series).
+/// Digamma for positive arguments (recurrence to x >= 10, then the asymptotic series).
 pub(crate) fn digamma(mut x: f64) -> f64 {
     let mut result = 0.0;
-    while x < 6.0 {
+    while x < 10.0 {
         result -= 1.0 / x;
         x += 1.0;
     }

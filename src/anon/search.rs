@@ -106,9 +106,12 @@ impl Hasher for FxHasher {
         self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
     fn write_u128(&mut self, v: u128) {
-        let (lo, hi) = (v as u64, (v >> 64) as u64);
-        self.write_u64(lo);
-        self.write_u64(hi);
+        let bytes = v.to_le_bytes();
+        let (mut lo, mut hi) = ([0u8; 8], [0u8; 8]);
+        lo.copy_from_slice(&bytes[..8]);
+        hi.copy_from_slice(&bytes[8..]);
+        self.write_u64(u64::from_le_bytes(lo));
+        self.write_u64(u64::from_le_bytes(hi));
     }
 }
 
@@ -196,7 +199,12 @@ impl InMemoryEngine {
         })
     }
 
-    fn roll_up(&mut self, from_levels: &[usize], from: &Groups, levels: &[usize]) -> Groups {
+    fn roll_up(
+        &mut self,
+        from_levels: &[usize],
+        from: &Groups,
+        levels: &[usize],
+    ) -> Result<Groups> {
         let q = from.qis;
         let width = from.width;
         let mut out = Groups::new(q, width);
@@ -206,9 +214,8 @@ impl InMemoryEngine {
         // Mixed-radix index of the generalized key when the key space is small: a dense table
         // instead of a hash map.
         let mut space = 1usize;
-        for i in 0..q {
-            let radix = self.up[i][levels[i]][levels[i]].len().max(1);
-            space = space.saturating_mul(radix);
+        for (up, &level) in self.up.iter().zip(levels) {
+            space = space.saturating_mul(up[level][level].len().max(1));
         }
         // Pass 1: the target class of every source class; `first[t]` is a representative.
         let mut assign = core::mem::take(&mut self.assign);
@@ -237,8 +244,8 @@ impl InMemoryEngine {
                 }
                 let slot = &mut self.dense[index];
                 if *slot == u32::MAX {
-                    *slot = first.len() as u32;
-                    first.push(c as u32);
+                    *slot = narrow(first.len())?;
+                    first.push(narrow(c)?);
                     touched.push(index);
                 }
                 assign.push(*slot);
@@ -259,9 +266,10 @@ impl InMemoryEngine {
                 for i in 0..q {
                     packed |= u64::from(maps[i][key[i] as usize]) << self.shifts[i];
                 }
-                let next = first.len() as u32;
+                let next = narrow(first.len())?;
+                let c = narrow(c)?;
                 let slot = *index.entry(packed).or_insert_with(|| {
-                    first.push(c as u32);
+                    first.push(c);
                     next
                 });
                 assign.push(slot);
@@ -280,9 +288,10 @@ impl InMemoryEngine {
                 for i in 0..q {
                     packed |= u128::from(maps[i][key[i] as usize]) << self.shifts[i];
                 }
-                let next = first.len() as u32;
+                let next = narrow(first.len())?;
+                let c = narrow(c)?;
                 let slot = *index.entry(packed).or_insert_with(|| {
-                    first.push(c as u32);
+                    first.push(c);
                     next
                 });
                 assign.push(slot);
@@ -313,8 +322,12 @@ impl InMemoryEngine {
         }
         self.assign = assign;
         self.first = first;
-        out
+        Ok(out)
     }
+}
+
+fn narrow(n: usize) -> Result<u32> {
+    u32::try_from(n).map_err(|_| Error::limit("equivalence classes", u64::from(u32::MAX)))
 }
 
 /// Largest key space grouped through a dense table (entries of 4 bytes).
@@ -342,12 +355,11 @@ impl GroupingEngine for InMemoryEngine {
         let mut best: (usize, usize) = (usize::MAX, self.base.len());
         let mut stride = 1usize;
         for i in (0..levels.len()).rev() {
-            if levels[i] > 0 {
-                if let Some((_, g)) = self.cache.get(&(node - stride)) {
-                    if g.len() < best.1 {
-                        best = (node - stride, g.len());
-                    }
-                }
+            if levels[i] > 0
+                && let Some((_, g)) = self.cache.get(&(node - stride))
+                && g.len() < best.1
+            {
+                best = (node - stride, g.len());
             }
             stride *= self.radices[i];
         }
@@ -362,7 +374,7 @@ impl GroupingEngine for InMemoryEngine {
             Some((l, g)) => (l.clone(), Arc::clone(g)),
             None => (vec![0; levels.len()], Arc::clone(&self.base)),
         };
-        let groups = Arc::new(self.roll_up(&source_levels, &source, levels));
+        let groups = Arc::new(self.roll_up(&source_levels, &source, levels)?);
         let words = groups.keys.len() + groups.counts.len() + groups.hists.len();
         if words <= self.budget_words / 4 {
             while self.cached_words + words > self.budget_words {
@@ -595,6 +607,8 @@ impl<'t> Anonymizer<'t> {
             checks.push(Check::new(model, offset, dictionary, &global)?);
         }
         let n = table.rows as u64;
+        // In [0, n] since the limit is in [0, 1].
+        #[allow(clippy::cast_possible_truncation)]
         let max_outliers = (limit * n as f64).floor() as u64;
         let counts: Vec<Vec<u64>> = qi_columns
             .iter()
@@ -750,8 +764,8 @@ impl<'t> Anonymizer<'t> {
         // Pass flag per generalized key, via the same mixed-radix packing as the engine.
         let q = self.qi_columns.len();
         let mut class_of: FxMap<&[u32], bool> = FxMap::default();
-        for i in 0..g.len() {
-            class_of.insert(g.key(i), pass[i]);
+        for (i, &p) in pass.iter().enumerate() {
+            class_of.insert(g.key(i), p);
         }
         let mut columns = Vec::with_capacity(self.table.columns.len());
         let mut keep = vec![true; self.table.rows];

@@ -232,13 +232,6 @@ impl Builder {
         })
     }
 
-    pub(crate) fn with_roles(mut self, roles: &[AttributeRole]) -> Self {
-        for (c, r) in self.columns.iter_mut().zip(roles) {
-            c.role = *r;
-        }
-        self
-    }
-
     pub(crate) fn push<V: AsRef<str>>(
         &mut self,
         row: impl IntoIterator<Item = V>,
