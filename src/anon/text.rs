@@ -110,12 +110,15 @@ pub(crate) fn parse(text: &str, delimiter: char) -> Result<Vec<Record>> {
     Ok(records)
 }
 
-/// Appends one field to `out`, quoting it when needed.
-pub(crate) fn write_field(out: &mut String, value: &str, delimiter: char) {
+/// Appends one field to `out`, quoting it when needed (`alone`: the record's only field, which
+/// is quoted when empty so that the record is not read back as an empty line).
+pub(crate) fn write_field(out: &mut String, value: &str, delimiter: char, alone: bool) {
     let needs_quotes = value.contains(delimiter)
         || value.contains('"')
         || value.contains('\n')
-        || value.contains('\r');
+        || value.contains('\r')
+        || value.starts_with('\u{feff}')
+        || (alone && value.is_empty());
     if needs_quotes {
         out.push('"');
         for c in value.chars() {
@@ -133,14 +136,15 @@ pub(crate) fn write_field(out: &mut String, value: &str, delimiter: char) {
 /// Appends one record (fields joined by `delimiter`, then `\n`).
 pub(crate) fn write_record<'a>(
     out: &mut String,
-    fields: impl IntoIterator<Item = &'a str>,
+    fields: impl ExactSizeIterator<Item = &'a str>,
     delimiter: char,
 ) {
-    for (i, f) in fields.into_iter().enumerate() {
+    let alone = fields.len() == 1;
+    for (i, f) in fields.enumerate() {
         if i > 0 {
             out.push(delimiter);
         }
-        write_field(out, f, delimiter);
+        write_field(out, f, delimiter, alone);
     }
     out.push('\n');
 }
@@ -168,8 +172,12 @@ mod tests {
     #[test]
     fn write_then_parse_round_trips() {
         let mut s = String::new();
-        write_record(&mut s, ["a;b", "c\"d", "e"], ';');
+        write_record(&mut s, ["a;b", "c\"d", "e"].into_iter(), ';');
+        write_record(&mut s, [""].into_iter(), ';');
+        write_record(&mut s, ["\u{feff}x"].into_iter(), ';');
         let r = parse(&s, ';').unwrap();
         assert_eq!(r[0].fields, vec!["a;b", "c\"d", "e"]);
+        assert_eq!(r[1].fields, vec![""]);
+        assert_eq!(r[2].fields, vec!["\u{feff}x"]);
     }
 }
