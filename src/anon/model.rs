@@ -237,10 +237,18 @@ impl Check {
         })
     }
 
-    /// Whether the model is monotonic under generalization when records may be suppressed
-    /// (merging a passing class with any class gives a passing class).
-    pub(crate) fn monotonic_with_suppression(&self) -> bool {
-        matches!(self, Self::K(_) | Self::Distinct { .. })
+    /// Whether the model is monotonic under generalization: without suppression, merging two
+    /// passing classes gives a passing class; with suppression, merging a passing class with
+    /// any class does. The Grassberger estimator is not monotonic even without suppression
+    /// (one record estimates more entropy than two records of one value).
+    pub(crate) fn monotonic(&self, suppression: bool) -> bool {
+        match self {
+            Self::K(_) | Self::Distinct { .. } => true,
+            Self::Entropy {
+                grassberger: true, ..
+            } => false,
+            _ => !suppression,
+        }
     }
 
     /// Whether a class with `count` records and sensitive histograms `hist` satisfies the model.

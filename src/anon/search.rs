@@ -683,7 +683,7 @@ impl<'t> Anonymizer<'t> {
             for check in &self.checks {
                 if !check.holds(count, hist) {
                     ok = false;
-                    if check.monotonic_with_suppression() || self.max_outliers == 0 {
+                    if check.monotonic(self.max_outliers > 0) {
                         mono_ok = false;
                         break;
                     }
@@ -872,8 +872,7 @@ impl<'t> Anonymizer<'t> {
         let lattice = Lattice::new(&self.heights);
         let size = lattice.size;
         let suppression = self.max_outliers > 0;
-        let all_monotonic =
-            !suppression || self.checks.iter().all(Check::monotonic_with_suppression);
+        let all_monotonic = self.checks.iter().all(|c| c.monotonic(suppression));
         let metric_monotonic = self.metric.monotonic(suppression);
         // 0 unknown, 1 satisfies the monotonic models, 2 fails them.
         let mut state = vec![0u8; size];
