@@ -424,9 +424,23 @@ fn grassberger_bits(h: &[u32]) -> f64 {
     let sum: f64 = h
         .iter()
         .filter(|&&f| f > 0)
-        .map(|&f| f64::from(f) * grassberger_g(f))
+        .map(|&f| f64::from(f) * grassberger_g_small(f))
         .sum();
     (total.ln() - sum / total) / core::f64::consts::LN_2
+}
+
+/// [`grassberger_g`] from a table for small counts (a pure function's values, computed once).
+fn grassberger_g_small(n: u32) -> f64 {
+    static TABLE: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        (0..4096)
+            .map(|n| if n == 0 { 0.0 } else { grassberger_g(n) })
+            .collect()
+    });
+    table
+        .get(n as usize)
+        .copied()
+        .unwrap_or_else(|| grassberger_g(n))
 }
 
 /// `G(n) = psi(n) + (-1)^n / 2 * (psi((n+1)/2) - psi(n/2))`.

@@ -946,23 +946,38 @@ impl<'t> Anonymizer<'t> {
             }
         } else {
             let mut pruned = vec![false; size];
-            for &node in &order {
-                if state[node] != 1 || pruned[node] {
+            // A lower bound known from the level vector alone orders the candidates: once it
+            // reaches the best value, no later candidate can be better.
+            let cheap_bound = |context: &Context, levels: &[usize]| match self.metric {
+                Metric::Entropy | Metric::EntropyMonotonic => {
+                    Some(context.entropy_monotonic(levels))
+                }
+                Metric::Precision => Some(context.precision_bound(levels)),
+                _ => None,
+            };
+            let has_cheap_bound = matches!(
+                self.metric,
+                Metric::Entropy | Metric::EntropyMonotonic | Metric::Precision
+            );
+            let mut candidates: Vec<(f64, usize)> = order
+                .iter()
+                .filter(|&&n| state[n] == 1)
+                .map(|&n| {
+                    (
+                        cheap_bound(&self.context, &lattice.levels(n)).unwrap_or(0.0),
+                        n,
+                    )
+                })
+                .collect();
+            candidates.sort_by(|a, b| a.0.total_cmp(&b.0));
+            for (cheap, node) in candidates {
+                if has_cheap_bound && best.is_some_and(|(b, _)| cheap >= b) {
+                    break;
+                }
+                if pruned[node] {
                     continue;
                 }
                 let levels = lattice.levels(node);
-                if let Some((b, _)) = best {
-                    let cheap = match self.metric {
-                        Metric::Entropy | Metric::EntropyMonotonic => {
-                            Some(self.context.entropy_monotonic(&levels))
-                        }
-                        Metric::Precision => Some(self.context.precision_bound(&levels)),
-                        _ => None,
-                    };
-                    if cheap.is_some_and(|lb| lb >= b) {
-                        continue;
-                    }
-                }
                 let e = match evals[node].take() {
                     Some(e) => e,
                     None => {
