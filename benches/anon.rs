@@ -3,49 +3,21 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use privkit::anon::{
-    AnonymizationConfig, Anonymizer, AttributeRole, Hierarchy, Metric, PrivacyModel, Table,
-};
+use privkit::anon::{AnonymizationConfig, Anonymizer, Metric, PrivacyModel, Table};
 
-const ATTRIBUTES: [&str; 9] = [
-    "sex",
-    "age",
-    "race",
-    "marital-status",
-    "education",
-    "native-country",
-    "workclass",
-    "occupation",
-    "salary-class",
-];
-
-fn data(name: &str) -> String {
-    std::fs::read_to_string(format!(
-        "{}/tests/data/adult/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
+#[path = "../tests/common/adult.rs"]
+mod adult;
 
 /// The first `rows` records of Adult; `occupation` is sensitive unless `nine_qis`.
 fn setup(rows: usize, nine_qis: bool) -> (Table, AnonymizationConfig) {
-    let text = data("adult.csv");
-    let mut lines = text.lines().filter(|l| !l.is_empty());
-    let header: Vec<&str> = lines.next().unwrap().split(';').collect();
-    let mut table = Table::from_rows(&header, lines.take(rows).map(|l| l.split(';'))).unwrap();
-    let mut config = AnonymizationConfig::new()
+    let text = adult::data("adult.csv").unwrap();
+    let (header, records) = adult::records(&text);
+    let mut table = Table::from_rows(&header, records.into_iter().take(rows)).unwrap();
+    let config = AnonymizationConfig::new()
         .model(PrivacyModel::KAnonymity { k: 5 })
         .suppression_limit(0.0)
         .metric(Metric::Entropy);
-    for a in ATTRIBUTES {
-        if a == "occupation" && !nine_qis {
-            table.set_role(a, AttributeRole::Sensitive).unwrap();
-            continue;
-        }
-        table.set_role(a, AttributeRole::QuasiIdentifying).unwrap();
-        let h = Hierarchy::from_csv_str(&data(&format!("adult_hierarchy_{a}.csv")), ';').unwrap();
-        config = config.hierarchy(a, h);
-    }
+    let config = adult::roles(&mut table, config, nine_qis).unwrap();
     (table, config)
 }
 

@@ -8,28 +8,10 @@
 
 use std::time::Instant;
 
-use privkit::anon::{
-    AnonymizationConfig, Anonymizer, AttributeRole, Hierarchy, Metric, PrivacyModel, Table,
-};
+use privkit::anon::{AnonymizationConfig, Anonymizer, Metric, PrivacyModel, Table};
 
-const ATTRIBUTES: [&str; 9] = [
-    "sex",
-    "age",
-    "race",
-    "marital-status",
-    "education",
-    "native-country",
-    "workclass",
-    "occupation",
-    "salary-class",
-];
-
-fn data(name: &str) -> Result<String, Box<dyn std::error::Error>> {
-    Ok(std::fs::read_to_string(format!(
-        "{}/tests/data/adult/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))?)
-}
+#[path = "../tests/common/adult.rs"]
+mod adult;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -38,10 +20,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .find_map(|a| a.parse().ok())
         .unwrap_or(1_000_000);
     let nine = args.iter().any(|a| a == "--nine");
-    let text = data("adult.csv")?;
-    let mut lines = text.lines().filter(|l| !l.is_empty());
-    let header: Vec<&str> = lines.next().ok_or("empty data")?.split(';').collect();
-    let source: Vec<Vec<&str>> = lines.map(|l| l.split(';').collect()).collect();
+    let text = adult::data("adult.csv")?;
+    let (header, source) = adult::records(&text);
+    if source.is_empty() {
+        return Err("empty data".into());
+    }
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
     let started = Instant::now();
     let width = header.len();
@@ -61,21 +44,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "generated {n} records in {:.0} ms",
         started.elapsed().as_secs_f64() * 1e3
     );
-    let mut config = AnonymizationConfig::new()
+    let config = AnonymizationConfig::new()
         .model(PrivacyModel::KAnonymity { k: 5 })
         .suppression_limit(0.0)
         .metric(Metric::Entropy);
-    for a in ATTRIBUTES {
-        if a == "occupation" && !nine {
-            table.set_role(a, AttributeRole::Sensitive)?;
-            continue;
-        }
-        table.set_role(a, AttributeRole::QuasiIdentifying)?;
-        config = config.hierarchy(
-            a,
-            Hierarchy::from_csv_str(&data(&format!("adult_hierarchy_{a}.csv"))?, ';')?,
-        );
-    }
+    let config = adult::roles(&mut table, config, nine)?;
     let started = Instant::now();
     let mut anonymizer = Anonymizer::new(&table, &config)?;
     let prepared = started.elapsed();

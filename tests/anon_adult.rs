@@ -6,39 +6,21 @@
 use std::collections::HashMap;
 
 use privkit::anon::{
-    AnonymizationConfig, Anonymizer, AttributeRole, EmdDistance, EntropyEstimator, Hierarchy,
-    Metric, PrivacyModel, Table,
+    AnonymizationConfig, Anonymizer, EmdDistance, EntropyEstimator, Hierarchy, Metric,
+    PrivacyModel, Table,
 };
 
-const ATTRIBUTES: [&str; 9] = [
-    "sex",
-    "age",
-    "race",
-    "marital-status",
-    "education",
-    "native-country",
-    "workclass",
-    "occupation",
-    "salary-class",
-];
-
-fn data(name: &str) -> String {
-    std::fs::read_to_string(format!(
-        "{}/tests/data/adult/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
+#[path = "common/adult.rs"]
+mod adult;
 
 fn adult_table() -> Table {
-    let text = data("adult.csv");
-    let mut lines = text.lines().filter(|l| !l.is_empty());
-    let header: Vec<&str> = lines.next().unwrap().split(';').collect();
-    Table::from_rows(&header, lines.map(|l| l.split(';'))).unwrap()
+    let text = adult::data("adult.csv").unwrap();
+    let (header, rows) = adult::records(&text);
+    Table::from_rows(&header, rows).unwrap()
 }
 
 fn hierarchy(attribute: &str) -> Hierarchy {
-    Hierarchy::from_csv_str(&data(&format!("adult_hierarchy_{attribute}.csv")), ';').unwrap()
+    adult::hierarchy(attribute).unwrap()
 }
 
 /// Adult with the 8 usual quasi-identifiers and `occupation` sensitive.
@@ -51,17 +33,10 @@ fn setup(
     let mut config = AnonymizationConfig::new()
         .suppression_limit(suppression)
         .metric(metric);
-    for a in ATTRIBUTES {
-        if a == "occupation" {
-            table.set_role(a, AttributeRole::Sensitive).unwrap();
-        } else {
-            table.set_role(a, AttributeRole::QuasiIdentifying).unwrap();
-            config = config.hierarchy(a, hierarchy(a));
-        }
-    }
     for m in models {
         config = config.model(m);
     }
+    let config = adult::roles(&mut table, config, false).unwrap();
     (table, config)
 }
 

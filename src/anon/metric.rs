@@ -117,25 +117,9 @@ impl Context {
             .sum()
     }
 
+    /// Mean over attributes of `level / height`.
     pub(crate) fn precision_bound(&self, levels: &[usize]) -> f64 {
-        let m = self.hierarchies.len();
-        if m == 0 {
-            return 0.0;
-        }
-        let s: f64 = self
-            .hierarchies
-            .iter()
-            .zip(levels)
-            .map(|(h, &l)| {
-                let height = h.levels().saturating_sub(1);
-                if height == 0 {
-                    0.0
-                } else {
-                    l as f64 / height as f64
-                }
-            })
-            .sum();
-        s / m as f64
+        self.precision(levels, 0, 1.0)
     }
 
     /// The value of `metric` and a lower bound that never decreases under generalization.
@@ -163,7 +147,7 @@ impl Context {
             }
             Metric::Aecs => (self.aecs(pass), self.aecs_bound(g)),
             Metric::Precision => (
-                self.precision(levels, suppressed),
+                self.precision(levels, suppressed, self.n as f64),
                 self.precision_bound(levels),
             ),
             Metric::Loss => (self.loss(levels, g, Some(pass)), self.loss(levels, g, None)),
@@ -194,7 +178,7 @@ impl Context {
             discernibility: self.discernibility(g, pass),
             discernibility_monotonic: dm_star(g),
             aecs: self.aecs(pass),
-            precision: self.precision(levels, suppressed),
+            precision: self.precision(levels, suppressed, self.n as f64),
             loss: self.loss(levels, g, Some(pass)),
         }
     }
@@ -254,13 +238,15 @@ impl Context {
         }
     }
 
-    fn precision(&self, levels: &[usize], suppressed: u64) -> f64 {
+    /// Precision with `suppressed` records; `n` is the record count (1 with 0 suppressed gives
+    /// the level-only bound).
+    fn precision(&self, levels: &[usize], suppressed: u64, n: f64) -> f64 {
         let m = self.hierarchies.len();
-        if m == 0 || self.n == 0 {
+        if m == 0 || n == 0.0 {
             return 0.0;
         }
-        let n = self.n as f64;
-        let kept = (self.n - suppressed.min(self.n)) as f64;
+        let suppressed = suppressed as f64;
+        let kept = (n - suppressed).max(0.0);
         let s: f64 = self
             .hierarchies
             .iter()
@@ -272,7 +258,7 @@ impl Context {
                 } else {
                     l as f64 / height as f64
                 };
-                (kept * share + suppressed as f64) / n
+                (kept * share + suppressed) / n
             })
             .sum();
         s / m as f64

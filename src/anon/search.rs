@@ -256,46 +256,24 @@ impl InMemoryEngine {
         } else if self.narrow {
             let mut index = core::mem::take(&mut self.index64);
             index.clear();
-            for (c, key) in from
-                .keys
-                .chunks_exact(q.max(1))
-                .enumerate()
-                .take(from.len())
-            {
-                let mut packed = 0u64;
-                for i in 0..q {
-                    packed |= u64::from(maps[i][key[i] as usize]) << self.shifts[i];
-                }
-                let next = narrow(first.len())?;
-                let c = narrow(c)?;
-                let slot = *index.entry(packed).or_insert_with(|| {
-                    first.push(c);
-                    next
-                });
-                assign.push(slot);
-            }
+            let shifts = &self.shifts;
+            let pack = |key: &[u32]| {
+                (0..q).fold(0u64, |p, i| {
+                    p | u64::from(maps[i][key[i] as usize]) << shifts[i]
+                })
+            };
+            let result = assign_hashed(from, q, &mut index, pack, &mut assign, &mut first);
             self.index64 = index;
+            result?;
         } else {
             let mut index: FxMap<u128, u32> = FxMap::default();
-            index.reserve(from.len());
-            for (c, key) in from
-                .keys
-                .chunks_exact(q.max(1))
-                .enumerate()
-                .take(from.len())
-            {
-                let mut packed = 0u128;
-                for i in 0..q {
-                    packed |= u128::from(maps[i][key[i] as usize]) << self.shifts[i];
-                }
-                let next = narrow(first.len())?;
-                let c = narrow(c)?;
-                let slot = *index.entry(packed).or_insert_with(|| {
-                    first.push(c);
-                    next
-                });
-                assign.push(slot);
-            }
+            let shifts = &self.shifts;
+            let pack = |key: &[u32]| {
+                (0..q).fold(0u128, |p, i| {
+                    p | u128::from(maps[i][key[i] as usize]) << shifts[i]
+                })
+            };
+            assign_hashed(from, q, &mut index, pack, &mut assign, &mut first)?;
         }
         // Pass 2: keys, counts and histograms, allocated once.
         let classes = first.len();
@@ -324,6 +302,33 @@ impl InMemoryEngine {
         self.first = first;
         Ok(out)
     }
+}
+
+/// Pass 1 of a roll-up through a hash map of packed keys.
+fn assign_hashed<K: Copy + Eq + core::hash::Hash>(
+    from: &Groups,
+    q: usize,
+    index: &mut FxMap<K, u32>,
+    pack: impl Fn(&[u32]) -> K,
+    assign: &mut Vec<u32>,
+    first: &mut Vec<u32>,
+) -> Result<()> {
+    index.reserve(from.len());
+    for (c, key) in from
+        .keys
+        .chunks_exact(q.max(1))
+        .enumerate()
+        .take(from.len())
+    {
+        let next = narrow(first.len())?;
+        let c = narrow(c)?;
+        let slot = *index.entry(pack(key)).or_insert_with(|| {
+            first.push(c);
+            next
+        });
+        assign.push(slot);
+    }
+    Ok(())
 }
 
 fn narrow(n: usize) -> Result<u32> {
@@ -904,9 +909,9 @@ impl<'t> Anonymizer<'t> {
                         let ok = e.mono_ok;
                         evals[node] = Some(e);
                         if ok {
-                            lattice.tag_up(node, &mut state, 1);
+                            lattice.tag(node, &mut state, 1, true);
                         } else {
-                            lattice.tag_down(node, &mut state, 2);
+                            lattice.tag(node, &mut state, 2, false);
                         }
                         ok
                     }
@@ -945,7 +950,7 @@ impl<'t> Anonymizer<'t> {
                 }
             }
         } else {
-            let mut pruned = vec![false; size];
+            let mut pruned = vec![0u8; size];
             // A lower bound known from the level vector alone orders the candidates: once it
             // reaches the best value, no later candidate can be better.
             let cheap_bound = |context: &Context, levels: &[usize]| match self.metric {
@@ -974,7 +979,7 @@ impl<'t> Anonymizer<'t> {
                 if has_cheap_bound && best.is_some_and(|(b, _)| cheap >= b) {
                     break;
                 }
-                if pruned[node] {
+                if pruned[node] != 0 {
                     continue;
                 }
                 let levels = lattice.levels(node);
@@ -989,7 +994,7 @@ impl<'t> Anonymizer<'t> {
                     best = Some((e.value, node));
                 }
                 if best.is_some_and(|(v, _)| e.bound >= v) {
-                    lattice.tag_up_bool(node, &mut pruned);
+                    lattice.tag(node, &mut pruned, 1, true);
                 }
             }
         }
@@ -1052,40 +1057,20 @@ impl Lattice {
             .map(move |i| node - self.strides[i])
     }
 
-    fn tag_up(&self, node: usize, state: &mut [u8], tag: u8) {
+    /// Sets `state` to `tag` for `node` and every node above it (`up`) or below it.
+    fn tag(&self, node: usize, state: &mut [u8], tag: u8, up: bool) {
         let mut stack = vec![node];
         state[node] = tag;
         while let Some(n) = stack.pop() {
-            for s in self.successors(n) {
-                if state[s] != tag {
-                    state[s] = tag;
-                    stack.push(s);
-                }
-            }
-        }
-    }
-
-    fn tag_down(&self, node: usize, state: &mut [u8], tag: u8) {
-        let mut stack = vec![node];
-        state[node] = tag;
-        while let Some(n) = stack.pop() {
-            for p in self.predecessors(n) {
-                if state[p] != tag {
-                    state[p] = tag;
-                    stack.push(p);
-                }
-            }
-        }
-    }
-
-    fn tag_up_bool(&self, node: usize, flags: &mut [bool]) {
-        let mut stack = vec![node];
-        flags[node] = true;
-        while let Some(n) = stack.pop() {
-            for s in self.successors(n) {
-                if !flags[s] {
-                    flags[s] = true;
-                    stack.push(s);
+            let next: Vec<usize> = if up {
+                self.successors(n).collect()
+            } else {
+                self.predecessors(n).collect()
+            };
+            for m in next {
+                if state[m] != tag {
+                    state[m] = tag;
+                    stack.push(m);
                 }
             }
         }
