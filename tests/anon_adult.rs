@@ -251,3 +251,74 @@ fn t_closeness_optimum_equals_exhaustive() {
         );
     }
 }
+
+fn parse_model(spec: &str) -> PrivacyModel {
+    let (kind, value) = spec.split_once(':').unwrap();
+    let x: f64 = value.parse().unwrap();
+    match kind {
+        "k" => PrivacyModel::KAnonymity { k: x as u32 },
+        "t-ordered" => PrivacyModel::TCloseness {
+            attribute: occupation(),
+            t: x,
+            distance: EmdDistance::Ordered,
+        },
+        "t-equal" => PrivacyModel::TCloseness {
+            attribute: occupation(),
+            t: x,
+            distance: EmdDistance::Equal,
+        },
+        "l-shannon" => PrivacyModel::EntropyLDiversity {
+            attribute: occupation(),
+            l: x,
+            estimator: EntropyEstimator::Shannon,
+        },
+        "l-grassberger" => PrivacyModel::EntropyLDiversity {
+            attribute: occupation(),
+            l: x,
+            estimator: EntropyEstimator::Grassberger,
+        },
+        other => panic!("unknown model {other}"),
+    }
+}
+
+/// The optimum (level vector and information loss) equals ARX's for the cases of ARX's own tests.
+#[test]
+fn arx_known_answers() {
+    let cases: serde_json::Value =
+        serde_json::from_str(&adult::data("arx_known_answers.json").unwrap()).unwrap();
+    let cases = cases["cases"].as_array().unwrap();
+    assert!(!cases.is_empty());
+    for case in cases {
+        let models: Vec<PrivacyModel> = case["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| parse_model(m.as_str().unwrap()))
+            .collect();
+        let metric = match case["metric"].as_str().unwrap() {
+            "entropy" => Metric::Entropy,
+            "discernibility-monotonic" => Metric::DiscernibilityMonotonic,
+            other => panic!("unknown metric {other}"),
+        };
+        let (table, config) = setup(models, case["suppression"].as_f64().unwrap(), metric);
+        let result = Anonymizer::new(&table, &config).unwrap().optimal().unwrap();
+        match (&result.optimum, case["expected"].as_f64()) {
+            (None, None) => {}
+            (Some(o), Some(expected)) => {
+                let levels: Vec<usize> = case["levels"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| l.as_u64().unwrap() as usize)
+                    .collect();
+                assert_eq!(o.levels, levels, "{case}");
+                assert!(
+                    close(o.metrics.get(metric), expected),
+                    "{case}: {}",
+                    o.metrics.get(metric)
+                );
+            }
+            (o, e) => panic!("{case}: got {o:?}, expected {e:?}"),
+        }
+    }
+}

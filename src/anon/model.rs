@@ -10,7 +10,10 @@ pub enum EntropyEstimator {
     /// Plug-in Shannon entropy `log2(n) - sum(n_i log2 n_i) / n`.
     Shannon,
     /// Grassberger's estimator: `ln n` and `ln n_i` replaced by `G(n_i)`, with
-    /// `G(m) = psi(m) + (-1)^m / 2 * (psi((m+1)/2) - psi(m/2))`; converted to bits.
+    /// `G(m) = psi(m) + (-1)^m / 2 * (psi((m+1)/2) - psi(m/2))` (Grassberger 2003); converted
+    /// to bits. Not monotonic under generalization, so it never prunes the search. It agrees
+    /// with ARX's published Adult results without suppression but not with two of them with
+    /// suppression (see `tests/data/adult/README.md`).
     Grassberger,
 }
 
