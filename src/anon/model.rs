@@ -126,7 +126,7 @@ pub(crate) enum Check {
     THier {
         offset: usize,
         global: Vec<f64>,
-        tree: Vec<Vec<u32>>,
+        parents: Vec<Vec<u32>>,
         sizes: Vec<usize>,
         t: f64,
     },
@@ -226,11 +226,11 @@ impl Check {
                     },
                     EmdDistance::Hierarchical(h) => {
                         let enc = Encoded::new(h, attribute, dictionary)?;
-                        let sizes = enc.labels.iter().map(Vec::len).collect();
+                        let sizes: Vec<usize> = enc.labels.iter().map(Vec::len).collect();
                         Self::THier {
                             offset,
                             global,
-                            tree: enc.maps,
+                            parents: parents_from_tree(&enc.maps, &sizes),
                             sizes,
                             t: *t,
                         }
@@ -334,7 +334,7 @@ impl Check {
             Self::THier {
                 offset,
                 global,
-                tree,
+                parents,
                 sizes,
                 t,
             } => {
@@ -342,7 +342,7 @@ impl Check {
                     slice(hist, *offset, global.len()),
                     count,
                     global,
-                    tree,
+                    parents,
                     sizes,
                 ) <= *t
             }
@@ -354,43 +354,52 @@ fn slice(hist: &[u32], offset: usize, width: usize) -> &[u32] {
     hist.get(offset..offset + width).unwrap_or(&[])
 }
 
+/// For each level `l >= 1`, the parent (a level-`l` code) of every level-`l-1` code.
+pub(crate) fn parents_from_tree(tree: &[Vec<u32>], sizes: &[usize]) -> Vec<Vec<u32>> {
+    (1..tree.len())
+        .map(|level| {
+            let mut parent_of = vec![0u32; sizes.get(level - 1).copied().unwrap_or(0)];
+            for (v0, &child) in tree[level - 1].iter().enumerate() {
+                if let (Some(slot), Some(&p)) =
+                    (parent_of.get_mut(child as usize), tree[level].get(v0))
+                {
+                    *slot = p;
+                }
+            }
+            parent_of
+        })
+        .collect()
+}
+
 /// Hierarchical EMD as ARX computes it: for every inner node at level `j` of a hierarchy of
 /// height `H`, `j / H * min(positive extra, negative extra)` of its children.
 pub(crate) fn hierarchical_emd(
     q: &[u32],
     count: u64,
     global: &[f64],
-    tree: &[Vec<u32>],
+    parents: &[Vec<u32>],
     sizes: &[usize],
 ) -> f64 {
-    let height = tree.len().saturating_sub(1);
+    let height = parents.len();
     if height == 0 || count == 0 {
         return 0.0;
     }
     let n = count as f64;
-    // Net extra of each node at the current level; starts with the leaves (level 0 codes).
-    let mut extra: Vec<f64> = global
-        .iter()
-        .enumerate()
-        .map(|(v, p)| p - q.get(v).map_or(0.0, |&c| f64::from(c) / n))
-        .collect();
+    // One buffer: the current level's net extras, then positive and negative sums per parent.
+    let widest = sizes.iter().copied().max().unwrap_or(0).max(global.len());
+    let mut buf = vec![0.0f64; 3 * widest];
+    let (extra, rest) = buf.split_at_mut(widest);
+    let (pos, neg) = rest.split_at_mut(widest);
+    for (v, (e, p)) in extra.iter_mut().zip(global).enumerate() {
+        *e = p - q.get(v).map_or(0.0, |&c| f64::from(c) / n);
+    }
+    let mut children = global.len();
     let mut cost = 0.0;
-    for level in 1..=height {
-        let size = sizes.get(level).copied().unwrap_or(0);
-        let mut pos = vec![0.0f64; size];
-        let mut neg = vec![0.0f64; size];
-        // Children at level-1 map to parents at level via any level-0 representative.
-        let mut parent_of = vec![u32::MAX; sizes.get(level - 1).copied().unwrap_or(0)];
-        for (v0, &child) in tree[level - 1].iter().enumerate() {
-            if let (Some(slot), Some(&p)) = (parent_of.get_mut(child as usize), tree[level].get(v0))
-            {
-                *slot = p;
-            }
-        }
-        for (child, &e) in extra.iter().enumerate() {
-            let Some(&p) = parent_of.get(child) else {
-                continue;
-            };
+    for (level, parent_of) in (1..=height).zip(parents) {
+        let size = sizes.get(level).copied().unwrap_or(0).min(widest);
+        pos[..size].fill(0.0);
+        neg[..size].fill(0.0);
+        for (&e, &p) in extra[..children].iter().zip(parent_of) {
             let p = p as usize;
             if p >= size {
                 continue;
@@ -402,12 +411,11 @@ pub(crate) fn hierarchical_emd(
             }
         }
         let weight = level as f64 / height as f64;
-        cost += pos
-            .iter()
-            .zip(&neg)
-            .map(|(a, b)| weight * a.min(*b))
-            .sum::<f64>();
-        extra = pos.iter().zip(&neg).map(|(a, b)| a - b).collect();
+        for p in 0..size {
+            cost += weight * pos[p].min(neg[p]);
+            extra[p] = pos[p] - neg[p];
+        }
+        children = size;
     }
     cost
 }
@@ -521,9 +529,10 @@ mod tests {
     fn hierarchical_emd_of_identical_distribution_is_zero() {
         let tree = vec![vec![0, 1, 2], vec![0, 0, 1], vec![0, 0, 0]];
         let global = [0.5, 0.25, 0.25];
-        assert!(hierarchical_emd(&[2, 1, 1], 4, &global, &tree, &[3, 2, 1]).abs() < 1e-12);
+        let parents = parents_from_tree(&tree, &[3, 2, 1]);
+        assert!(hierarchical_emd(&[2, 1, 1], 4, &global, &parents, &[3, 2, 1]).abs() < 1e-12);
         // All mass on one leaf of the first subtree: moves of 0.25 inside (level 1/2) and 0.25 across.
-        let d = hierarchical_emd(&[4, 0, 0], 4, &global, &tree, &[3, 2, 1]);
+        let d = hierarchical_emd(&[4, 0, 0], 4, &global, &parents, &[3, 2, 1]);
         assert!((d - (0.5 * 0.25 + 0.25)).abs() < 1e-12, "{d}");
     }
 }
