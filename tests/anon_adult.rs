@@ -255,27 +255,26 @@ fn t_closeness_optimum_equals_exhaustive() {
 fn parse_model(spec: &str) -> PrivacyModel {
     let (kind, value) = spec.split_once(':').unwrap();
     let x: f64 = value.parse().unwrap();
+    let attribute = occupation();
+    let t_closeness = |distance| PrivacyModel::TCloseness {
+        attribute: occupation(),
+        t: x,
+        distance,
+    };
+    let entropy = |estimator| PrivacyModel::EntropyLDiversity {
+        attribute: occupation(),
+        l: x,
+        estimator,
+    };
     match kind {
         "k" => PrivacyModel::KAnonymity { k: x as u32 },
-        "t-ordered" => PrivacyModel::TCloseness {
-            attribute: occupation(),
-            t: x,
-            distance: EmdDistance::Ordered,
-        },
-        "t-equal" => PrivacyModel::TCloseness {
-            attribute: occupation(),
-            t: x,
-            distance: EmdDistance::Equal,
-        },
-        "l-shannon" => PrivacyModel::EntropyLDiversity {
-            attribute: occupation(),
-            l: x,
-            estimator: EntropyEstimator::Shannon,
-        },
-        "l-grassberger" => PrivacyModel::EntropyLDiversity {
-            attribute: occupation(),
-            l: x,
-            estimator: EntropyEstimator::Grassberger,
+        "t-ordered" => t_closeness(EmdDistance::Ordered),
+        "t-equal" => t_closeness(EmdDistance::Equal),
+        "l-shannon" => entropy(EntropyEstimator::Shannon),
+        "l-grassberger" => entropy(EntropyEstimator::Grassberger),
+        "l-distinct" => PrivacyModel::DistinctLDiversity {
+            attribute,
+            l: x as u32,
         },
         other => panic!("unknown model {other}"),
     }

@@ -219,3 +219,28 @@ fn no_solution_is_reported() {
     let r = a.optimal().unwrap();
     assert!(r.optimum.is_none() && r.table.is_none());
 }
+
+#[derive(Debug)]
+struct WrongShape;
+
+impl privkit::anon::GroupingEngine for WrongShape {
+    fn group(
+        &mut self,
+        _levels: &[usize],
+    ) -> privkit::Result<std::sync::Arc<privkit::anon::Groups>> {
+        Ok(std::sync::Arc::new(privkit::anon::Groups::new(1, 0)))
+    }
+}
+
+#[test]
+fn fail_engine_with_wrong_shape_is_reported() {
+    let t = table(&[(1, 1, 1, 1), (2, 2, 2, 2)]);
+    let c = config(&t, &[(0, 1)], 0.0, Metric::Loss);
+    let mut a = Anonymizer::new(&t, &c).unwrap();
+    a.set_engine(Box::new(WrongShape));
+    assert!(matches!(
+        a.optimal(),
+        Err(privkit::Error::InvalidOperation(_))
+    ));
+    assert!(a.evaluate(&[0, 0, 0]).is_err());
+}

@@ -401,6 +401,17 @@ impl Encoded {
     pub(crate) fn new(h: &Hierarchy, attribute: &str, dictionary: &[String]) -> Result<Self> {
         h.check_covers(attribute, dictionary.iter().map(String::as_str))?;
         let levels = h.levels();
+        // Roll-up tables hold up to levels^2 / 2 entries per value.
+        if levels
+            .saturating_mul(levels)
+            .saturating_mul(dictionary.len())
+            > 1 << 28
+        {
+            return Err(Error::limit(
+                "hierarchy levels squared times distinct values",
+                1 << 28,
+            ));
+        }
         let mut maps = vec![Vec::with_capacity(dictionary.len()); levels];
         let mut labels: Vec<Vec<String>> = vec![Vec::new(); levels];
         let mut lookup: Vec<HashMap<&str, u32>> = vec![HashMap::new(); levels];

@@ -518,6 +518,7 @@ pub struct Anonymizer<'t> {
     heights: Vec<usize>,
     checks: Vec<Check>,
     max_outliers: u64,
+    width: usize,
     metric: Metric,
     context: Context,
     engine: Box<dyn GroupingEngine + 't>,
@@ -635,6 +636,7 @@ impl<'t> Anonymizer<'t> {
             heights,
             checks,
             max_outliers,
+            width,
             metric: config.metric,
             context,
             engine: Box::new(engine),
@@ -711,7 +713,7 @@ impl<'t> Anonymizer<'t> {
     /// [`Error::InvalidArgument`] for a level vector that does not fit; engine errors.
     pub fn evaluate(&mut self, levels: &[usize]) -> Result<Evaluation> {
         self.check_levels(levels)?;
-        let g = self.engine.group(levels)?;
+        let g = self.group(levels)?;
         let (pass, suppressed, _) = self.assess(&g);
         let anonymous = suppressed <= self.max_outliers;
         let metrics = self.context.all(levels, &g, &pass, suppressed);
@@ -739,8 +741,19 @@ impl<'t> Anonymizer<'t> {
         })
     }
 
-    fn eval_node(&mut self, levels: &[usize]) -> Result<NodeEval> {
+    /// Groups through the engine and checks the shape of what it returns.
+    fn group(&mut self, levels: &[usize]) -> Result<Arc<Groups>> {
         let g = self.engine.group(levels)?;
+        if g.qis != self.qi_columns.len() || g.width != self.width {
+            return Err(Error::InvalidOperation(
+                "grouping engine returned classes of the wrong shape".into(),
+            ));
+        }
+        Ok(g)
+    }
+
+    fn eval_node(&mut self, levels: &[usize]) -> Result<NodeEval> {
+        let g = self.group(levels)?;
         let (pass, suppressed, mono_suppressed) = self.assess(&g);
         let anonymous = suppressed <= self.max_outliers;
         let (value, bound) = if anonymous {
@@ -764,7 +777,7 @@ impl<'t> Anonymizer<'t> {
     /// [`Error::InvalidArgument`] for a level vector that does not fit; engine errors.
     pub fn apply(&mut self, levels: &[usize]) -> Result<Table> {
         self.check_levels(levels)?;
-        let g = self.engine.group(levels)?;
+        let g = self.group(levels)?;
         let (pass, _, _) = self.assess(&g);
         // Pass flag per generalized key, via the same mixed-radix packing as the engine.
         let q = self.qi_columns.len();
