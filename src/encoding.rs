@@ -2,10 +2,12 @@
 
 use crate::{Error, Result};
 
+#[allow(dead_code)]
 const HEX: &[u8; 16] = b"0123456789abcdef";
 const B64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// Lower-case hexadecimal.
+#[allow(dead_code)] // used by vector tests and the pseudonym module
 pub(crate) fn hex_encode(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
@@ -16,6 +18,7 @@ pub(crate) fn hex_encode(bytes: &[u8]) -> String {
 }
 
 /// Decodes hexadecimal (either case).
+#[allow(dead_code)] // used by vector tests and the pseudonym module
 pub(crate) fn hex_decode(s: &str) -> Result<Vec<u8>> {
     fn nibble(c: u8) -> Result<u8> {
         match c {
@@ -26,7 +29,7 @@ pub(crate) fn hex_decode(s: &str) -> Result<Vec<u8>> {
         }
     }
     let s = s.as_bytes();
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err(Error::Malformed("odd-length hexadecimal"));
     }
     s.chunks_exact(2)

@@ -22,8 +22,14 @@
 //! use privkit::{Error, envelope::Keyset};
 //!
 //! let keyset = Keyset::generate(Default::default())?;
-//! let err = keyset.decrypt(b"not a ciphertext", b"").unwrap_err();
-//! assert!(matches!(err, Error::Malformed(_)));
+//! // Structure is checked first, with a specific error...
+//! assert!(matches!(keyset.decrypt(&[0x01, 0x01], b""), Err(Error::Malformed(_))));
+//! // ...but any authentication failure is one opaque error.
+//! let mut ct = keyset.encrypt(b"secret", b"row 1")?;
+//! assert!(matches!(keyset.decrypt(&ct, b"row 2"), Err(Error::DecryptionFailed)));
+//! let last = ct.len() - 1;
+//! ct[last] ^= 1;
+//! assert!(matches!(keyset.decrypt(&ct, b"row 1"), Err(Error::DecryptionFailed)));
 //! # Ok::<(), privkit::Error>(())
 //! ```
 

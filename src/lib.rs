@@ -5,9 +5,11 @@
 pub mod anon;
 mod backend;
 mod encoding;
+pub mod envelope;
 pub mod error;
 pub mod kdf;
 mod rand;
+pub mod retention;
 pub mod secret;
 
 pub use backend::Algorithm;

@@ -90,7 +90,7 @@ fn counts<'a>(values: &[&'a str]) -> HashMap<&'a str, f64> {
 fn psi_half(x: f64) -> f64 {
     const EULER: f64 = 0.577_215_664_901_532_9;
     let x = x as u64;
-    if x % 2 == 0 {
+    if x.is_multiple_of(2) {
         -EULER + (1..x / 2).map(|k| 1.0 / k as f64).sum::<f64>()
     } else {
         -EULER - 2.0 * std::f64::consts::LN_2
@@ -112,7 +112,11 @@ fn holds(model: &PrivacyModel, values: &[&str], global: &[&str]) -> bool {
                 _ => {
                     // Grassberger: log n - sum n_i G(n_i) / n, G(m) = psi(m) + (-1)^m/2 (psi((m+1)/2) - psi(m/2)).
                     let g = |m: f64| {
-                        let sign = if m as u64 % 2 == 0 { 1.0 } else { -1.0 };
+                        let sign = if (m as u64).is_multiple_of(2) {
+                            1.0
+                        } else {
+                            -1.0
+                        };
                         psi_half(2.0 * m) + sign * 0.5 * (psi_half(m + 1.0) - psi_half(m))
                     };
                     (n.ln() - c.values().map(|&f| f * g(f)).sum::<f64>() / n)

@@ -1,0 +1,116 @@
+//! Streaming envelopes against raw AES-256-GCM over the same 64 KiB segments.
+//!
+//! Run: `cargo bench --bench stream`. The `raw` rows seal (or open) each 64 KiB segment
+//! with RustCrypto `aes-gcm` in place in an output buffer allocated once, with a
+//! caller-made nonce: the segment work of the stream without the stream machinery
+//! (header, key wrapping and derivation, nonce layout, framing, `Read`/`Write`).
+
+use std::hint::black_box;
+use std::io::{Read, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use privkit::envelope::{LocalKek, Opener, Sealer};
+
+const SEGMENT: usize = 64 * 1024;
+
+fn raw_seal_segments(cipher: &Aes256Gcm, pt: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    for (i, chunk) in pt.chunks(SEGMENT).enumerate() {
+        let mut nonce = [0u8; 12];
+        nonce[4..8].copy_from_slice(&u32::try_from(i).expect("segment index").to_be_bytes());
+        let start = out.len();
+        out.extend_from_slice(chunk);
+        let tag = cipher
+            .encrypt_inout_detached(&Nonce::from(nonce), b"", (&mut out[start..]).into())
+            .expect("enc");
+        out.extend_from_slice(&tag);
+    }
+}
+
+fn raw_open_segments(cipher: &Aes256Gcm, ct: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    for (i, chunk) in ct.chunks(SEGMENT + 16).enumerate() {
+        let mut nonce = [0u8; 12];
+        nonce[4..8].copy_from_slice(&u32::try_from(i).expect("segment index").to_be_bytes());
+        let (body, tag) = chunk.split_at(chunk.len() - 16);
+        let start = out.len();
+        out.extend_from_slice(body);
+        cipher
+            .decrypt_inout_detached(
+                &Nonce::from(nonce),
+                b"",
+                (&mut out[start..]).into(),
+                tag.try_into().expect("tag"),
+            )
+            .expect("dec");
+    }
+}
+
+fn stream(c: &mut Criterion) {
+    let raw = Aes256Gcm::new_from_slice(&[7u8; 32]).expect("key");
+    let kek = Arc::new(LocalKek::generate("bench").expect("kek"));
+    let sealer = Sealer::new(kek.clone());
+    let opener = Opener::new(kek);
+    for size in [1usize << 20, 64 << 20] {
+        let pt = vec![0x5au8; size];
+        let mut g = c.benchmark_group("stream_encrypt");
+        g.throughput(Throughput::Bytes(size as u64));
+        if size > 1 << 20 {
+            g.sample_size(10);
+        }
+        let mut out = Vec::with_capacity(size + size / SEGMENT * 16 + 4096);
+        g.bench_with_input(
+            BenchmarkId::new("raw_aes256gcm_segments", size),
+            &pt,
+            |b, pt| b.iter(|| raw_seal_segments(&raw, black_box(pt), &mut out)),
+        );
+        g.bench_with_input(BenchmarkId::new("stream_writer", size), &pt, |b, pt| {
+            b.iter(|| {
+                out.clear();
+                let mut w = sealer.encrypt_stream(&mut out, b"").expect("stream");
+                w.write_all(black_box(pt)).expect("write");
+                w.finish().expect("finish");
+            })
+        });
+        g.finish();
+
+        let mut g = c.benchmark_group("stream_decrypt");
+        g.throughput(Throughput::Bytes(size as u64));
+        if size > 1 << 20 {
+            g.sample_size(10);
+        }
+        let mut raw_ct = Vec::new();
+        raw_seal_segments(&raw, &pt, &mut raw_ct);
+        let mut w = sealer.encrypt_stream(Vec::new(), b"").expect("stream");
+        w.write_all(&pt).expect("write");
+        let ct = w.finish().expect("finish");
+        let mut plain = vec![0u8; size];
+        g.bench_with_input(
+            BenchmarkId::new("raw_aes256gcm_segments", size),
+            &raw_ct,
+            |b, ct| b.iter(|| raw_open_segments(&raw, black_box(ct), &mut out)),
+        );
+        g.bench_with_input(BenchmarkId::new("stream_reader", size), &ct, |b, ct| {
+            b.iter(|| {
+                let mut r = opener
+                    .decrypt_stream(black_box(&ct[..]), b"")
+                    .expect("stream");
+                r.read_exact(&mut plain).expect("read");
+                let mut end = [0u8; 1];
+                assert_eq!(r.read(&mut end).expect("eof"), 0);
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    targets = stream
+}
+criterion_main!(benches);

@@ -1,0 +1,578 @@
+//! Keysets: managed keys with ids, a primary, statuses, and value encryption.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::format::Reader;
+use crate::backend::{AeadKey, Algorithm, KEY_LEN, TAG_LEN};
+use crate::kdf::{Hash, Hkdf};
+use crate::secret::SecretBytes;
+use crate::{Error, Result, rand};
+
+/// Identifier of a key inside a [`Keyset`]: a random, non-zero 32-bit number, unique
+/// within its keyset and stored in every ciphertext made with the key.
+pub type KeyId = u32;
+
+/// First byte of a keyset value ciphertext (format version 1).
+pub(crate) const VALUE_V1: u8 = 0x01;
+/// First byte of a data key wrapped by a keyset (format version 1). Wrapped keys are
+/// encrypted under a key derived from the keyset key, never the key itself, so neither
+/// kind of ciphertext can pass as the other.
+pub(crate) const WRAPPED_KEY_V1: u8 = 0x02;
+/// Bytes before the nonce: format byte, algorithm id, key id.
+pub(crate) const PREFIX_LEN: usize = 6;
+
+/// The state of a key in a keyset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum KeyStatus {
+    /// Decrypts; encrypts when primary.
+    Enabled,
+    /// Kept but refused for every operation until enabled again.
+    Disabled,
+    /// Material wiped. The id is kept so ciphertexts under it fail with
+    /// [`Error::KeyDestroyed`] rather than a confusing "unknown key".
+    Destroyed,
+}
+
+/// Public description of one key of a keyset (no key material).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KeyInfo {
+    /// The key's id.
+    pub id: KeyId,
+    /// Its algorithm.
+    pub algorithm: Algorithm,
+    /// Its status.
+    pub status: KeyStatus,
+    /// Whether it is the primary (the one that encrypts).
+    pub primary: bool,
+}
+
+/// Per-key nonce generator: a random prefix drawn from the operating system when the key
+/// is loaded, followed by a big-endian invocation counter (the deterministic construction
+/// of NIST SP 800-38D, section 8.2.1, with a random fixed field).
+///
+/// 96-bit nonces: 64-bit prefix + 32-bit counter; the key refuses to encrypt once the
+/// counter would pass 2^32 (SP 800-38D's limit of 2^32 invocations per key). 192-bit
+/// nonces: 128-bit prefix + 64-bit counter, no practical limit.
+struct NonceSequence {
+    prefix: [u8; 16],
+    counter: AtomicU64,
+}
+
+impl NonceSequence {
+    fn new() -> Result<Self> {
+        Ok(Self {
+            prefix: rand::array()?,
+            counter: AtomicU64::new(0),
+        })
+    }
+
+    /// Writes the next nonce for `algorithm` into `out` (which has the nonce length).
+    fn next(&self, algorithm: Algorithm, out: &mut [u8]) -> Result<()> {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        match algorithm.nonce_len() {
+            12 => {
+                let n = u32::try_from(n)
+                    .map_err(|_| Error::limit("messages under one key in this process", 1 << 32))?;
+                out[..8].copy_from_slice(&self.prefix[..8]);
+                out[8..12].copy_from_slice(&n.to_be_bytes());
+            }
+            _ => {
+                out[..16].copy_from_slice(&self.prefix);
+                out[16..24].copy_from_slice(&n.to_be_bytes());
+            }
+        }
+        Ok(())
+    }
+}
+
+struct Material {
+    secret: SecretBytes,
+    cipher: AeadKey,
+    /// The key that wraps data keys, derived from `secret` on first use (see
+    /// [`WRAPPED_KEY_V1`]).
+    wrap_cipher: OnceLock<AeadKey>,
+    nonces: NonceSequence,
+}
+
+impl Material {
+    fn new(algorithm: Algorithm, secret: SecretBytes) -> Result<Self> {
+        let cipher = AeadKey::new(algorithm, secret.expose_secret())?;
+        Ok(Self {
+            secret,
+            cipher,
+            wrap_cipher: OnceLock::new(),
+            nonces: NonceSequence::new()?,
+        })
+    }
+
+    /// The cipher of a format: the key itself for values, a key derived from it for
+    /// wrapped data keys. Each nonce sequence value is used once across both.
+    fn cipher(&self, format: u8) -> Result<&AeadKey> {
+        if format == VALUE_V1 {
+            return Ok(&self.cipher);
+        }
+        if let Some(cipher) = self.wrap_cipher.get() {
+            return Ok(cipher);
+        }
+        let key = Hkdf::extract(Hash::Sha256, b"", self.secret.expose_secret())
+            .expand_labeled(&[WRAP_KEY_LABEL], KEY_LEN)?;
+        let _ = self
+            .wrap_cipher
+            .set(AeadKey::new(self.cipher.algorithm(), key.expose_secret())?);
+        self.wrap_cipher
+            .get()
+            .ok_or_else(|| Error::InvalidOperation("wrapping key unavailable".into()))
+    }
+}
+
+/// HKDF label of the key that wraps data keys (`docs/FORMAT.md`, section 2.1).
+const WRAP_KEY_LABEL: &[u8] = b"privkit keyset wrapping key";
+
+struct Entry {
+    id: KeyId,
+    algorithm: Algorithm,
+    status: KeyStatus,
+    material: Option<Material>,
+}
+
+/// A set of keys with unique ids and one primary key: authenticated encryption of values
+/// (what Tink calls an AEAD primitive) with rotation.
+///
+/// The primary key encrypts; every enabled key decrypts. A ciphertext names the id of
+/// its key, so decryption picks the key directly (never trial decryption).
+///
+/// Rotation in the order Tink recommends: [`add`](Keyset::add) a key, distribute the
+/// keyset to every reader, then [`promote`](Keyset::promote) it; later
+/// [`disable`](Keyset::disable) and finally [`destroy`](Keyset::destroy) the old one once
+/// nothing depends on it. [`rotate`](Keyset::rotate) does add and promote in one step.
+///
+/// # Ciphertext layout (format byte `0x01`)
+///
+/// `0x01 | algorithm id (1) | key id (4, big-endian) | nonce (12 or 24) | ciphertext | tag (16)`
+///
+/// The associated data given to the AEAD is the caller's. The header is bound without
+/// being hashed again: the key id picks the key, the key has exactly one algorithm (a
+/// different algorithm byte is rejected), and the format byte picks the key domain (data
+/// keys are wrapped under a derived key). See `docs/FORMAT.md`.
+///
+/// # Nonces and limits
+/// Nonces are never chosen by the caller. Each key draws a random prefix when it is
+/// created or loaded and counts invocations after it, so nonces never repeat within a
+/// process and repeat across processes only if two 64-bit prefixes collide. With 96-bit
+/// nonces a key encrypts at most 2^32 messages per process (NIST SP 800-38D), then
+/// [`encrypt`](Keyset::encrypt) returns [`Error::LimitExceeded`]: rotate. XChaCha20-Poly1305
+/// has no such limit.
+///
+/// **Fork:** a child created by `fork()` inherits prefixes and counters. Call
+/// [`refresh_nonce_prefixes`](Keyset::refresh_nonce_prefixes) in the child (or load keys
+/// after forking) before encrypting there. [`Clone`] draws fresh prefixes too.
+///
+/// # Example
+/// ```
+/// use privkit::{Algorithm, envelope::{Aad, Keyset}};
+///
+/// let mut keyset = Keyset::generate(Algorithm::Aes256Gcm)?;
+/// let aad = Aad::new().with("table", "customers").with("column", "email").with("row", "42");
+/// let ct = keyset.encrypt(b"alice@example.com", aad.as_bytes())?;
+///
+/// let old = keyset.primary_id();
+/// keyset.rotate(Algorithm::Aes256Gcm)?;
+/// assert_ne!(keyset.primary_id(), old);
+/// // Old ciphertexts still decrypt: the key is picked by the id inside the ciphertext.
+/// assert_eq!(keyset.decrypt(&ct, aad.as_bytes())?, b"alice@example.com");
+/// // The same ciphertext under another row's context is rejected.
+/// let other = Aad::new().with("table", "customers").with("column", "email").with("row", "43");
+/// assert!(keyset.decrypt(&ct, other.as_bytes()).is_err());
+/// # Ok::<(), privkit::Error>(())
+/// ```
+pub struct Keyset {
+    entries: Vec<Entry>,
+    primary: KeyId,
+}
+
+impl std::fmt::Debug for Keyset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keyset")
+            .field("primary", &self.primary)
+            .field("keys", &self.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Clone for Keyset {
+    /// Copies the keys; each copy draws fresh nonce prefixes so the two never share a
+    /// nonce sequence.
+    ///
+    /// # Panics
+    /// Only if the operating system's random number generator fails, as `Clone` cannot
+    /// return an error. Use [`Keyset::try_clone`] to handle that case.
+    fn clone(&self) -> Self {
+        #[allow(clippy::expect_used)]
+        self.try_clone()
+            .expect("operating system random number generator failed")
+    }
+}
+
+impl Keyset {
+    /// A keyset holding one new random key of `algorithm`, which is primary.
+    ///
+    /// # Errors
+    /// [`Error::Random`] if the operating system's generator fails.
+    pub fn generate(algorithm: Algorithm) -> Result<Self> {
+        let mut keyset = Self {
+            entries: Vec::new(),
+            primary: 0,
+        };
+        keyset.primary = keyset.add(algorithm)?;
+        Ok(keyset)
+    }
+
+    /// A keyset from existing key material (an import, a test vector): one key with the
+    /// given id, which becomes primary.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if the id is zero or the key is not 32 bytes.
+    pub fn from_key(id: KeyId, algorithm: Algorithm, key: SecretBytes) -> Result<Self> {
+        let mut keyset = Self {
+            entries: Vec::new(),
+            primary: id,
+        };
+        keyset.insert_key(id, algorithm, key)?;
+        Ok(keyset)
+    }
+
+    /// A copy of this keyset with fresh nonce prefixes (see [`Clone`]).
+    ///
+    /// # Errors
+    /// [`Error::Random`] if the operating system's generator fails.
+    pub fn try_clone(&self) -> Result<Self> {
+        let entries = self
+            .entries
+            .iter()
+            .map(|e| {
+                let material = match &e.material {
+                    Some(m) => Some(Material::new(e.algorithm, m.secret.clone())?),
+                    None => None,
+                };
+                Ok(Entry {
+                    id: e.id,
+                    algorithm: e.algorithm,
+                    status: e.status,
+                    material,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Self {
+            entries,
+            primary: self.primary,
+        })
+    }
+
+    /// The id of the primary key.
+    #[must_use]
+    pub fn primary_id(&self) -> KeyId {
+        self.primary
+    }
+
+    /// The keys, in the order they were added.
+    pub fn keys(&self) -> impl Iterator<Item = KeyInfo> + '_ {
+        self.entries.iter().map(|e| KeyInfo {
+            id: e.id,
+            algorithm: e.algorithm,
+            status: e.status,
+            primary: e.id == self.primary,
+        })
+    }
+
+    /// Information about the key `id`.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyId`] if the keyset has no such key.
+    pub fn key(&self, id: KeyId) -> Result<KeyInfo> {
+        self.keys()
+            .find(|k| k.id == id)
+            .ok_or_else(|| Error::UnknownKeyId(id))
+    }
+
+    /// Adds a new random key of `algorithm`, enabled but not primary, and returns its id.
+    ///
+    /// # Errors
+    /// [`Error::Random`] if the operating system's generator fails.
+    pub fn add(&mut self, algorithm: Algorithm) -> Result<KeyId> {
+        let id = loop {
+            let candidate = u32::from_be_bytes(rand::array()?);
+            if candidate != 0 && self.position(candidate).is_none() {
+                break candidate;
+            }
+        };
+        self.insert_key(id, algorithm, SecretBytes::random(algorithm.key_len())?)?;
+        Ok(id)
+    }
+
+    /// Adds existing key material under `id`, enabled but not primary (for imports).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if `id` is zero or already used, or the key is not 32 bytes.
+    pub fn insert_key(&mut self, id: KeyId, algorithm: Algorithm, key: SecretBytes) -> Result<()> {
+        if id == 0 {
+            return Err(Error::invalid_argument("key id 0 is reserved"));
+        }
+        if self.position(id).is_some() {
+            return Err(Error::invalid_argument(format_args!(
+                "key id {id:#010x} is already in the keyset"
+            )));
+        }
+        if key.len() != algorithm.key_len() {
+            return Err(Error::invalid_argument("keys are 32 bytes"));
+        }
+        let material = Material::new(algorithm, key)?;
+        self.entries.push(Entry {
+            id,
+            algorithm,
+            status: KeyStatus::Enabled,
+            material: Some(material),
+        });
+        Ok(())
+    }
+
+    /// Adds a new key of `algorithm` and makes it primary. Returns its id.
+    ///
+    /// # Errors
+    /// [`Error::Random`] if the operating system's generator fails.
+    pub fn rotate(&mut self, algorithm: Algorithm) -> Result<KeyId> {
+        let id = self.add(algorithm)?;
+        self.primary = id;
+        Ok(id)
+    }
+
+    /// Makes the enabled key `id` primary.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyId`], [`Error::KeyDisabled`] or [`Error::KeyDestroyed`].
+    pub fn promote(&mut self, id: KeyId) -> Result<()> {
+        self.usable(id)?;
+        self.primary = id;
+        Ok(())
+    }
+
+    /// Disables key `id`: it neither encrypts nor decrypts until enabled again.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOperation`] for the primary key, [`Error::UnknownKeyId`],
+    /// [`Error::KeyDestroyed`].
+    pub fn disable(&mut self, id: KeyId) -> Result<()> {
+        self.set_status(id, KeyStatus::Disabled)
+    }
+
+    /// Enables a disabled key again.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyId`], or [`Error::KeyDestroyed`] (destruction is final).
+    pub fn enable(&mut self, id: KeyId) -> Result<()> {
+        self.set_status(id, KeyStatus::Enabled)
+    }
+
+    /// Destroys key `id`: its material is wiped from memory and every ciphertext under it
+    /// becomes permanently undecryptable (with [`Error::KeyDestroyed`]). The id stays in
+    /// the keyset.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOperation`] for the primary key, [`Error::UnknownKeyId`].
+    pub fn destroy(&mut self, id: KeyId) -> Result<()> {
+        self.set_status(id, KeyStatus::Destroyed)
+    }
+
+    /// Draws new nonce prefixes for every key and restarts their counters. Call it in a
+    /// child process after `fork()` before encrypting there.
+    ///
+    /// # Errors
+    /// [`Error::Random`] if the operating system's generator fails.
+    pub fn refresh_nonce_prefixes(&mut self) -> Result<()> {
+        for m in self.entries.iter_mut().filter_map(|e| e.material.as_mut()) {
+            m.nonces = NonceSequence::new()?;
+        }
+        Ok(())
+    }
+
+    /// Encrypts `plaintext` under the primary key, binding `aad` (associated data: for
+    /// example table, column and row id, see [`Aad`](super::Aad)).
+    ///
+    /// # Errors
+    /// [`Error::LimitExceeded`] when the primary key has used up its nonce budget in this
+    /// process or the plaintext is over 64 GiB.
+    pub fn encrypt(&self, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.encrypt_to(plaintext, aad, &mut out)?;
+        Ok(out)
+    }
+
+    /// Like [`encrypt`](Keyset::encrypt), appending the ciphertext to `out` (no
+    /// allocation when `out` has room).
+    ///
+    /// # Errors
+    /// As [`encrypt`](Keyset::encrypt).
+    pub fn encrypt_to(&self, plaintext: &[u8], aad: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        self.encrypt_domain(VALUE_V1, plaintext, aad, out)
+    }
+
+    /// Decrypts a ciphertext made by [`encrypt`](Keyset::encrypt) with the same `aad`.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] or [`Error::UnsupportedVersion`] for bytes that are not a
+    /// keyset ciphertext; [`Error::UnknownKeyId`], [`Error::KeyDisabled`],
+    /// [`Error::KeyDestroyed`] for the key named; [`Error::DecryptionFailed`] for any
+    /// authentication failure.
+    pub fn decrypt(&self, ciphertext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
+        self.decrypt_domain(VALUE_V1, ciphertext, aad)
+    }
+
+    pub(crate) fn encrypt_domain(
+        &self,
+        format: u8,
+        plaintext: &[u8],
+        aad: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
+        let entry = self.entry(self.primary)?;
+        let material = self.material(entry)?;
+        let algorithm = entry.algorithm;
+        if u64::try_from(plaintext.len()).map_or(true, |n| n > algorithm.max_plaintext_len()) {
+            return Err(Error::limit(
+                "plaintext length",
+                algorithm.max_plaintext_len(),
+            ));
+        }
+        let cipher = material.cipher(format)?;
+        let nonce_len = algorithm.nonce_len();
+        let mut header = [0u8; PREFIX_LEN + 24];
+        header[0] = format;
+        header[1] = algorithm.id();
+        header[2..PREFIX_LEN].copy_from_slice(&entry.id.to_be_bytes());
+        let header = &mut header[..PREFIX_LEN + nonce_len];
+        material.nonces.next(algorithm, &mut header[PREFIX_LEN..])?;
+        out.reserve(header.len() + plaintext.len() + TAG_LEN);
+        out.extend_from_slice(header);
+        let body_start = out.len();
+        out.extend_from_slice(plaintext);
+        let tag = cipher.seal_in_place(&header[PREFIX_LEN..], aad, &mut out[body_start..])?;
+        out.extend_from_slice(&tag);
+        Ok(())
+    }
+
+    pub(crate) fn decrypt_domain(
+        &self,
+        format: u8,
+        ciphertext: &[u8],
+        aad: &[u8],
+    ) -> Result<Vec<u8>> {
+        let mut r = Reader::new(ciphertext);
+        let version = r.u8("empty ciphertext")?;
+        if version != format {
+            return Err(if version == VALUE_V1 || version == WRAPPED_KEY_V1 {
+                Error::Malformed("ciphertext of another kind")
+            } else {
+                Error::UnsupportedVersion(version)
+            });
+        }
+        let algorithm = Algorithm::from_id(r.u8("truncated header")?)?;
+        let id = r.u32("truncated header")?;
+        let nonce = r.take(algorithm.nonce_len(), "truncated nonce")?;
+        let body = r.rest();
+        let Some(ct_len) = body.len().checked_sub(TAG_LEN) else {
+            return Err(Error::Malformed("ciphertext shorter than its tag"));
+        };
+        let entry = self.usable(id)?;
+        // The key id picks the key and the key has one algorithm: a ciphertext whose
+        // algorithm byte disagrees was altered.
+        if entry.algorithm != algorithm {
+            return Err(Error::DecryptionFailed);
+        }
+        let cipher = self.material(entry)?.cipher(format)?;
+        let mut out = body[..ct_len].to_vec();
+        cipher.open_in_place(nonce, aad, &mut out, &body[ct_len..])?;
+        Ok(out)
+    }
+
+    /// Sets a fixed nonce prefix on every key and restarts the counters: known-answer
+    /// vectors only.
+    #[cfg(test)]
+    pub(crate) fn set_nonce_prefix_for_vectors(&mut self, prefix: [u8; 16]) {
+        for m in self.entries.iter_mut().filter_map(|e| e.material.as_mut()) {
+            m.nonces = NonceSequence {
+                prefix,
+                counter: AtomicU64::new(0),
+            };
+        }
+    }
+
+    /// Raw key material of every key, for export (crate-internal).
+    pub(crate) fn export_material(
+        &self,
+    ) -> impl Iterator<Item = (KeyInfo, Option<&SecretBytes>)> + '_ {
+        self.entries.iter().map(|e| {
+            (
+                KeyInfo {
+                    id: e.id,
+                    algorithm: e.algorithm,
+                    status: e.status,
+                    primary: e.id == self.primary,
+                },
+                e.material.as_ref().map(|m| &m.secret),
+            )
+        })
+    }
+
+    fn position(&self, id: KeyId) -> Option<usize> {
+        self.entries.iter().position(|e| e.id == id)
+    }
+
+    fn entry(&self, id: KeyId) -> Result<&Entry> {
+        self.entries
+            .iter()
+            .find(|e| e.id == id)
+            .ok_or_else(|| Error::UnknownKeyId(id))
+    }
+
+    fn usable(&self, id: KeyId) -> Result<&Entry> {
+        let entry = self.entry(id)?;
+        match entry.status {
+            KeyStatus::Enabled => Ok(entry),
+            KeyStatus::Disabled => Err(Error::KeyDisabled(id)),
+            KeyStatus::Destroyed => Err(Error::KeyDestroyed(id)),
+        }
+    }
+
+    fn material<'a>(&self, entry: &'a Entry) -> Result<&'a Material> {
+        entry
+            .material
+            .as_ref()
+            .ok_or_else(|| Error::KeyDestroyed(entry.id))
+    }
+
+    fn set_status(&mut self, id: KeyId, status: KeyStatus) -> Result<()> {
+        if id == self.primary && status != KeyStatus::Enabled {
+            return Err(Error::InvalidOperation(
+                "the primary key must stay enabled: promote another key first".into(),
+            ));
+        }
+        let primary = self.primary;
+        let entry = self
+            .entries
+            .iter_mut()
+            .find(|e| e.id == id)
+            .ok_or_else(|| Error::UnknownKeyId(id))?;
+        debug_assert!(id != primary || status == KeyStatus::Enabled);
+        match (entry.status, status) {
+            (KeyStatus::Destroyed, KeyStatus::Destroyed) => {}
+            (KeyStatus::Destroyed, _) => return Err(Error::KeyDestroyed(id)),
+            (_, KeyStatus::Destroyed) => entry.material = None, // drops and zeroizes
+            _ => {}
+        }
+        entry.status = status;
+        Ok(())
+    }
+}

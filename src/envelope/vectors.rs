@@ -1,0 +1,477 @@
+//! Known-answer vectors for the keyset and envelope formats (`tests/data/vectors/`).
+//!
+//! `check_*` verify both directions: sealing the recorded inputs reproduces the recorded
+//! bytes exactly, and the public API opens them. `regenerate` (ignored) rewrites the files;
+//! run it only when a format version is added, never to paper over a change.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use serde_json::{Value, json};
+
+use super::keyset::Keyset;
+use super::seal::testing::seal_deterministic;
+use super::wrap::LocalKek;
+use super::{Opener, open};
+use crate::encoding::{hex_decode, hex_encode};
+use crate::kdf::{Hash, Hkdf};
+use crate::secret::SecretBytes;
+use crate::{Algorithm, Result};
+
+const KEYSET_FILE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/vectors/keyset.json"
+);
+const EXPORT_FILE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/vectors/keyset_export.json"
+);
+const PASSWORD_EXPORT_FILE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/vectors/keyset_export_password.json"
+);
+const STREAM_FILE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/vectors/stream.json"
+);
+const ENVELOPE_FILE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/vectors/envelope.json"
+);
+
+fn seq(start: u8, len: u8) -> Vec<u8> {
+    (0..len).map(|i| start.wrapping_add(i)).collect()
+}
+
+fn prefix() -> [u8; 16] {
+    seq(0xa0, 16).try_into().unwrap()
+}
+
+fn vector_keyset(alg: Algorithm, id: u32, key_start: u8) -> Keyset {
+    let mut ks = Keyset::from_key(id, alg, SecretBytes::new(seq(key_start, 32))).unwrap();
+    ks.set_nonce_prefix_for_vectors(prefix());
+    ks
+}
+
+fn keyset_vectors() -> Result<Value> {
+    let mut out = Vec::new();
+    for alg in Algorithm::ALL {
+        let ks = vector_keyset(alg, 0x0102_0304, 0x00);
+        let cases: [(&str, &[u8], &[u8]); 3] = [
+            ("empty plaintext, empty associated data", b"", b""),
+            (
+                "short value with associated data",
+                b"alice@example.com",
+                b"table=customers;column=email;row=42",
+            ),
+            ("100-byte value", &[0x61; 100], b"ctx"),
+        ];
+        for (counter, (comment, pt, aad)) in cases.into_iter().enumerate() {
+            let ct = ks.encrypt(pt, aad)?;
+            let nonce = &ct[6..6 + alg.nonce_len()];
+            out.push(json!({
+                "comment": comment,
+                "algorithm": alg.name(),
+                "algorithm_id": alg.id(),
+                "key_id": 0x0102_0304u32,
+                "key": hex_encode(&seq(0x00, 32)),
+                "nonce_counter": counter,
+                "nonce": hex_encode(nonce),
+                "plaintext": hex_encode(pt),
+                "aad": hex_encode(aad),
+                "ciphertext": hex_encode(&ct),
+            }));
+        }
+    }
+    Ok(json!({
+        "format": "privkit keyset value ciphertext, format byte 0x01 (docs/FORMAT.md section 2)",
+        "nonce_prefix": hex_encode(&prefix()),
+        "vectors": out,
+    }))
+}
+
+fn envelope_vectors() -> Result<Value> {
+    let mut out = Vec::new();
+    let dek = SecretBytes::new(seq(0x40, 32));
+    let salt: [u8; 32] = seq(0x60, 32).try_into().unwrap();
+    for alg in Algorithm::ALL {
+        for two_keks in [false, true] {
+            let kek_a = LocalKek::new(
+                "vector-kek",
+                vector_keyset(Algorithm::Aes256Gcm, 0x0a0b_0c0d, 0x80),
+            )?;
+            let kek_b = LocalKek::new(
+                "vector-kek-2",
+                vector_keyset(Algorithm::XChaCha20Poly1305, 0x0e0f_1011, 0xc0),
+            )?;
+            let keks: Vec<&LocalKek> = if two_keks {
+                vec![&kek_a, &kek_b]
+            } else {
+                vec![&kek_a]
+            };
+            let (pt, aad, counter): (&[u8], &[u8], u64) = if two_keks {
+                (b"", b"", 5)
+            } else {
+                (b"hello, envelope", b"doc-1", 0)
+            };
+            let env = seal_deterministic(alg, &dek, &salt, &keks, counter, pt, aad)?;
+            let okm = Hkdf::extract(Hash::Sha256, &salt, dek.expose_secret())
+                .expand_labeled(&[b"privkit envelope", &[1], &[alg.id()]], 64)?;
+            out.push(json!({
+                "comment": if two_keks { "two KEKs, empty payload, nonce counter 5" } else { "one KEK" },
+                "algorithm": alg.name(),
+                "algorithm_id": alg.id(),
+                "data_key": hex_encode(dek.expose_secret()),
+                "salt": hex_encode(&salt),
+                "payload_key": hex_encode(&okm.expose_secret()[..32]),
+                "commitment": hex_encode(&okm.expose_secret()[32..]),
+                "keks": keks.iter().map(|k| {
+                    let info = k.keyset().key(k.keyset().primary_id()).unwrap();
+                    let key_start = if info.id == 0x0a0b_0c0d { 0x80 } else { 0xc0 };
+                    json!({
+                        "kek_id": super::KeyEncryptionKey::kek_id(*k),
+                        "keyset_key_id": info.id,
+                        "keyset_algorithm": info.algorithm.name(),
+                        "keyset_key": hex_encode(&seq(key_start, 32)),
+                    })
+                }).collect::<Vec<_>>(),
+                "nonce_counter": counter,
+                "plaintext": hex_encode(pt),
+                "aad": hex_encode(aad),
+                "envelope": hex_encode(&env),
+            }));
+        }
+    }
+    Ok(json!({
+        "format": "privkit envelope, magic PKEV, version 1 (docs/FORMAT.md section 3)",
+        "kek_nonce_prefix": hex_encode(&prefix()),
+        "vectors": out,
+    }))
+}
+
+fn stream_vectors() -> Result<Value> {
+    use std::io::Write as _;
+    let mut out = Vec::new();
+    let dek = SecretBytes::new(seq(0x40, 32));
+    let salt: [u8; 32] = seq(0x60, 32).try_into().unwrap();
+    let nonce_prefix: [u8; 19] = seq(0xd0, 19).try_into().unwrap();
+    let cases: [(&str, usize); 5] = [
+        ("empty plaintext: one final segment of 0 bytes", 0),
+        ("exactly one segment: one final segment, full", 64),
+        (
+            "multi-segment: 2 full segments and a final one of 10 bytes",
+            138,
+        ),
+        ("last segment full: 3 full segments, the third final", 192),
+        ("less than one segment", 5),
+    ];
+    for alg in [Algorithm::Aes256Gcm, Algorithm::XChaCha20Poly1305] {
+        for (comment, len) in cases {
+            let kek = LocalKek::new(
+                "vector-kek",
+                vector_keyset(Algorithm::Aes256Gcm, 0x0a0b_0c0d, 0x80),
+            )?;
+            let pt = seq(0x00, 255)
+                .into_iter()
+                .cycle()
+                .take(len)
+                .collect::<Vec<u8>>();
+            let mut w = super::StreamWriter::with_material(
+                Vec::new(),
+                &[&kek],
+                alg,
+                64,
+                b"backup.tar",
+                &dek,
+                &salt,
+                &nonce_prefix,
+            )?;
+            w.write_all(&pt).unwrap();
+            let stream = w.finish()?;
+            out.push(json!({
+                "comment": comment,
+                "algorithm": alg.name(),
+                "algorithm_id": alg.id(),
+                "segment_size": 64,
+                "data_key": hex_encode(dek.expose_secret()),
+                "salt": hex_encode(&salt),
+                "nonce_prefix": hex_encode(&nonce_prefix[..alg.nonce_len() - 5]),
+                "kek": {
+                    "kek_id": "vector-kek",
+                    "keyset_key_id": 0x0a0b_0c0du32,
+                    "keyset_algorithm": "AES-256-GCM",
+                    "keyset_key": hex_encode(&seq(0x80, 32)),
+                },
+                "aad": hex_encode(b"backup.tar"),
+                "plaintext": hex_encode(&pt),
+                "stream": hex_encode(&stream),
+            }));
+        }
+    }
+    Ok(json!({
+        "format": "privkit stream, magic PKST, version 1 (docs/FORMAT.md section 5)",
+        "kek_nonce_prefix": hex_encode(&prefix()),
+        "vectors": out,
+    }))
+}
+
+fn export_keyset() -> Result<Keyset> {
+    let mut ks = vector_keyset(Algorithm::Aes256Gcm, 0x0000_0001, 0x10);
+    ks.insert_key(
+        0x0000_0002,
+        Algorithm::ChaCha20Poly1305,
+        SecretBytes::new(seq(0x30, 32)),
+    )?;
+    ks.insert_key(
+        0x0000_0003,
+        Algorithm::XChaCha20Poly1305,
+        SecretBytes::new(seq(0x50, 32)),
+    )?;
+    ks.promote(2)?;
+    ks.disable(3)?;
+    ks.destroy(1)?;
+    Ok(ks)
+}
+
+fn export_vectors() -> Result<Value> {
+    let ks = export_keyset()?;
+    let plaintext = ks.to_plaintext()?;
+    let kek = LocalKek::new(
+        "vector-kek",
+        vector_keyset(Algorithm::Aes256Gcm, 0x0a0b_0c0d, 0x80),
+    )?;
+    let dek = SecretBytes::new(seq(0x40, 32));
+    let salt: [u8; 32] = seq(0x60, 32).try_into().unwrap();
+    let exported = seal_deterministic(
+        Algorithm::Aes256Gcm,
+        &dek,
+        &salt,
+        &[&kek],
+        0,
+        &plaintext,
+        super::export::EXPORT_AAD,
+    )?;
+    Ok(json!({
+        "format": "privkit keyset export, an envelope (section 3) of a PKKS keyset (docs/FORMAT.md section 6)",
+        "kek_nonce_prefix": hex_encode(&prefix()),
+        "kek": {
+            "kek_id": "vector-kek",
+            "keyset_key_id": 0x0a0b_0c0du32,
+            "keyset_algorithm": "AES-256-GCM",
+            "keyset_key": hex_encode(&seq(0x80, 32)),
+        },
+        "aad": hex_encode(super::export::EXPORT_AAD),
+        "data_key": hex_encode(dek.expose_secret()),
+        "salt": hex_encode(&salt),
+        "keyset_plaintext": hex_encode(&plaintext),
+        "keys": ks.keys().map(|k| json!({
+            "id": k.id,
+            "algorithm": k.algorithm.name(),
+            "status": format!("{:?}", k.status),
+            "primary": k.primary,
+        })).collect::<Vec<_>>(),
+        "exported": hex_encode(&exported),
+    }))
+}
+
+fn password_export_vector() -> Result<Value> {
+    use crate::kdf::{PasswordKekParams, PasswordParams};
+    let params =
+        PasswordKekParams::with_salt(PasswordParams::new(7 * 1024, 5, 1)?, &seq(0x70, 16))?;
+    let password = crate::secret::SecretString::from("correct horse battery staple");
+    let key = params.derive(&password)?.into_secret_bytes();
+    let mut kek_keyset = Keyset::from_key(1, Algorithm::Aes256Gcm, key.clone())?;
+    kek_keyset.set_nonce_prefix_for_vectors(prefix());
+    let kek = LocalKek::new("password", kek_keyset)?;
+    let dek = SecretBytes::new(seq(0x40, 32));
+    let salt: [u8; 32] = seq(0x60, 32).try_into().unwrap();
+    let ks = export_keyset()?;
+    let sealed = seal_deterministic(
+        Algorithm::Aes256Gcm,
+        &dek,
+        &salt,
+        &[&kek],
+        0,
+        &ks.to_plaintext()?,
+        super::export::EXPORT_AAD,
+    )?;
+    let mut exported = b"PKKW\x01".to_vec();
+    exported.extend_from_slice(&params.to_bytes());
+    exported.extend_from_slice(&sealed);
+    Ok(json!({
+        "format": "privkit keyset export under a password (docs/FORMAT.md section 6.1)",
+        "password": "correct horse battery staple",
+        "argon2id": {"m_kib": 7168, "t": 5, "p": 1, "salt": hex_encode(&seq(0x70, 16))},
+        "password_kek_params": hex_encode(&params.to_bytes()),
+        "derived_key": hex_encode(key.expose_secret()),
+        "kek_id": "password",
+        "kek_keyset_key_id": 1,
+        "kek_nonce_prefix": hex_encode(&prefix()),
+        "data_key": hex_encode(dek.expose_secret()),
+        "salt": hex_encode(&salt),
+        "keyset_plaintext": hex_encode(&ks.to_plaintext()?),
+        "exported": hex_encode(&exported),
+    }))
+}
+
+fn load(path: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("vector file")).expect("json")
+}
+
+fn field(v: &Value, name: &str) -> Vec<u8> {
+    hex_decode(v[name].as_str().expect(name)).expect("hex")
+}
+
+#[test]
+fn check_keyset_vectors() -> Result<()> {
+    let file = load(KEYSET_FILE);
+    assert_eq!(
+        file,
+        keyset_vectors()?,
+        "regenerated keyset vectors differ from the file"
+    );
+    for v in file["vectors"].as_array().unwrap() {
+        let alg = Algorithm::from_id(u8::try_from(v["algorithm_id"].as_u64().unwrap()).unwrap())?;
+        let id = u32::try_from(v["key_id"].as_u64().unwrap()).unwrap();
+        let ks = Keyset::from_key(id, alg, SecretBytes::new(field(v, "key")))?;
+        assert_eq!(
+            ks.decrypt(&field(v, "ciphertext"), &field(v, "aad"))?,
+            field(v, "plaintext")
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn check_envelope_vectors() -> Result<()> {
+    let file = load(ENVELOPE_FILE);
+    assert_eq!(
+        file,
+        envelope_vectors()?,
+        "regenerated envelope vectors differ from the file"
+    );
+    for v in file["vectors"].as_array().unwrap() {
+        for kek in v["keks"].as_array().unwrap() {
+            let alg = match kek["keyset_algorithm"].as_str().unwrap() {
+                "AES-256-GCM" => Algorithm::Aes256Gcm,
+                _ => Algorithm::XChaCha20Poly1305,
+            };
+            let id = u32::try_from(kek["keyset_key_id"].as_u64().unwrap()).unwrap();
+            let ks = Keyset::from_key(id, alg, SecretBytes::new(field(kek, "keyset_key")))?;
+            let local = LocalKek::new(kek["kek_id"].as_str().unwrap(), ks)?;
+            let opened = open(&local, &field(v, "envelope"), &field(v, "aad"))?;
+            assert_eq!(opened, field(v, "plaintext"));
+            let _ = Opener::new(local);
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn check_stream_vectors() -> Result<()> {
+    use std::io::Read as _;
+    let file = load(STREAM_FILE);
+    assert_eq!(
+        file,
+        stream_vectors()?,
+        "regenerated stream vectors differ from the file"
+    );
+    for v in file["vectors"].as_array().unwrap() {
+        let kek = &v["kek"];
+        let id = u32::try_from(kek["keyset_key_id"].as_u64().unwrap()).unwrap();
+        let ks = Keyset::from_key(
+            id,
+            Algorithm::Aes256Gcm,
+            SecretBytes::new(field(kek, "keyset_key")),
+        )?;
+        let opener = Opener::new(LocalKek::new("vector-kek", ks)?);
+        let stream = field(v, "stream");
+        let mut out = Vec::new();
+        opener
+            .decrypt_stream(&stream[..], &field(v, "aad"))?
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out, field(v, "plaintext"));
+        let mut out = Vec::new();
+        opener
+            .decrypt_stream_seekable(std::io::Cursor::new(&stream), &field(v, "aad"))?
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out, field(v, "plaintext"));
+    }
+    Ok(())
+}
+
+#[test]
+fn check_export_vectors() -> Result<()> {
+    let file = load(EXPORT_FILE);
+    assert_eq!(
+        file,
+        export_vectors()?,
+        "regenerated export vectors differ from the file"
+    );
+    let kek = LocalKek::new(
+        "vector-kek",
+        Keyset::from_key(
+            0x0a0b_0c0d,
+            Algorithm::Aes256Gcm,
+            SecretBytes::new(field(&file["kek"], "keyset_key")),
+        )?,
+    )?;
+    let imported = Keyset::import_sealed(&field(&file, "exported"), &kek)?;
+    assert_eq!(
+        imported.keys().collect::<Vec<_>>(),
+        export_keyset()?.keys().collect::<Vec<_>>()
+    );
+    Ok(())
+}
+
+#[test]
+fn check_password_export_vector() -> Result<()> {
+    let file = load(PASSWORD_EXPORT_FILE);
+    assert_eq!(
+        file,
+        password_export_vector()?,
+        "regenerated password export vector differs from the file"
+    );
+    let password = crate::secret::SecretString::from(file["password"].as_str().unwrap());
+    let imported = Keyset::import_with_password(
+        &field(&file, "exported"),
+        &password,
+        &crate::kdf::VerifyLimits::default(),
+    )?;
+    assert_eq!(
+        imported.keys().collect::<Vec<_>>(),
+        export_keyset()?.keys().collect::<Vec<_>>()
+    );
+    Ok(())
+}
+
+#[test]
+#[ignore = "rewrites tests/data/vectors; run only when adding a format version"]
+fn regenerate() -> Result<()> {
+    std::fs::write(
+        KEYSET_FILE,
+        serde_json::to_string_pretty(&keyset_vectors()?).unwrap() + "\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ENVELOPE_FILE,
+        serde_json::to_string_pretty(&envelope_vectors()?).unwrap() + "\n",
+    )
+    .unwrap();
+    std::fs::write(
+        EXPORT_FILE,
+        serde_json::to_string_pretty(&export_vectors()?).unwrap() + "\n",
+    )
+    .unwrap();
+    std::fs::write(
+        PASSWORD_EXPORT_FILE,
+        serde_json::to_string_pretty(&password_export_vector()?).unwrap() + "\n",
+    )
+    .unwrap();
+    std::fs::write(
+        STREAM_FILE,
+        serde_json::to_string_pretty(&stream_vectors()?).unwrap() + "\n",
+    )
+    .unwrap();
+    Ok(())
+}

@@ -1,0 +1,788 @@
+//! Keysets and envelopes through the public API: lifecycle, binding, tampering, limits,
+//! re-wrapping, caching, property tests and robustness against random input.
+#![allow(clippy::unwrap_used, clippy::cast_possible_truncation)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use privkit::envelope::{
+    self, Aad, CacheLimits, EnvelopeLimits, KeyEncryptionKey, KeyStatus, Keyset, LocalKek, Opener,
+    Sealer,
+};
+use privkit::secret::SecretBytes;
+use privkit::{Algorithm, Error, Result};
+use proptest::prelude::*;
+
+// ---------------------------------------------------------------- keysets
+
+#[test]
+fn keyset_round_trip_every_algorithm() -> Result<()> {
+    for alg in Algorithm::ALL {
+        let ks = Keyset::generate(alg)?;
+        for len in [0usize, 1, 15, 16, 17, 64, 1000] {
+            let pt: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+            let ct = ks.encrypt(&pt, b"ctx")?;
+            assert_eq!(ct.len(), 6 + alg.nonce_len() + len + 16);
+            assert_eq!(ct[0], 0x01);
+            assert_eq!(ct[1], alg.id());
+            assert_eq!(&ct[2..6], &ks.primary_id().to_be_bytes());
+            assert_eq!(ks.decrypt(&ct, b"ctx")?, pt);
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn keyset_nonces_are_unique() -> Result<()> {
+    let ks = Keyset::generate(Algorithm::Aes256Gcm)?;
+    let nonces: std::collections::HashSet<Vec<u8>> = (0..1000)
+        .map(|_| ks.encrypt(b"same", b"").map(|c| c[6..18].to_vec()))
+        .collect::<Result<_>>()?;
+    assert_eq!(nonces.len(), 1000);
+    // A clone draws a new nonce prefix.
+    let clone = ks.clone();
+    let a = ks.encrypt(b"x", b"")?;
+    let b = clone.encrypt(b"x", b"")?;
+    assert_ne!(a[6..14], b[6..14]);
+    Ok(())
+}
+
+#[test]
+fn keyset_lifecycle() -> Result<()> {
+    let mut ks = Keyset::generate(Algorithm::Aes256Gcm)?;
+    let k1 = ks.primary_id();
+    let ct1 = ks.encrypt(b"one", b"")?;
+
+    let k2 = ks.add(Algorithm::ChaCha20Poly1305)?;
+    assert_eq!(ks.primary_id(), k1, "add does not promote");
+    assert_eq!(ks.encrypt(b"x", b"")?[1], Algorithm::Aes256Gcm.id());
+    ks.promote(k2)?;
+    let ct2 = ks.encrypt(b"two", b"")?;
+    assert_eq!(ct2[1], Algorithm::ChaCha20Poly1305.id());
+
+    // The primary can be neither disabled nor destroyed.
+    assert!(matches!(ks.disable(k2), Err(Error::InvalidOperation(_))));
+    assert!(matches!(ks.destroy(k2), Err(Error::InvalidOperation(_))));
+
+    ks.disable(k1)?;
+    assert!(matches!(ks.decrypt(&ct1, b""), Err(Error::KeyDisabled(id)) if id == k1));
+    assert!(matches!(ks.promote(k1), Err(Error::KeyDisabled(_))));
+    ks.enable(k1)?;
+    assert_eq!(ks.decrypt(&ct1, b"")?, b"one");
+
+    ks.destroy(k1)?;
+    assert!(matches!(ks.decrypt(&ct1, b""), Err(Error::KeyDestroyed(id)) if id == k1));
+    assert!(matches!(ks.enable(k1), Err(Error::KeyDestroyed(_))));
+    assert_eq!(ks.key(k1)?.status, KeyStatus::Destroyed);
+    assert_eq!(ks.decrypt(&ct2, b"")?, b"two");
+
+    let k3 = ks.rotate(Algorithm::XChaCha20Poly1305)?;
+    assert_eq!(ks.primary_id(), k3);
+    let infos: Vec<_> = ks.keys().collect();
+    assert_eq!(infos.len(), 3);
+    assert_eq!(infos.iter().filter(|k| k.primary).count(), 1);
+    assert!(matches!(ks.key(12345), Err(Error::UnknownKeyId(12345))));
+    Ok(())
+}
+
+#[test]
+fn fail_unknown_key_id() -> Result<()> {
+    let a = Keyset::generate(Algorithm::Aes256Gcm)?;
+    let b = Keyset::generate(Algorithm::Aes256Gcm)?;
+    let ct = a.encrypt(b"x", b"")?;
+    assert!(matches!(b.decrypt(&ct, b""), Err(Error::UnknownKeyId(_))));
+    Ok(())
+}
+
+#[test]
+fn fail_wrong_key_same_id() -> Result<()> {
+    let a = Keyset::from_key(7, Algorithm::Aes256Gcm, SecretBytes::random(32)?)?;
+    let b = Keyset::from_key(7, Algorithm::Aes256Gcm, SecretBytes::random(32)?)?;
+    let ct = a.encrypt(b"x", b"")?;
+    assert!(matches!(b.decrypt(&ct, b""), Err(Error::DecryptionFailed)));
+    Ok(())
+}
+
+#[test]
+fn fail_wrong_associated_data() -> Result<()> {
+    let ks = Keyset::generate(Algorithm::Aes256Gcm)?;
+    let row = |id: &str| {
+        Aad::new()
+            .with("table", "users")
+            .with("column", "email")
+            .with("row", id)
+    };
+    let ct = ks.encrypt(b"a@example.com", row("1").as_bytes())?;
+    assert!(matches!(
+        ks.decrypt(&ct, row("2").as_bytes()),
+        Err(Error::DecryptionFailed)
+    ));
+    assert!(matches!(ks.decrypt(&ct, b""), Err(Error::DecryptionFailed)));
+    // Long associated data (heap path) binds as well.
+    let long = vec![7u8; 1000];
+    let ct = ks.encrypt(b"v", &long)?;
+    assert_eq!(ks.decrypt(&ct, &long)?, b"v");
+    assert!(ks.decrypt(&ct, &long[..999]).is_err());
+    Ok(())
+}
+
+#[test]
+fn fail_every_bit_flip_and_truncation_keyset() -> Result<()> {
+    for alg in Algorithm::ALL {
+        let ks = Keyset::generate(alg)?;
+        let ct = ks.encrypt(b"short message", b"aad")?;
+        for i in 0..ct.len() * 8 {
+            let mut bad = ct.clone();
+            bad[i / 8] ^= 1 << (i % 8);
+            assert!(
+                ks.decrypt(&bad, b"aad").is_err(),
+                "{alg}: flip of bit {i} accepted"
+            );
+        }
+        for n in 0..ct.len() {
+            assert!(
+                ks.decrypt(&ct[..n], b"aad").is_err(),
+                "{alg}: truncation to {n} accepted"
+            );
+        }
+        let mut extended = ct.clone();
+        extended.push(0);
+        assert!(ks.decrypt(&extended, b"aad").is_err());
+    }
+    Ok(())
+}
+
+#[test]
+fn fail_value_ciphertext_is_not_a_wrapped_key() -> Result<()> {
+    // A keyset ciphertext of 32 bytes must not pass as a wrapped data key, even with the
+    // format byte rewritten: the format byte is authenticated.
+    let kek = LocalKek::generate("k")?;
+    let env = envelope::seal(&kek, b"payload", b"")?;
+    let mut forged = kek.keyset().encrypt(&[0u8; 32], b"")?;
+    forged[0] = 0x02;
+    assert!(kek.unwrap_key(&forged, b"").is_err());
+    assert!(envelope::open(&kek, &env, b"").is_ok());
+    Ok(())
+}
+
+// ---------------------------------------------------------------- envelopes
+
+/// A KEK that counts its calls (standing in for a remote KMS).
+struct Counting {
+    inner: LocalKek,
+    wraps: AtomicUsize,
+    unwraps: AtomicUsize,
+}
+
+impl Counting {
+    fn new(id: &str) -> Result<Arc<Self>> {
+        Ok(Arc::new(Self {
+            inner: LocalKek::generate(id)?,
+            wraps: AtomicUsize::new(0),
+            unwraps: AtomicUsize::new(0),
+        }))
+    }
+}
+
+impl KeyEncryptionKey for Counting {
+    fn kek_id(&self) -> &str {
+        self.inner.kek_id()
+    }
+    fn wrap_key(&self, data_key: &SecretBytes, context: &[u8]) -> Result<Vec<u8>> {
+        self.wraps.fetch_add(1, Ordering::SeqCst);
+        self.inner.wrap_key(data_key, context)
+    }
+    fn unwrap_key(&self, wrapped: &[u8], context: &[u8]) -> Result<SecretBytes> {
+        self.unwraps.fetch_add(1, Ordering::SeqCst);
+        self.inner.unwrap_key(wrapped, context)
+    }
+}
+
+/// A malicious KEK that returns a fixed key whatever it is asked to unwrap.
+struct Liar(SecretBytes);
+
+impl KeyEncryptionKey for Liar {
+    fn kek_id(&self) -> &str {
+        "k"
+    }
+    fn wrap_key(&self, _: &SecretBytes, _: &[u8]) -> Result<Vec<u8>> {
+        Ok(vec![0; 8])
+    }
+    fn unwrap_key(&self, _: &[u8], _: &[u8]) -> Result<SecretBytes> {
+        Ok(self.0.clone())
+    }
+}
+
+#[test]
+fn envelope_round_trip_every_algorithm() -> Result<()> {
+    let kek = Arc::new(LocalKek::generate("k")?);
+    for alg in Algorithm::ALL {
+        let sealer = Sealer::new(kek.clone()).with_algorithm(alg);
+        for len in [0usize, 1, 64, 4096] {
+            let pt = vec![0xa5u8; len];
+            let env = sealer.seal(&pt, b"aad")?;
+            assert_eq!(&env[..4], b"PKEV");
+            assert_eq!(env[4], 1);
+            assert_eq!(env[5], alg.id());
+            assert_eq!(envelope::open(&*kek, &env, b"aad")?, pt);
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn envelope_any_kek_opens() -> Result<()> {
+    let a = Arc::new(LocalKek::generate("region-a")?);
+    let b = Arc::new(LocalKek::generate("region-b")?);
+    let c = Arc::new(LocalKek::generate("region-c")?);
+    let env = Sealer::new(a.clone()).with_kek(b.clone()).seal(b"x", b"")?;
+    assert_eq!(Opener::new(a).open(&env, b"")?, b"x");
+    assert_eq!(Opener::new(b.clone()).open(&env, b"")?, b"x");
+    assert!(matches!(
+        Opener::new(c.clone()).open(&env, b""),
+        Err(Error::NoUsableKey)
+    ));
+    assert_eq!(Opener::new(c).with_kek(b).open(&env, b"")?, b"x");
+    Ok(())
+}
+
+#[test]
+fn fail_envelope_wrong_aad_and_wrong_kek() -> Result<()> {
+    let kek = LocalKek::generate("k")?;
+    let env = envelope::seal(&kek, b"payload", b"doc-1")?;
+    assert!(matches!(
+        envelope::open(&kek, &env, b"doc-2"),
+        Err(Error::DecryptionFailed)
+    ));
+    // Same KEK id, different key material.
+    let impostor = LocalKek::generate("k")?;
+    assert!(envelope::open(&impostor, &env, b"doc-1").is_err());
+    Ok(())
+}
+
+#[test]
+fn fail_every_bit_flip_and_truncation_envelope() -> Result<()> {
+    let kek = LocalKek::generate("k")?;
+    let env = envelope::seal(&kek, b"short message", b"aad")?;
+    for i in 0..env.len() * 8 {
+        let mut bad = env.clone();
+        bad[i / 8] ^= 1 << (i % 8);
+        assert!(
+            envelope::open(&kek, &bad, b"aad").is_err(),
+            "flip of bit {i} accepted"
+        );
+    }
+    for n in 0..env.len() {
+        assert!(
+            envelope::open(&kek, &env[..n], b"aad").is_err(),
+            "truncation to {n} accepted"
+        );
+    }
+    Ok(())
+}
+
+/// Byte range of the wrapped-key section (count byte included) of a one-KEK envelope.
+fn wrapped_section(env: &[u8]) -> std::ops::Range<usize> {
+    let id_len = usize::from(u16::from_be_bytes([env[71], env[72]]));
+    let key_len_at = 73 + id_len;
+    let key_len = usize::from(u16::from_be_bytes([env[key_len_at], env[key_len_at + 1]]));
+    70..key_len_at + 2 + key_len
+}
+
+#[test]
+fn fail_wrapped_key_swapped_between_envelopes() -> Result<()> {
+    let kek = LocalKek::generate("k")?;
+    let a = envelope::seal(&kek, b"message A", b"")?;
+    let b = envelope::seal(&kek, b"message B", b"")?;
+    let (ra, rb) = (wrapped_section(&a), wrapped_section(&b));
+    let mut forged = b[..rb.start].to_vec();
+    forged.extend_from_slice(&a[ra.clone()]);
+    forged.extend_from_slice(&b[rb.end..]);
+    assert!(matches!(
+        envelope::open(&kek, &forged, b""),
+        Err(Error::DecryptionFailed)
+    ));
+    // The header (salt and commitment) of another envelope does not fit either.
+    let mut forged = a[..70].to_vec();
+    forged.extend_from_slice(&b[70..]);
+    assert!(matches!(
+        envelope::open(&kek, &forged, b""),
+        Err(Error::DecryptionFailed)
+    ));
+    Ok(())
+}
+
+#[test]
+fn fail_key_commitment_rejects_other_data_key() -> Result<()> {
+    // A KEK that hands out a different data key (as in an invisible-salamander or
+    // partitioning-oracle attack) is caught by the commitment before decryption.
+    let kek = LocalKek::generate("k")?;
+    let env = envelope::seal(&kek, b"payload", b"")?;
+    let liar = Liar(SecretBytes::random(32)?);
+    assert!(matches!(
+        envelope::open(&liar, &env, b""),
+        Err(Error::DecryptionFailed)
+    ));
+    let short = Liar(SecretBytes::random(16)?);
+    assert!(matches!(
+        envelope::open(&short, &env, b""),
+        Err(Error::DecryptionFailed)
+    ));
+    assert!(
+        Opener::new(Liar(SecretBytes::random(32)?))
+            .rewrap(&env, &[&kek])
+            .is_err()
+    );
+    Ok(())
+}
+
+#[test]
+fn envelope_limits() -> Result<()> {
+    let keks: Vec<Arc<LocalKek>> = (0..20)
+        .map(|i| LocalKek::generate(format!("kek-{i}")).map(Arc::new))
+        .collect::<Result<_>>()?;
+    let mut sealer = Sealer::new(keks[0].clone());
+    for k in &keks[1..] {
+        sealer = sealer.with_kek(k.clone());
+    }
+    let env = sealer.seal(b"x", b"")?;
+    // Default: at most 16 wrapped keys.
+    assert!(matches!(
+        envelope::open(&*keks[0], &env, b""),
+        Err(Error::LimitExceeded { .. })
+    ));
+    let opener =
+        Opener::new(keks[19].clone()).with_limits(EnvelopeLimits::default().max_wrapped_keys(20));
+    assert_eq!(opener.open(&env, b"")?, b"x");
+    // Header and total size limits.
+    let small_header = Opener::new(keks[19].clone()).with_limits(
+        EnvelopeLimits::default()
+            .max_wrapped_keys(20)
+            .max_header_len(200),
+    );
+    assert!(matches!(
+        small_header.open(&env, b""),
+        Err(Error::LimitExceeded { .. })
+    ));
+    let big = envelope::seal(&*keks[0], &vec![0u8; 10_000], b"")?;
+    let small_total =
+        Opener::new(keks[0].clone()).with_limits(EnvelopeLimits::default().max_envelope_len(5000));
+    assert!(matches!(
+        small_total.open(&big, b""),
+        Err(Error::LimitExceeded { .. })
+    ));
+    // A count byte of 255 with nothing behind it is malformed, not an allocation.
+    let mut lying = env[..70].to_vec();
+    lying.push(255);
+    let generous =
+        Opener::new(keks[0].clone()).with_limits(EnvelopeLimits::default().max_wrapped_keys(255));
+    assert!(matches!(
+        generous.open(&lying, b""),
+        Err(Error::Malformed(_))
+    ));
+    Ok(())
+}
+
+#[test]
+fn rewrap_keeps_payload_and_moves_keys() -> Result<()> {
+    let old = Arc::new(LocalKek::generate("old")?);
+    let new = LocalKek::generate("new")?;
+    let env = Sealer::new(old.clone())
+        .with_algorithm(Algorithm::XChaCha20Poly1305)
+        .seal(b"the payload", b"ctx")?;
+    let rewrapped = Opener::new(old.clone()).rewrap(&env, &[&new])?;
+    let tail = 24 + b"the payload".len() + 16;
+    assert_eq!(env[env.len() - tail..], rewrapped[rewrapped.len() - tail..]);
+    assert_eq!(env[..70], rewrapped[..70]);
+    assert_eq!(envelope::open(&new, &rewrapped, b"ctx")?, b"the payload");
+    assert!(matches!(
+        envelope::open(&*old, &rewrapped, b"ctx"),
+        Err(Error::NoUsableKey)
+    ));
+    // Rewrap by the free function, and with a KEK that cannot open: refused.
+    let back = envelope::rewrap(&rewrapped, &new, &*old)?;
+    assert_eq!(envelope::open(&*old, &back, b"ctx")?, b"the payload");
+    assert!(envelope::rewrap(&env, &new, &*old).is_err());
+    assert!(matches!(
+        Opener::new(old).rewrap(&env, &[]),
+        Err(Error::InvalidArgument(_))
+    ));
+    Ok(())
+}
+
+#[test]
+fn rewrap_after_kek_rotation() -> Result<()> {
+    let mut kek = LocalKek::generate("k")?;
+    let env = envelope::seal(&kek, b"p", b"")?;
+    let old_id = kek.keyset().primary_id();
+    kek.keyset_mut().rotate(Algorithm::Aes256Gcm)?;
+    let rewrapped = envelope::rewrap(&env, &kek, &kek)?;
+    kek.keyset_mut().destroy(old_id)?;
+    assert!(matches!(
+        envelope::open(&kek, &env, b""),
+        Err(Error::KeyDestroyed(_))
+    ));
+    assert_eq!(envelope::open(&kek, &rewrapped, b"")?, b"p");
+    Ok(())
+}
+
+#[test]
+fn cache_bounds_messages() -> Result<()> {
+    let kek = Counting::new("kms")?;
+    let sealer =
+        Sealer::new(kek.clone()).with_cache(CacheLimits::new(3, 1 << 20, Duration::from_secs(60))?);
+    let envs: Vec<Vec<u8>> = (0..7)
+        .map(|i| sealer.seal(format!("m{i}").as_bytes(), b""))
+        .collect::<Result<_>>()?;
+    assert_eq!(
+        kek.wraps.load(Ordering::SeqCst),
+        3,
+        "7 messages, 3 per data key"
+    );
+    let salts: std::collections::HashSet<&[u8]> = envs.iter().map(|e| &e[6..38]).collect();
+    assert_eq!(salts.len(), 3);
+    // Messages under one cached key have distinct nonces.
+    let nonce = |e: &Vec<u8>| e[wrapped_section(e).end..wrapped_section(e).end + 12].to_vec();
+    assert_ne!(nonce(&envs[0]), nonce(&envs[1]));
+    assert_eq!(&envs[0][6..38], &envs[1][6..38]);
+    for (i, e) in envs.iter().enumerate() {
+        assert_eq!(
+            Opener::new(kek.clone()).open(e, b"")?,
+            format!("m{i}").as_bytes()
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn cache_bounds_bytes_and_age() -> Result<()> {
+    let kek = Counting::new("kms")?;
+    let sealer = Sealer::new(kek.clone()).with_cache(CacheLimits::new(
+        1000,
+        100,
+        Duration::from_millis(50),
+    )?);
+    for _ in 0..4 {
+        sealer.seal(&[0u8; 40], b"")?; // two messages fit in 100 bytes
+    }
+    assert_eq!(kek.wraps.load(Ordering::SeqCst), 2);
+    sealer.seal(&[0u8; 500], b"")?; // larger than the byte bound: never cached
+    assert_eq!(kek.wraps.load(Ordering::SeqCst), 3);
+    sealer.seal(&[0u8; 10], b"")?; // still fits the current entry (80 + 10 <= 100)
+    assert_eq!(kek.wraps.load(Ordering::SeqCst), 3);
+    std::thread::sleep(Duration::from_millis(60));
+    sealer.seal(&[0u8; 1], b"")?; // expired
+    assert_eq!(kek.wraps.load(Ordering::SeqCst), 4);
+    sealer.clear_cache();
+    sealer.seal(&[0u8; 1], b"")?;
+    assert_eq!(kek.wraps.load(Ordering::SeqCst), 5);
+    Ok(())
+}
+
+#[test]
+fn fail_cache_limits_must_be_bounded() {
+    assert!(CacheLimits::new(0, 1, Duration::from_secs(1)).is_err());
+    assert!(CacheLimits::new((1 << 32) + 1, 1, Duration::from_secs(1)).is_err());
+    assert!(CacheLimits::new(1, 0, Duration::from_secs(1)).is_err());
+    assert!(CacheLimits::new(1, (1 << 50) + 1, Duration::from_secs(1)).is_err());
+    assert!(CacheLimits::new(1, 1, Duration::ZERO).is_err());
+    assert!(CacheLimits::new(1, 1, Duration::from_secs(86_401)).is_err());
+    assert!(CacheLimits::new(1 << 32, 1 << 50, Duration::from_secs(86_400)).is_ok());
+}
+
+#[test]
+fn cache_is_safe_across_threads() -> Result<()> {
+    let kek = Counting::new("kms")?;
+    let sealer = Arc::new(Sealer::new(kek.clone()).with_cache(CacheLimits::new(
+        50,
+        1 << 20,
+        Duration::from_secs(60),
+    )?));
+    let envs: Vec<Vec<u8>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let sealer = sealer.clone();
+                s.spawn(move || {
+                    (0..100)
+                        .map(|_| sealer.seal(b"m", b""))
+                        .collect::<Result<Vec<_>>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .collect::<Result<Vec<Vec<_>>>>()
+    })?
+    .into_iter()
+    .flatten()
+    .collect();
+    assert_eq!(
+        kek.wraps.load(Ordering::SeqCst),
+        8,
+        "400 messages, 50 per data key"
+    );
+    // (salt, nonce) pairs are unique: no nonce repeats under any data key.
+    let pairs: std::collections::HashSet<Vec<u8>> = envs
+        .iter()
+        .map(|e| {
+            let end = wrapped_section(e).end;
+            [&e[6..38], &e[end..end + 12]].concat()
+        })
+        .collect();
+    assert_eq!(pairs.len(), 400);
+    Ok(())
+}
+
+#[test]
+fn fail_unsupported_version_and_algorithm() -> Result<()> {
+    let kek = LocalKek::generate("k")?;
+    let mut env = envelope::seal(&kek, b"x", b"")?;
+    env[4] = 2;
+    assert!(matches!(
+        envelope::open(&kek, &env, b""),
+        Err(Error::UnsupportedVersion(2))
+    ));
+    env[4] = 1;
+    env[5] = 9;
+    assert!(matches!(
+        envelope::open(&kek, &env, b""),
+        Err(Error::UnsupportedAlgorithm(9))
+    ));
+    let ks = Keyset::generate(Algorithm::Aes256Gcm)?;
+    let mut ct = ks.encrypt(b"x", b"")?;
+    ct[0] = 0x7f;
+    assert!(matches!(
+        ks.decrypt(&ct, b""),
+        Err(Error::UnsupportedVersion(0x7f))
+    ));
+    Ok(())
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn encrypted_field_through_serde() -> Result<()> {
+    use privkit::envelope::Encrypted;
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Customer {
+        id: u64,
+        email: Encrypted<String>,
+        balance: Encrypted<i64>,
+    }
+    let ks = Keyset::generate(Algorithm::Aes256Gcm)?;
+    let aad = |f: &str| Aad::new().with("customer", "7").with("field", f);
+    let c = Customer {
+        id: 7,
+        email: Encrypted::encrypt(&ks, &"ada@example.com".to_string(), aad("email").as_bytes())?,
+        balance: Encrypted::encrypt(&ks, &-1250, aad("balance").as_bytes())?,
+    };
+    let json = serde_json::to_string(&c).unwrap();
+    assert!(!json.contains("ada@example.com"));
+    let back: Customer = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.id, 7);
+    assert_eq!(
+        back.email.decrypt(&ks, aad("email").as_bytes())?,
+        "ada@example.com"
+    );
+    assert_eq!(back.balance.decrypt(&ks, aad("balance").as_bytes())?, -1250);
+    // Swapping the two encrypted fields is detected.
+    assert!(back.balance.decrypt(&ks, aad("email").as_bytes()).is_err());
+    assert!(serde_json::from_str::<Customer>(r#"{"id":1,"email":"***","balance":"AA"}"#).is_err());
+    Ok(())
+}
+
+// ---------------------------------------------------------------- properties
+
+fn algorithm() -> impl Strategy<Value = Algorithm> {
+    prop::sample::select(Algorithm::ALL.to_vec())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn prop_keyset_round_trip(alg in algorithm(), pt in prop::collection::vec(any::<u8>(), 0..2048), aad in prop::collection::vec(any::<u8>(), 0..300)) {
+        let ks = Keyset::generate(alg).unwrap();
+        let ct = ks.encrypt(&pt, &aad).unwrap();
+        prop_assert_eq!(ks.decrypt(&ct, &aad).unwrap(), pt);
+    }
+
+    #[test]
+    fn prop_envelope_round_trip(alg in algorithm(), pt in prop::collection::vec(any::<u8>(), 0..2048), aad in prop::collection::vec(any::<u8>(), 0..64)) {
+        let kek = Arc::new(LocalKek::generate("k").unwrap());
+        let env = Sealer::new(kek.clone()).with_algorithm(alg).seal(&pt, &aad).unwrap();
+        prop_assert_eq!(envelope::open(&*kek, &env, &aad).unwrap(), pt);
+    }
+
+    #[test]
+    fn prop_random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        let ks = Keyset::generate(Algorithm::Aes256Gcm).unwrap();
+        let kek = LocalKek::generate("k").unwrap();
+        prop_assert!(ks.decrypt(&bytes, b"").is_err());
+        prop_assert!(envelope::open(&kek, &bytes, b"").is_err());
+        prop_assert!(envelope::rewrap(&bytes, &kek, &kek).is_err());
+        let _ = kek.unwrap_key(&bytes, b"");
+        let _ = privkit::envelope::Encrypted::<String>::from_base64url(&String::from_utf8_lossy(&bytes));
+    }
+
+    #[test]
+    fn prop_structured_envelope_mutations_never_panic(pos in 0usize..400, byte in any::<u8>(), cut in 0usize..400) {
+        // Mutations of a real envelope reach deeper into the parser than random bytes.
+        let kek = LocalKek::generate("k").unwrap();
+        let mut env = envelope::seal(&kek, b"payload", b"").unwrap();
+        let len = env.len();
+        env[pos % len] = byte;
+        env.truncate(cut.max(1).min(len));
+        let _ = envelope::open(&kek, &env, b"");
+    }
+}
+
+// ---------------------------------------------------------------- keyset export
+
+#[test]
+fn keyset_export_round_trip_keeps_statuses() -> Result<()> {
+    let mut ks = Keyset::generate(Algorithm::Aes256Gcm)?;
+    let k1 = ks.primary_id();
+    let ct1 = ks.encrypt(b"one", b"")?;
+    let k2 = ks.rotate(Algorithm::ChaCha20Poly1305)?;
+    let ct2 = ks.encrypt(b"two", b"")?;
+    let k3 = ks.add(Algorithm::XChaCha20Poly1305)?;
+    ks.disable(k3)?;
+    ks.destroy(k1)?;
+    let kek = LocalKek::generate("backup")?;
+    let exported = ks.export_sealed(&kek)?;
+    let back = Keyset::import_sealed(&exported, &kek)?;
+    assert_eq!(
+        back.keys().collect::<Vec<_>>(),
+        ks.keys().collect::<Vec<_>>()
+    );
+    assert_eq!(back.primary_id(), k2);
+    assert_eq!(back.decrypt(&ct2, b"")?, b"two");
+    assert!(matches!(
+        back.decrypt(&ct1, b""),
+        Err(Error::KeyDestroyed(_))
+    ));
+    // New ciphertexts of the import open in the original and the reverse.
+    assert_eq!(ks.decrypt(&back.encrypt(b"x", b"")?, b"")?, b"x");
+    Ok(())
+}
+
+#[test]
+fn fail_keyset_import_wrong_kek_or_tampered() -> Result<()> {
+    let ks = Keyset::generate(Algorithm::Aes256Gcm)?;
+    let kek = LocalKek::generate("backup")?;
+    let exported = ks.export_sealed(&kek)?;
+    assert!(Keyset::import_sealed(&exported, &LocalKek::generate("backup")?).is_err());
+    let mut bad = exported.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    assert!(matches!(
+        Keyset::import_sealed(&bad, &kek),
+        Err(Error::DecryptionFailed)
+    ));
+    // A generic envelope is not an exported keyset (other associated data).
+    assert!(Keyset::import_sealed(&envelope::seal(&kek, b"PKKS", b"")?, &kek).is_err());
+    Ok(())
+}
+
+#[test]
+fn fail_keyset_import_invalid_content() -> Result<()> {
+    let kek = LocalKek::generate("backup")?;
+    let aad = b"privkit keyset export v1";
+    let key = |id: u32, status: u8, material: bool| {
+        let mut v = id.to_be_bytes().to_vec();
+        v.extend_from_slice(&[1, status, u8::from(material)]);
+        if material {
+            v.extend_from_slice(&[7u8; 32]);
+        }
+        v
+    };
+    let blob = |primary: u32, keys: &[Vec<u8>], extra: &[u8]| {
+        let mut v = b"PKKS\x01".to_vec();
+        v.extend_from_slice(&primary.to_be_bytes());
+        v.extend_from_slice(&u16::try_from(keys.len()).unwrap().to_be_bytes());
+        for k in keys {
+            v.extend_from_slice(k);
+        }
+        v.extend_from_slice(extra);
+        v
+    };
+    let import =
+        |plain: Vec<u8>| Keyset::import_sealed(&envelope::seal(&kek, &plain, aad).unwrap(), &kek);
+    assert!(import(blob(5, &[key(5, 1, true)], b"")).is_ok());
+    for (what, plain) in [
+        (
+            "duplicate id",
+            blob(5, &[key(5, 1, true), key(5, 1, true)], b""),
+        ),
+        ("primary missing", blob(6, &[key(5, 1, true)], b"")),
+        ("primary disabled", blob(5, &[key(5, 2, true)], b"")),
+        ("primary destroyed", blob(5, &[key(5, 3, false)], b"")),
+        (
+            "destroyed with material",
+            blob(5, &[key(5, 1, true), key(6, 3, true)], b""),
+        ),
+        (
+            "enabled without material",
+            blob(5, &[key(5, 1, true), key(6, 1, false)], b""),
+        ),
+        ("bad status", blob(5, &[key(5, 9, true)], b"")),
+        ("trailing bytes", blob(5, &[key(5, 1, true)], b"x")),
+        ("no keys", blob(5, &[], b"")),
+        ("key id zero", blob(0, &[key(0, 1, true)], b"")),
+    ] {
+        assert!(matches!(import(plain), Err(Error::Malformed(_))), "{what}");
+    }
+    let mut v = blob(5, &[key(5, 1, true)], b"");
+    v[4] = 2;
+    assert!(matches!(import(v), Err(Error::UnsupportedVersion(2))));
+    Ok(())
+}
+
+#[test]
+fn keyset_export_under_a_password() -> Result<()> {
+    use privkit::kdf::{PasswordParams, VerifyLimits};
+    use privkit::secret::SecretString;
+    let mut ks = Keyset::generate(Algorithm::Aes256Gcm)?;
+    let ct = ks.encrypt(b"secret", b"")?;
+    ks.rotate(Algorithm::Aes256GcmSiv)?;
+    let password = SecretString::from("a long and unusual passphrase");
+    let fast = PasswordParams::new(7 * 1024, 5, 1)?;
+    let exported = ks.export_with_password(&password, fast)?;
+    assert_eq!(&exported[..5], b"PKKW\x01");
+    let back = Keyset::import_with_password(&exported, &password, &VerifyLimits::default())?;
+    assert_eq!(back.decrypt(&ct, b"")?, b"secret");
+    assert_eq!(
+        back.keys().collect::<Vec<_>>(),
+        ks.keys().collect::<Vec<_>>()
+    );
+    // Wrong password, tampering, truncation.
+    assert!(matches!(
+        Keyset::import_with_password(
+            &exported,
+            &SecretString::from("a long and unusual passphrasE"),
+            &VerifyLimits::default()
+        ),
+        Err(Error::DecryptionFailed)
+    ));
+    let mut bad = exported.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 0x80;
+    assert!(Keyset::import_with_password(&bad, &password, &VerifyLimits::default()).is_err());
+    for cut in [0, 4, 5, 10, 30, exported.len() - 1] {
+        assert!(
+            Keyset::import_with_password(&exported[..cut], &password, &VerifyLimits::default())
+                .is_err(),
+            "cut {cut}"
+        );
+    }
+    // Absurd stored costs are refused before Argon2 runs.
+    let mut absurd = exported.clone();
+    absurd[7..11].copy_from_slice(&u32::MAX.to_be_bytes()); // m = 4 TiB
+    assert!(matches!(
+        Keyset::import_with_password(&absurd, &password, &VerifyLimits::default()),
+        Err(Error::LimitExceeded { .. })
+    ));
+    Ok(())
+}

@@ -1,0 +1,320 @@
+//! Streaming envelopes: round trips, every rejection the format promises, random access.
+#![allow(clippy::unwrap_used, clippy::cast_possible_truncation)]
+
+use std::io::{Cursor, Read, Seek, SeekFrom, Write};
+use std::sync::Arc;
+
+use privkit::envelope::{LocalKek, Opener, Sealer};
+use privkit::{Algorithm, Error, Result};
+use proptest::prelude::*;
+
+fn kek() -> Arc<LocalKek> {
+    Arc::new(LocalKek::generate("stream-kek").unwrap())
+}
+
+fn plaintext(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i % 251) as u8).collect()
+}
+
+fn encrypt(kek: &Arc<LocalKek>, alg: Algorithm, seg: u32, pt: &[u8], chunk: usize) -> Vec<u8> {
+    let mut w = Sealer::new(kek.clone())
+        .with_algorithm(alg)
+        .with_segment_size(seg)
+        .encrypt_stream(Vec::new(), b"aad")
+        .unwrap();
+    for c in pt.chunks(chunk.max(1)) {
+        w.write_all(c).unwrap();
+    }
+    w.finish().unwrap()
+}
+
+fn decrypt(kek: &Arc<LocalKek>, ct: &[u8]) -> Result<Vec<u8>> {
+    let mut r = Opener::new(kek.clone()).decrypt_stream(ct, b"aad")?;
+    let mut out = Vec::new();
+    r.read_to_end(&mut out)
+        .map_err(|e| match e.into_inner().map(|i| i.downcast::<Error>()) {
+            Some(Ok(inner)) => *inner,
+            _ => Error::DecryptionFailed,
+        })?;
+    Ok(out)
+}
+
+fn decrypt_seekable(kek: &Arc<LocalKek>, ct: &[u8]) -> Result<Vec<u8>> {
+    let mut r = Opener::new(kek.clone()).decrypt_stream_seekable(Cursor::new(ct), b"aad")?;
+    let mut out = Vec::new();
+    r.read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// Header length of a one-KEK stream: fixed part, nonce prefix, count, one entry.
+fn header_len(ct: &[u8], alg: Algorithm) -> usize {
+    let start = 74 + alg.nonce_len() - 5 + 1;
+    let id_len = usize::from(u16::from_be_bytes([ct[start], ct[start + 1]]));
+    let key_at = start + 2 + id_len;
+    key_at + 2 + usize::from(u16::from_be_bytes([ct[key_at], ct[key_at + 1]]))
+}
+
+#[test]
+fn round_trip_sizes_algorithms_and_patterns() {
+    let kek = kek();
+    let seg = 64u32;
+    for alg in Algorithm::ALL {
+        for len in [0usize, 1, 63, 64, 65, 128, 200, 64 * 7] {
+            let pt = plaintext(len);
+            for chunk in [1usize, 7, 64, 1000] {
+                let ct = encrypt(&kek, alg, seg, &pt, chunk);
+                let segments = if len == 0 { 1 } else { len.div_ceil(64) };
+                assert_eq!(
+                    ct.len(),
+                    header_len(&ct, alg) + len + 16 * segments,
+                    "{alg} len {len}"
+                );
+                assert_eq!(
+                    decrypt(&kek, &ct).unwrap(),
+                    pt,
+                    "{alg} len {len} chunk {chunk}"
+                );
+                assert_eq!(
+                    decrypt_seekable(&kek, &ct).unwrap(),
+                    pt,
+                    "{alg} len {len} chunk {chunk}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn default_segment_size_large_payload() {
+    let kek = kek();
+    let pt = plaintext(1 << 20 | 12345);
+    let mut w = Sealer::new(kek.clone())
+        .encrypt_stream(Vec::new(), b"aad")
+        .unwrap();
+    w.write_all(&pt).unwrap();
+    assert_eq!(w.segment_size(), 64 * 1024);
+    let ct = w.finish().unwrap();
+    assert_eq!(decrypt(&kek, &ct).unwrap(), pt);
+}
+
+fn expect_reject(kek: &Arc<LocalKek>, ct: &[u8], what: &str) {
+    assert!(
+        decrypt(kek, ct).is_err(),
+        "{what}: sequential reader accepted"
+    );
+    assert!(
+        decrypt_seekable(kek, ct).is_err(),
+        "{what}: seekable reader accepted"
+    );
+}
+
+#[test]
+fn fail_truncation_anywhere() {
+    let kek = kek();
+    let ct = encrypt(&kek, Algorithm::Aes256Gcm, 64, &plaintext(64 * 3 + 20), 50);
+    for cut in 0..ct.len() {
+        expect_reject(&kek, &ct[..cut], &format!("truncated to {cut}"));
+    }
+    // At a segment boundary the error says so.
+    let h = header_len(&ct, Algorithm::Aes256Gcm);
+    match decrypt(&kek, &ct[..h + 2 * 80]) {
+        Err(Error::Malformed(m)) => assert!(m.contains("truncated"), "{m}"),
+        other => panic!("expected a truncation error, got {other:?}"),
+    }
+}
+
+#[test]
+fn fail_drop_without_finish() {
+    let kek = kek();
+    let mut out = Vec::new();
+    {
+        let mut w = Sealer::new(kek.clone())
+            .with_segment_size(64)
+            .encrypt_stream(&mut out, b"aad")
+            .unwrap();
+        w.write_all(&plaintext(300)).unwrap();
+        // dropped here without finish()
+    }
+    expect_reject(&kek, &out, "unfinished");
+}
+
+#[test]
+fn fail_segment_reorder_duplicate_drop_and_foreign() {
+    let kek = kek();
+    let alg = Algorithm::ChaCha20Poly1305;
+    let pt = plaintext(64 * 4);
+    let ct = encrypt(&kek, alg, 64, &pt, 64);
+    let h = header_len(&ct, alg);
+    let seg = |i: usize| &ct[h + i * 80..h + (i + 1) * 80];
+    let build = |order: &[usize]| -> Vec<u8> {
+        let mut v = ct[..h].to_vec();
+        for &i in order {
+            v.extend_from_slice(seg(i));
+        }
+        v
+    };
+    assert_eq!(decrypt(&kek, &build(&[0, 1, 2, 3])).unwrap(), pt);
+    expect_reject(&kek, &build(&[1, 0, 2, 3]), "reordered");
+    expect_reject(&kek, &build(&[0, 1, 1, 2, 3]), "duplicated");
+    expect_reject(&kek, &build(&[0, 2, 3]), "dropped middle");
+    expect_reject(&kek, &build(&[0, 1, 2]), "dropped last");
+    expect_reject(&kek, &build(&[0, 1, 2, 3, 3]), "final repeated");
+    // A segment from another stream under the same KEK.
+    let other = encrypt(&kek, alg, 64, &pt, 64);
+    let mut mixed = build(&[0]);
+    mixed.extend_from_slice(&other[h + 80..h + 160]);
+    mixed.extend_from_slice(seg(2));
+    mixed.extend_from_slice(seg(3));
+    expect_reject(&kek, &mixed, "foreign segment");
+    // Header swapped between streams.
+    let mut swapped = other[..h].to_vec();
+    swapped.extend_from_slice(&ct[h..]);
+    expect_reject(&kek, &swapped, "swapped header");
+}
+
+#[test]
+fn fail_appended_bytes() {
+    let kek = kek();
+    for len in [64 * 3, 64 * 3 + 10, 0] {
+        let ct = encrypt(&kek, Algorithm::Aes256Gcm, 64, &plaintext(len), 64);
+        for extra in [&[0u8][..], &[1, 2, 3], &[0; 80]] {
+            let mut v = ct.clone();
+            v.extend_from_slice(extra);
+            expect_reject(&kek, &v, "appended");
+        }
+    }
+    let ct = encrypt(&kek, Algorithm::Aes256Gcm, 64, &plaintext(128), 64);
+    let mut v = ct.clone();
+    v.push(0);
+    match decrypt(&kek, &v) {
+        Err(Error::Malformed(m)) => assert!(m.contains("after the final"), "{m}"),
+        other => panic!("expected a trailing-data error, got {other:?}"),
+    }
+}
+
+#[test]
+fn fail_wrong_aad_or_kek_or_bit_flip() {
+    let kek = kek();
+    let ct = encrypt(&kek, Algorithm::Aes256GcmSiv, 64, &plaintext(150), 64);
+    assert!(matches!(
+        Opener::new(kek.clone()).decrypt_stream(&ct[..], b"other aad"),
+        Err(Error::DecryptionFailed)
+    ));
+    assert!(
+        Opener::new(Arc::new(LocalKek::generate("stream-kek").unwrap()))
+            .decrypt_stream(&ct[..], b"aad")
+            .is_err()
+    );
+    for i in (0..ct.len() * 8).step_by(3) {
+        let mut bad = ct.clone();
+        bad[i / 8] ^= 1 << (i % 8);
+        expect_reject(&kek, &bad, &format!("bit {i}"));
+    }
+}
+
+#[test]
+fn fail_bad_segment_sizes() {
+    let kek = kek();
+    for bad in [0u32, 63, (16 << 20) + 1] {
+        assert!(matches!(
+            Sealer::new(kek.clone())
+                .with_segment_size(bad)
+                .encrypt_stream(Vec::new(), b""),
+            Err(Error::InvalidArgument(_))
+        ));
+    }
+}
+
+#[test]
+fn seek_every_boundary() {
+    let kek = kek();
+    let seg = 64usize;
+    for len in [0usize, 64, 64 * 3, 64 * 3 + 17] {
+        let pt = plaintext(len);
+        let ct = encrypt(&kek, Algorithm::XChaCha20Poly1305, 64, &pt, 13);
+        let mut r = Opener::new(kek.clone())
+            .decrypt_stream_seekable(Cursor::new(&ct), b"aad")
+            .unwrap();
+        assert_eq!(r.plaintext_len(), len as u64);
+        let mut points: Vec<usize> = (0..=len / seg + 1)
+            .flat_map(|i| [i * seg, (i * seg).saturating_sub(1), i * seg + 1])
+            .collect();
+        points.extend([0, len, len + 5]);
+        for &start in &points {
+            for want in [0usize, 1, 5, 63, 64, 65, 200] {
+                r.seek(SeekFrom::Start(start as u64)).unwrap();
+                let mut buf = vec![0u8; want];
+                let mut got = 0;
+                while got < want {
+                    let n = r.read(&mut buf[got..]).unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    got += n;
+                }
+                let end = (start + want).min(len).max(start.min(len));
+                assert_eq!(
+                    &buf[..got],
+                    &pt[start.min(len)..end],
+                    "len {len} start {start} want {want}"
+                );
+            }
+        }
+        // Relative seeks.
+        r.seek(SeekFrom::End(-1)).ok();
+        r.seek(SeekFrom::Start(10)).unwrap();
+        assert_eq!(r.seek(SeekFrom::Current(5)).unwrap(), 15);
+        assert!(r.seek(SeekFrom::Current(-100)).is_err());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn prop_round_trip(seg in 64u32..300, len in 0usize..3000, chunk in 1usize..700, alg in prop::sample::select(Algorithm::ALL.to_vec())) {
+        let kek = kek();
+        let pt = plaintext(len);
+        let ct = encrypt(&kek, alg, seg, &pt, chunk);
+        prop_assert_eq!(decrypt(&kek, &ct).unwrap(), pt.clone());
+        prop_assert_eq!(decrypt_seekable(&kek, &ct).unwrap(), pt);
+    }
+
+    #[test]
+    fn prop_random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
+        let kek = kek();
+        prop_assert!(decrypt(&kek, &bytes).is_err());
+        prop_assert!(decrypt_seekable(&kek, &bytes).is_err());
+    }
+}
+
+#[test]
+fn small_and_large_read_buffers_agree() {
+    let kek = kek();
+    let pt = plaintext(64 * 5 + 3);
+    let ct = encrypt(&kek, Algorithm::Aes256Gcm, 64, &pt, 64);
+    for read_size in [1usize, 7, 63, 64, 65, 1000] {
+        let mut r = Opener::new(kek.clone())
+            .decrypt_stream(&ct[..], b"aad")
+            .unwrap();
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; read_size];
+        loop {
+            let n = r.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(out, pt, "read size {read_size}");
+        // Truncation is found whatever the read size.
+        let mut r = Opener::new(kek.clone())
+            .decrypt_stream(&ct[..ct.len() - 1], b"aad")
+            .unwrap();
+        let mut sink = Vec::new();
+        assert!(
+            std::io::copy(&mut r, &mut sink).is_err(),
+            "read size {read_size}"
+        );
+    }
+}
