@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod anon;
 mod backend;
 mod encoding;
 pub mod envelope;

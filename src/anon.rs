@@ -1,0 +1,80 @@
+//! k-anonymity engine: tables, generalization hierarchies, privacy models, metrics and an
+//! optimal full-domain generalization search, following the ARX Data Anonymization Tool.
+//!
+//! # Use case
+//! Publishing or sharing a table of records about people (a census extract, a clinical data
+//! set) so that no record can be singled out by its quasi-identifiers (age, zip code, sex...)
+//! and, where required, so that classes do not reveal a sensitive attribute.
+//!
+//! # About
+//! - [`Table`]: records with an [`AttributeRole`] per attribute; every column dictionary-encoded.
+//! - [`Hierarchy`]: explicit (ARX's CSV layout `value;level1;...;*`) or built (numeric
+//!   intervals, dates, masking, ordered grouping); validated.
+//! - [`PrivacyModel`]: k-anonymity; distinct, entropy (Shannon or Grassberger) and
+//!   recursive-(c,l) l-diversity; t-closeness with equal, ordered or hierarchical ground distance.
+//! - [`Metric`]: non-uniform entropy (monotonic and not), discernibility (monotonic and not),
+//!   average equivalence class size, precision, loss — ARX's definitions.
+//! - [`Anonymizer`]: full-domain generalization with a record suppression limit; an optimal
+//!   search with monotonicity pruning ([`Anonymizer::optimal`]), the exhaustive reference
+//!   ([`Anonymizer::exhaustive`]) and a dry run of one level vector ([`Anonymizer::evaluate`]).
+//!   Grouping goes through the [`GroupingEngine`] seam ([`InMemoryEngine`] by default).
+//!
+//! # Errors
+//! [`Error::Parse`](crate::Error::Parse) with a line number for malformed CSV or hierarchy
+//! files; [`Error::InvalidArgument`](crate::Error::InvalidArgument) naming the offending value
+//! for a hierarchy that misses a value of the data, maps a value to two parents or is ragged,
+//! and for invalid parameters.
+//!
+//! # Security
+//! k-anonymity and its refinements limit re-identification and attribute disclosure for the
+//! chosen quasi-identifiers only; they are not differential privacy. Choosing the
+//! quasi-identifiers is the publisher's responsibility. This module is pure computation and
+//! uses no cryptography.
+//!
+//! # Example
+//! ```
+//! use privkit::anon::{AnonymizationConfig, Anonymizer, AttributeRole, Hierarchy, Metric, PrivacyModel, Table};
+//!
+//! let table = Table::from_rows(
+//!     &["age", "zip", "disease"],
+//!     [
+//!         ["34", "81675", "flu"], ["36", "81677", "cold"], ["35", "81670", "flu"],
+//!         ["52", "81931", "cancer"], ["55", "81934", "flu"], ["58", "81939", "cold"],
+//!     ],
+//! )?;
+//! let mut table = table;
+//! table.set_role("age", AttributeRole::QuasiIdentifying)?;
+//! table.set_role("zip", AttributeRole::QuasiIdentifying)?;
+//! table.set_role("disease", AttributeRole::Sensitive)?;
+//! let ages: Vec<&str> = ["34", "36", "35", "52", "55", "58"].to_vec();
+//! let zips = ["81675", "81677", "81670", "81931", "81934", "81939"];
+//! let config = AnonymizationConfig::new()
+//!     .hierarchy("age", Hierarchy::numeric_intervals(&ages, 0, 100, &[10, 50])?)
+//!     .hierarchy("zip", Hierarchy::masking(&zips, '*')?)
+//!     .model(PrivacyModel::KAnonymity { k: 3 })
+//!     .model(PrivacyModel::DistinctLDiversity { attribute: "disease".into(), l: 2 })
+//!     .metric(Metric::Loss);
+//! let mut anonymizer = Anonymizer::new(&table, &config)?;
+//! let result = anonymizer.optimal()?;
+//! let optimum = result.optimum.expect("a solution exists");
+//! assert!(optimum.anonymous);
+//! let output = result.table.expect("table");
+//! assert_eq!(output.value(0, "age"), Some("[30, 40)"));
+//! # Ok::<(), privkit::Error>(())
+//! ```
+
+mod hierarchy;
+mod metric;
+mod model;
+mod search;
+mod table;
+mod text;
+
+pub use hierarchy::{DateLevel, Hierarchy};
+pub use metric::{Metric, Metrics};
+pub use model::{EmdDistance, EntropyEstimator, PrivacyModel};
+pub use search::{
+    Anonymization, AnonymizationConfig, Anonymizer, ClassStatistics, Evaluation, GroupingEngine,
+    Groups, InMemoryEngine,
+};
+pub use table::{AttributeRole, Table};

@@ -1,0 +1,61 @@
+//! Loading the Adult benchmark from `tests/data/adult/` (shared by tests, benches, examples).
+#![allow(dead_code)]
+
+use privkit::anon::{AnonymizationConfig, AttributeRole, Hierarchy, Table};
+
+/// Adult's attributes in file order.
+pub(crate) const ATTRIBUTES: [&str; 9] = [
+    "sex",
+    "age",
+    "race",
+    "marital-status",
+    "education",
+    "native-country",
+    "workclass",
+    "occupation",
+    "salary-class",
+];
+
+/// The text of a file in `tests/data/adult/`.
+pub(crate) fn data(name: &str) -> std::io::Result<String> {
+    std::fs::read_to_string(format!(
+        "{}/tests/data/adult/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+}
+
+/// The header and records of `adult.csv`.
+pub(crate) fn records(text: &str) -> (Vec<&str>, Vec<Vec<&str>>) {
+    let mut lines = text.lines().filter(|l| !l.is_empty());
+    let header = lines
+        .next()
+        .map(|h| h.split(';').collect())
+        .unwrap_or_default();
+    (header, lines.map(|l| l.split(';').collect()).collect())
+}
+
+/// Marks every attribute a quasi-identifier with its standard hierarchy, except `occupation`
+/// (sensitive) unless `occupation_qi`.
+pub(crate) fn roles(
+    table: &mut Table,
+    mut config: AnonymizationConfig,
+    occupation_qi: bool,
+) -> Result<AnonymizationConfig, Box<dyn std::error::Error>> {
+    for a in ATTRIBUTES {
+        if a == "occupation" && !occupation_qi {
+            table.set_role(a, AttributeRole::Sensitive)?;
+            continue;
+        }
+        table.set_role(a, AttributeRole::QuasiIdentifying)?;
+        config = config.hierarchy(a, hierarchy(a)?);
+    }
+    Ok(config)
+}
+
+/// The standard hierarchy of `attribute`.
+pub(crate) fn hierarchy(attribute: &str) -> Result<Hierarchy, Box<dyn std::error::Error>> {
+    Ok(Hierarchy::from_csv_str(
+        &data(&format!("adult_hierarchy_{attribute}.csv"))?,
+        ';',
+    )?)
+}
