@@ -405,7 +405,8 @@ impl Keyset {
     /// [`Error::LimitExceeded`] when the primary key has used up its nonce budget in this
     /// process or the plaintext is over 64 GiB.
     pub fn encrypt(&self, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
-        let mut out = Vec::new();
+        // Exact capacity for the longest header (24-byte nonce): one allocation, no growth.
+        let mut out = Vec::with_capacity(PREFIX_LEN + 24 + plaintext.len() + TAG_LEN);
         self.encrypt_to(plaintext, aad, &mut out)?;
         Ok(out)
     }
