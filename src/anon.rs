@@ -66,6 +66,7 @@
 mod hierarchy;
 mod metric;
 mod model;
+mod risk;
 mod search;
 mod table;
 mod text;
@@ -73,6 +74,7 @@ mod text;
 pub use hierarchy::{DateLevel, Hierarchy};
 pub use metric::{Metric, Metrics};
 pub use model::{EmdDistance, EntropyEstimator, PrivacyModel};
+pub use risk::{AttackerRisk, RiskSummary};
 pub use search::{
     Anonymization, AnonymizationConfig, Anonymizer, ClassStatistics, Evaluation, GroupingEngine,
     Groups, InMemoryEngine,
