@@ -523,16 +523,31 @@ impl Run<'_, '_> {
                     return None;
                 }
                 let child = g[0] - 1;
-                rows.sort_unstable_by_key(|&r| (qi.key(r, child), r));
-                let mut lens = Vec::new();
+                let Qi::Categorical { enc, .. } = qi else {
+                    return None;
+                };
+                // Stable counting sort by the node at the child level.
+                let nodes = enc.labels[child as usize].len();
+                let mut counts = vec![0usize; nodes + 1];
+                for &r in rows.iter() {
+                    counts[qi.key(r, child) as usize + 1] += 1;
+                }
+                let lens: Vec<usize> = counts.iter().copied().filter(|&c| c > 0).collect();
+                for i in 1..counts.len() {
+                    counts[i] += counts[i - 1];
+                }
+                let mut sorted = vec![0u32; rows.len()];
+                for &r in rows.iter() {
+                    let slot = &mut counts[qi.key(r, child) as usize];
+                    sorted[*slot] = r;
+                    *slot += 1;
+                }
+                rows.copy_from_slice(&sorted);
                 let mut start = 0;
-                while start < rows.len() {
-                    let node = qi.key(rows[start], child);
-                    let len = rows[start..].partition_point(|&r| qi.key(r, child) == node);
+                for &len in &lens {
                     if !m.allowable(&rows[start..start + len]) {
                         return None;
                     }
-                    lens.push(len);
                     start += len;
                 }
                 Some(lens)
