@@ -34,20 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut table = if args.iter().any(|a| a == "--adult") {
         Table::from_rows(&header, source)?
     } else {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let width = header.len();
-        let rows = (0..n).map(|_| {
-            (0..width)
-                .map(|column| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    let index = usize::try_from(state % source.len() as u64).unwrap_or(0);
-                    source[index][column]
-                })
-                .collect::<Vec<&str>>()
-        });
-        Table::from_rows(&header, rows)?
+        Table::from_rows(&header, adult::synthetic(&source, n))?
     };
     println!(
         "loaded {} records in {:.0} ms",
