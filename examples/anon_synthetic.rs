@@ -25,20 +25,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if source.is_empty() {
         return Err("empty data".into());
     }
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
     let started = Instant::now();
-    let width = header.len();
-    let rows = (0..n).map(|_| {
-        (0..width)
-            .map(|column| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                let index = usize::try_from(state % source.len() as u64).unwrap_or(0);
-                source[index][column]
-            })
-            .collect::<Vec<&str>>()
-    });
+    let rows = adult::synthetic(&source, n);
     let mut table = Table::from_rows(&header, rows)?;
     println!(
         "generated {n} records in {:.0} ms",

@@ -1,4 +1,5 @@
-//! Anonymizes a CSV file with the optimal full-domain generalization search.
+//! Anonymizes a CSV file with the optimal full-domain generalization search (the default) or
+//! Mondrian local recoding (`--method mondrian`).
 //!
 //! ```text
 //! cargo run --release --features csv --example anonymize_csv -- --input FILE [--delimiter ';']
@@ -6,18 +7,24 @@
 //!   [--l-diversity distinct:L|entropy:L|grassberger:L|recursive:C:L]
 //!   [--t-closeness equal:T|ordered:T|hierarchical:T] --suppression FRACTION
 //!   --metric entropy|entropy-monotonic|discernibility|discernibility-monotonic|loss --output FILE
+//!   [--method optimal|mondrian] [--numeric ATTR ...] [--relaxed] [--risk]
 //! ```
 //!
 //! Attributes with a hierarchy are quasi-identifiers, except the one named by `--sensitive`;
-//! all others are insensitive. Prints timings, then one JSON object as the last line; exits with
-//! status 2 when no transformation satisfies the models.
+//! with `--method mondrian`, `--numeric ATTR` adds a numeric quasi-identifier split at medians
+//! (no hierarchy needed), `--relaxed` selects relaxed Mondrian, and `--suppression`/`--metric`
+//! are not needed. All other attributes are insensitive. `--risk` adds the sample-based
+//! re-identification risk (threshold 0.2) of the input and the output as `"risk"` in the JSON.
+//! Prints timings, then one JSON object as the last line; exits with status 2 when no
+//! transformation satisfies the models.
 
 use std::process::ExitCode;
 use std::time::Instant;
 
+use privkit::Error;
 use privkit::anon::{
-    AnonymizationConfig, Anonymizer, AttributeRole, EmdDistance, EntropyEstimator, Hierarchy,
-    Metric, PrivacyModel, Table,
+    AnonymizationConfig, Anonymizer, AttackerRisk, AttributeRole, EmdDistance, EntropyEstimator,
+    Hierarchy, Metric, Mondrian, MondrianConfig, PrivacyModel, RiskSummary, Table,
 };
 
 struct Args {
@@ -31,6 +38,10 @@ struct Args {
     suppression: f64,
     metric: Metric,
     output: String,
+    mondrian: bool,
+    numeric: Vec<String>,
+    relaxed: bool,
+    risk: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -47,6 +58,10 @@ fn parse_args() -> Result<Args, String> {
         suppression: 0.0,
         metric: Metric::Entropy,
         output: String::new(),
+        mondrian: false,
+        numeric: Vec::new(),
+        relaxed: false,
+        risk: false,
     };
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -93,13 +108,28 @@ fn parse_args() -> Result<Args, String> {
                     other => return Err(format!("unknown metric '{other}'")),
                 })
             }
+            "--method" => {
+                args.mondrian = match value()?.as_str() {
+                    "optimal" => false,
+                    "mondrian" => true,
+                    other => return Err(format!("unknown method '{other}'")),
+                }
+            }
+            "--numeric" => args.numeric.push(value()?),
+            "--relaxed" => args.relaxed = true,
+            "--risk" => args.risk = true,
             other => return Err(format!("unknown flag '{other}'")),
         }
     }
     args.input = input.ok_or("--input is required")?;
     args.output = output.ok_or("--output is required")?;
-    args.suppression = suppression.ok_or("--suppression is required")?;
-    args.metric = metric.ok_or("--metric is required")?;
+    if args.mondrian {
+        args.suppression = suppression.unwrap_or(0.0);
+        args.metric = metric.unwrap_or(Metric::Loss);
+    } else {
+        args.suppression = suppression.ok_or("--suppression is required")?;
+        args.metric = metric.ok_or("--metric is required")?;
+    }
     if args.k.is_none() && args.l_diversity.is_none() && args.t_closeness.is_none() {
         return Err(
             "at least one privacy model (--k, --l-diversity, --t-closeness) is required".into(),
@@ -198,6 +228,7 @@ fn run() -> Result<ExitCode, String> {
     let mut config = AnonymizationConfig::new()
         .suppression_limit(args.suppression)
         .metric(args.metric);
+    let mut local = MondrianConfig::new().relaxed(args.relaxed);
     let mut hierarchies = Vec::new();
     for (attribute, file) in &args.hierarchies {
         let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
@@ -210,6 +241,7 @@ fn run() -> Result<ExitCode, String> {
         };
         table.set_role(attribute, role).map_err(|e| e.to_string())?;
         config = config.hierarchy(attribute.clone(), h.clone());
+        local = local.hierarchy(attribute.clone(), h.clone());
         hierarchies.push((attribute.clone(), h));
     }
     if let Some(s) = &args.sensitive {
@@ -217,14 +249,24 @@ fn run() -> Result<ExitCode, String> {
             .set_role(s, AttributeRole::Sensitive)
             .map_err(|e| e.to_string())?;
     }
+    for attribute in &args.numeric {
+        table
+            .set_role(attribute, AttributeRole::QuasiIdentifying)
+            .map_err(|e| e.to_string())?;
+        local = local.numeric(attribute.clone());
+    }
     for m in models(&args, &hierarchies)? {
-        config = config.model(m);
+        config = config.model(m.clone());
+        local = local.model(m);
     }
     println!(
         "loaded {} records in {:.1} ms",
         table.len(),
         started.elapsed().as_secs_f64() * 1e3
     );
+    if args.mondrian {
+        return mondrian(&args, &table, &local);
+    }
     let search = Instant::now();
     let mut anonymizer = Anonymizer::new(&table, &config).map_err(|e| e.to_string())?;
     println!("prepared in {:.1} ms", search.elapsed().as_secs_f64() * 1e3);
@@ -263,8 +305,14 @@ fn run() -> Result<ExitCode, String> {
     } else {
         m.discernibility
     };
+    let risk = if args.risk {
+        let output = result.table.as_ref().ok_or("no output table")?;
+        format!(", \"risk\": {}", risk_json(&table, output)?)
+    } else {
+        String::new()
+    };
     println!(
-        "{{\"levels\": {{{}}}, \"suppressed\": {}, \"metrics\": {{\"entropy\": {}, \"discernibility\": {}, \"aecs\": {}, \"precision\": {}, \"loss\": {}}}, \"checked\": {}, \"millis\": {}}}",
+        "{{\"levels\": {{{}}}, \"suppressed\": {}, \"metrics\": {{\"entropy\": {}, \"discernibility\": {}, \"aecs\": {}, \"precision\": {}, \"loss\": {}}}, \"checked\": {}, \"millis\": {}{risk}}}",
         levels.join(", "),
         optimum.suppressed,
         json_number(entropy),
@@ -276,6 +324,74 @@ fn run() -> Result<ExitCode, String> {
         json_number(millis)
     );
     Ok(ExitCode::SUCCESS)
+}
+
+fn mondrian(args: &Args, table: &Table, config: &MondrianConfig) -> Result<ExitCode, String> {
+    let started = Instant::now();
+    let result = match Mondrian::new(table, config).and_then(|m| m.run()) {
+        Ok(result) => result,
+        Err(Error::InvalidOperation(message)) => {
+            println!("{message}");
+            println!(
+                "{{\"method\": \"mondrian\", \"partitions\": null, \"metrics\": null, \"millis\": {}}}",
+                json_number(started.elapsed().as_secs_f64() * 1e3)
+            );
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let millis = started.elapsed().as_secs_f64() * 1e3;
+    println!(
+        "Mondrian: {} partitions in {millis:.1} ms",
+        result.classes.classes
+    );
+    std::fs::write(&args.output, result.table.to_csv_string(args.delimiter))
+        .map_err(|e| format!("{}: {e}", args.output))?;
+    let risk = if args.risk {
+        format!(", \"risk\": {}", risk_json(table, &result.table)?)
+    } else {
+        String::new()
+    };
+    let m = &result.metrics;
+    println!(
+        "{{\"method\": \"mondrian\", \"partitions\": {}, \"min_size\": {}, \"metrics\": {{\"discernibility\": {}, \"aecs\": {}, \"loss\": {}}}, \"millis\": {}{risk}}}",
+        result.classes.classes,
+        result.classes.min_size,
+        json_number(m.discernibility),
+        json_number(m.aecs),
+        json_number(m.loss),
+        json_number(millis)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Risk of the input and the output, as a JSON object `{"before": ..., "after": ...}`.
+fn risk_json(input: &Table, output: &Table) -> Result<String, String> {
+    let one = |t: &Table| -> Result<String, String> {
+        let r = RiskSummary::of(t, 0.2).map_err(|e| e.to_string())?;
+        let attacker = |a: &AttackerRisk| {
+            format!(
+                "{{\"highest\": {}, \"average\": {}, \"records_at_risk\": {}}}",
+                json_number(a.highest),
+                json_number(a.average),
+                json_number(a.records_at_risk)
+            )
+        };
+        Ok(format!(
+            "{{\"threshold\": {}, \"classes\": {}, \"prosecutor\": {}, \"journalist\": {}, \"marketer\": {}, \"sample_uniques\": {}}}",
+            json_number(r.threshold),
+            r.classes,
+            attacker(&r.prosecutor),
+            attacker(&r.journalist),
+            json_number(r.marketer),
+            json_number(r.sample_uniques)
+        ))
+    };
+    Ok(format!(
+        "{{\"before\": {}, \"after\": {}}}",
+        one(input)?,
+        one(output)?
+    ))
 }
 
 fn main() -> ExitCode {

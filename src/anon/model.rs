@@ -1,6 +1,7 @@
 //! Privacy models and their per-equivalence-class checks, following ARX's definitions.
 
 use super::hierarchy::{Encoded, Hierarchy};
+use super::table::{AttributeRole, Table};
 use crate::{Error, Result};
 
 /// How entropy l-diversity estimates the entropy of a class.
@@ -76,6 +77,53 @@ pub enum PrivacyModel {
         /// Ground distance.
         distance: EmdDistance,
     },
+}
+
+/// Compiled models: checks, `(column, histogram offset)` per sensitive attribute, width.
+pub(crate) type Compiled = (Vec<Check>, Vec<(usize, usize)>, usize);
+
+/// Compiles `models` against `table`: the checks, the `(column, histogram offset)` of every
+/// sensitive attribute used, and the total histogram width.
+pub(crate) fn compile(table: &Table, models: &[PrivacyModel]) -> Result<Compiled> {
+    // Sensitive attributes used by the models, each with a histogram slot.
+    let mut sensitive: Vec<(usize, usize)> = Vec::new();
+    let mut width = 0usize;
+    let mut checks = Vec::new();
+    for model in models {
+        let offset = match model.attribute() {
+            None => 0,
+            Some(name) => {
+                let c = table.require(name)?;
+                if table.columns[c].role != AttributeRole::Sensitive {
+                    return Err(Error::invalid_argument(format!(
+                        "attribute '{name}' is not sensitive"
+                    )));
+                }
+                match sensitive.iter().find(|(col, _)| *col == c) {
+                    Some(&(_, off)) => off,
+                    None => {
+                        let off = width;
+                        sensitive.push((c, off));
+                        width += table.columns[c].dictionary.len();
+                        off
+                    }
+                }
+            }
+        };
+        let (dictionary, global) = match model.attribute().and_then(|a| table.index_of(a)) {
+            Some(c) => {
+                let col = &table.columns[c];
+                let mut global = vec![0u64; col.dictionary.len()];
+                for &code in &col.codes {
+                    global[code as usize] += 1;
+                }
+                (col.dictionary.as_slice(), global)
+            }
+            None => (&[][..], Vec::new()),
+        };
+        checks.push(Check::new(model, offset, dictionary, &global)?);
+    }
+    Ok((checks, sensitive, width))
 }
 
 impl PrivacyModel {

@@ -574,44 +574,7 @@ impl<'t> Anonymizer<'t> {
         if lattice > 1 << 24 {
             return Err(Error::limit("transformations in the lattice", 1 << 24));
         }
-        // Sensitive attributes used by the models, each with a histogram slot.
-        let mut sensitive: Vec<(usize, usize)> = Vec::new();
-        let mut width = 0usize;
-        let mut checks = Vec::new();
-        for model in &config.models {
-            let offset = match model.attribute() {
-                None => 0,
-                Some(name) => {
-                    let c = table.require(name)?;
-                    if table.columns[c].role != AttributeRole::Sensitive {
-                        return Err(Error::invalid_argument(format!(
-                            "attribute '{name}' is not sensitive"
-                        )));
-                    }
-                    match sensitive.iter().find(|(col, _)| *col == c) {
-                        Some(&(_, off)) => off,
-                        None => {
-                            let off = width;
-                            sensitive.push((c, off));
-                            width += table.columns[c].dictionary.len();
-                            off
-                        }
-                    }
-                }
-            };
-            let (dictionary, global) = match model.attribute().and_then(|a| table.index_of(a)) {
-                Some(c) => {
-                    let col = &table.columns[c];
-                    let mut global = vec![0u64; col.dictionary.len()];
-                    for &code in &col.codes {
-                        global[code as usize] += 1;
-                    }
-                    (col.dictionary.as_slice(), global)
-                }
-                None => (&[][..], Vec::new()),
-            };
-            checks.push(Check::new(model, offset, dictionary, &global)?);
-        }
+        let (checks, sensitive, width) = super::model::compile(table, &config.models)?;
         let n = table.rows as u64;
         // In [0, n] since the limit is in [0, 1].
         #[allow(clippy::cast_possible_truncation)]

@@ -59,3 +59,24 @@ pub(crate) fn hierarchy(attribute: &str) -> Result<Hierarchy, Box<dyn std::error
         ';',
     )?)
 }
+
+/// `n` synthetic records: every value drawn independently from its column in `source` with a
+/// fixed-seed xorshift generator (same marginals, independent attributes).
+pub(crate) fn synthetic<'a>(
+    source: &'a [Vec<&'a str>],
+    n: usize,
+) -> impl Iterator<Item = Vec<&'a str>> + 'a {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let width = source.first().map_or(0, Vec::len);
+    (0..n).map(move |_| {
+        (0..width)
+            .map(|column| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let index = usize::try_from(state % source.len() as u64).unwrap_or(0);
+                source[index][column]
+            })
+            .collect()
+    })
+}
