@@ -6,7 +6,9 @@ use libfuzzer_sys::fuzz_target;
 use privkit::anon::Hierarchy;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(h) = Hierarchy::from_csv_str(text, ';') {
         let again = Hierarchy::from_csv_str(&h.to_csv_string(';'), ';').expect("round trip");
         assert_eq!(again, h);
