@@ -7,6 +7,11 @@
 //! ratio of two rows of the same run. The raw rows take their associated data through
 //! `black_box`, as every real caller's is unknown at compile time: with a literal `b""`
 //! the compiler specialises GHASH for empty associated data, which no real use sees.
+//!
+//! With `--features aws-lc` the privkit rows run on the aws-lc backend (their names end in
+//! `_awslc`) and each group gains a `raw_awslc_aes256gcm` row: aws-lc-rs `LessSafeKey`
+//! doing the same least work. The `aead_small` group compares ChaCha20-Poly1305 with
+//! AES-256-GCM per message on both raw primitives and through a keyset.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -15,10 +20,37 @@ use std::time::Duration;
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use privkit::Algorithm;
 use privkit::envelope::{CacheLimits, Keyset, LocalKek, Opener, Sealer};
+use privkit::{Algorithm, Backend};
 
 const SIZES: [usize; 4] = [64, 1024, 16 * 1024, 1024 * 1024];
+
+/// A privkit row's name, marked `_awslc` when `algorithm` runs on the aws-lc backend.
+fn row(name: &str, algorithm: Algorithm) -> String {
+    match algorithm.backend() {
+        Backend::AwsLc => format!("{name}_awslc"),
+        _ => name.to_owned(),
+    }
+}
+
+/// The raw aws-lc-rs baseline, the same shape as [`raw_seal`].
+#[cfg(feature = "aws-lc")]
+fn raw_awslc_seal(key: &aws_lc_rs::aead::LessSafeKey, nonce: [u8; 12], pt: &[u8]) -> Vec<u8> {
+    use aws_lc_rs::aead::{Aad, Nonce};
+    let mut out = Vec::with_capacity(pt.len() + 16);
+    out.extend_from_slice(pt);
+    let tag = key
+        .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut out)
+        .expect("enc");
+    out.extend_from_slice(tag.as_ref());
+    out
+}
+
+#[cfg(feature = "aws-lc")]
+fn awslc_key(alg: &'static aws_lc_rs::aead::Algorithm) -> aws_lc_rs::aead::LessSafeKey {
+    let key = aws_lc_rs::aead::UnboundKey::new(alg, &[7u8; 32]).expect("key");
+    aws_lc_rs::aead::LessSafeKey::new(key)
+}
 
 /// The raw baseline: allocate the output, copy the plaintext, encrypt in place, append the tag.
 fn raw_seal(cipher: &Aes256Gcm, nonce: &Nonce<aes_gcm::aead::consts::U12>, pt: &[u8]) -> Vec<u8> {
@@ -51,13 +83,22 @@ fn keyset(c: &mut Criterion) {
     let raw = Aes256Gcm::new_from_slice(&[7u8; 32]).expect("key");
     let nonce = Nonce::from([1u8; 12]);
     let ks = Keyset::generate(Algorithm::Aes256Gcm).expect("keyset");
+    let name = row("keyset_aes256gcm", Algorithm::Aes256Gcm);
+    #[cfg(feature = "aws-lc")]
+    let awslc = awslc_key(&aws_lc_rs::aead::AES_256_GCM);
     for size in SIZES {
         let pt = vec![0x5au8; size];
         g.throughput(Throughput::Bytes(size as u64));
         g.bench_with_input(BenchmarkId::new("raw_aes256gcm", size), &pt, |b, pt| {
             b.iter(|| raw_seal(&raw, &nonce, black_box(pt)))
         });
-        g.bench_with_input(BenchmarkId::new("keyset_aes256gcm", size), &pt, |b, pt| {
+        #[cfg(feature = "aws-lc")]
+        g.bench_with_input(
+            BenchmarkId::new("raw_awslc_aes256gcm", size),
+            &pt,
+            |b, pt| b.iter(|| raw_awslc_seal(&awslc, [1u8; 12], black_box(pt))),
+        );
+        g.bench_with_input(BenchmarkId::new(&name, size), &pt, |b, pt| {
             b.iter(|| ks.encrypt(black_box(pt), b"").expect("enc"))
         });
         // The same work into a buffer reused across iterations (`Keyset::encrypt_to`), so
@@ -83,7 +124,7 @@ fn keyset(c: &mut Criterion) {
             },
         );
         g.bench_with_input(
-            BenchmarkId::new("keyset_aes256gcm_reused_buffer", size),
+            BenchmarkId::new(format!("{name}_reused_buffer"), size),
             &pt,
             |b, pt| {
                 b.iter(|| {
@@ -104,9 +145,70 @@ fn keyset(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("raw_aes256gcm", size), &raw_ct, |b, ct| {
             b.iter(|| raw_open(&raw, &nonce, black_box(ct)))
         });
-        g.bench_with_input(BenchmarkId::new("keyset_aes256gcm", size), &ct, |b, ct| {
+        g.bench_with_input(BenchmarkId::new(&name, size), &ct, |b, ct| {
             b.iter(|| ks.decrypt(black_box(ct), b"").expect("dec"))
         });
+    }
+    g.finish();
+}
+
+/// Per-message cost of ChaCha20-Poly1305 against AES-256-GCM: the raw RustCrypto
+/// primitives, the raw aws-lc-rs ones (with the feature) and a keyset on the active backend.
+fn aead_small(c: &mut Criterion) {
+    use chacha20poly1305::ChaCha20Poly1305;
+    let mut g = c.benchmark_group("aead_small");
+    let aes = Aes256Gcm::new_from_slice(&[7u8; 32]).expect("key");
+    let chacha = ChaCha20Poly1305::new_from_slice(&[7u8; 32]).expect("key");
+    let nonce = Nonce::from([1u8; 12]);
+    #[cfg(feature = "aws-lc")]
+    let awslc_chacha = awslc_key(&aws_lc_rs::aead::CHACHA20_POLY1305);
+    #[cfg(feature = "aws-lc")]
+    let awslc_aes = awslc_key(&aws_lc_rs::aead::AES_256_GCM);
+    let keysets = [Algorithm::Aes256Gcm, Algorithm::ChaCha20Poly1305]
+        .map(|alg| (alg, Keyset::generate(alg).expect("keyset")));
+    for size in [64usize, 1024, 1024 * 1024] {
+        let pt = vec![0x5au8; size];
+        g.throughput(Throughput::Bytes(size as u64));
+        g.bench_with_input(BenchmarkId::new("raw_aes256gcm", size), &pt, |b, pt| {
+            b.iter(|| raw_seal(&aes, &nonce, black_box(pt)))
+        });
+        g.bench_with_input(
+            BenchmarkId::new("raw_chacha20poly1305", size),
+            &pt,
+            |b, pt| {
+                b.iter(|| {
+                    let mut out = Vec::with_capacity(pt.len() + 16);
+                    out.extend_from_slice(black_box(pt));
+                    let tag = chacha
+                        .encrypt_inout_detached(&nonce, b"", out.as_mut_slice().into())
+                        .expect("enc");
+                    out.extend_from_slice(&tag);
+                    out
+                })
+            },
+        );
+        #[cfg(feature = "aws-lc")]
+        {
+            g.bench_with_input(
+                BenchmarkId::new("raw_awslc_aes256gcm", size),
+                &pt,
+                |b, pt| b.iter(|| raw_awslc_seal(&awslc_aes, [1u8; 12], black_box(pt))),
+            );
+            g.bench_with_input(
+                BenchmarkId::new("raw_awslc_chacha20poly1305", size),
+                &pt,
+                |b, pt| b.iter(|| raw_awslc_seal(&awslc_chacha, [1u8; 12], black_box(pt))),
+            );
+        }
+        for (alg, ks) in &keysets {
+            let name = row(
+                &format!("keyset_{}", alg.name().to_lowercase().replace('-', "")),
+                *alg,
+            );
+            g.bench_with_input(BenchmarkId::new(name, size), &pt, |b, pt| {
+                b.iter(|| ks.encrypt(black_box(pt), b"").expect("enc"))
+            });
+        }
     }
     g.finish();
 }
@@ -149,6 +251,6 @@ fn envelope(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
-    targets = keyset, envelope
+    targets = keyset, envelope, aead_small
 }
 criterion_main!(benches);

