@@ -8,6 +8,9 @@
 //! - Encrypt documents and blobs under a fresh data key each, wrapped by one or more
 //!   key-encryption keys that may live in a remote KMS: [`seal`] / [`open`], [`Sealer`]
 //!   and [`Opener`] for several KEKs, data-key caching, limits and [`Opener::rewrap`].
+//! - The same envelopes from async code, for KEKs that are network calls:
+//!   [`AsyncKeyEncryptionKey`], [`AsyncSealer`] (a single-flight, refresh-ahead data-key
+//!   cache) and [`AsyncOpener`]; AWS KMS keys with `KmsKek` (feature `aws-kms`).
 //!
 //! # About
 //! - Algorithms: AES-256-GCM (default), ChaCha20-Poly1305, XChaCha20-Poly1305 and

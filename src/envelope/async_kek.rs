@@ -1,4 +1,39 @@
 //! Async key-encryption keys (for remote KMSs) and adapters to and from the sync trait.
+//!
+//! # Use case
+//! A key-encryption key in a remote KMS is a network call per wrap and unwrap. In async
+//! code (tokio), [`AsyncKeyEncryptionKey`] lets the envelope code await it instead of
+//! blocking an executor thread: [`AsyncSealer`](super::AsyncSealer),
+//! [`AsyncOpener`](super::AsyncOpener), [`seal_async`](super::seal_async),
+//! [`open_async`](super::open_async), [`rewrap_async`](super::rewrap_async).
+//!
+//! # About
+//! - The trait is dyn-compatible (futures are `Pin<Box<dyn Future + Send>>`, the shape
+//!   `async-trait` generates), so KEKs of different types share one envelope.
+//! - [`SyncToAsync`] makes any sync KEK (a [`LocalKek`](super::LocalKek)) async; local keys
+//!   keep the plain sync API. [`AsyncToSync`] (feature `tokio`) makes an async KEK usable
+//!   from sync code by blocking on a runtime handle.
+//! - Envelopes are byte-for-byte those of the sync API: either side opens the other's.
+//!
+//! # Errors
+//! As the sync API; [`AsyncToSync`] called from inside a tokio runtime returns
+//! [`Error::InvalidOperation`](crate::Error::InvalidOperation).
+//!
+//! # Security
+//! The contract of [`KeyEncryptionKey`] holds unchanged: the wrap context must be
+//! authenticated, and authentication failures are opaque.
+//!
+//! # Example
+//! ```
+//! use privkit::envelope::{self, LocalKek, SyncToAsync};
+//!
+//! let kek = SyncToAsync::new(LocalKek::generate("local")?);
+//! let rt = tokio::runtime::Builder::new_current_thread().build()?;
+//! let sealed = rt.block_on(envelope::seal_async(&kek, b"payload", b"ctx"))?;
+//! // The sync API opens what the async one sealed.
+//! assert_eq!(envelope::open(kek.get_ref(), &sealed, b"ctx")?, b"payload");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::future::Future;
 use std::pin::Pin;

@@ -1,4 +1,7 @@
-//! AWS KMS key-encryption keys (feature `aws-kms`).
+//! AWS KMS key-encryption keys (feature `aws-kms`): [`KmsKek`] wraps data keys with KMS
+//! `Encrypt` / `Decrypt`, binding the envelope's wrap context as the KMS encryption
+//! context ([`kms_encryption_context`]). Use case, errors, security and an example are on
+//! [`KmsKek`].
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -51,26 +54,74 @@ pub fn kms_encryption_context(context: &[u8]) -> Result<BTreeMap<String, String>
     )]))
 }
 
-/// A key-encryption key in AWS KMS: data keys are wrapped with KMS `Encrypt` and unwrapped
-/// with `Decrypt`, the envelope's wrap context passed as the KMS encryption context
-/// ([`kms_encryption_context`]).
+/// A key-encryption key in AWS KMS (feature `aws-kms`).
 ///
-/// The key is named by a key id, a key ARN, an alias name (`alias/orders`) or an alias
-/// ARN; the same string is the KEK id stored in envelopes unless
-/// [`KmsKekBuilder::kek_id`] sets another. Every `Decrypt` names the key, so a wrapped key
-/// made under any other KMS key is refused. An alias is resolved by KMS at each call: after
-/// it is pointed at a new key, open older envelopes with a `KmsKek` for the old key's ARN
-/// whose KEK id is the alias.
+/// # Use case
+/// Envelope encryption whose key-encryption key never leaves AWS KMS: each envelope's
+/// data key is wrapped by KMS `Encrypt` and unwrapped by KMS `Decrypt`, so IAM, key
+/// policies, CloudTrail and key disabling or deletion govern every envelope. Put it in an
+/// [`AsyncSealer`](super::AsyncSealer) with a cache so that busy writers make one KMS call
+/// per data key, not one per message.
 ///
-/// Several `KmsKek`s (keys in two regions, say) go on one envelope through
-/// [`AsyncSealer::with_kek`](super::AsyncSealer::with_kek). From sync code, wrap one in
-/// [`AsyncToSync`](super::AsyncToSync).
+/// # About
+/// - The key is named by a key id, key ARN, alias name (`alias/orders`) or alias ARN; that
+///   string is the KEK id stored in envelopes unless [`KmsKekBuilder::kek_id`] sets
+///   another. Every `Decrypt` names the key, so a wrapped key made under another KMS key
+///   is refused. KMS resolves an alias at each call: after re-pointing an alias, open
+///   older envelopes with a `KmsKek` for the old key's ARN whose KEK id is the alias.
+/// - The envelope's wrap context (salt, key commitment, algorithm: `docs/FORMAT.md`
+///   section 3.3) is the KMS encryption context, as [`kms_encryption_context`] maps it, so
+///   a wrapped key cannot be replayed into another envelope. The caller's per-message
+///   associated data is bound to the payload, not to the wrapped key (with a cache one
+///   data key serves many messages).
+/// - Several `KmsKek`s (keys in two regions, say) go on one envelope through
+///   [`AsyncSealer::with_kek`](super::AsyncSealer::with_kek); any one of them opens it.
+///   Wrapping calls the KEKs one after the other.
+/// - Configuration comes from the AWS default chain (environment, shared config and
+///   credentials files, web identity, ECS and EC2 metadata) unless the builder sets it.
+///   This build of `aws-config` leaves out SSO and `credential_process` profiles (enable
+///   `aws-config`'s `sso` or `credentials-process` feature in your own `Cargo.toml` to
+///   get them). Timeouts and retries: [`KmsKekBuilder`].
+/// - From sync code, wrap it in [`AsyncToSync`](super::AsyncToSync).
 ///
-/// Errors: `InvalidCiphertextException` and `IncorrectKeyException` (a wrong key, a wrong
-/// context, a damaged wrapped key) are [`Error::DecryptionFailed`]; everything else
-/// (network failures, timeouts, throttling after the configured retries, missing
-/// credentials, disabled or unknown keys, denied access) is [`Error::KeyManagement`] with
-/// the operation, the key and the KMS error code, never key material.
+/// # Errors
+/// KMS `InvalidCiphertextException` and `IncorrectKeyException` (a wrong key, a wrong
+/// context, a damaged wrapped key) are [`Error::DecryptionFailed`]. Everything else is
+/// [`Error::KeyManagement`] naming the operation, the key and the cause: the endpoint
+/// unreachable, a timeout, throttling left after the configured retries, missing
+/// credentials, a disabled or unknown key, access denied. An outage is therefore never
+/// reported as tampering.
+///
+/// # Security
+/// - Error messages carry KMS error codes and messages, key ids and transport errors,
+///   never key material.
+/// - The data key travels to KMS inside the SDK's request buffers and comes back in its
+///   response buffers; privkit zeroizes its own copies (the unwrapped key is moved into
+///   [`SecretBytes`] without a copy), but not the buffers the SDK and its HTTP stack
+///   allocate.
+/// - The encryption context is logged in clear by CloudTrail; it holds no secret.
+///
+/// # Example
+/// ```no_run
+/// use privkit::envelope::{AsyncOpener, AsyncSealer, CacheLimits, KmsKek};
+/// use std::time::Duration;
+///
+/// # async fn demo() -> Result<(), privkit::Error> {
+/// let kek = std::sync::Arc::new(
+///     KmsKek::builder("arn:aws:kms:eu-west-1:111122223333:alias/orders")
+///         .timeout(Duration::from_secs(5))
+///         .max_attempts(3)
+///         .build()
+///         .await?,
+/// );
+/// let sealer = AsyncSealer::new(kek.clone())
+///     .with_cache(CacheLimits::new(10_000, 1 << 30, Duration::from_secs(300))?);
+/// let envelope = sealer.seal(b"order 1234", b"orders/1234").await?;
+/// assert_eq!(AsyncOpener::new(kek).open(&envelope, b"orders/1234").await?, b"order 1234");
+/// # Ok(())
+/// # }
+/// # Ok::<(), privkit::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct KmsKek {
     client: aws_sdk_kms::Client,
@@ -416,5 +467,52 @@ impl AsyncKeyEncryptionKey for KmsKek {
                 .map(|p| SecretBytes::new(p.into_inner()))
                 .ok_or(Error::DecryptionFailed)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn kms_context_vectors() {
+        let text = include_str!("../../tests/data/vectors/kms_context.json");
+        let doc: serde_json::Value = serde_json::from_str(text).unwrap();
+        let vectors = doc["vectors"].as_array().unwrap();
+        assert_eq!(vectors.len(), 3);
+        for v in vectors {
+            let context = hex::decode(v["wrap_context"].as_str().unwrap()).unwrap();
+            let expected: BTreeMap<String, String> =
+                serde_json::from_value(v["encryption_context"].clone()).unwrap();
+            assert_eq!(kms_encryption_context(&context).unwrap(), expected);
+        }
+        // The first is an envelope's wrap context, as the envelope code builds it.
+        let first = hex::decode(vectors[0]["wrap_context"].as_str().unwrap()).unwrap();
+        let salt: Vec<u8> = (0..32).collect();
+        let commitment: Vec<u8> = (32..64).collect();
+        let ours =
+            crate::kdf::encode_labels(&[b"privkit envelope wrap", &[1], &[1], &salt, &commitment])
+                .unwrap();
+        assert_eq!(ours, first);
+    }
+
+    #[test]
+    fn fail_oversized_context_and_ids() {
+        assert!(kms_encryption_context(&[0; 4096]).is_ok());
+        assert!(matches!(
+            kms_encryption_context(&[0; 4097]),
+            Err(Error::InvalidArgument(_))
+        ));
+        assert!(check_id("").is_err());
+        assert!(check_id(&"k".repeat(2049)).is_err());
+        assert!(check_id("alias/orders").is_ok());
+    }
+
+    #[test]
+    fn truncates_on_char_boundaries() {
+        let long = "é".repeat(500);
+        assert_eq!(truncate(&long).chars().count(), MAX_MESSAGE_LEN);
+        assert_eq!(truncate("short"), "short");
     }
 }
