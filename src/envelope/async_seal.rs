@@ -510,22 +510,22 @@ impl AsyncCache {
             }
         }
         let slot = slots.entry(partition.to_vec()).or_default();
-        if let Some(current) = slot.current.as_mut() {
-            if let Some((state, counter)) = current.reserve(len, &limits, now) {
-                let refresh = (slot.flight.is_none()
-                    && refresh_percent < 100
-                    && current.past(refresh_percent, &limits, now))
-                .then(|| {
-                    let flight = Arc::new(Flight::new());
-                    slot.flight = Some(Arc::clone(&flight));
-                    flight
-                });
-                return Step::Serve {
-                    state,
-                    counter,
-                    refresh,
-                };
-            }
+        if let Some(current) = slot.current.as_mut()
+            && let Some((state, counter)) = current.reserve(len, &limits, now)
+        {
+            let refresh = (slot.flight.is_none()
+                && refresh_percent < 100
+                && current.past(refresh_percent, &limits, now))
+            .then(|| {
+                let flight = Arc::new(Flight::new());
+                slot.flight = Some(Arc::clone(&flight));
+                flight
+            });
+            return Step::Serve {
+                state,
+                counter,
+                refresh,
+            };
         }
         match &slot.flight {
             Some(flight) => Step::Wait(Arc::clone(flight)),
@@ -970,5 +970,46 @@ mod tests {
             assert_ne!(salt(&a), salt(&b));
             assert_eq!(kek.wraps(), 2);
         });
+    }
+
+    fn algorithm() -> impl proptest::strategy::Strategy<Value = Algorithm> {
+        proptest::sample::select(vec![
+            Algorithm::Aes256Gcm,
+            Algorithm::ChaCha20Poly1305,
+            Algorithm::XChaCha20Poly1305,
+            Algorithm::Aes256GcmSiv,
+        ])
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+        /// Async and sync envelopes are interchangeable, cached or not, and re-wrapping
+        /// keeps the payload.
+        #[test]
+        fn prop_async_sync_round_trip(
+            alg in algorithm(),
+            pt in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..1024),
+            aad in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+            cached in proptest::prelude::any::<bool>(),
+        ) {
+            let local = Arc::new(LocalKek::generate("k").unwrap());
+            let other = LocalKek::generate("other").unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let mut sealer = AsyncSealer::new(SyncToAsync::new(Arc::clone(&local))).with_algorithm(alg);
+            if cached {
+                sealer = sealer.with_cache(CacheLimits::new(3, 1 << 20, Duration::from_secs(60)).unwrap());
+            }
+            for _ in 0..4 {
+                let env = rt.block_on(sealer.seal(&pt, &aad)).unwrap();
+                proptest::prop_assert_eq!(&super::super::open(&*local, &env, &aad).unwrap(), &pt);
+                let re = rt
+                    .block_on(super::super::rewrap_async(&env, &SyncToAsync::new(&*local), &SyncToAsync::new(&other)))
+                    .unwrap();
+                proptest::prop_assert_eq!(&re[re.len() - pt.len() - 16..], &env[env.len() - pt.len() - 16..]);
+                let opened = rt.block_on(open_async(&SyncToAsync::new(&other), &re, &aad)).unwrap();
+                proptest::prop_assert_eq!(&opened, &pt);
+            }
+        }
     }
 }
