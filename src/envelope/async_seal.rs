@@ -12,7 +12,7 @@ use std::time::Instant;
 use super::async_kek::AsyncKeyEncryptionKey;
 use super::seal::{
     CacheLimits, CachedKey, DataKeyState, EnvelopeLimits, Parsed, PendingHeader, put_kek_count,
-    put_wrapped_entry, random_data_key, seal_with,
+    put_wrapped_entry, random_data_key, seal_with, unwrap_candidates,
 };
 use crate::backend::AeadKey;
 use crate::secret::SecretBytes;
@@ -424,16 +424,14 @@ async fn unwrap_data_key<K: AsyncKeyEncryptionKey>(
     keks: &[K],
 ) -> Result<(SecretBytes, AeadKey)> {
     let mut first_error = None;
-    for (id, key) in &parsed.wrapped {
-        for kek in keks.iter().filter(|k| k.kek_id().as_bytes() == *id) {
-            match kek.unwrap_key(key, &parsed.wrap_context).await {
-                Ok(dek) => {
-                    let cipher = parsed.check_data_key(&dek)?;
-                    return Ok((dek, cipher));
-                }
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                }
+    for (kek, key) in unwrap_candidates(&parsed.wrapped, keks, |k| k.kek_id()) {
+        match kek.unwrap_key(key, &parsed.wrap_context).await {
+            Ok(dek) => {
+                let cipher = parsed.check_data_key(&dek)?;
+                return Ok((dek, cipher));
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
             }
         }
     }

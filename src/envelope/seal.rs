@@ -888,20 +888,32 @@ pub(crate) fn unwrap_committed<K: KeyEncryptionKey, T>(
     schedule: impl Fn(&[u8]) -> Result<(T, [u8; COMMITMENT_LEN])>,
 ) -> Result<(SecretBytes, T)> {
     let mut first_error = None;
-    for (id, key) in wrapped {
-        for kek in keks.iter().filter(|k| k.kek_id().as_bytes() == *id) {
-            match kek.unwrap_key(key, context) {
-                Ok(dek) => {
-                    let derived = check_commitment(&dek, commitment, &schedule)?;
-                    return Ok((dek, derived));
-                }
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                }
+    for (kek, key) in unwrap_candidates(wrapped, keks, |k| k.kek_id()) {
+        match kek.unwrap_key(key, context) {
+            Ok(dek) => {
+                let derived = check_commitment(&dek, commitment, &schedule)?;
+                return Ok((dek, derived));
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
             }
         }
     }
     Err(first_error.unwrap_or(Error::NoUsableKey))
+}
+
+/// The (KEK, wrapped key) pairs to try, in envelope order: every KEK whose id equals an
+/// entry's id (shared by the sync and async openers, so both match keys alike).
+pub(crate) fn unwrap_candidates<'a, K>(
+    wrapped: &'a [(&'a [u8], &'a [u8])],
+    keks: &'a [K],
+    kek_id: impl Fn(&K) -> &str + Copy + 'a,
+) -> impl Iterator<Item = (&'a K, &'a [u8])> + 'a {
+    wrapped.iter().flat_map(move |&(id, key)| {
+        keks.iter()
+            .filter(move |k| kek_id(k).as_bytes() == id)
+            .map(move |k| (k, key))
+    })
 }
 
 /// Derives the key schedule of an unwrapped data key and checks the key commitment in
