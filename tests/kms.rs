@@ -430,3 +430,145 @@ fn sync_adapter_over_kms() {
         b"both"
     );
 }
+
+/// A fake KMS endpoint answering every request with one AWS JSON error (or never, with
+/// `None`), counting the requests: for the error mapping, retries and timeouts, which moto
+/// cannot produce.
+struct FakeKms {
+    url: String,
+    requests: Arc<AtomicUsize>,
+}
+
+impl FakeKms {
+    fn start(error_type: Option<&'static str>) -> Self {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let requests = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&requests);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                let counter = Arc::clone(&counter);
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut writer = stream;
+                    loop {
+                        let mut length = 0usize;
+                        loop {
+                            let mut line = String::new();
+                            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                                return;
+                            }
+                            let lower = line.to_ascii_lowercase();
+                            if let Some(v) = lower.strip_prefix("content-length:") {
+                                length = v.trim().parse().unwrap();
+                            }
+                            if line == "\r\n" {
+                                break;
+                            }
+                        }
+                        let mut body = vec![0; length];
+                        if reader.read_exact(&mut body).is_err() {
+                            return;
+                        }
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        let Some(error_type) = error_type else {
+                            std::thread::sleep(Duration::from_secs(30));
+                            return;
+                        };
+                        let body =
+                            format!(r#"{{"__type":"{error_type}","message":"fake {error_type}"}}"#);
+                        let status = if error_type == "KMSInternalException" {
+                            "500 Internal Server Error"
+                        } else {
+                            "400 Bad Request"
+                        };
+                        let response = format!(
+                            "HTTP/1.1 {status}\r\nContent-Type: application/x-amz-json-1.1\r\n\
+                             x-amzn-RequestId: fake\r\nContent-Length: {}\r\n\r\n{body}",
+                            body.len()
+                        );
+                        if writer.write_all(response.as_bytes()).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Self { url, requests }
+    }
+
+    fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+}
+
+/// KMS errors map to privkit errors; retries and timeouts follow the builder. No moto
+/// needed: a fake endpoint answers.
+#[test]
+fn fail_kms_errors_retries_and_timeouts() {
+    runtime().block_on(async {
+        let dek = SecretBytes::from_slice(&[7; 32]);
+        for (error, attempts, decryption_failed) in [
+            ("InvalidCiphertextException", 1, true),
+            ("IncorrectKeyException", 1, true),
+            ("ThrottlingException", 3, false),
+            ("NotFoundException", 1, false),
+            ("KMSInternalException", 2, false),
+        ] {
+            let fake = FakeKms::start(Some(error));
+            let k = builder(&fake.url, "alias/fake")
+                .max_attempts(attempts)
+                .initial_backoff(Duration::from_millis(1))
+                .build()
+                .await
+                .unwrap();
+            let unwrapped = k.unwrap_key(&[1; 64], b"ctx").await;
+            if decryption_failed {
+                assert!(
+                    matches!(unwrapped, Err(Error::DecryptionFailed)),
+                    "{error}: {unwrapped:?}"
+                );
+            } else {
+                let Err(Error::KeyManagement(m)) = &unwrapped else {
+                    panic!("{error}: {unwrapped:?}");
+                };
+                assert!(
+                    m.contains(error) && m.contains("Decrypt") && m.contains("alias/fake"),
+                    "{m}"
+                );
+                eprintln!("{m}");
+            }
+            // Retryable errors are retried up to max_attempts; the others are not.
+            let retryable = matches!(error, "ThrottlingException" | "KMSInternalException");
+            assert_eq!(
+                fake.requests(),
+                if retryable { attempts as usize } else { 1 },
+                "{error}"
+            );
+            let wrapped = k.wrap_key(&dek, b"ctx").await;
+            assert!(matches!(
+                wrapped,
+                Err(Error::KeyManagement(_)) | Err(Error::DecryptionFailed)
+            ));
+        }
+
+        // An endpoint that never answers: each attempt times out, then the call fails.
+        let fake = FakeKms::start(None);
+        let k = builder(&fake.url, "alias/fake")
+            .max_attempts(2)
+            .initial_backoff(Duration::from_millis(1))
+            .attempt_timeout(Duration::from_millis(300))
+            .build()
+            .await
+            .unwrap();
+        let err = k.wrap_key(&dek, b"ctx").await.unwrap_err();
+        let Error::KeyManagement(m) = &err else {
+            panic!("{err:?}")
+        };
+        assert!(m.contains("timed out"), "{m}");
+        assert_eq!(fake.requests(), 2);
+        eprintln!("{m}");
+    });
+}

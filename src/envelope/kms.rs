@@ -221,7 +221,9 @@ impl KmsKek {
                     None => code.to_owned(),
                 }
             }
-            SdkError::TimeoutError(_) => "timed out (operation timeout, after retries)".to_owned(),
+            SdkError::TimeoutError(_) => {
+                "timed out (attempt or call timeout, retries included)".to_owned()
+            }
             SdkError::DispatchFailure(d) => {
                 let kind = if d.is_timeout() {
                     "timed out"
