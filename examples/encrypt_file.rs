@@ -83,6 +83,16 @@ fn copy_with_progress(
     Ok(done)
 }
 
+/// A temporary file removed when dropped, also when the selftest fails half-way (a full
+/// disk, say).
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// Deterministic data, produced on the fly (xorshift), so selftest needs no input file.
 struct Generated {
     state: u64,
@@ -172,11 +182,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             eprintln!("decrypted {n} bytes in {:.2?}", start.elapsed());
         }
         [cmd, size] if cmd.as_str() == "selftest" => {
-            let bytes = size.parse::<u64>()? << 20;
-            let path =
-                std::env::temp_dir().join(format!("privkit-selftest-{}.pkst", std::process::id()));
+            let bytes = size
+                .parse::<u64>()?
+                .checked_mul(1 << 20)
+                .ok_or("SIZE_MIB too large")?;
+            let temp = TempFile(
+                std::env::temp_dir().join(format!("privkit-selftest-{}.pkst", std::process::id())),
+            );
+            let path = &temp.0;
             let mut writer = Sealer::new(kek.clone())
-                .encrypt_stream(BufWriter::new(File::create(&path)?), AAD)?;
+                .encrypt_stream(BufWriter::new(File::create(path)?), AAD)?;
             copy_with_progress(
                 &mut Generated::new(bytes),
                 &mut writer,
@@ -184,12 +199,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "encrypt",
             )?;
             writer.finish()?.flush()?;
-            let sealed = std::fs::metadata(&path)?.len();
+            let sealed = std::fs::metadata(path)?.len();
             let mut reader =
-                Opener::new(kek).decrypt_stream(BufReader::new(File::open(&path)?), AAD)?;
+                Opener::new(kek).decrypt_stream(BufReader::new(File::open(path)?), AAD)?;
             let mut verify = Verify(Generated::new(bytes), 0);
             let n = copy_with_progress(&mut reader, &mut verify, Some(bytes), "decrypt")?;
-            std::fs::remove_file(&path)?;
+            drop(temp);
             if n != bytes {
                 return Err(format!("decrypted {n} bytes, expected {bytes}").into());
             }

@@ -352,3 +352,37 @@ fn fail_tampered_segment_leaves_no_plaintext_in_read_buffer() {
         }
     }
 }
+
+/// A source that serves its bytes in ragged pieces, interrupted every third call.
+struct Ragged<'a> {
+    data: &'a [u8],
+    calls: usize,
+}
+
+impl Read for Ragged<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.calls += 1;
+        if self.calls % 3 == 0 {
+            return Err(std::io::ErrorKind::Interrupted.into());
+        }
+        let n = (self.calls % 7 + 1).min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn ragged_and_interrupted_reads_round_trip() {
+    let kek = kek();
+    let pt = plaintext(1000);
+    let ct = encrypt(&kek, Algorithm::Aes256Gcm, 64, &pt, 1000);
+    let source = Ragged {
+        data: &ct,
+        calls: 0,
+    };
+    let mut r = Opener::new(kek).decrypt_stream(source, b"aad").unwrap();
+    let mut out = Vec::new();
+    r.read_to_end(&mut out).unwrap();
+    assert_eq!(out, pt);
+}

@@ -185,6 +185,7 @@ impl SegmentCipher {
 
     /// Seals the plaintext segment in `buf` in place and appends its tag; advances `index`
     /// unless the segment is the last.
+    #[cfg(feature = "tokio")]
     pub(crate) fn seal_segment(
         &self,
         index: &mut u32,
@@ -194,9 +195,7 @@ impl SegmentCipher {
         let tag = self.seal(*index, last, buf)?;
         buf.extend_from_slice(&tag);
         if !last {
-            *index = index
-                .checked_add(1)
-                .ok_or_else(|| Error::limit("segments per stream", 1 << 32))?;
+            *index = self.next_index(*index)?;
         }
         Ok(())
     }
@@ -250,11 +249,16 @@ impl SegmentCipher {
             return Err(e);
         }
         if !last {
-            *index = index
-                .checked_add(1)
-                .ok_or_else(|| Error::limit("segments per stream", 1 << 32))?;
+            *index = self.next_index(*index)?;
         }
         Ok(())
+    }
+
+    /// The index after `index`, or an error past the 2^32 segments a stream may hold.
+    fn next_index(&self, index: u32) -> Result<u32> {
+        index
+            .checked_add(1)
+            .ok_or_else(|| Error::limit("segments per stream", 1 << 32))
     }
 
     /// Ciphertext bytes of a full segment.
@@ -291,7 +295,10 @@ pub struct StreamWriter<W: Write> {
     inner: W,
     segments: SegmentCipher,
     index: u32,
+    /// One sealed segment of room, allocated (and zeroed) once; `buf[..filled]` holds the
+    /// plaintext written so far. Never resized, so no segment pays for zero-filling.
     buf: Vec<u8>,
+    filled: usize,
     poisoned: bool,
 }
 
@@ -341,43 +348,45 @@ impl<W: Write> StreamWriter<W> {
         let (header, segments) =
             start_stream(keks, algorithm, segment_size, aad, dek, salt, prefix)?;
         inner.write_all(&header)?;
-        let buf = Vec::with_capacity(segments.sealed_len());
+        let buf = vec![0u8; segments.sealed_len()];
         Ok(Self {
             inner,
             segments,
             index: 0,
             buf,
+            filled: 0,
             poisoned: false,
         })
     }
 
-    /// Seals the buffered, non-final segment and writes it out.
+    /// Seals the buffered segment in place, appends its tag and writes it out.
     fn flush_segment(&mut self, last: bool) -> Result<()> {
         let result = (|| {
-            self.segments
-                .seal_segment(&mut self.index, last, &mut self.buf)?;
-            self.inner.write_all(&self.buf)?;
-            self.buf.clear();
+            let n = self.filled;
+            let (body, rest) = self.buf.split_at_mut(n);
+            let tag = self.segments.seal(self.index, last, body)?;
+            rest[..TAG_LEN].copy_from_slice(&tag);
+            self.inner.write_all(&self.buf[..n + TAG_LEN])?;
+            self.filled = 0;
+            if !last {
+                self.index = self.segments.next_index(self.index)?;
+            }
             Ok(())
         })();
         self.poisoned |= result.is_err();
         result
     }
 
-    /// Seals a full, non-final segment from `plaintext` into the buffer and writes it.
+    /// Seals a full, non-final segment straight from the caller's `plaintext` into the
+    /// buffer (no copy of the plaintext first) and writes it out.
     fn seal_direct(&mut self, plaintext: &[u8]) -> Result<()> {
         let result = (|| {
-            self.buf.resize(plaintext.len(), 0);
-            let tag = self
-                .segments
-                .seal_to(self.index, plaintext, &mut self.buf)?;
-            self.buf.extend_from_slice(&tag);
-            self.inner.write_all(&self.buf)?;
-            self.buf.clear();
-            self.index = self
-                .index
-                .checked_add(1)
-                .ok_or_else(|| Error::limit("segments per stream", 1 << 32))?;
+            let n = plaintext.len();
+            let (body, rest) = self.buf.split_at_mut(n);
+            let tag = self.segments.seal_to(self.index, plaintext, body)?;
+            rest[..TAG_LEN].copy_from_slice(&tag);
+            self.inner.write_all(&self.buf[..n + TAG_LEN])?;
+            self.index = self.segments.next_index(self.index)?;
             Ok(())
         })();
         self.poisoned |= result.is_err();
@@ -419,18 +428,19 @@ impl<W: Write> Write for StreamWriter<W> {
         while !rest.is_empty() {
             // A full buffer is sealed only once more data arrives, so the final segment
             // (sealed by `finish`) is never empty unless the whole stream is.
-            if self.buf.len() == segment_size {
+            if self.filled == segment_size {
                 self.flush_segment(false).map_err(to_io)?;
             }
-            if self.buf.is_empty() && rest.len() > segment_size {
+            if self.filled == 0 && rest.len() > segment_size {
                 // A whole segment that is certainly not the last: seal it straight from
                 // the caller's buffer, without copying the plaintext first.
                 self.seal_direct(&rest[..segment_size]).map_err(to_io)?;
                 rest = &rest[segment_size..];
                 continue;
             }
-            let take = (segment_size - self.buf.len()).min(rest.len());
-            self.buf.extend_from_slice(&rest[..take]);
+            let take = (segment_size - self.filled).min(rest.len());
+            self.buf[self.filled..self.filled + take].copy_from_slice(&rest[..take]);
+            self.filled += take;
             rest = &rest[take..];
         }
         Ok(data.len())
@@ -553,25 +563,19 @@ fn read_exact_or<R: Read>(inner: &mut R, buf: &mut [u8], what: &'static str) -> 
     })
 }
 
-/// Reads into `buf` until it holds `want` bytes or the input ends.
-fn read_up_to<R: Read>(inner: &mut R, buf: &mut Vec<u8>, want: usize) -> io::Result<()> {
-    while buf.len() < want {
-        let start = buf.len();
-        buf.resize(want, 0);
-        match inner.read(&mut buf[start..]) {
-            Ok(0) => {
-                buf.truncate(start);
-                return Ok(());
-            }
-            Ok(n) => buf.truncate(start + n),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(start),
-            Err(e) => {
-                buf.truncate(start);
-                return Err(e);
-            }
+/// Reads into `buf` until it is full or the input ends; returns the bytes read.
+fn read_full<R: Read>(inner: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match inner.read(&mut buf[n..]) {
+            Ok(0) => break,
+            // `min`: a reader that claims more than it was given cannot make us panic.
+            Ok(k) => n += k.min(buf.len() - n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     }
-    Ok(())
+    Ok(n)
 }
 
 /// A decrypting [`Read`]er over a stream made by [`StreamWriter`]. Made by
@@ -587,7 +591,7 @@ pub struct StreamReader<R: Read> {
     inner: R,
     segments: SegmentCipher,
     index: u32,
-    /// The sealed segment being read.
+    /// Room for one sealed segment, allocated (and zeroed) once and never resized.
     sealed: Vec<u8>,
     /// Plaintext of the last segment, served from `pos` to `end`.
     plain: Vec<u8>,
@@ -616,8 +620,9 @@ impl<R: Read> StreamReader<R> {
         aad: &[u8],
     ) -> Result<Self> {
         let opened = read_header(&mut inner, keks, limits, aad)?;
-        let sealed = Vec::with_capacity(opened.segments.sealed_len());
-        let plain = vec![0u8; opened.segments.segment_size];
+        let sealed = vec![0u8; opened.segments.sealed_len()];
+        // Allocated on the first read too small to take a whole segment.
+        let plain = Vec::new();
         Ok(Self {
             inner,
             segments: opened.segments,
@@ -632,24 +637,28 @@ impl<R: Read> StreamReader<R> {
         })
     }
 
-    /// Reads the next sealed segment into `sealed`; returns whether it is the last one.
-    fn fill_segment(&mut self) -> Result<bool> {
-        let full = self.segments.sealed_len();
-        self.sealed.clear();
-        if let Some(b) = self.lookahead.take() {
-            self.sealed.push(b);
-        }
-        read_up_to(&mut self.inner, &mut self.sealed, full)?;
-        if self.sealed.len() < full {
-            return Ok(true);
+    /// Reads the next sealed segment into `sealed`; returns its length and whether it is
+    /// the last one.
+    fn fill_segment(&mut self) -> Result<(usize, bool)> {
+        let full = self.sealed.len();
+        let start = match self.lookahead.take() {
+            Some(b) => {
+                self.sealed[0] = b;
+                1
+            }
+            None => 0,
+        };
+        let n = start + read_full(&mut self.inner, &mut self.sealed[start..])?;
+        if n < full {
+            return Ok((n, true));
         }
         let mut one = [0u8; 1];
         loop {
             match self.inner.read(&mut one) {
-                Ok(0) => return Ok(true),
+                Ok(0) => return Ok((n, true)),
                 Ok(_) => {
                     self.lookahead = Some(one[0]);
-                    return Ok(false);
+                    return Ok((n, false));
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(Error::Io(e)),
@@ -660,11 +669,14 @@ impl<R: Read> StreamReader<R> {
     /// Reads, authenticates and decrypts the next segment into `out` (which holds a
     /// whole segment: the caller's buffer, or `plain`).
     fn next_segment_into(&mut self, into_plain: bool, out: &mut [u8]) -> Result<usize> {
-        let last = self.fill_segment()?;
+        let (len, last) = self.fill_segment()?;
+        if into_plain && self.plain.is_empty() {
+            self.plain = vec![0u8; self.segments.segment_size];
+        }
         let target: &mut [u8] = if into_plain { &mut self.plain } else { out };
-        let n = self
-            .segments
-            .open_segment_to(&mut self.index, last, &self.sealed, target)?;
+        let n =
+            self.segments
+                .open_segment_to(&mut self.index, last, &self.sealed[..len], target)?;
         self.done = last;
         Ok(n)
     }

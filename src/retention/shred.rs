@@ -1,8 +1,10 @@
 //! Crypto-shredding: per-subject data keys, and erasure by destroying the key.
 //!
-//! This file encrypts with the backend AEAD directly (format below). When the envelope
-//! module lands, the sealing and opening here move onto its public API; the key-store
-//! trait and [`SubjectVault`] stay as they are.
+//! This file encrypts with the backend AEAD boundary directly (format below), which the
+//! architecture allows every module: a subject ciphertext is one AEAD message under one
+//! subject key, and the envelope formats would only add bytes here (a key id that repeats
+//! the store's, an algorithm id that cannot vary, a wrapped data key that crypto-shredding
+//! must not have, since the subject key itself is what `forget` destroys).
 //!
 //! Format v1 (documented in `docs/FORMAT.md`):
 //! `0x01 || nonce (12 bytes, random) || AES-256-GCM ciphertext || tag (16 bytes)`, with
