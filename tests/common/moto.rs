@@ -5,7 +5,7 @@
 //! a real KMS outage never does).
 #![allow(dead_code)]
 
-use std::io;
+use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,7 +40,9 @@ impl Moto {
             if std::env::var("PRIVKIT_REQUIRE_MOTO").as_deref() == Ok("1") {
                 panic!("PRIVKIT_REQUIRE_MOTO=1 but moto_server is not on PATH");
             }
-            eprintln!(
+            // Straight to the process's stderr: the test harness captures `eprintln!`.
+            let _ = writeln!(
+                io::stderr(),
                 "\n!!!!!!!! SKIPPED {what}: moto_server not on PATH \
                  (pip install 'moto[server]'; CI sets PRIVKIT_REQUIRE_MOTO=1) !!!!!!!!\n"
             );
