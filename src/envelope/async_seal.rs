@@ -11,8 +11,8 @@ use std::time::Instant;
 
 use super::async_kek::AsyncKeyEncryptionKey;
 use super::seal::{
-    CacheLimits, CachedKey, DataKeyState, EnvelopeLimits, Parsed, PendingHeader, put_kek_count,
-    put_wrapped_entry, random_data_key, seal_with, unwrap_candidates,
+    CacheLimits, CachedKey, DataKeyState, EnvelopeLimits, Parsed, PendingHeader, plaintext_len,
+    put_kek_count, put_wrapped_entry, random_data_key, seal_with, unwrap_candidates,
 };
 use crate::backend::AeadKey;
 use crate::secret::SecretBytes;
@@ -149,13 +149,7 @@ impl AsyncSealer {
     /// # Errors
     /// As [`seal`](Self::seal).
     pub async fn seal_in(&self, partition: &[u8], plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
-        let len = u64::try_from(plaintext.len()).unwrap_or(u64::MAX);
-        if len > self.algorithm.max_plaintext_len() {
-            return Err(Error::limit(
-                "plaintext length",
-                self.algorithm.max_plaintext_len(),
-            ));
-        }
+        let len = plaintext_len(self.algorithm, plaintext)?;
         let cache = match &self.cache {
             Some(cache) if len <= cache.limits.max_bytes() => cache,
             _ => {

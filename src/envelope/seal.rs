@@ -352,13 +352,7 @@ impl Sealer {
     /// [`MAX_KEK_ID_LEN`] bytes; [`Error::LimitExceeded`] for a plaintext over 64 GiB;
     /// whatever a key-encryption key reports; [`Error::Random`].
     pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
-        let len = u64::try_from(plaintext.len()).unwrap_or(u64::MAX);
-        if len > self.algorithm.max_plaintext_len() {
-            return Err(Error::limit(
-                "plaintext length",
-                self.algorithm.max_plaintext_len(),
-            ));
-        }
+        let len = plaintext_len(self.algorithm, plaintext)?;
         let (state, counter) = match &self.cache {
             None => (Arc::new(new_data_key(self.algorithm, &self.keks)?), 0),
             Some(cache) if len > cache.limits.max_bytes => {
@@ -508,6 +502,18 @@ impl Opener {
     pub fn rewrap(&self, envelope: &[u8], to: &[&dyn KeyEncryptionKey]) -> Result<Vec<u8>> {
         rewrap_with(&self.keks, &self.limits, envelope, to)
     }
+}
+
+/// The plaintext's length, if `algorithm` accepts it in one message.
+pub(crate) fn plaintext_len(algorithm: Algorithm, plaintext: &[u8]) -> Result<u64> {
+    let len = u64::try_from(plaintext.len()).unwrap_or(u64::MAX);
+    if len > algorithm.max_plaintext_len() {
+        return Err(Error::limit(
+            "plaintext length",
+            algorithm.max_plaintext_len(),
+        ));
+    }
+    Ok(len)
 }
 
 /// Seals `plaintext` under a fresh data key wrapped by `kek` (AES-256-GCM payload).
