@@ -8,6 +8,9 @@
 //! - Encrypt documents and blobs under a fresh data key each, wrapped by one or more
 //!   key-encryption keys that may live in a remote KMS: [`seal`] / [`open`], [`Sealer`]
 //!   and [`Opener`] for several KEKs, data-key caching, limits and [`Opener::rewrap`].
+//! - The same envelopes from async code, for KEKs that are network calls:
+//!   [`AsyncKeyEncryptionKey`], [`AsyncSealer`] (a single-flight, refresh-ahead data-key
+//!   cache) and [`AsyncOpener`]; AWS KMS keys with `KmsKek` (feature `aws-kms`).
 //!
 //! # About
 //! - Algorithms: AES-256-GCM (default), ChaCha20-Poly1305, XChaCha20-Poly1305 and
@@ -58,12 +61,16 @@
 //! ```
 
 mod aad;
+mod async_kek;
+mod async_seal;
 #[cfg(feature = "tokio")]
 mod async_stream;
 mod export;
 mod field;
 mod format;
 mod keyset;
+#[cfg(feature = "aws-kms")]
+mod kms;
 mod seal;
 mod stream;
 #[cfg(test)]
@@ -72,10 +79,19 @@ mod wrap;
 
 pub use self::aad::Aad;
 #[cfg(feature = "tokio")]
+pub use self::async_kek::AsyncToSync;
+pub use self::async_kek::{AsyncKeyEncryptionKey, KekFuture, SyncToAsync};
+pub use self::async_seal::{
+    AsyncOpener, AsyncSealer, DEFAULT_REFRESH_PERCENT, MAX_CACHE_PARTITIONS, open_async,
+    rewrap_async, seal_async,
+};
+#[cfg(feature = "tokio")]
 pub use self::async_stream::{AsyncStreamReader, AsyncStreamWriter};
 pub use self::export::MAX_EXPORTED_KEYS;
 pub use self::field::{Encrypted, FieldValue};
 pub use self::keyset::{KeyId, KeyInfo, KeyStatus, Keyset};
+#[cfg(feature = "aws-kms")]
+pub use self::kms::{KmsKek, KmsKekBuilder, kms_encryption_context};
 pub use self::seal::{
     CacheLimits, EnvelopeLimits, MAX_WRAPPED_KEYS, Opener, Sealer, open, rewrap, seal,
 };
@@ -85,3 +101,7 @@ pub use self::stream::{
 };
 pub use self::wrap::{KeyEncryptionKey, LocalKek, MAX_KEK_ID_LEN};
 pub use crate::backend::Algorithm;
+/// The AWS SDK for KMS that [`KmsKek`] uses (to create keys, or build a client for
+/// [`KmsKek::from_client`], with exactly the version privkit links).
+#[cfg(feature = "aws-kms")]
+pub use aws_sdk_kms;

@@ -362,7 +362,7 @@ struct Ragged<'a> {
 impl Read for Ragged<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         self.calls += 1;
-        if self.calls % 3 == 0 {
+        if self.calls.is_multiple_of(3) {
             return Err(std::io::ErrorKind::Interrupted.into());
         }
         let n = (self.calls % 7 + 1).min(buf.len()).min(self.data.len());

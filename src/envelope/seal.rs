@@ -125,20 +125,80 @@ impl CacheLimits {
             max_age,
         })
     }
+
+    /// Most messages sealed under one data key.
+    #[must_use]
+    pub fn max_messages(&self) -> u64 {
+        self.max_messages
+    }
+
+    /// Most plaintext bytes sealed under one data key.
+    #[must_use]
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
+    /// Longest time one data key is used.
+    #[must_use]
+    pub fn max_age(&self) -> Duration {
+        self.max_age
+    }
 }
 
 /// Everything derived from one data key: the serialized header up to the payload nonce,
 /// and the payload cipher.
-struct DataKeyState {
+pub(crate) struct DataKeyState {
     header: Vec<u8>,
     cipher: AeadKey,
 }
 
-struct CachedKey {
-    state: Arc<DataKeyState>,
-    created: Instant,
-    messages: u64,
-    bytes: u64,
+/// A data key in a cache, with what it has sealed so far (shared by [`Sealer`] and the
+/// async sealer).
+pub(crate) struct CachedKey {
+    pub(crate) state: Arc<DataKeyState>,
+    pub(crate) created: Instant,
+    pub(crate) messages: u64,
+    pub(crate) bytes: u64,
+}
+
+impl CachedKey {
+    pub(crate) fn new(state: Arc<DataKeyState>, created: Instant) -> Self {
+        Self {
+            state,
+            created,
+            messages: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Reserves one message of `len` bytes if that stays within `limits` at `now`:
+    /// returns the key and the message's nonce counter.
+    pub(crate) fn reserve(
+        &mut self,
+        len: u64,
+        limits: &CacheLimits,
+        now: Instant,
+    ) -> Option<(Arc<DataKeyState>, u64)> {
+        let usable = self.messages < limits.max_messages
+            && self.bytes.saturating_add(len) <= limits.max_bytes
+            && now.saturating_duration_since(self.created) < limits.max_age;
+        if !usable {
+            return None;
+        }
+        let counter = self.messages;
+        self.messages += 1;
+        self.bytes += len;
+        Some((Arc::clone(&self.state), counter))
+    }
+
+    /// Whether the key has used `percent` % of any of its budgets (messages, bytes, age).
+    pub(crate) fn past(&self, percent: u8, limits: &CacheLimits, now: Instant) -> bool {
+        let p = u128::from(percent);
+        let age = now.saturating_duration_since(self.created).as_nanos();
+        u128::from(self.messages) * 100 >= u128::from(limits.max_messages) * p
+            || u128::from(self.bytes) * 100 >= u128::from(limits.max_bytes) * p
+            || age * 100 >= limits.max_age.as_nanos() * p
+    }
 }
 
 struct DataKeyCache {
@@ -292,13 +352,7 @@ impl Sealer {
     /// [`MAX_KEK_ID_LEN`] bytes; [`Error::LimitExceeded`] for a plaintext over 64 GiB;
     /// whatever a key-encryption key reports; [`Error::Random`].
     pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
-        let len = u64::try_from(plaintext.len()).unwrap_or(u64::MAX);
-        if len > self.algorithm.max_plaintext_len() {
-            return Err(Error::limit(
-                "plaintext length",
-                self.algorithm.max_plaintext_len(),
-            ));
-        }
+        let len = plaintext_len(self.algorithm, plaintext)?;
         let (state, counter) = match &self.cache {
             None => (Arc::new(new_data_key(self.algorithm, &self.keks)?), 0),
             Some(cache) if len > cache.limits.max_bytes => {
@@ -308,26 +362,20 @@ impl Sealer {
                 let mut slot = cache.slot.lock().unwrap_or_else(|e| e.into_inner());
                 let now = Instant::now();
                 let limits = cache.limits;
-                let reusable = slot.as_ref().is_some_and(|c| {
-                    c.messages < limits.max_messages
-                        && c.bytes.saturating_add(len) <= limits.max_bytes
-                        && now.saturating_duration_since(c.created) < limits.max_age
-                });
-                if !reusable {
-                    *slot = Some(CachedKey {
-                        state: Arc::new(new_data_key(self.algorithm, &self.keks)?),
-                        created: now,
-                        messages: 0,
-                        bytes: 0,
-                    });
+                match slot.as_mut().and_then(|c| c.reserve(len, &limits, now)) {
+                    Some(reserved) => reserved,
+                    None => {
+                        let mut fresh = CachedKey::new(
+                            Arc::new(new_data_key(self.algorithm, &self.keks)?),
+                            now,
+                        );
+                        let reserved = fresh
+                            .reserve(len, &limits, now)
+                            .ok_or_else(|| Error::InvalidOperation("cache limits".into()))?;
+                        *slot = Some(fresh);
+                        reserved
+                    }
                 }
-                let Some(c) = slot.as_mut() else {
-                    return Err(Error::InvalidOperation("cache slot empty".into()));
-                };
-                let counter = c.messages;
-                c.messages += 1;
-                c.bytes += len;
-                (Arc::clone(&c.state), counter)
             }
         };
         seal_with(&state, counter, plaintext, aad)
@@ -452,14 +500,20 @@ impl Opener {
     /// As [`open`](Self::open) for the unwrapping; as [`Sealer::seal`] for the wrapping;
     /// [`Error::InvalidArgument`] if `to` is empty.
     pub fn rewrap(&self, envelope: &[u8], to: &[&dyn KeyEncryptionKey]) -> Result<Vec<u8>> {
-        let parsed = Parsed::parse(envelope, &self.limits)?;
-        let (dek, _) = parsed.unwrap_data_key(&self.keks)?;
-        let mut out = Vec::with_capacity(envelope.len());
-        out.extend_from_slice(&envelope[..FIXED_LEN]);
-        put_wrapped_keys(&mut out, to, &dek, &parsed.wrap_context)?;
-        out.extend_from_slice(&envelope[parsed.payload_start..]);
-        Ok(out)
+        rewrap_with(&self.keks, &self.limits, envelope, to)
     }
+}
+
+/// The plaintext's length, if `algorithm` accepts it in one message.
+pub(crate) fn plaintext_len(algorithm: Algorithm, plaintext: &[u8]) -> Result<u64> {
+    let len = u64::try_from(plaintext.len()).unwrap_or(u64::MAX);
+    if len > algorithm.max_plaintext_len() {
+        return Err(Error::limit(
+            "plaintext length",
+            algorithm.max_plaintext_len(),
+        ));
+    }
+    Ok(len)
 }
 
 /// Seals `plaintext` under a fresh data key wrapped by `kek` (AES-256-GCM payload).
@@ -498,13 +552,20 @@ pub fn rewrap(
     from: &dyn KeyEncryptionKey,
     to: &dyn KeyEncryptionKey,
 ) -> Result<Vec<u8>> {
-    let parsed = Parsed::parse(envelope, &EnvelopeLimits::default())?;
-    let (dek, _) = parsed.unwrap_data_key(&[from])?;
-    let mut out = Vec::with_capacity(envelope.len());
-    out.extend_from_slice(&envelope[..FIXED_LEN]);
-    put_wrapped_keys(&mut out, &[to], &dek, &parsed.wrap_context)?;
-    out.extend_from_slice(&envelope[parsed.payload_start..]);
-    Ok(out)
+    rewrap_with(&[from], &EnvelopeLimits::default(), envelope, &[to])
+}
+
+fn rewrap_with<K: KeyEncryptionKey>(
+    keks: &[K],
+    limits: &EnvelopeLimits,
+    envelope: &[u8],
+    to: &[&dyn KeyEncryptionKey],
+) -> Result<Vec<u8>> {
+    let parsed = Parsed::parse(envelope, limits)?;
+    let (dek, _) = parsed.unwrap_data_key(keks)?;
+    let mut entries = Vec::new();
+    put_wrapped_keys(&mut entries, to, &dek, &parsed.wrap_context)?;
+    Ok(parsed.splice(envelope, &entries))
 }
 
 /// The key schedule: payload key and key commitment from a data key and its salt.
@@ -558,23 +619,40 @@ pub(crate) fn put_wrapped_keys<K: KeyEncryptionKey>(
     dek: &SecretBytes,
     context: &[u8],
 ) -> Result<()> {
-    let count = u8::try_from(keks.len())
-        .ok()
-        .filter(|&n| n > 0)
-        .ok_or_else(|| Error::invalid_argument("an envelope needs 1 to 255 key-encryption keys"))?;
-    out.push(count);
+    put_kek_count(out, keks.len())?;
     for kek in keks {
-        let id = kek.kek_id().as_bytes();
-        if id.is_empty() || id.len() > MAX_KEK_ID_LEN {
-            return Err(Error::invalid_argument("KEK ids are 1 to 2048 bytes"));
-        }
-        put_u16_prefixed(out, id, "KEK id length")?;
-        put_u16_prefixed(out, &kek.wrap_key(dek, context)?, "wrapped key length")?;
+        put_wrapped_entry(out, kek.kek_id(), &kek.wrap_key(dek, context)?)?;
     }
     Ok(())
 }
 
+/// Appends the count of wrapped-key entries (1..=255).
+pub(crate) fn put_kek_count(out: &mut Vec<u8>, n: usize) -> Result<()> {
+    let count = u8::try_from(n)
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| Error::invalid_argument("an envelope needs 1 to 255 key-encryption keys"))?;
+    out.push(count);
+    Ok(())
+}
+
+/// Appends one wrapped-key entry: `u16 id_len, id, u16 key_len, key`.
+pub(crate) fn put_wrapped_entry(out: &mut Vec<u8>, kek_id: &str, wrapped: &[u8]) -> Result<()> {
+    let id = kek_id.as_bytes();
+    if id.is_empty() || id.len() > MAX_KEK_ID_LEN {
+        return Err(Error::invalid_argument("KEK ids are 1 to 2048 bytes"));
+    }
+    put_u16_prefixed(out, id, "KEK id length")?;
+    put_u16_prefixed(out, wrapped, "wrapped key length")
+}
+
 fn new_data_key<K: KeyEncryptionKey>(algorithm: Algorithm, keks: &[K]) -> Result<DataKeyState> {
+    let (dek, salt) = random_data_key()?;
+    data_key_state(algorithm, &dek, &salt, keks)
+}
+
+/// A fresh data key and salt.
+pub(crate) fn random_data_key() -> Result<(SecretBytes, [u8; SALT_LEN])> {
     // One call to the operating system for both (a system call costs more than the
     // 64-byte encryption it precedes).
     let mut random = zeroize::Zeroizing::new([0u8; KEY_LEN + SALT_LEN]);
@@ -582,7 +660,46 @@ fn new_data_key<K: KeyEncryptionKey>(algorithm: Algorithm, keks: &[K]) -> Result
     let dek = SecretBytes::from_slice(&random[..KEY_LEN]);
     let mut salt = [0u8; SALT_LEN];
     salt.copy_from_slice(&random[KEY_LEN..]);
-    data_key_state(algorithm, &dek, &salt, keks)
+    Ok((dek, salt))
+}
+
+/// A data key's header before its wrapped keys are added: the fixed fields, the payload
+/// cipher, and the wrap context every KEK must bind.
+pub(crate) struct PendingHeader {
+    pub(crate) header: Vec<u8>,
+    pub(crate) cipher: AeadKey,
+    pub(crate) wrap_context: Vec<u8>,
+}
+
+impl PendingHeader {
+    pub(crate) fn new(
+        algorithm: Algorithm,
+        dek: &SecretBytes,
+        salt: &[u8; SALT_LEN],
+        keks: usize,
+    ) -> Result<Self> {
+        let (cipher, commitment) = key_schedule(algorithm, dek.expose_secret(), salt)?;
+        let mut header = Vec::with_capacity(FIXED_LEN + 1 + keks * 96);
+        header.extend_from_slice(&MAGIC);
+        header.push(VERSION);
+        header.push(algorithm.id());
+        header.extend_from_slice(salt);
+        header.extend_from_slice(&commitment);
+        let wrap_context = wrap_context(algorithm, salt, &commitment)?;
+        Ok(Self {
+            header,
+            cipher,
+            wrap_context,
+        })
+    }
+
+    /// The finished state, once the wrapped-key entries are appended to `header`.
+    pub(crate) fn finish(self) -> DataKeyState {
+        DataKeyState {
+            header: self.header,
+            cipher: self.cipher,
+        }
+    }
 }
 
 fn data_key_state<K: KeyEncryptionKey>(
@@ -591,23 +708,17 @@ fn data_key_state<K: KeyEncryptionKey>(
     salt: &[u8; SALT_LEN],
     keks: &[K],
 ) -> Result<DataKeyState> {
-    let (cipher, commitment) = key_schedule(algorithm, dek.expose_secret(), salt)?;
-    let mut header = Vec::with_capacity(FIXED_LEN + 1 + keks.len() * 96);
-    header.extend_from_slice(&MAGIC);
-    header.push(VERSION);
-    header.push(algorithm.id());
-    header.extend_from_slice(salt);
-    header.extend_from_slice(&commitment);
-    put_wrapped_keys(
-        &mut header,
-        keks,
-        dek,
-        &wrap_context(algorithm, salt, &commitment)?,
-    )?;
-    Ok(DataKeyState { header, cipher })
+    let mut pending = PendingHeader::new(algorithm, dek, salt, keks.len())?;
+    put_wrapped_keys(&mut pending.header, keks, dek, &pending.wrap_context)?;
+    Ok(pending.finish())
 }
 
-fn seal_with(state: &DataKeyState, counter: u64, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
+pub(crate) fn seal_with(
+    state: &DataKeyState,
+    counter: u64,
+    plaintext: &[u8],
+    aad: &[u8],
+) -> Result<Vec<u8>> {
     let nonce_len = state.cipher.algorithm().nonce_len();
     let mut out = Vec::with_capacity(state.header.len() + nonce_len + plaintext.len() + TAG_LEN);
     out.extend_from_slice(&state.header);
@@ -631,13 +742,7 @@ fn open_with<K: KeyEncryptionKey>(
 ) -> Result<Vec<u8>> {
     let parsed = Parsed::parse(envelope, limits)?;
     let (_, cipher) = parsed.unwrap_data_key(keks)?;
-    let body = &envelope[parsed.payload_start + parsed.algorithm.nonce_len()..];
-    let nonce =
-        &envelope[parsed.payload_start..parsed.payload_start + parsed.algorithm.nonce_len()];
-    let ct_len = body.len() - TAG_LEN; // parse guarantees body.len() >= TAG_LEN
-    let mut out = body[..ct_len].to_vec();
-    cipher.open_in_place(nonce, aad, &mut out, &body[ct_len..])?;
-    Ok(out)
+    parsed.open_payload(&cipher, envelope, aad)
 }
 
 /// A parsed envelope header. Borrowed from the envelope bytes.
@@ -645,8 +750,8 @@ pub(crate) struct Parsed<'a> {
     pub(crate) algorithm: Algorithm,
     salt: &'a [u8],
     commitment: &'a [u8],
-    wrapped: Vec<(&'a [u8], &'a [u8])>,
-    wrap_context: Vec<u8>,
+    pub(crate) wrapped: Vec<(&'a [u8], &'a [u8])>,
+    pub(crate) wrap_context: Vec<u8>,
     /// Offset of the payload nonce.
     pub(crate) payload_start: usize,
 }
@@ -703,6 +808,38 @@ impl<'a> Parsed<'a> {
             |dek| key_schedule(self.algorithm, dek, self.salt),
         )
     }
+
+    /// Checks an unwrapped data key against the commitment; returns the payload cipher.
+    pub(crate) fn check_data_key(&self, dek: &SecretBytes) -> Result<AeadKey> {
+        check_commitment(dek, self.commitment, |dek| {
+            key_schedule(self.algorithm, dek, self.salt)
+        })
+    }
+
+    /// Decrypts the payload with the cipher of the (checked) data key.
+    pub(crate) fn open_payload(
+        &self,
+        cipher: &AeadKey,
+        envelope: &[u8],
+        aad: &[u8],
+    ) -> Result<Vec<u8>> {
+        let nonce_end = self.payload_start + self.algorithm.nonce_len();
+        let body = &envelope[nonce_end..];
+        let nonce = &envelope[self.payload_start..nonce_end];
+        let ct_len = body.len() - TAG_LEN; // parse guarantees body.len() >= TAG_LEN
+        let mut out = body[..ct_len].to_vec();
+        cipher.open_in_place(nonce, aad, &mut out, &body[ct_len..])?;
+        Ok(out)
+    }
+
+    /// `envelope` with its wrapped-key entries (count byte included) replaced by `entries`.
+    pub(crate) fn splice(&self, envelope: &[u8], entries: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(envelope.len());
+        out.extend_from_slice(&envelope[..FIXED_LEN]);
+        out.extend_from_slice(entries);
+        out.extend_from_slice(&envelope[self.payload_start..]);
+        out
+    }
 }
 
 /// Parses `count` wrapped-key entries (`u16 id_len, id, u16 key_len, key`), enforcing the
@@ -757,26 +894,49 @@ pub(crate) fn unwrap_committed<K: KeyEncryptionKey, T>(
     schedule: impl Fn(&[u8]) -> Result<(T, [u8; COMMITMENT_LEN])>,
 ) -> Result<(SecretBytes, T)> {
     let mut first_error = None;
-    for (id, key) in wrapped {
-        for kek in keks.iter().filter(|k| k.kek_id().as_bytes() == *id) {
-            match kek.unwrap_key(key, context) {
-                Ok(dek) => {
-                    if dek.len() != KEY_LEN {
-                        return Err(Error::DecryptionFailed);
-                    }
-                    let (derived, expected) = schedule(dek.expose_secret())?;
-                    if !bool::from(expected.ct_eq(commitment)) {
-                        return Err(Error::DecryptionFailed);
-                    }
-                    return Ok((dek, derived));
-                }
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                }
+    for (kek, key) in unwrap_candidates(wrapped, keks, |k| k.kek_id()) {
+        match kek.unwrap_key(key, context) {
+            Ok(dek) => {
+                let derived = check_commitment(&dek, commitment, &schedule)?;
+                return Ok((dek, derived));
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
             }
         }
     }
     Err(first_error.unwrap_or(Error::NoUsableKey))
+}
+
+/// The (KEK, wrapped key) pairs to try, in envelope order: every KEK whose id equals an
+/// entry's id (shared by the sync and async openers, so both match keys alike).
+pub(crate) fn unwrap_candidates<'a, K>(
+    wrapped: &'a [(&'a [u8], &'a [u8])],
+    keks: &'a [K],
+    kek_id: impl Fn(&K) -> &str + Copy + 'a,
+) -> impl Iterator<Item = (&'a K, &'a [u8])> + 'a {
+    wrapped.iter().flat_map(move |&(id, key)| {
+        keks.iter()
+            .filter(move |k| kek_id(k).as_bytes() == id)
+            .map(move |k| (k, key))
+    })
+}
+
+/// Derives the key schedule of an unwrapped data key and checks the key commitment in
+/// constant time.
+pub(crate) fn check_commitment<T>(
+    dek: &SecretBytes,
+    commitment: &[u8],
+    schedule: impl Fn(&[u8]) -> Result<(T, [u8; COMMITMENT_LEN])>,
+) -> Result<T> {
+    if dek.len() != KEY_LEN {
+        return Err(Error::DecryptionFailed);
+    }
+    let (derived, expected) = schedule(dek.expose_secret())?;
+    if !bool::from(expected.ct_eq(commitment)) {
+        return Err(Error::DecryptionFailed);
+    }
+    Ok(derived)
 }
 
 #[cfg(test)]
