@@ -359,7 +359,7 @@ fn fail_unknown_names_and_bad_literals_are_planning_errors() {
     plan_error(&ctx, "SELECT privkit_encrypt('nope', ssn) FROM people");
     let m = plan_error(&ctx, "SELECT privkit_generalize('zip', age, 1) FROM people");
     assert!(m.contains("'zip' is not registered"), "{m}");
-    let m = plan_error(&ctx, "SELECT privkit_generalize('age', age, 3) FROM people");
+    let m = plan_error(&ctx, "SELECT privkit_generalize('age', age, 4) FROM people");
     assert!(m.contains("out of range"), "{m}");
     plan_error(&ctx, "SELECT privkit_generalize('age', age, -1) FROM people");
     // Names must be literals: never key material or names from the data.
@@ -469,7 +469,7 @@ fn compare_with_in_memory(ctx: &SessionContext, table: &str, models: Vec<Privacy
     assert_eq!(g.classes.classes, e.classes.classes);
     assert_eq!(g.classes.suppressed_classes, e.classes.suppressed_classes);
     assert_eq!((g.classes.min_size, g.classes.max_size), (e.classes.min_size, e.classes.max_size));
-    for m in [Metric::Entropy, Metric::Loss, Metric::Discernibility, Metric::AverageClassSize, Metric::Precision] {
+    for m in [Metric::Entropy, Metric::Loss, Metric::Discernibility, Metric::Aecs, Metric::Precision] {
         assert!(close(g.metrics.get(m), e.metrics.get(m)), "{m:?}: {} vs {}", g.metrics.get(m), e.metrics.get(m));
     }
     // The same pruning: the same number of transformations evaluated.
