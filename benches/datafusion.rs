@@ -42,7 +42,12 @@ fn email(i: usize) -> String {
 }
 
 /// Writes `rows` rows to `path` unless it exists, batch by batch.
-fn write_parquet(path: &Path, schema: Arc<Schema>, rows: usize, batch: impl Fn(usize, usize) -> Vec<ArrayRef>) {
+fn write_parquet(
+    path: &Path,
+    schema: Arc<Schema>,
+    rows: usize,
+    batch: impl Fn(usize, usize) -> Vec<ArrayRef>,
+) {
     if path.exists() {
         return;
     }
@@ -62,7 +67,11 @@ fn write_parquet(path: &Path, schema: Arc<Schema>, rows: usize, batch: impl Fn(u
 
 fn emails_parquet(rows: usize) -> PathBuf {
     let path = dir().join(format!("emails_{rows}.parquet"));
-    let schema = Arc::new(Schema::new(vec![Field::new("email", DataType::Utf8, false)]));
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "email",
+        DataType::Utf8,
+        false,
+    )]));
     write_parquet(&path, schema, rows, |s, e| {
         vec![Arc::new((s..e).map(|i| Some(email(i))).collect::<StringArray>()) as ArrayRef]
     });
@@ -74,14 +83,19 @@ fn adult_parquet(rows: usize) -> PathBuf {
     let text = adult::data("adult.csv").unwrap();
     let (header, records) = adult::records(&text);
     let schema = Arc::new(Schema::new(
-        header.iter().map(|h| Field::new(*h, DataType::Utf8, false)).collect::<Vec<_>>(),
+        header
+            .iter()
+            .map(|h| Field::new(*h, DataType::Utf8, false))
+            .collect::<Vec<_>>(),
     ));
     let synthetic: std::cell::RefCell<Box<dyn Iterator<Item = Vec<&str>>>> =
         std::cell::RefCell::new(Box::new(adult::synthetic(&records, rows)));
     write_parquet(&path, schema, rows, |s, e| {
         let chunk: Vec<Vec<&str>> = synthetic.borrow_mut().by_ref().take(e - s).collect();
         (0..header.len())
-            .map(|c| Arc::new(chunk.iter().map(|r| Some(r[c])).collect::<StringArray>()) as ArrayRef)
+            .map(|c| {
+                Arc::new(chunk.iter().map(|r| Some(r[c])).collect::<StringArray>()) as ArrayRef
+            })
             .collect()
     });
     path
@@ -114,12 +128,19 @@ fn pseudonymize(c: &mut Criterion) {
             .with_pseudonymizer("email", p.clone())
             .unwrap()
             .register(&ctx);
-        rt.block_on(ctx.register_parquet("emails", path.to_str().unwrap(), ParquetReadOptions::default()))
-            .unwrap();
+        rt.block_on(ctx.register_parquet(
+            "emails",
+            path.to_str().unwrap(),
+            ParquetReadOptions::default(),
+        ))
+        .unwrap();
         group.throughput(Throughput::Elements(rows as u64));
         group.bench_function(BenchmarkId::new("sql_parquet", rows), |b| {
             b.iter(|| {
-                let n = rt.block_on(stream_rows(&ctx, "SELECT privkit_pseudonymize('email', email) FROM emails"));
+                let n = rt.block_on(stream_rows(
+                    &ctx,
+                    "SELECT privkit_pseudonymize('email', email) FROM emails",
+                ));
                 assert_eq!(n, rows);
             });
         });
@@ -134,7 +155,12 @@ fn pseudonymize(c: &mut Criterion) {
             b.iter(|| p.pseudonymize_batch(&values));
         });
         group.bench_function(BenchmarkId::new("raw_hmac_one_core", rows), |b| {
-            b.iter(|| values.iter().map(|v| p.mac(v.as_bytes())[0]).fold(0u8, |a, x| a ^ x));
+            b.iter(|| {
+                values
+                    .iter()
+                    .map(|v| p.mac(v.as_bytes())[0])
+                    .fold(0u8, |a, x| a ^ x)
+            });
         });
     }
     group.finish();
@@ -147,11 +173,18 @@ fn kanon_check(c: &mut Criterion) {
         let path = adult_parquet(rows);
         let ctx = SessionContext::new();
         runtime()
-            .block_on(ctx.register_parquet("adult", path.to_str().unwrap(), ParquetReadOptions::default()))
+            .block_on(ctx.register_parquet(
+                "adult",
+                path.to_str().unwrap(),
+                ParquetReadOptions::default(),
+            ))
             .unwrap();
         let mut config = AnonymizationConfig::new()
             .model(PrivacyModel::KAnonymity { k: 5 })
-            .model(PrivacyModel::DistinctLDiversity { attribute: "occupation".into(), l: 2 })
+            .model(PrivacyModel::DistinctLDiversity {
+                attribute: "occupation".into(),
+                l: 2,
+            })
             .suppression_limit(0.02)
             .metric(Metric::Entropy);
         let mut roles = Vec::new();

@@ -19,17 +19,22 @@ use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use privkit::anon::{AnonymizationConfig, AttributeRole, Hierarchy, Metric, PrivacyModel};
 use privkit::datafusion::{DataFusionEngine, PrivkitRegistry};
-use privkit::pseudonym::{Alphabet, FormatPreserving, KeyRing, KeyedConfig, KeyedPseudonymizer, RootKey};
+use privkit::pseudonym::{
+    Alphabet, FormatPreserving, KeyRing, KeyedConfig, KeyedPseudonymizer, RootKey,
+};
 use privkit::secret::SecretBytes;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = std::env::temp_dir().join(format!("privkit-datafusion-example-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("privkit-datafusion-example-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let input = dir.join("people.parquet");
 
     // 1. A Parquet file (in practice: your data lake).
     let ages = ["34", "36", "35", "52", "55", "58", "23", "27", "29", "41"];
-    let zips = ["81675", "81677", "81670", "81931", "81934", "81939", "80331", "80335", "80339", "81675"];
+    let zips = [
+        "81675", "81677", "81670", "81931", "81934", "81939", "80331", "80335", "80339", "81675",
+    ];
     let text = |v: Vec<String>| Arc::new(StringArray::from(v)) as ArrayRef;
     let n = ages.len();
     let schema = Arc::new(Schema::new(vec![
@@ -43,10 +48,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Arc::clone(&schema),
         vec![
             text((0..n).map(|i| format!("person{i}@example.com")).collect()),
-            text((0..n).map(|i| format!("4111-1111-1111-{:04}", 1000 + i)).collect()),
+            text(
+                (0..n)
+                    .map(|i| format!("4111-1111-1111-{:04}", 1000 + i))
+                    .collect(),
+            ),
             text(ages.iter().map(|s| (*s).to_owned()).collect()),
             text(zips.iter().map(|s| (*s).to_owned()).collect()),
-            text((0..n).map(|i| ["flu", "cold", "asthma"][i % 3].to_owned()).collect()),
+            text(
+                (0..n)
+                    .map(|i| ["flu", "cold", "asthma"][i % 3].to_owned())
+                    .collect(),
+            ),
         ],
     )?;
     let mut writer = ArrowWriter::try_new(std::fs::File::create(&input)?, schema, None)?;
@@ -59,13 +72,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let zip = Hierarchy::masking(&zips, '*')?;
     let ctx = SessionContext::new();
     PrivkitRegistry::new()
-        .with_pseudonymizer("email", KeyedPseudonymizer::new(keys.primary(), "email", KeyedConfig::default())?)?
-        .with_format_preserving("card", FormatPreserving::new(keys.primary(), "card", &Alphabet::Digits)?)?
+        .with_pseudonymizer(
+            "email",
+            KeyedPseudonymizer::new(keys.primary(), "email", KeyedConfig::default())?,
+        )?
+        .with_format_preserving(
+            "card",
+            FormatPreserving::new(keys.primary(), "card", &Alphabet::Digits)?,
+        )?
         .with_hierarchy("age", age.clone())?
         .with_hierarchy("zip", zip.clone())?
         .register(&ctx);
     let runtime = tokio::runtime::Builder::new_multi_thread().build()?;
-    runtime.block_on(ctx.register_parquet("people", input.to_str().unwrap_or_default(), ParquetReadOptions::default()))?;
+    runtime.block_on(ctx.register_parquet(
+        "people",
+        input.to_str().unwrap_or_default(),
+        ParquetReadOptions::default(),
+    ))?;
 
     // 3. Pseudonymize with SQL, write Parquet.
     let pseudonymized = runtime.block_on(async {
@@ -76,11 +99,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             )
             .await?;
         df.clone()
-            .write_parquet(dir.join("pseudonymized").to_str().unwrap_or_default(), DataFrameWriteOptions::new(), None)
+            .write_parquet(
+                dir.join("pseudonymized").to_str().unwrap_or_default(),
+                DataFrameWriteOptions::new(),
+                None,
+            )
             .await?;
         df.limit(0, Some(3))?.collect().await
     })?;
-    println!("pseudonymized (first rows):\n{}", pretty_format_batches(&pseudonymized)?);
+    println!(
+        "pseudonymized (first rows):\n{}",
+        pretty_format_batches(&pseudonymized)?
+    );
 
     // 4. The optimal 3-anonymous generalization, searched with GROUP BY queries on the file.
     let config = AnonymizationConfig::new()
@@ -114,7 +144,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let anonymized = runtime.block_on(async {
         let df = ctx.sql(&sql).await?;
         df.clone()
-            .write_parquet(dir.join("anonymized").to_str().unwrap_or_default(), DataFrameWriteOptions::new(), None)
+            .write_parquet(
+                dir.join("anonymized").to_str().unwrap_or_default(),
+                DataFrameWriteOptions::new(),
+                None,
+            )
             .await?;
         df.collect().await
     })?;

@@ -5,12 +5,17 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use ::datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray, UInt32Array};
-use ::datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, UInt32Type};
-use ::datafusion::common::{DataFusionError, JoinType, TableReference};
+use ::datafusion::arrow::array::{Array, AsArray, RecordBatch, UInt32Array, UInt32Builder};
+use ::datafusion::arrow::datatypes::{DataType, Int64Type, UInt32Type};
+use ::datafusion::common::{DataFusionError, TableReference};
 use ::datafusion::dataframe::DataFrame;
 use ::datafusion::functions_aggregate::expr_fn::count;
-use ::datafusion::prelude::{Expr, SessionContext, cast, col, ident, lit};
+use ::datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+use ::datafusion::prelude::{Expr, SessionContext, cast, ident, lit};
+
+use super::udf::Strs;
 
 use crate::anon::{AnonymizationConfig, Anonymizer, AttributeRole, GroupingEngine, Groups};
 use crate::anon::{Prepared, Profile, ProfileColumn};
@@ -47,21 +52,111 @@ where
     })
 }
 
-/// The column alias of quasi-identifier `i` (text) and of its code at `level`.
-fn qi_alias(i: usize) -> String {
-    format!("__privkit_qi{i}")
+/// The generalized code of a value: a hash lookup of its level-0 code, then the roll-up map of
+/// one level. Private to one engine (never registered with a session).
+#[derive(Debug)]
+struct CodeOf {
+    name: String,
+    codes: Arc<HashMap<String, u32>>,
+    map: Arc<Vec<u32>>,
+    signature: Signature,
 }
 
-fn level_alias(i: usize, level: usize) -> String {
-    format!("__privkit_qi{i}_l{level}")
+impl PartialEq for CodeOf {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && Arc::ptr_eq(&self.map, &other.map)
+    }
 }
 
-fn sensitive_alias(j: usize) -> String {
-    format!("__privkit_s{j}")
+impl Eq for CodeOf {}
+
+impl std::hash::Hash for CodeOf {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+        std::ptr::hash(Arc::as_ptr(&self.map), state);
+    }
 }
 
-fn sensitive_code(j: usize) -> String {
-    format!("__privkit_s{j}_code")
+impl ScalarUDFImpl for CodeOf {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> ::datafusion::common::Result<DataType> {
+        Ok(DataType::UInt32)
+    }
+
+    fn invoke_with_args(
+        &self,
+        args: ScalarFunctionArgs,
+    ) -> ::datafusion::common::Result<ColumnarValue> {
+        let values = match args.args.first() {
+            Some(v) => v.to_array(args.number_rows)?,
+            None => return Err(DataFusionError::Execution("missing argument".into())),
+        };
+        let strings = Strs::of(&values)?;
+        let mut out = UInt32Builder::with_capacity(values.len());
+        for i in 0..values.len() {
+            let code = strings
+                .get(i)
+                .and_then(|v| self.codes.get(v))
+                .and_then(|&c| self.map.get(c as usize));
+            match code {
+                Some(&c) => out.append_value(c),
+                None => {
+                    return Err(DataFusionError::External(Box::new(
+                        Error::InvalidOperation(
+                            "the table changed since the anonymizer was prepared".into(),
+                        ),
+                    )));
+                }
+            }
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
+/// An attribute as the engine groups it: its text expression and its lookup of level-0 codes.
+#[derive(Debug)]
+struct Attribute {
+    text: Expr,
+    codes: Arc<HashMap<String, u32>>,
+}
+
+impl Attribute {
+    fn new(name: &str, data_type: &DataType, dictionary: &[String]) -> Result<Self> {
+        let column = ident(name);
+        let text = match data_type {
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => column,
+            _ => cast(column, DataType::Utf8),
+        };
+        let mut codes = HashMap::with_capacity(dictionary.len());
+        for (i, v) in dictionary.iter().enumerate() {
+            let i = u32::try_from(i)
+                .map_err(|_| Error::limit("distinct values", u64::from(u32::MAX)))?;
+            codes.insert(v.clone(), i);
+        }
+        Ok(Self {
+            text,
+            codes: Arc::new(codes),
+        })
+    }
+
+    /// `code(text)` under `map` (level-0 code to generalized code).
+    fn code(&self, name: String, map: Arc<Vec<u32>>) -> Expr {
+        ScalarUDF::new_from_impl(CodeOf {
+            name: name.clone(),
+            codes: Arc::clone(&self.codes),
+            map,
+            signature: Signature::any(1, Volatility::Immutable),
+        })
+        .call(vec![self.text.clone()])
+        .alias(name)
+    }
 }
 
 /// Classes cached by the engine (the search asks for the optimum's classes twice).
@@ -70,19 +165,19 @@ const CACHE: usize = 8;
 /// Evaluates a level vector as one GROUP BY per sensitive attribute (one when there is none)
 /// over the generalized quasi-identifiers of a DataFusion table.
 ///
-/// Each quasi-identifier is joined (hash join, the small side built) with a table of its
-/// distinct values and their generalized codes at every level; the query groups by the codes of
-/// the requested levels and, for l-diversity and t-closeness, by the code of the sensitive value,
-/// and counts. DataFusion runs it in parallel over the table's partitions, with whatever memory
+/// The query groups by each quasi-identifier generalized to its level (as the code the
+/// in-memory engine uses: a vectorized lookup of the value's code and of its roll-up, a
+/// function private to the engine) and, for l-diversity and t-closeness, by the code of the
+/// sensitive value, and counts. DataFusion runs it in parallel over the table's partitions, with whatever memory
 /// limit and spilling the session's runtime has; only the classes come back.
 pub struct DataFusionEngine {
     ctx: SessionContext,
     runtime: Arc<tokio::runtime::Runtime>,
     table: TableReference,
-    /// Per quasi-identifier: column name and its table of codes per level.
-    qis: Vec<(String, RecordBatch)>,
-    /// Per sensitive attribute: column name, histogram offset, table of codes.
-    sensitive: Vec<(String, usize, RecordBatch)>,
+    /// Per quasi-identifier: the attribute and its roll-up map (level-0 code to code) per level.
+    qis: Vec<(Attribute, Vec<Arc<Vec<u32>>>)>,
+    /// Per sensitive attribute: the attribute, its histogram offset, the identity map.
+    sensitive: Vec<(Attribute, usize, Arc<Vec<u32>>)>,
     width: usize,
     rows: u64,
     cache: VecDeque<(Vec<usize>, Arc<Groups>)>,
@@ -138,17 +233,6 @@ async fn profile_column(df: DataFrame, name: &str) -> Result<(Vec<String>, Vec<u
     Ok(pairs.into_iter().unzip())
 }
 
-fn code_batch(value_name: String, value: Vec<String>, codes: Vec<(String, Vec<u32>)>) -> Result<RecordBatch> {
-    let mut fields = vec![Field::new(value_name, DataType::Utf8, false)];
-    let mut columns: Vec<Arc<dyn Array>> = vec![Arc::new(StringArray::from(value))];
-    for (name, c) in codes {
-        fields.push(Field::new(name, DataType::UInt32, false));
-        columns.push(Arc::new(UInt32Array::from(c)));
-    }
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
-        .map_err(|e| Error::InvalidOperation(format!("code table: {e}")))
-}
-
 impl DataFusionEngine {
     /// An [`Anonymizer`] over the DataFusion table `table` of `ctx` (a name as SQL reads it;
     /// any registered table: in memory, Parquet, CSV, a view): `roles` gives the role of
@@ -178,7 +262,12 @@ impl DataFusionEngine {
         let runtime = Arc::new(runtime()?);
         let used: Vec<(String, AttributeRole)> = roles
             .iter()
-            .filter(|(_, r)| matches!(r, AttributeRole::QuasiIdentifying | AttributeRole::Sensitive))
+            .filter(|(_, r)| {
+                matches!(
+                    r,
+                    AttributeRole::QuasiIdentifying | AttributeRole::Sensitive
+                )
+            })
             .map(|(n, r)| ((*n).to_owned(), *r))
             .collect();
         if used.is_empty() {
@@ -189,7 +278,13 @@ impl DataFusionEngine {
         let profile = block_on(&runtime, async {
             let df = ctx.table(table.clone()).await.map_err(from_datafusion)?;
             let mut columns = Vec::with_capacity(used.len());
+            let mut types = Vec::with_capacity(used.len());
             for (name, role) in &used {
+                let field = df
+                    .schema()
+                    .field_with_unqualified_name(name)
+                    .map_err(from_datafusion)?;
+                types.push(field.data_type().clone());
                 let (dictionary, counts) = profile_column(df.clone(), name).await?;
                 columns.push(ProfileColumn {
                     name: name.clone(),
@@ -198,12 +293,16 @@ impl DataFusionEngine {
                     counts,
                 });
             }
-            Ok::<_, Error>(columns)
+            Ok::<_, Error>((columns, types))
         })??;
+        let (profile, types) = profile;
         let rows = profile.first().map_or(0, |c| c.counts.iter().sum());
-        let profile = Profile { rows, columns: profile };
+        let profile = Profile {
+            rows,
+            columns: profile,
+        };
         Anonymizer::from_attributes(&profile, config, |prepared| {
-            let engine = Self::new(ctx.clone(), runtime, table, &profile, prepared)?;
+            let engine = Self::new(ctx.clone(), runtime, table, &profile, &types, prepared)?;
             Ok(Box::new(engine))
         })
     }
@@ -213,31 +312,23 @@ impl DataFusionEngine {
         runtime: Arc<tokio::runtime::Runtime>,
         table: TableReference,
         profile: &Profile,
+        types: &[DataType],
         prepared: &Prepared,
     ) -> Result<Self> {
-        let mut qis = Vec::with_capacity(prepared.qi_columns.len());
-        for (i, (&c, enc)) in prepared.qi_columns.iter().zip(&prepared.encoded).enumerate() {
+        let attribute = |c: usize| {
             let column = &profile.columns[c];
-            let codes = enc
-                .maps
-                .iter()
-                .enumerate()
-                .map(|(level, map)| (level_alias(i, level), map.clone()))
-                .collect();
-            let batch = code_batch(format!("{}_v", qi_alias(i)), column.dictionary.clone(), codes)?;
-            qis.push((column.name.clone(), batch));
+            Attribute::new(&column.name, &types[c], &column.dictionary)
+        };
+        let mut qis = Vec::with_capacity(prepared.qi_columns.len());
+        for (&c, enc) in prepared.qi_columns.iter().zip(&prepared.encoded) {
+            let maps = enc.maps.iter().map(|m| Arc::new(m.clone())).collect();
+            qis.push((attribute(c)?, maps));
         }
         let mut sensitive = Vec::with_capacity(prepared.sensitive.len());
-        for (j, &(c, offset)) in prepared.sensitive.iter().enumerate() {
-            let column = &profile.columns[c];
-            let n = u32::try_from(column.dictionary.len())
+        for &(c, offset) in &prepared.sensitive {
+            let n = u32::try_from(profile.columns[c].dictionary.len())
                 .map_err(|_| Error::limit("distinct sensitive values", u64::from(u32::MAX)))?;
-            let batch = code_batch(
-                format!("{}_v", sensitive_alias(j)),
-                column.dictionary.clone(),
-                vec![(sensitive_code(j), (0..n).collect())],
-            )?;
-            sensitive.push((column.name.clone(), offset, batch));
+            sensitive.push((attribute(c)?, offset, Arc::new((0..n).collect())));
         }
         Ok(Self {
             ctx,
@@ -258,46 +349,29 @@ impl DataFusionEngine {
         self.queries
     }
 
-    /// The query for `levels`, grouping also by sensitive attribute `j` when given.
+    /// The query for `levels`, grouping also by sensitive attribute `j` when given:
+    /// `SELECT code(qi_0), ..., [code(s_j),] COUNT(1) FROM table GROUP BY 1, 2, ...`.
     async fn query(&self, levels: &[usize], j: Option<usize>) -> Result<Vec<RecordBatch>> {
         let df = self
             .ctx
             .table(self.table.clone())
             .await
             .map_err(from_datafusion)?;
-        let mut select: Vec<Expr> = self
+        let mut group: Vec<Expr> = self
             .qis
             .iter()
+            .zip(levels)
             .enumerate()
-            .map(|(i, (name, _))| cast(ident(name), DataType::Utf8).alias(qi_alias(i)))
+            .map(|(i, ((a, maps), &level))| {
+                a.code(
+                    format!("__privkit_qi{i}_l{level}"),
+                    Arc::clone(&maps[level]),
+                )
+            })
             .collect();
         if let Some(j) = j {
-            select.push(cast(ident(&self.sensitive[j].0), DataType::Utf8).alias(sensitive_alias(j)));
-        }
-        let mut df = df.select(select).map_err(from_datafusion)?;
-        let mut group = Vec::with_capacity(levels.len() + 1);
-        for (i, ((_, batch), &level)) in self.qis.iter().zip(levels).enumerate() {
-            let value = format!("{}_v", qi_alias(i));
-            let codes = self
-                .ctx
-                .read_batch(batch.clone())
-                .and_then(|h| h.select_columns(&[value.as_str(), level_alias(i, level).as_str()]))
-                .map_err(from_datafusion)?;
-            df = df
-                .join_on(codes, JoinType::Inner, [col(qi_alias(i)).eq(col(value))])
-                .map_err(from_datafusion)?;
-            group.push(col(level_alias(i, level)));
-        }
-        if let Some(j) = j {
-            let value = format!("{}_v", sensitive_alias(j));
-            let codes = self
-                .ctx
-                .read_batch(self.sensitive[j].2.clone())
-                .map_err(from_datafusion)?;
-            df = df
-                .join_on(codes, JoinType::Inner, [col(sensitive_alias(j)).eq(col(value))])
-                .map_err(from_datafusion)?;
-            group.push(col(sensitive_code(j)));
+            let (a, _, identity) = &self.sensitive[j];
+            group.push(a.code(format!("__privkit_s{j}"), Arc::clone(identity)));
         }
         df.aggregate(group, vec![count(lit(1)).alias("__privkit_n")])
             .map_err(from_datafusion)?

@@ -365,12 +365,8 @@ impl ScalarUDFImpl for PrivkitUdf {
             Some(v) => v.to_array(n)?,
             None => return Err(DataFusionError::Execution("missing argument".into())),
         };
-        let missing = || {
-            DataFusionError::Execution(format!(
-                "{}: '{entry}' is not registered",
-                self.name()
-            ))
-        };
+        let missing =
+            || DataFusionError::Execution(format!("{}: '{entry}' is not registered", self.name()));
         let e = &self.entries;
         let out: ArrayRef = match self.kind {
             Kind::Pseudonymize => {
@@ -448,7 +444,10 @@ impl ScalarUDFImpl for PrivkitUdf {
                 let mut columns = Vec::new();
                 for i in (2..args.args.len()).step_by(2) {
                     let label = literal_str(scalar(i)).ok_or_else(|| {
-                        DataFusionError::Execution(format!("{}: label is not a literal", self.name()))
+                        DataFusionError::Execution(format!(
+                            "{}: label is not a literal",
+                            self.name()
+                        ))
                     })?;
                     labels.push(label);
                     let column = match args.args.get(i + 1) {
@@ -512,14 +511,14 @@ fn map_str(
 }
 
 /// A string array of any offset width or layout.
-enum Strs<'a> {
+pub(crate) enum Strs<'a> {
     Utf8(&'a StringArray),
     Large(&'a LargeStringArray),
     View(&'a StringViewArray),
 }
 
 impl<'a> Strs<'a> {
-    fn of(a: &'a ArrayRef) -> DfResult<Self> {
+    pub(crate) fn of(a: &'a ArrayRef) -> DfResult<Self> {
         Ok(match a.data_type() {
             DataType::Utf8 => Strs::Utf8(a.as_string::<i32>()),
             DataType::LargeUtf8 => Strs::Large(a.as_string::<i64>()),
@@ -533,7 +532,7 @@ impl<'a> Strs<'a> {
     }
 
     #[inline]
-    fn get(&self, i: usize) -> Option<&'a str> {
+    pub(crate) fn get(&self, i: usize) -> Option<&'a str> {
         match self {
             Strs::Utf8(a) => a.is_valid(i).then(|| a.value(i)),
             Strs::Large(a) => a.is_valid(i).then(|| a.value(i)),
