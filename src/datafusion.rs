@@ -32,8 +32,10 @@
 //! quasi-identifiers (joined with small tables of generalized codes), counting records and,
 //! for l-diversity and t-closeness, sensitive values per class. [`DataFusionEngine::anonymizer`]
 //! runs the in-memory engine's optimal search, with the same pruning, over any table of a
-//! session, including Parquet files larger than memory with a memory-limited, spilling
-//! runtime.
+//! session: Parquet files are streamed, and a session with a memory-limited runtime bounds the
+//! aggregation's memory (DataFusion spills grouped aggregations to disk; the tests run the
+//! search through an 8 MiB pool, they do not show a spill). The anonymizer holds only the
+//! distinct values of the attributes used and the classes of a transformation.
 //!
 //! # Errors
 //! - Planning errors (from `SessionContext::sql`, before any row is read): a name that is

@@ -190,7 +190,7 @@ impl PrivkitUdf {
     fn check_arity(&self, n: usize) -> DfResult<()> {
         let ok = match self.kind.arity() {
             Some(a) => n == a,
-            None => n >= 2 && n % 2 == 0,
+            None => n >= 2 && n.is_multiple_of(2),
         };
         if ok {
             Ok(())
@@ -210,7 +210,10 @@ impl PrivkitUdf {
             "name"
         } else if self.kind.integer_args().contains(&i) {
             "integer"
-        } else if matches!(self.kind, Kind::Encrypt | Kind::Decrypt) && i >= 2 && i % 2 == 0 {
+        } else if matches!(self.kind, Kind::Encrypt | Kind::Decrypt)
+            && i >= 2
+            && i.is_multiple_of(2)
+        {
             "label"
         } else if self.kind == Kind::Decrypt && i == 1 {
             "ciphertext"
