@@ -1,7 +1,7 @@
 //! Privacy models and their per-equivalence-class checks, following ARX's definitions.
 
 use super::hierarchy::{Encoded, Hierarchy};
-use super::table::{AttributeRole, Table};
+use super::table::{AttributeRole, Attributes};
 use crate::{Error, Result};
 
 /// How entropy l-diversity estimates the entropy of a class.
@@ -84,7 +84,7 @@ pub(crate) type Compiled = (Vec<Check>, Vec<(usize, usize)>, usize);
 
 /// Compiles `models` against `table`: the checks, the `(column, histogram offset)` of every
 /// sensitive attribute used, and the total histogram width.
-pub(crate) fn compile(table: &Table, models: &[PrivacyModel]) -> Result<Compiled> {
+pub(crate) fn compile(table: &impl Attributes, models: &[PrivacyModel]) -> Result<Compiled> {
     // Sensitive attributes used by the models, each with a histogram slot.
     let mut sensitive: Vec<(usize, usize)> = Vec::new();
     let mut width = 0usize;
@@ -93,8 +93,8 @@ pub(crate) fn compile(table: &Table, models: &[PrivacyModel]) -> Result<Compiled
         let offset = match model.attribute() {
             None => 0,
             Some(name) => {
-                let c = table.require(name)?;
-                if table.columns[c].role != AttributeRole::Sensitive {
+                let c = table.require_attribute(name)?;
+                if table.attribute_role(c) != AttributeRole::Sensitive {
                     return Err(Error::invalid_argument(format!(
                         "attribute '{name}' is not sensitive"
                     )));
@@ -104,21 +104,14 @@ pub(crate) fn compile(table: &Table, models: &[PrivacyModel]) -> Result<Compiled
                     None => {
                         let off = width;
                         sensitive.push((c, off));
-                        width += table.columns[c].dictionary.len();
+                        width += table.dictionary(c).len();
                         off
                     }
                 }
             }
         };
-        let (dictionary, global) = match model.attribute().and_then(|a| table.index_of(a)) {
-            Some(c) => {
-                let col = &table.columns[c];
-                let mut global = vec![0u64; col.dictionary.len()];
-                for &code in &col.codes {
-                    global[code as usize] += 1;
-                }
-                (col.dictionary.as_slice(), global)
-            }
+        let (dictionary, global) = match model.attribute().and_then(|a| table.find(a)) {
+            Some(c) => (table.dictionary(c), table.value_counts(c)),
             None => (&[][..], Vec::new()),
         };
         checks.push(Check::new(model, offset, dictionary, &global)?);

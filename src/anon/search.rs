@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::hierarchy::{Encoded, Hierarchy};
 use super::metric::{Context, Metric, Metrics};
 use super::model::{Check, PrivacyModel};
-use super::table::{AttributeRole, Column, Table};
+use super::table::{AttributeRole, Attributes, Column, Table};
 use crate::{Error, Result};
 
 /// Equivalence classes of one transformation: for every class its generalized quasi-identifier
@@ -494,7 +494,8 @@ pub struct Evaluation {
 pub struct Anonymization {
     /// The optimal transformation, or `None` when no transformation satisfies the models.
     pub optimum: Option<Evaluation>,
-    /// The transformed table of the optimum.
+    /// The transformed table of the optimum (`None` when the data is not in memory, as with a
+    /// query engine's table).
     pub table: Option<Table>,
     /// Transformations whose classes were computed.
     pub checked: usize,
@@ -509,10 +510,88 @@ struct NodeEval {
     bound: f64,
 }
 
+/// A configuration compiled against a data set's attributes: what a grouping engine needs.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    pub(crate) rows: u64,
+    /// Attribute index of each quasi-identifier, in level-vector order.
+    pub(crate) qi_columns: Vec<usize>,
+    pub(crate) qi_names: Vec<String>,
+    /// Each quasi-identifier's hierarchy encoded against its dictionary.
+    pub(crate) encoded: Vec<Encoded>,
+    /// Records per level-0 code of each quasi-identifier.
+    pub(crate) counts: Vec<Vec<u64>>,
+    checks: Vec<Check>,
+    /// `(attribute index, histogram offset)` of each sensitive attribute the models use.
+    pub(crate) sensitive: Vec<(usize, usize)>,
+    /// Total histogram width.
+    pub(crate) width: usize,
+    max_outliers: u64,
+}
+
+impl Prepared {
+    fn new(table: &impl Attributes, config: &AnonymizationConfig) -> Result<Self> {
+        if config.models.is_empty() {
+            return Err(Error::invalid_argument(
+                "at least one privacy model is required",
+            ));
+        }
+        let limit = config.suppression_limit;
+        if !limit.is_finite() || !(0.0..=1.0).contains(&limit) {
+            return Err(Error::invalid_argument(
+                "suppression limit must be in [0, 1]",
+            ));
+        }
+        let mut qi_columns = Vec::new();
+        let mut qi_names = Vec::new();
+        let mut encoded = Vec::new();
+        for i in 0..table.attribute_count() {
+            if table.attribute_role(i) != AttributeRole::QuasiIdentifying {
+                continue;
+            }
+            let name = table.attribute_name(i);
+            let h = config
+                .hierarchies
+                .iter()
+                .find(|(a, _)| *a == name)
+                .ok_or_else(|| {
+                    Error::invalid_argument(format!("quasi-identifier '{name}' has no hierarchy"))
+                })?;
+            encoded.push(Encoded::new(&h.1, name, table.dictionary(i))?);
+            qi_columns.push(i);
+            qi_names.push(name.to_owned());
+        }
+        let mut lattice = 1usize;
+        for h in &encoded {
+            lattice = lattice.saturating_mul(h.levels());
+        }
+        if lattice > 1 << 24 {
+            return Err(Error::limit("transformations in the lattice", 1 << 24));
+        }
+        let (checks, sensitive, width) = super::model::compile(table, &config.models)?;
+        let n = table.record_count();
+        // In [0, n] since the limit is in [0, 1].
+        #[allow(clippy::cast_possible_truncation)]
+        let max_outliers = (limit * n as f64).floor() as u64;
+        let counts = qi_columns.iter().map(|&c| table.value_counts(c)).collect();
+        Ok(Self {
+            rows: n,
+            qi_columns,
+            qi_names,
+            encoded,
+            counts,
+            checks,
+            sensitive,
+            width,
+            max_outliers,
+        })
+    }
+}
+
 /// Anonymizes one table under one configuration.
 #[derive(Debug)]
 pub struct Anonymizer<'t> {
-    table: &'t Table,
+    table: Option<&'t Table>,
     qi_columns: Vec<usize>,
     qi_names: Vec<String>,
     heights: Vec<usize>,
@@ -534,76 +613,52 @@ impl<'t> Anonymizer<'t> {
     /// [`Error::LimitExceeded`] when the lattice has more than 2^24 transformations or the
     /// packed class key more than 128 bits.
     pub fn new(table: &'t Table, config: &AnonymizationConfig) -> Result<Self> {
-        if config.models.is_empty() {
-            return Err(Error::invalid_argument(
-                "at least one privacy model is required",
-            ));
-        }
-        let limit = config.suppression_limit;
-        if !limit.is_finite() || !(0.0..=1.0).contains(&limit) {
-            return Err(Error::invalid_argument(
-                "suppression limit must be in [0, 1]",
-            ));
-        }
-        let mut qi_columns = Vec::new();
-        let mut qi_names = Vec::new();
-        let mut encoded = Vec::new();
-        for (i, column) in table.columns.iter().enumerate() {
-            if column.role != AttributeRole::QuasiIdentifying {
-                continue;
-            }
-            let h = config
-                .hierarchies
-                .iter()
-                .find(|(a, _)| *a == column.name)
-                .ok_or_else(|| {
-                    Error::invalid_argument(format!(
-                        "quasi-identifier '{}' has no hierarchy",
-                        column.name
-                    ))
-                })?;
-            encoded.push(Encoded::new(&h.1, &column.name, &column.dictionary)?);
-            qi_columns.push(i);
-            qi_names.push(column.name.clone());
-        }
-        let heights: Vec<usize> = encoded.iter().map(Encoded::levels).collect();
-        let mut lattice = 1usize;
-        for &h in &heights {
-            lattice = lattice.saturating_mul(h);
-        }
-        if lattice > 1 << 24 {
-            return Err(Error::limit("transformations in the lattice", 1 << 24));
-        }
-        let (checks, sensitive, width) = super::model::compile(table, &config.models)?;
-        let n = table.rows as u64;
-        // In [0, n] since the limit is in [0, 1].
-        #[allow(clippy::cast_possible_truncation)]
-        let max_outliers = (limit * n as f64).floor() as u64;
-        let counts: Vec<Vec<u64>> = qi_columns
-            .iter()
-            .map(|&c| {
-                let col = &table.columns[c];
-                let mut a = vec![0u64; col.dictionary.len()];
-                for &code in &col.codes {
-                    a[code as usize] += 1;
-                }
-                a
-            })
-            .collect();
-        let engine = InMemoryEngine::new(table, &qi_columns, &encoded, &sensitive, width)?;
-        let context = Context::new(n, encoded, &counts);
-        Ok(Self {
+        let parts = Prepared::new(table, config)?;
+        let engine = InMemoryEngine::new(
             table,
-            qi_columns,
-            qi_names,
+            &parts.qi_columns,
+            &parts.encoded,
+            &parts.sensitive,
+            parts.width,
+        )?;
+        Ok(Self::assemble(Some(table), parts, config, Box::new(engine)))
+    }
+
+    /// An anonymizer over data that is not in memory: `attributes` describes it (names, roles,
+    /// dictionaries, value counts) and `engine` groups its records. `make_engine` receives the
+    /// encoding the classes must use. Without a table, [`apply`](Self::apply) is refused and a
+    /// search returns no table.
+    #[cfg(feature = "datafusion")]
+    pub(crate) fn from_attributes(
+        attributes: &impl Attributes,
+        config: &AnonymizationConfig,
+        make_engine: impl FnOnce(&Prepared) -> Result<Box<dyn GroupingEngine + 't>>,
+    ) -> Result<Self> {
+        let parts = Prepared::new(attributes, config)?;
+        let engine = make_engine(&parts)?;
+        Ok(Self::assemble(None, parts, config, engine))
+    }
+
+    fn assemble(
+        table: Option<&'t Table>,
+        parts: Prepared,
+        config: &AnonymizationConfig,
+        engine: Box<dyn GroupingEngine + 't>,
+    ) -> Self {
+        let heights: Vec<usize> = parts.encoded.iter().map(Encoded::levels).collect();
+        let context = Context::new(parts.rows, parts.encoded, &parts.counts);
+        Self {
+            table,
+            qi_columns: parts.qi_columns,
+            qi_names: parts.qi_names,
             heights,
-            checks,
-            max_outliers,
-            width,
+            checks: parts.checks,
+            max_outliers: parts.max_outliers,
+            width: parts.width,
             metric: config.metric,
             context,
-            engine: Box::new(engine),
-        })
+            engine,
+        }
     }
 
     /// Replaces the grouping engine (for example by one that runs queries); it must group the
@@ -737,9 +792,16 @@ impl<'t> Anonymizer<'t> {
     /// models suppressed (every quasi-identifier `*`), identifying attributes removed.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for a level vector that does not fit; engine errors.
+    /// [`Error::InvalidArgument`] for a level vector that does not fit; engine errors;
+    /// [`Error::InvalidOperation`] for an anonymizer over data that is not in memory (a
+    /// query engine's table: apply the levels there, for example with SQL).
     pub fn apply(&mut self, levels: &[usize]) -> Result<Table> {
         self.check_levels(levels)?;
+        let table = self.table.ok_or_else(|| {
+            Error::InvalidOperation(
+                "the data is not in memory: apply the transformation in its query engine".into(),
+            )
+        })?;
         let g = self.group(levels)?;
         let (pass, _, _) = self.assess(&g);
         // Pass flag per generalized key, via the same mixed-radix packing as the engine.
@@ -748,17 +810,17 @@ impl<'t> Anonymizer<'t> {
         for (i, &p) in pass.iter().enumerate() {
             class_of.insert(g.key(i), p);
         }
-        let mut columns = Vec::with_capacity(self.table.columns.len());
-        let mut keep = vec![true; self.table.rows];
+        let mut columns = Vec::with_capacity(table.columns.len());
+        let mut keep = vec![true; table.rows];
         let mut key = vec![0u32; q];
         for (row, flag) in keep.iter_mut().enumerate() {
             for (i, &c) in self.qi_columns.iter().enumerate() {
-                let code0 = self.table.columns[c].codes[row] as usize;
+                let code0 = table.columns[c].codes[row] as usize;
                 key[i] = self.context.hierarchies[i].maps[levels[i]][code0];
             }
             *flag = class_of.get(key.as_slice()).copied().unwrap_or(false);
         }
-        for (c, column) in self.table.columns.iter().enumerate() {
+        for (c, column) in table.columns.iter().enumerate() {
             if column.role == AttributeRole::Identifying {
                 continue;
             }
@@ -794,7 +856,7 @@ impl<'t> Anonymizer<'t> {
         }
         Ok(Table {
             columns,
-            rows: self.table.rows,
+            rows: table.rows,
         })
     }
 
@@ -809,10 +871,13 @@ impl<'t> Anonymizer<'t> {
             }),
             Some(levels) => {
                 let optimum = self.evaluate(&levels)?;
-                let table = self.apply(&levels)?;
+                let table = match self.table {
+                    Some(_) => Some(self.apply(&levels)?),
+                    None => None,
+                };
                 Ok(Anonymization {
                     optimum: Some(optimum),
-                    table: Some(table),
+                    table,
                     checked,
                     lattice_size,
                 })

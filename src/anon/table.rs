@@ -184,6 +184,97 @@ impl Table {
     }
 }
 
+/// What the search and the models need to know of a data set's attributes, without its records:
+/// names, roles, dictionaries and value counts. A [`Table`] has it; so does a summary computed by
+/// a query engine.
+pub(crate) trait Attributes {
+    /// Number of attributes.
+    fn attribute_count(&self) -> usize;
+    /// Number of records.
+    fn record_count(&self) -> u64;
+    fn attribute_name(&self, c: usize) -> &str;
+    fn attribute_role(&self, c: usize) -> AttributeRole;
+    /// Distinct values; codes index into it.
+    fn dictionary(&self, c: usize) -> &[String];
+    /// Records per dictionary entry.
+    fn value_counts(&self, c: usize) -> Vec<u64>;
+
+    fn find(&self, name: &str) -> Option<usize> {
+        (0..self.attribute_count()).find(|&c| self.attribute_name(c) == name)
+    }
+
+    fn require_attribute(&self, name: &str) -> Result<usize> {
+        self.find(name)
+            .ok_or_else(|| Error::invalid_argument(format!("no attribute named '{name}'")))
+    }
+}
+
+impl Attributes for Table {
+    fn attribute_count(&self) -> usize {
+        self.columns.len()
+    }
+    fn record_count(&self) -> u64 {
+        self.rows as u64
+    }
+    fn attribute_name(&self, c: usize) -> &str {
+        &self.columns[c].name
+    }
+    fn attribute_role(&self, c: usize) -> AttributeRole {
+        self.columns[c].role
+    }
+    fn dictionary(&self, c: usize) -> &[String] {
+        &self.columns[c].dictionary
+    }
+    fn value_counts(&self, c: usize) -> Vec<u64> {
+        let col = &self.columns[c];
+        let mut counts = vec![0u64; col.dictionary.len()];
+        for &code in &col.codes {
+            counts[code as usize] += 1;
+        }
+        counts
+    }
+}
+
+/// One attribute of a [`Profile`].
+#[cfg(feature = "datafusion")]
+#[derive(Debug, Clone)]
+pub(crate) struct ProfileColumn {
+    pub(crate) name: String,
+    pub(crate) role: AttributeRole,
+    pub(crate) dictionary: Vec<String>,
+    pub(crate) counts: Vec<u64>,
+}
+
+/// The [`Attributes`] of a data set that is not in memory (computed by a query engine).
+#[cfg(feature = "datafusion")]
+#[derive(Debug, Clone)]
+pub(crate) struct Profile {
+    pub(crate) rows: u64,
+    pub(crate) columns: Vec<ProfileColumn>,
+}
+
+#[cfg(feature = "datafusion")]
+impl Attributes for Profile {
+    fn attribute_count(&self) -> usize {
+        self.columns.len()
+    }
+    fn record_count(&self) -> u64 {
+        self.rows
+    }
+    fn attribute_name(&self, c: usize) -> &str {
+        &self.columns[c].name
+    }
+    fn attribute_role(&self, c: usize) -> AttributeRole {
+        self.columns[c].role
+    }
+    fn dictionary(&self, c: usize) -> &[String] {
+        &self.columns[c].dictionary
+    }
+    fn value_counts(&self, c: usize) -> Vec<u64> {
+        self.columns[c].counts.clone()
+    }
+}
+
 impl Column {
     pub(crate) fn value(&self, row: usize) -> &str {
         self.codes
