@@ -20,7 +20,8 @@ use std::time::Duration;
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use privkit::envelope::{CacheLimits, Keyset, LocalKek, Opener, Sealer};
+use privkit::envelope::{CacheLimits, LocalKek, Opener, Sealer};
+use privkit::keyset::Keyset;
 use privkit::{Algorithm, Backend};
 
 const SIZES: [usize; 4] = [64, 1024, 16 * 1024, 1024 * 1024];

@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use privkit::Algorithm;
-use privkit::envelope::{Keyset, LocalKek, Opener, Sealer};
+use privkit::envelope::{LocalKek, Opener, Sealer};
+use privkit::keyset::Keyset;
 use privkit::secret::SecretBytes;
 
 const AAD: &[u8] = b"privkit encrypt_file example v1";

@@ -7,7 +7,8 @@
 use std::sync::Arc;
 
 use privkit::Algorithm;
-use privkit::envelope::{Aad, KeyEncryptionKey, Keyset, LocalKek, Opener, Sealer};
+use privkit::envelope::{KeyEncryptionKey, LocalKek, Opener, Sealer};
+use privkit::keyset::{Aad, Keyset};
 
 struct Customer {
     id: u64,

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Independent decoder for privkit's wire formats, written from docs/FORMAT.md alone.
 
-Decodes every vector in tests/data/vectors/{keyset,envelope}.json with the Python
-`cryptography` package (no privkit code), checks the key schedule and commitment, and
-exits non-zero on any mismatch. Run: python3 scripts/decode_vectors.py
+Decodes every vector in tests/data/vectors/ (keysets, envelopes and streams of versions 1
+and 2, keyset exports) with the Python `cryptography` package (no privkit code), checks
+the key schedule, the commitment and the header MAC, checks that every `fail` vector is
+refused, and exits non-zero on any mismatch. Run: python3 scripts/decode_vectors.py
 """
 import hashlib
 import hmac
@@ -82,27 +83,50 @@ def keyset_open(keys, ct, aad, fmt=0x01):
     return aead_open(alg, key, nonce, body, aad)
 
 
-def envelope_open(env, aad, keks):
-    """keks: {kek_id: {key_id: (alg, key)}}. FORMAT.md section 3."""
-    assert env[:4] == b"PKEV" and env[4] == 1
-    alg, salt, commitment = env[5], env[6:38], env[38:70]
-    n, pos, wrapped = env[70], 71, []
-    assert n >= 1
+def parse_entries(buf, pos, n):
+    """n wrapped-key entries from pos: u16 id_len, id (UTF-8), u16 key_len, key."""
+    assert 1 <= n, "no wrapped keys"
+    wrapped = []
     for _ in range(n):
-        (id_len,) = struct.unpack(">H", env[pos:pos + 2]); pos += 2
-        kek_id = env[pos:pos + id_len].decode(); pos += id_len
-        (key_len,) = struct.unpack(">H", env[pos:pos + 2]); pos += 2
-        wrapped.append((kek_id, env[pos:pos + key_len])); pos += key_len
+        (id_len,) = struct.unpack(">H", buf[pos:pos + 2]); pos += 2
+        assert 1 <= id_len <= 2048 and pos + id_len <= len(buf), "KEK id length"
+        kek_id = buf[pos:pos + id_len].decode("utf-8"); pos += id_len
+        (key_len,) = struct.unpack(">H", buf[pos:pos + 2]); pos += 2
+        assert pos + key_len <= len(buf), "truncated wrapped key"
+        wrapped.append((kek_id, buf[pos:pos + key_len])); pos += key_len
+    return wrapped, pos
+
+
+def check_mac(version, mac_key, signed, mac):
+    if version == 2:
+        assert hmac.compare_digest(hmac.new(mac_key, signed, hashlib.sha256).digest(), mac), "header MAC"
+
+
+def envelope_open(env, aad, keks):
+    """keks: {kek_id: {key_id: (alg, key)}}. FORMAT.md section 3 (versions 1 and 2)."""
+    assert env[:4] == b"PKEV" and env[4] in (1, 2), "magic or version"
+    version, alg, salt, commitment = env[4], env[5], env[6:38], env[38:70]
+    wrapped, pos = parse_entries(env, 71, env[70])
+    signed, mac = env[:pos], None
+    if version == 2:
+        mac = env[pos:pos + 32]; pos += 32
+        (ct_len,) = struct.unpack(">Q", env[pos:pos + 8]); pos += 8
     nonce_len = NONCE_LEN[alg]
     nonce, body = env[pos:pos + nonce_len], env[pos + nonce_len:]
-    ctx = labels(b"privkit envelope wrap", b"\x01", bytes([alg]), salt, commitment)
+    assert len(body) >= 16, "payload shorter than its tag"
+    if version == 2:
+        assert len(body) - 16 == ct_len, "ciphertext length"
+    ctx = labels(b"privkit envelope wrap", bytes([version]), bytes([alg]), salt, commitment)
     results = []
     for kek_id, wk in wrapped:
         if kek_id not in keks:
             continue
         dk = keyset_open(keks[kek_id], wk, ctx, fmt=0x02)
-        okm = hkdf_sha256(salt, dk, labels(b"privkit envelope", b"\x01", bytes([alg])), 64)
+        prk_salt = salt
+        okm = hkdf_sha256(prk_salt, dk, labels(b"privkit envelope", b"\x01", bytes([alg])), 64)
         assert hmac.compare_digest(okm[32:], commitment), "commitment"
+        mac_key = hkdf_sha256(prk_salt, dk, labels(b"privkit envelope header", b"\x02", bytes([alg])), 32)
+        check_mac(version, mac_key, signed, mac)
         results.append((dk, okm, aead_open(alg, okm[:32], nonce, body, aad)))
     assert results, "no usable KEK"
     return results
@@ -110,28 +134,32 @@ def envelope_open(env, aad, keks):
 
 def stream_open(stream, aad, keks):
     """FORMAT.md section 5: header, key schedule, then segments with index and last flag."""
-    assert stream[:4] == b"PKST" and stream[4] == 1
-    alg = stream[5]
+    assert stream[:4] == b"PKST" and stream[4] in (1, 2), "magic or version"
+    version, alg = stream[4], stream[5]
     (seg,) = struct.unpack(">I", stream[6:10])
+    assert 64 <= seg <= 16 << 20, "segment size"
     salt, commitment = stream[10:42], stream[42:74]
     np_ = NONCE_LEN[alg] - 5
     prefix = stream[74:74 + np_]
-    n, pos, wrapped = stream[74 + np_], 75 + np_, []
-    for _ in range(n):
-        (id_len,) = struct.unpack(">H", stream[pos:pos + 2]); pos += 2
-        kek_id = stream[pos:pos + id_len].decode(); pos += id_len
-        (key_len,) = struct.unpack(">H", stream[pos:pos + 2]); pos += 2
-        wrapped.append((kek_id, stream[pos:pos + key_len])); pos += key_len
-    ctx = labels(b"privkit stream wrap", b"\x01", bytes([alg]), struct.pack(">I", seg), salt, commitment, prefix)
+    wrapped, pos = parse_entries(stream, 75 + np_, stream[74 + np_])
+    signed, mac = stream[:pos], None
+    if version == 2:
+        mac = stream[pos:pos + 32]; pos += 32
+    size = struct.pack(">I", seg)
+    ctx = labels(b"privkit stream wrap", bytes([version]), bytes([alg]), size, salt, commitment, prefix)
     kek_id, wk = next((k, w) for k, w in wrapped if k in keks)
     dk = keyset_open(keks[kek_id], wk, ctx, fmt=0x02)
-    okm = hkdf_sha256(salt, dk, labels(b"privkit stream", b"\x01", bytes([alg]), struct.pack(">I", seg), aad), 64)
+    okm = hkdf_sha256(salt, dk, labels(b"privkit stream", b"\x01", bytes([alg]), size, aad), 64)
     assert hmac.compare_digest(okm[32:], commitment), "commitment"
+    mac_key = hkdf_sha256(salt, dk, labels(b"privkit stream header", b"\x02", bytes([alg]), size), 32)
+    check_mac(version, mac_key, signed, mac)
     body, out, i = stream[pos:], b"", 0
     while True:
         chunk = body[:seg + 16]
         body = body[seg + 16:]
         last = len(body) == 0
+        assert len(chunk) >= 16, "stream truncated inside a segment's tag"
+        assert not (last and i > 0 and len(chunk) == 16), "empty final segment after full segments"
         nonce = prefix + struct.pack(">I", i) + bytes([1 if last else 0])
         out += aead_open(alg, okm[:32], nonce, chunk, b"")
         if last:
@@ -139,70 +167,95 @@ def stream_open(stream, aad, keks):
         i += 1
 
 
+def kek_map(k):
+    alg_ids = {"AES-256-GCM": 1, "XChaCha20-Poly1305": 3}
+    return {k["kek_id"]: {k["keyset_key_id"]: (alg_ids[k["keyset_algorithm"]], bytes.fromhex(k["keyset_key"]))}}
+
+
+def check_export(v):
+    keks = kek_map(v["kek"])
+    (_, _, plain), = envelope_open(bytes.fromhex(v["exported"]), b"privkit keyset export v1", keks)
+    assert plain == bytes.fromhex(v["keyset_plaintext"])
+    assert plain[:5] == b"PKKS\x01"
+    (primary, c), pos, keys = struct.unpack(">IH", plain[5:11]), 11, []
+    names = {1: "AES-256-GCM", 2: "ChaCha20-Poly1305", 3: "XChaCha20-Poly1305", 4: "AES-256-GCM-SIV"}
+    for _ in range(c):
+        kid, alg, status, has = struct.unpack(">IBBB", plain[pos:pos + 7]); pos += 7 + (32 if has else 0)
+        keys.append({"id": kid, "algorithm": names[alg], "status": ["", "Enabled", "Disabled", "Destroyed"][status],
+                     "primary": kid == primary})
+    assert pos == len(plain) and keys == v["keys"], keys
+
+
+def check_password_export(v, hash_secret_raw, Type):
+    blob = bytes.fromhex(v["exported"])
+    assert blob[:5] == b"PKKW\x01"
+    params = blob[5:]
+    assert params[0] == 1 and params[1] == 2
+    m, t = struct.unpack(">II", params[2:10])
+    p, n = params[10], params[11]
+    salt, enc = params[12:12 + n], params[:12 + n]
+    s_ = hash_secret_raw(v["password"].encode(), salt, t, m, p, 32, Type.ID, version=0x13)
+    d = b"privkit/kdf/password-kek/v1"
+    kek = hkdf_sha256(d, s_, labels(d, enc), 32)
+    assert kek.hex() == v["derived_key"]
+    keks = {v["kek_id"]: {v["kek_keyset_key_id"]: (1, kek)}}
+    (_, _, plain), = envelope_open(blob[12 + n + 5:], b"privkit keyset export v1", keks)
+    assert plain.hex() == v["keyset_plaintext"]
+
+
+def load(name):
+    with open(os.path.join(ROOT, "tests/data/vectors", name)) as f:
+        return json.load(f)
+
+
 def main():
     count = 0
-    with open(os.path.join(ROOT, "tests/data/vectors/keyset.json")) as f:
-        for v in json.load(f)["vectors"]:
-            keys = {v["key_id"]: (v["algorithm_id"], bytes.fromhex(v["key"]))}
-            pt = keyset_open(keys, bytes.fromhex(v["ciphertext"]), bytes.fromhex(v["aad"]))
-            assert pt == bytes.fromhex(v["plaintext"]), v["comment"]
-            count += 1
-    alg_ids = {"AES-256-GCM": 1, "XChaCha20-Poly1305": 3}
-    with open(os.path.join(ROOT, "tests/data/vectors/envelope.json")) as f:
-        for v in json.load(f)["vectors"]:
-            keks = {k["kek_id"]: {k["keyset_key_id"]: (alg_ids[k["keyset_algorithm"]], bytes.fromhex(k["keyset_key"]))}
-                    for k in v["keks"]}
-            for dk, okm, pt in envelope_open(bytes.fromhex(v["envelope"]), bytes.fromhex(v["aad"]), keks):
+    for v in load("keyset.json")["vectors"]:
+        keys = {v["key_id"]: (v["algorithm_id"], bytes.fromhex(v["key"]))}
+        pt = keyset_open(keys, bytes.fromhex(v["ciphertext"]), bytes.fromhex(v["aad"]))
+        assert pt == bytes.fromhex(v["plaintext"]), v["comment"]
+        count += 1
+    for name, version in (("envelope.json", 1), ("envelope_v2.json", 2)):
+        file = load(name)
+        for v in file["vectors"]:
+            keks = {}
+            for k in v["keks"]:
+                keks.update(kek_map(k))
+            env = bytes.fromhex(v["envelope"])
+            assert env[4] == version
+            for dk, okm, pt in envelope_open(env, bytes.fromhex(v["aad"]), keks):
                 assert dk.hex() == v["data_key"]
                 assert okm[:32].hex() == v["payload_key"] and okm[32:].hex() == v["commitment"]
                 assert pt == bytes.fromhex(v["plaintext"])
                 count += 1
-    with open(os.path.join(ROOT, "tests/data/vectors/stream.json")) as f:
-        for v in json.load(f)["vectors"]:
-            k = v["kek"]
-            keks = {k["kek_id"]: {k["keyset_key_id"]: (alg_ids[k["keyset_algorithm"]], bytes.fromhex(k["keyset_key"]))}}
-            pt = stream_open(bytes.fromhex(v["stream"]), bytes.fromhex(v["aad"]), keks)
+        for case in file.get("fail", []):
+            only_first = kek_map(file["vectors"][0]["keks"][0])
+            try:
+                envelope_open(bytes.fromhex(case["envelope"]), b"", only_first)
+            except Exception:
+                count += 1
+                continue
+            raise AssertionError("opened a fail vector: " + case["comment"])
+    for name, version in (("stream.json", 1), ("stream_v2.json", 2)):
+        for v in load(name)["vectors"]:
+            stream = bytes.fromhex(v["stream"])
+            assert stream[4] == version
+            pt = stream_open(stream, bytes.fromhex(v["aad"]), kek_map(v["kek"]))
             assert pt == bytes.fromhex(v["plaintext"]), v["comment"]
             count += 1
-    with open(os.path.join(ROOT, "tests/data/vectors/keyset_export.json")) as f:
-        v = json.load(f)
-        k = v["kek"]
-        keks = {k["kek_id"]: {k["keyset_key_id"]: (alg_ids[k["keyset_algorithm"]], bytes.fromhex(k["keyset_key"]))}}
-        (_, _, plain), = envelope_open(bytes.fromhex(v["exported"]), b"privkit keyset export v1", keks)
-        assert plain == bytes.fromhex(v["keyset_plaintext"])
-        assert plain[:5] == b"PKKS\x01"
-        (primary, c), pos, keys = struct.unpack(">IH", plain[5:11]), 11, []
-        names = {1: "AES-256-GCM", 2: "ChaCha20-Poly1305", 3: "XChaCha20-Poly1305", 4: "AES-256-GCM-SIV"}
-        for _ in range(c):
-            kid, alg, status, has = struct.unpack(">IBBB", plain[pos:pos + 7]); pos += 7 + (32 if has else 0)
-            keys.append({"id": kid, "algorithm": names[alg], "status": ["", "Enabled", "Disabled", "Destroyed"][status],
-                         "primary": kid == primary})
-        assert pos == len(plain) and keys == v["keys"], keys
+    for name in ("keyset_export_v1.json", "keyset_export.json"):
+        check_export(load(name))
         count += 1
     # Password export (section 6.1): needs argon2-cffi (the reference C Argon2) to derive the key.
     try:
         from argon2.low_level import Type, hash_secret_raw
     except ImportError:
         hash_secret_raw = None
-        print("interop: argon2-cffi not installed, password export vector skipped")
+        print("interop: argon2-cffi not installed, password export vectors skipped")
     if hash_secret_raw is not None:
-        with open(os.path.join(ROOT, "tests/data/vectors/keyset_export_password.json")) as f:
-            v = json.load(f)
-        blob = bytes.fromhex(v["exported"])
-        assert blob[:5] == b"PKKW\x01"
-        params = blob[5:]
-        assert params[0] == 1 and params[1] == 2
-        m, t = struct.unpack(">II", params[2:10])
-        p, n = params[10], params[11]
-        salt, enc = params[12:12 + n], params[:12 + n]
-        s_ = hash_secret_raw(v["password"].encode(), salt, t, m, p, 32, Type.ID, version=0x13)
-        d = b"privkit/kdf/password-kek/v1"
-        kek = hkdf_sha256(d, s_, labels(d, enc), 32)
-        assert kek.hex() == v["derived_key"]
-        keks = {v["kek_id"]: {v["kek_keyset_key_id"]: (1, kek)}}
-        (_, _, plain), = envelope_open(blob[12 + n + 5:], b"privkit keyset export v1", keks)
-        assert plain.hex() == v["keyset_plaintext"]
-        count += 1
+        for name in ("keyset_export_password_v1.json", "keyset_export_password.json"):
+            check_password_export(load(name), hash_secret_raw, Type)
+            count += 1
     print("interop: decoded %d vectors independently, all match" % count)
 
 

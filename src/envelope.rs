@@ -1,107 +1,100 @@
-//! Authenticated encryption of values and records under managed keys, and envelope
-//! encryption with per-message data keys.
+//! Envelope encryption: documents, blobs and streams of any size under per-message data
+//! keys, wrapped by key-encryption keys that may live in a remote KMS.
 //!
 //! # Use case
-//! - Encrypt fields and records (an email column, a JSON document) under a [`Keyset`]
-//!   whose keys rotate: [`Keyset::encrypt`] / [`Keyset::decrypt`], with associated data
-//!   ([`Aad`]) binding each ciphertext to its row and column.
-//! - Encrypt documents and blobs under a fresh data key each, wrapped by one or more
-//!   key-encryption keys that may live in a remote KMS: [`seal`] / [`open`], [`Sealer`]
-//!   and [`Opener`] for several KEKs, data-key caching, limits and [`Opener::rewrap`].
-//! - The same envelopes from async code, for KEKs that are network calls:
-//!   [`AsyncKeyEncryptionKey`], [`AsyncSealer`] (a single-flight, refresh-ahead data-key
-//!   cache) and [`AsyncOpener`]; AWS KMS keys with `KmsKek` (feature `aws-kms`).
+//! - Encrypt a document under a fresh data key wrapped by one or more key-encryption keys
+//!   (KEKs): [`seal`] / [`open`], [`Sealer`] and [`Opener`] for several KEKs, data-key
+//!   caching and decoder limits, [`Opener::rewrap`] to move envelopes to a new KEK without
+//!   touching their payloads.
+//! - Encrypt backups and exports of any size in constant memory: [`Sealer::encrypt_stream`]
+//!   and [`Opener::decrypt_stream`], with one [`StreamWriter`] and one [`StreamReader`] for
+//!   blocking and async I/O and random access over seekable sources.
+//! - The same from async code, for KEKs that are network calls: [`AsyncKeyEncryptionKey`],
+//!   [`AsyncSealer`] and [`AsyncOpener`], streams included (AWS KMS keys come with the
+//!   `privkit-aws-kms` crate).
 //!
-//! # About
-//! - Algorithms: AES-256-GCM (default), ChaCha20-Poly1305, XChaCha20-Poly1305 and
-//!   AES-256-GCM-SIV ([`Algorithm`]).
-//! - Nonces are always chosen by privkit. Keyset keys count their invocations and refuse
-//!   past 2^32 (96-bit nonces); envelope data keys are fresh per message (or per cache
-//!   entry, with a counter nonce).
-//! - Envelopes are **key-committing**: the header carries a 32-byte commitment derived
-//!   with the payload key from the data key, checked in constant time before decryption,
-//!   so an envelope opens under exactly one data key (no invisible salamanders, no
-//!   partitioning oracles across wrapped keys).
-//! - Wrapped keys are bound to their envelope (salt, commitment, algorithm) through the
-//!   context given to the KEK, so a wrapped key moved into another envelope is rejected.
-//! - Every byte layout is specified in `docs/FORMAT.md`.
+//! For field and record encryption under rotating keys, see [`keyset`](crate::keyset).
+//!
+//! # How it works
+//! - Every envelope and stream has its own 32-byte data key (or, with a cache, one per
+//!   cache entry and partition, each message with its own counter nonce). HKDF-SHA256
+//!   derives from it the payload key, a 32-byte **key commitment** stored in the header,
+//!   and a header MAC key.
+//! - Each KEK wraps the data key under a **wrap context** that names the format version,
+//!   algorithm, salt and commitment, so a wrapped key moved into another header fails.
+//! - The **header MAC** (HMAC-SHA256, version 2) authenticates every header byte, the
+//!   wrapped-key entries for other KEKs included; [`Opener::rewrap`] recomputes it.
+//!   Opening checks commitment and MAC in constant time before any payload byte.
+//! - The computations are written once, without I/O; the sync types ([`Sealer`],
+//!   [`Opener`]) and the async types ([`AsyncSealer`], [`AsyncOpener`]) differ only in how
+//!   they call the KEKs, and share one data-key cache ([`CacheLimits`]).
+//! - Streams follow STREAM (Hoang et al. 2015, as age and Tink): fixed-size segments whose
+//!   nonces carry their index and a last-segment flag, so truncation, reordering and
+//!   splicing are detected.
+//! - Every byte layout is in `docs/FORMAT.md` (sections 3 and 5); version 1 envelopes and
+//!   streams still open, and re-wrapping turns a version 1 envelope into version 2.
 //!
 //! # Errors
-//! Authentication failures are always [`Error::DecryptionFailed`](crate::Error::DecryptionFailed).
-//! Structural problems found before any key is used are [`Malformed`](crate::Error::Malformed),
+//! Authentication failures are always [`Error::DecryptionFailed`](crate::Error::DecryptionFailed),
+//! whether the data key, the commitment, the header MAC or a tag failed. Structural problems
+//! found before any key is used are [`Malformed`](crate::Error::Malformed),
 //! [`UnsupportedVersion`](crate::Error::UnsupportedVersion) or
-//! [`LimitExceeded`](crate::Error::LimitExceeded); key states are
-//! [`UnknownKeyId`](crate::Error::UnknownKeyId), [`KeyDisabled`](crate::Error::KeyDisabled)
-//! and [`KeyDestroyed`](crate::Error::KeyDestroyed).
+//! [`LimitExceeded`](crate::Error::LimitExceeded); no KEK of the opener named in the header
+//! is [`NoUsableKey`](crate::Error::NoUsableKey); KEKs report their own errors (a KMS's
+//! [`KeyManagement`](crate::Error::KeyManagement), a local key's
+//! [`KeyDestroyed`](crate::Error::KeyDestroyed)).
 //!
 //! # Security
-//! - Keep associated data unique per slot (table, column, row id): it is what stops
-//!   ciphertexts from being swapped between rows. Associated data is authenticated, not
-//!   encrypted.
-//! - Nonce sequences live in process memory: after `fork()`, call
-//!   [`Keyset::refresh_nonce_prefixes`] and [`Sealer::clear_cache`] in the child.
-//! - Ciphertexts reveal the plaintext length.
+//! - Envelopes are key-committing: an envelope opens under exactly one data key, so no
+//!   ciphertext decrypts to two plaintexts under two KEKs (no "invisible salamanders").
+//! - Associated data is authenticated, not encrypted; keep it unique per object.
+//! - A cached data key protects several messages: purge a partition
+//!   ([`Sealer::purge_partition`]) when its subject is forgotten, and everything
+//!   ([`Sealer::purge_all`]) in a child process after `fork()`.
+//! - Ciphertexts reveal the plaintext length; stream headers reveal the segment size.
+//! - Do not act on a stream's plaintext before its reader reports end of file.
 //!
 //! # Example
 //! ```
-//! use privkit::envelope::{self, Aad, Keyset, LocalKek};
-//! use privkit::Algorithm;
+//! use std::io::{Read, Write};
+//! use privkit::envelope::{self, LocalKek, Opener, Sealer};
 //!
-//! // Field encryption under a rotating keyset.
-//! let keyset = Keyset::generate(Algorithm::Aes256Gcm)?;
-//! let aad = Aad::new().with("table", "customers").with("column", "ssn").with("row", "7");
-//! let ct = keyset.encrypt(b"078-05-1120", aad.as_bytes())?;
-//! assert_eq!(keyset.decrypt(&ct, aad.as_bytes())?, b"078-05-1120");
-//!
-//! // Envelope encryption of a document under a key-encryption key.
+//! // A document under a key-encryption key.
 //! let kek = LocalKek::generate("documents")?;
 //! let sealed = envelope::seal(&kek, b"%PDF-1.7 ...", b"doc-42")?;
 //! assert_eq!(envelope::open(&kek, &sealed, b"doc-42")?, b"%PDF-1.7 ...");
+//!
+//! // A stream under two KEKs, either of which opens it.
+//! let (eu, us) = (std::sync::Arc::new(LocalKek::generate("eu")?), LocalKek::generate("us")?);
+//! let mut w = Sealer::new(eu.clone()).with_kek(us).encrypt_stream(Vec::new(), b"backup-7")?;
+//! w.write_all(&[7u8; 200_000])?;
+//! let stream = w.finish()?;
+//! let mut plaintext = Vec::new();
+//! Opener::new(eu).decrypt_stream(&stream[..], b"backup-7")?.read_to_end(&mut plaintext)?;
+//! assert_eq!(plaintext.len(), 200_000);
 //! # Ok::<(), privkit::Error>(())
 //! ```
 
-mod aad;
-mod async_kek;
 mod async_seal;
-#[cfg(feature = "tokio")]
-mod async_stream;
+mod cache;
+mod engine;
 mod export;
-mod field;
-mod format;
-mod keyset;
-#[cfg(feature = "aws-kms")]
-mod kms;
+mod header;
+mod kek;
 mod seal;
 mod stream;
 #[cfg(test)]
 mod vectors;
-mod wrap;
 
-pub use self::aad::Aad;
-#[cfg(feature = "tokio")]
-pub use self::async_kek::AsyncToSync;
-pub use self::async_kek::{AsyncKeyEncryptionKey, KekFuture, SyncToAsync};
-pub use self::async_seal::{
-    AsyncOpener, AsyncSealer, DEFAULT_REFRESH_PERCENT, MAX_CACHE_PARTITIONS, open_async,
-    rewrap_async, seal_async,
+pub use self::async_seal::{AsyncOpener, AsyncSealer, open_async, rewrap_async, seal_async};
+pub use self::cache::{CacheLimits, DEFAULT_REFRESH_PERCENT, MAX_CACHE_PARTITIONS};
+pub use self::header::{
+    DEFAULT_SEGMENT_SIZE, EnvelopeLimits, MAX_SEGMENT_SIZE, MAX_WRAPPED_KEYS, MIN_SEGMENT_SIZE,
 };
 #[cfg(feature = "tokio")]
-pub use self::async_stream::{AsyncStreamReader, AsyncStreamWriter};
-pub use self::export::MAX_EXPORTED_KEYS;
-pub use self::field::{Encrypted, FieldValue};
-pub use self::keyset::{KeyId, KeyInfo, KeyStatus, Keyset};
-#[cfg(feature = "aws-kms")]
-pub use self::kms::{KmsKek, KmsKekBuilder, kms_encryption_context};
-pub use self::seal::{
-    CacheLimits, EnvelopeLimits, MAX_WRAPPED_KEYS, Opener, Sealer, open, rewrap, seal,
+pub use self::kek::AsyncToSync;
+pub use self::kek::{
+    AsyncKeyEncryptionKey, KekFuture, KeyEncryptionKey, LocalKek, MAX_KEK_ID_LEN, SyncToAsync,
 };
-pub use self::stream::{
-    DEFAULT_SEGMENT_SIZE, MAX_SEGMENT_SIZE, MIN_SEGMENT_SIZE, SeekableStreamReader, StreamReader,
-    StreamWriter,
-};
-pub use self::wrap::{KeyEncryptionKey, LocalKek, MAX_KEK_ID_LEN};
-pub use crate::backend::Algorithm;
-/// The AWS SDK for KMS that [`KmsKek`] uses (to create keys, or build a client for
-/// [`KmsKek::from_client`], with exactly the version privkit links).
-#[cfg(feature = "aws-kms")]
-pub use aws_sdk_kms;
+pub use self::seal::{Opener, Sealer, open, rewrap, seal};
+pub use self::stream::{StreamReader, StreamWriter};

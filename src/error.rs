@@ -19,7 +19,7 @@
 //!
 //! # Example
 //! ```
-//! use privkit::{Error, envelope::Keyset};
+//! use privkit::{Error, keyset::Keyset};
 //!
 //! let keyset = Keyset::generate(Default::default())?;
 //! // Structure is checked first, with a specific error...

@@ -4,13 +4,11 @@
 
 pub mod anon;
 mod backend;
-#[cfg(feature = "datafusion")]
-#[cfg_attr(docsrs, doc(cfg(feature = "datafusion")))]
-pub mod datafusion;
 mod encoding;
 pub mod envelope;
 pub mod error;
 pub mod kdf;
+pub mod keyset;
 pub mod pseudonym;
 mod rand;
 pub mod retention;

@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use privkit::envelope::{
-    self, Aad, CacheLimits, EnvelopeLimits, KeyEncryptionKey, KeyStatus, Keyset, LocalKek, Opener,
-    Sealer,
+    self, CacheLimits, EnvelopeLimits, KeyEncryptionKey, LocalKek, Opener, Sealer,
 };
+use privkit::keyset::{Aad, KeyStatus, Keyset};
 use privkit::secret::SecretBytes;
 use privkit::{Algorithm, Error, Result};
 use proptest::prelude::*;
@@ -40,11 +40,20 @@ fn keyset_nonces_are_unique() -> Result<()> {
         .map(|_| ks.encrypt(b"same", b"").map(|c| c[6..18].to_vec()))
         .collect::<Result<_>>()?;
     assert_eq!(nonces.len(), 1000);
-    // A clone draws a new nonce prefix.
+    // A clone shares each key's nonce counter: the two never repeat a nonce.
     let clone = ks.clone();
-    let a = ks.encrypt(b"x", b"")?;
-    let b = clone.encrypt(b"x", b"")?;
-    assert_ne!(a[6..14], b[6..14]);
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..100 {
+        assert!(seen.insert(ks.encrypt(b"x", b"")?[6..18].to_vec()));
+        assert!(seen.insert(clone.encrypt(b"x", b"")?[6..18].to_vec()));
+    }
+    // refresh_nonce_prefixes (after fork) gives one copy a new prefix.
+    let mut child = ks.clone();
+    child.refresh_nonce_prefixes()?;
+    assert_ne!(
+        ks.encrypt(b"x", b"")?[6..14],
+        child.encrypt(b"x", b"")?[6..14]
+    );
     Ok(())
 }
 
@@ -223,7 +232,7 @@ fn envelope_round_trip_every_algorithm() -> Result<()> {
             let pt = vec![0xa5u8; len];
             let env = sealer.seal(&pt, b"aad")?;
             assert_eq!(&env[..4], b"PKEV");
-            assert_eq!(env[4], 1);
+            assert_eq!(env[4], 2);
             assert_eq!(env[5], alg.id());
             assert_eq!(envelope::open(&*kek, &env, b"aad")?, pt);
         }
@@ -288,6 +297,12 @@ fn wrapped_section(env: &[u8]) -> std::ops::Range<usize> {
     let key_len_at = 73 + id_len;
     let key_len = usize::from(u16::from_be_bytes([env[key_len_at], env[key_len_at + 1]]));
     70..key_len_at + 2 + key_len
+}
+
+/// Offset of the payload nonce of a one-KEK version 2 envelope: after the wrapped-key
+/// section, the 32-byte header MAC and the 8-byte ciphertext length.
+fn nonce_at(env: &[u8]) -> usize {
+    wrapped_section(env).end + 32 + 8
 }
 
 #[test]
@@ -443,7 +458,7 @@ fn cache_bounds_messages() -> Result<()> {
     let salts: std::collections::HashSet<&[u8]> = envs.iter().map(|e| &e[6..38]).collect();
     assert_eq!(salts.len(), 3);
     // Messages under one cached key have distinct nonces.
-    let nonce = |e: &Vec<u8>| e[wrapped_section(e).end..wrapped_section(e).end + 12].to_vec();
+    let nonce = |e: &Vec<u8>| e[nonce_at(e)..nonce_at(e) + 12].to_vec();
     assert_ne!(nonce(&envs[0]), nonce(&envs[1]));
     assert_eq!(&envs[0][6..38], &envs[1][6..38]);
     for (i, e) in envs.iter().enumerate() {
@@ -474,7 +489,7 @@ fn cache_bounds_bytes_and_age() -> Result<()> {
     std::thread::sleep(Duration::from_millis(60));
     sealer.seal(&[0u8; 1], b"")?; // expired
     assert_eq!(kek.wraps.load(Ordering::SeqCst), 4);
-    sealer.clear_cache();
+    sealer.purge_all();
     sealer.seal(&[0u8; 1], b"")?;
     assert_eq!(kek.wraps.load(Ordering::SeqCst), 5);
     Ok(())
@@ -527,7 +542,7 @@ fn cache_is_safe_across_threads() -> Result<()> {
     let pairs: std::collections::HashSet<Vec<u8>> = envs
         .iter()
         .map(|e| {
-            let end = wrapped_section(e).end;
+            let end = nonce_at(e);
             [&e[6..38], &e[end..end + 12]].concat()
         })
         .collect();
@@ -539,12 +554,12 @@ fn cache_is_safe_across_threads() -> Result<()> {
 fn fail_unsupported_version_and_algorithm() -> Result<()> {
     let kek = LocalKek::generate("k")?;
     let mut env = envelope::seal(&kek, b"x", b"")?;
-    env[4] = 2;
+    env[4] = 3;
     assert!(matches!(
         envelope::open(&kek, &env, b""),
-        Err(Error::UnsupportedVersion(2))
+        Err(Error::UnsupportedVersion(3))
     ));
-    env[4] = 1;
+    env[4] = 2;
     env[5] = 9;
     assert!(matches!(
         envelope::open(&kek, &env, b""),
@@ -563,7 +578,7 @@ fn fail_unsupported_version_and_algorithm() -> Result<()> {
 #[cfg(feature = "serde")]
 #[test]
 fn encrypted_field_through_serde() -> Result<()> {
-    use privkit::envelope::Encrypted;
+    use privkit::keyset::Encrypted;
     #[derive(serde::Serialize, serde::Deserialize)]
     struct Customer {
         id: u64,
@@ -623,7 +638,7 @@ proptest! {
         prop_assert!(envelope::open(&kek, &bytes, b"").is_err());
         prop_assert!(envelope::rewrap(&bytes, &kek, &kek).is_err());
         let _ = kek.unwrap_key(&bytes, b"");
-        let _ = privkit::envelope::Encrypted::<String>::from_base64url(&String::from_utf8_lossy(&bytes));
+        let _ = privkit::keyset::Encrypted::<String>::from_base64url(&String::from_utf8_lossy(&bytes));
     }
 
     #[test]

@@ -4,7 +4,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use privkit::Algorithm;
-use privkit::envelope::{EnvelopeLimits, Keyset, LocalKek, Opener};
+use privkit::envelope::{EnvelopeLimits, LocalKek, Opener};
+use privkit::keyset::Keyset;
 use privkit::secret::SecretBytes;
 
 fuzz_target!(|data: &[u8]| {

@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use privkit::Algorithm;
-use privkit::envelope::{Encrypted, Keyset};
+use privkit::keyset::{Encrypted, Keyset};
 use privkit::secret::SecretBytes;
 
 fuzz_target!(|data: &[u8]| {

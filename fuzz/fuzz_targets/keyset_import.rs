@@ -4,7 +4,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use privkit::Algorithm;
-use privkit::envelope::{Keyset, LocalKek};
+use privkit::envelope::LocalKek;
+use privkit::keyset::Keyset;
 use privkit::secret::SecretBytes;
 
 fuzz_target!(|data: &[u8]| {

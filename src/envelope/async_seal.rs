@@ -1,43 +1,31 @@
-//! Async envelope sealing, opening and re-wrapping under [`AsyncKeyEncryptionKey`]s, with
-//! a single-flight, refresh-ahead data-key cache.
-//!
-//! The bytes are exactly those of the sync [`Sealer`](super::Sealer): the header, key
-//! schedule and payload code is shared; only the calls to the KEKs are awaited.
+//! The async front end: [`AsyncSealer`], [`AsyncOpener`] and the one-shot functions, for
+//! key-encryption keys behind [`AsyncKeyEncryptionKey`] (remote KMSs). The bytes are those
+//! of the blocking front end: everything but the awaited KEK calls is shared with it.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Poll, Waker};
-use std::time::Instant;
+use std::sync::Arc;
 
-use super::async_kek::AsyncKeyEncryptionKey;
-use super::seal::{
-    CacheLimits, CachedKey, DataKeyState, EnvelopeLimits, Parsed, PendingHeader, plaintext_len,
-    put_kek_count, put_wrapped_entry, random_data_key, seal_with, unwrap_candidates,
-};
-use crate::backend::AeadKey;
-use crate::secret::SecretBytes;
-use crate::{Algorithm, Error, Result};
+use super::cache::{CacheLimits, DEFAULT_REFRESH_PERCENT, DataKeyCache};
+use super::engine::{self, Engine, wrap_all};
+use super::header::{EnvelopeLimits, Kind, Material, NewHeader, plaintext_len, seal_message};
+use super::kek::AsyncKeyEncryptionKey;
+use super::stream::StreamWriter;
+use crate::{Algorithm, Result};
 
 type Kek = Arc<dyn AsyncKeyEncryptionKey>;
 
-/// Most cache partitions an [`AsyncSealer`] keeps at once; a seal into a further
-/// partition evicts spent entries, or else runs uncached (a fresh data key).
-pub const MAX_CACHE_PARTITIONS: usize = 4096;
-
-/// The default refresh-ahead point of an [`AsyncSealer`] cache: 80 % of a budget.
-pub const DEFAULT_REFRESH_PERCENT: u8 = 80;
-
-/// Seals envelopes under async key-encryption keys: the async counterpart of
-/// [`Sealer`](super::Sealer), producing the same bytes.
+/// Seals envelopes and starts streams under async key-encryption keys: the async
+/// counterpart of [`Sealer`](super::Sealer), producing the same bytes.
 ///
 /// # Caching under concurrency
-/// With [`with_cache`](Self::with_cache), a data key is reused within [`CacheLimits`]:
+/// With [`with_cache`](Self::with_cache), a data key is reused within [`CacheLimits`]
+/// (the same cache as [`Sealer`](super::Sealer)'s):
 /// - **Single flight**: concurrent seals that find no usable key share one new data key,
 ///   so N concurrent misses make one call to each KEK, not N.
 /// - **Bounds under concurrency**: each message reserves its nonce counter, message and
 ///   byte count under one lock, so no data key ever exceeds its message, byte or age
 ///   bound, whatever the concurrency.
-/// - **Refresh ahead**: once a key has used [`DEFAULT_REFRESH_PERCENT`] % (see
+/// - **Refresh ahead**: once a key has used
+///   [`DEFAULT_REFRESH_PERCENT`](super::DEFAULT_REFRESH_PERCENT) % (see
 ///   [`with_refresh_ahead`](Self::with_refresh_ahead)) of any budget, one new key is
 ///   fetched while the old one keeps serving: in a background tokio task when a tokio
 ///   runtime is current (feature `tokio`), otherwise by the caller that noticed. Callers
@@ -67,25 +55,18 @@ pub const DEFAULT_REFRESH_PERCENT: u8 = 80;
 /// ```
 #[derive(Clone)]
 pub struct AsyncSealer {
-    keks: Arc<Vec<Kek>>,
-    algorithm: Algorithm,
-    cache: Option<Arc<AsyncCache>>,
-    refresh_percent: u8,
+    engine: Engine<Kek>,
 }
 
 impl std::fmt::Debug for AsyncSealer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AsyncSealer")
-            .field("keks", &kek_ids(&self.keks))
-            .field("algorithm", &self.algorithm)
-            .field("cache", &self.cache.as_ref().map(|c| c.limits))
-            .field("refresh_percent", &self.refresh_percent)
-            .finish()
+            .field("keks", &self.engine.kek_ids())
+            .field("algorithm", &self.engine.algorithm)
+            .field("cache", &self.engine.cache.as_ref().map(|c| c.limits))
+            .field("refresh_percent", &self.engine.refresh_percent)
+            .finish_non_exhaustive()
     }
-}
-
-fn kek_ids(keks: &[Kek]) -> Vec<&str> {
-    keks.iter().map(|k| k.kek_id()).collect()
 }
 
 impl AsyncSealer {
@@ -93,34 +74,28 @@ impl AsyncSealer {
     #[must_use]
     pub fn new(kek: impl AsyncKeyEncryptionKey + 'static) -> Self {
         Self {
-            keks: Arc::new(vec![Arc::new(kek)]),
-            algorithm: Algorithm::default(),
-            cache: None,
-            refresh_percent: DEFAULT_REFRESH_PERCENT,
+            engine: Engine::new(Arc::new(kek), DEFAULT_REFRESH_PERCENT),
         }
     }
 
     /// Also wraps every data key with `kek`: any one of the keys opens the envelope.
     #[must_use]
     pub fn with_kek(mut self, kek: impl AsyncKeyEncryptionKey + 'static) -> Self {
-        Arc::make_mut(&mut self.keks).push(Arc::new(kek));
+        self.engine.push_kek(Arc::new(kek));
         self
     }
 
-    /// Uses `algorithm` for payloads.
+    /// Uses `algorithm` for payloads and stream segments.
     #[must_use]
     pub fn with_algorithm(mut self, algorithm: Algorithm) -> Self {
-        self.algorithm = algorithm;
+        self.engine.algorithm = algorithm;
         self
     }
 
     /// Reuses data keys within `limits` (a new, empty cache).
     #[must_use]
     pub fn with_cache(mut self, limits: CacheLimits) -> Self {
-        self.cache = Some(Arc::new(AsyncCache {
-            limits,
-            slots: Mutex::new(HashMap::new()),
-        }));
+        self.engine.cache = Some(DataKeyCache::new(limits));
         self
     }
 
@@ -128,136 +103,67 @@ impl AsyncSealer {
     /// its message, byte or age budget (clamped to 1..=100; 100 turns refresh-ahead off).
     #[must_use]
     pub fn with_refresh_ahead(mut self, percent: u8) -> Self {
-        self.refresh_percent = percent.clamp(1, 100);
+        self.engine.refresh_percent = percent.clamp(1, 100);
+        self
+    }
+
+    /// Sets the segment size of streams (as [`Sealer::with_segment_size`](super::Sealer::with_segment_size)).
+    #[must_use]
+    pub fn with_segment_size(mut self, segment_size: u32) -> Self {
+        self.engine.segment_size = segment_size;
         self
     }
 
     /// Seals `plaintext`, binding `aad` (the default cache partition).
     ///
     /// # Errors
-    /// As [`Sealer::seal`](super::Sealer::seal). When concurrent seals share one data-key
-    /// fetch that fails, each of them gets the error (as
-    /// [`Error::KeyManagement`] if it cannot be copied exactly).
+    /// As [`Sealer::seal`](super::Sealer::seal).
     pub async fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
-        self.seal_in(&[], plaintext, aad).await
+        self.seal_in(b"", plaintext, aad).await
     }
 
-    /// Seals `plaintext`, binding `aad`, with a data key of cache partition `partition`
-    /// (messages of different partitions never share a data key). Without a cache the
-    /// partition is ignored.
+    /// Seals `plaintext` with the cached data key of `partition` (a tenant, a data
+    /// subject): messages of different partitions never share a data key.
     ///
     /// # Errors
     /// As [`seal`](Self::seal).
     pub async fn seal_in(&self, partition: &[u8], plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
-        let len = plaintext_len(self.algorithm, plaintext)?;
-        let cache = match &self.cache {
-            Some(cache) if len <= cache.limits.max_bytes() => cache,
-            _ => {
-                let state = new_data_key(self.algorithm, &self.keks).await?;
-                return seal_with(&state, 0, plaintext, aad);
-            }
-        };
-        loop {
-            match cache.step(partition, len, self.refresh_percent) {
-                Step::Serve {
-                    state,
-                    counter,
-                    refresh,
-                } => {
-                    let sealed = seal_with(&state, counter, plaintext, aad);
-                    drop(state);
-                    if let Some(flight) = refresh {
-                        self.refresh(partition.to_vec(), flight).await;
-                    }
-                    return sealed;
-                }
-                Step::Wait(flight) => {
-                    if let Some(e) = flight.wait().await {
-                        return Err(e);
-                    }
-                }
-                Step::Lead(flight) => {
-                    let lead = Lead::new(cache, partition.to_vec(), flight);
-                    match new_data_key(self.algorithm, &self.keks).await {
-                        Ok(state) => {
-                            if let Some((state, counter)) = lead.install(state, Some(len)) {
-                                return seal_with(&state, counter, plaintext, aad);
-                            }
-                            // Purged while we fetched: start over.
-                        }
-                        Err(e) => {
-                            lead.fail(&e);
-                            return Err(e);
-                        }
-                    }
-                }
-                Step::Uncached => {
-                    let state = new_data_key(self.algorithm, &self.keks).await?;
-                    return seal_with(&state, 0, plaintext, aad);
-                }
-            }
-        }
-    }
-
-    /// Fetches the next data key of `partition` ahead of need: in a tokio task when a
-    /// runtime is current, else here.
-    async fn refresh(&self, partition: Vec<u8>, flight: Arc<Flight>) {
-        let Some(cache) = self.cache.clone() else {
-            return;
-        };
-        let keks = Arc::clone(&self.keks);
-        let algorithm = self.algorithm;
-        let work = async move {
-            let lead = Lead::new(&cache, partition, flight);
-            match new_data_key(algorithm, &keks).await {
-                Ok(state) => {
-                    lead.install(state, None);
-                }
-                Err(e) => lead.fail(&e),
-            }
-        };
-        #[cfg(feature = "tokio")]
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            drop(handle.spawn(work));
-            return;
-        }
-        work.await;
+        self.engine.seal_in(partition, plaintext, aad, true).await
     }
 
     /// Drops every cached data key (in-flight fetches are discarded when they land).
     pub fn purge_all(&self) {
-        if let Some(cache) = &self.cache {
-            let slots = std::mem::take(&mut *cache.lock());
-            for slot in slots.into_values() {
-                slot.abandon();
-            }
-        }
+        self.engine.purge_all();
     }
 
     /// Drops the cached data key of `partition`, for example when that data subject is
     /// forgotten. Returns whether there was one (or a fetch in flight).
     pub fn purge_partition(&self, partition: &[u8]) -> bool {
-        let Some(cache) = &self.cache else {
-            return false;
-        };
-        let slot = cache.lock().remove(partition);
-        slot.map(Slot::abandon).is_some()
+        self.engine.purge_partition(partition)
     }
 
     /// Drops every cached data key wrapped by the KEK named `kek_id` (on revocation of
     /// that key). Every key of this sealer is wrapped by all of its KEKs, so this purges
     /// everything if `kek_id` is one of them; returns whether it is.
     pub fn purge_kek(&self, kek_id: &str) -> bool {
-        let ours = self.keks.iter().any(|k| k.kek_id() == kek_id);
-        if ours {
-            self.purge_all();
-        }
-        ours
+        self.engine.purge_kek(kek_id)
+    }
+
+    /// Starts a streaming envelope written to `inner`, with the data key wrapped by the
+    /// async KEKs (say, AWS KMS) now: the returned [`StreamWriter`] is a tokio `AsyncWrite`
+    /// over an `AsyncWrite` (finish with `shutdown`) or a `Write` over a `Write` (finish
+    /// with `finish`). Memory stays one segment whatever the size of the stream.
+    ///
+    /// # Errors
+    /// As [`Sealer::encrypt_stream`](super::Sealer::encrypt_stream).
+    pub async fn encrypt_stream<W>(&self, inner: W, aad: &[u8]) -> Result<StreamWriter<W>> {
+        let header = self.engine.start_stream(aad).await?;
+        StreamWriter::new(inner, header, self.engine.segment_size)
     }
 }
 
-/// Opens and re-wraps envelopes with async key-encryption keys: the async counterpart
-/// of [`Opener`](super::Opener).
+/// Opens and re-wraps envelopes, and opens streams, with async key-encryption keys: the
+/// async counterpart of [`Opener`](super::Opener).
 ///
 /// # Example
 /// ```
@@ -282,7 +188,10 @@ pub struct AsyncOpener {
 impl std::fmt::Debug for AsyncOpener {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AsyncOpener")
-            .field("keks", &kek_ids(&self.keks))
+            .field(
+                "keks",
+                &self.keks.iter().map(|k| k.kek_id()).collect::<Vec<_>>(),
+            )
             .field("limits", &self.limits)
             .finish()
     }
@@ -317,11 +226,11 @@ impl AsyncOpener {
     /// # Errors
     /// As [`Opener::open`](super::Opener::open).
     pub async fn open(&self, envelope: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
-        open_with(&self.keks, &self.limits, envelope, aad).await
+        engine::open(&self.keks, &self.limits, envelope, aad).await
     }
 
     /// Replaces the wrapped data keys of `envelope` by wrappings under `to`, leaving the
-    /// payload as it was (checked against the key commitment first).
+    /// payload as it was (checked against the key commitment and header MAC first).
     ///
     /// # Errors
     /// As [`Opener::rewrap`](super::Opener::rewrap).
@@ -330,7 +239,26 @@ impl AsyncOpener {
         envelope: &[u8],
         to: &[&dyn AsyncKeyEncryptionKey],
     ) -> Result<Vec<u8>> {
-        rewrap_with(&self.keks, &self.limits, envelope, to).await
+        engine::rewrap(&self.keks, &self.limits, envelope, to).await
+    }
+
+    /// Starts decrypting a stream from a tokio `AsyncRead`: reads the header and unwraps
+    /// its data key with the async KEKs now; the returned
+    /// [`StreamReader`](super::StreamReader) is an `AsyncRead` over the plaintext.
+    ///
+    /// # Errors
+    /// As [`Opener::decrypt_stream`](super::Opener::decrypt_stream).
+    #[cfg(feature = "tokio")]
+    pub async fn decrypt_stream<R: tokio::io::AsyncRead + Unpin>(
+        &self,
+        mut inner: R,
+        aad: &[u8],
+    ) -> Result<super::StreamReader<R>> {
+        let header = super::stream::read_header_async(&mut inner, &self.limits).await?;
+        let (parsed, cipher) =
+            engine::open_stream_header(&self.keks, &self.limits, header.bytes(), aad).await?;
+        let segments = super::stream::Segments::for_parsed(&parsed, cipher)?;
+        Ok(super::StreamReader::new(inner, segments, parsed.len))
     }
 }
 
@@ -344,8 +272,11 @@ pub async fn seal_async(
     plaintext: &[u8],
     aad: &[u8],
 ) -> Result<Vec<u8>> {
-    let state = new_data_key(Algorithm::default(), &[kek]).await?;
-    seal_with(&state, 0, plaintext, aad)
+    let algorithm = Algorithm::default();
+    plaintext_len(algorithm, plaintext)?;
+    let header = NewHeader::new(Kind::Envelope, algorithm, Material::random()?, 1, b"")?;
+    let header = wrap_all(&[kek], header).await?;
+    seal_message(&header, 0, plaintext, aad)
 }
 
 /// Opens an envelope with `kek` under default limits: the async [`open`](super::open).
@@ -357,7 +288,7 @@ pub async fn open_async(
     envelope: &[u8],
     aad: &[u8],
 ) -> Result<Vec<u8>> {
-    open_with(&[kek], &EnvelopeLimits::default(), envelope, aad).await
+    engine::open(&[kek], &EnvelopeLimits::default(), envelope, aad).await
 }
 
 /// Re-wraps the data key of `envelope` from `from` to `to`: the async
@@ -370,321 +301,7 @@ pub async fn rewrap_async(
     from: &dyn AsyncKeyEncryptionKey,
     to: &dyn AsyncKeyEncryptionKey,
 ) -> Result<Vec<u8>> {
-    rewrap_with(&[from], &EnvelopeLimits::default(), envelope, &[to]).await
-}
-
-async fn open_with<K: AsyncKeyEncryptionKey>(
-    keks: &[K],
-    limits: &EnvelopeLimits,
-    envelope: &[u8],
-    aad: &[u8],
-) -> Result<Vec<u8>> {
-    let parsed = Parsed::parse(envelope, limits)?;
-    let (_, cipher) = unwrap_data_key(&parsed, keks).await?;
-    parsed.open_payload(&cipher, envelope, aad)
-}
-
-async fn rewrap_with<K: AsyncKeyEncryptionKey>(
-    keks: &[K],
-    limits: &EnvelopeLimits,
-    envelope: &[u8],
-    to: &[&dyn AsyncKeyEncryptionKey],
-) -> Result<Vec<u8>> {
-    let parsed = Parsed::parse(envelope, limits)?;
-    let (dek, _) = unwrap_data_key(&parsed, keks).await?;
-    let entries = wrap_entries(to, &dek, &parsed.wrap_context).await?;
-    Ok(parsed.splice(envelope, &entries))
-}
-
-/// The wrapped-key entries (count byte first) of `dek` under every KEK, in order.
-async fn wrap_entries<K: AsyncKeyEncryptionKey>(
-    keks: &[K],
-    dek: &SecretBytes,
-    context: &[u8],
-) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    put_kek_count(&mut out, keks.len())?;
-    for kek in keks {
-        let wrapped = kek.wrap_key(dek, context).await?;
-        put_wrapped_entry(&mut out, kek.kek_id(), &wrapped)?;
-    }
-    Ok(out)
-}
-
-/// As the sync `unwrap_committed`: the first KEK that matches an entry by id and
-/// unwraps it wins; a key failing the commitment fails the envelope at once.
-async fn unwrap_data_key<K: AsyncKeyEncryptionKey>(
-    parsed: &Parsed<'_>,
-    keks: &[K],
-) -> Result<(SecretBytes, AeadKey)> {
-    let mut first_error = None;
-    for (kek, key) in unwrap_candidates(&parsed.wrapped, keks, |k| k.kek_id()) {
-        match kek.unwrap_key(key, &parsed.wrap_context).await {
-            Ok(dek) => {
-                let cipher = parsed.check_data_key(&dek)?;
-                return Ok((dek, cipher));
-            }
-            Err(e) => {
-                first_error.get_or_insert(e);
-            }
-        }
-    }
-    Err(first_error.unwrap_or(Error::NoUsableKey))
-}
-
-async fn new_data_key<K: AsyncKeyEncryptionKey>(
-    algorithm: Algorithm,
-    keks: &[K],
-) -> Result<DataKeyState> {
-    let (dek, salt) = random_data_key()?;
-    let mut pending = PendingHeader::new(algorithm, &dek, &salt, keks.len())?;
-    let entries = wrap_entries(keks, &dek, &pending.wrap_context).await?;
-    pending.header.extend_from_slice(&entries);
-    Ok(pending.finish())
-}
-
-// ---------------------------------------------------------------------------------------
-// The cache: one slot per partition, each with the current key and at most one fetch in
-// flight. The std mutex is never held across an await.
-
-struct AsyncCache {
-    limits: CacheLimits,
-    slots: Mutex<HashMap<Vec<u8>, Slot>>,
-}
-
-#[derive(Default)]
-struct Slot {
-    current: Option<CachedKey>,
-    flight: Option<Arc<Flight>>,
-}
-
-impl Slot {
-    fn abandon(self) {
-        if let Some(flight) = self.flight {
-            flight.finish(FlightState::Abandoned);
-        }
-    }
-}
-
-enum Step {
-    /// Seal with this reserved key and counter; if `refresh`, fetch the next key.
-    Serve {
-        state: Arc<DataKeyState>,
-        counter: u64,
-        refresh: Option<Arc<Flight>>,
-    },
-    /// Another caller is fetching: wait, then try again.
-    Wait(Arc<Flight>),
-    /// Fetch a key for the slot and install it.
-    Lead(Arc<Flight>),
-    /// The cache is full of live partitions: seal without it.
-    Uncached,
-}
-
-impl AsyncCache {
-    fn lock(&self) -> MutexGuard<'_, HashMap<Vec<u8>, Slot>> {
-        self.slots.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn step(&self, partition: &[u8], len: u64, refresh_percent: u8) -> Step {
-        let limits = self.limits;
-        let now = Instant::now();
-        let mut slots = self.lock();
-        if !slots.contains_key(partition) && slots.len() >= MAX_CACHE_PARTITIONS {
-            slots.retain(|_, s| {
-                s.flight.is_some()
-                    || s.current
-                        .as_ref()
-                        .is_some_and(|c| !c.past(100, &limits, now))
-            });
-            if slots.len() >= MAX_CACHE_PARTITIONS {
-                return Step::Uncached;
-            }
-        }
-        let slot = slots.entry(partition.to_vec()).or_default();
-        if let Some(current) = slot.current.as_mut()
-            && let Some((state, counter)) = current.reserve(len, &limits, now)
-        {
-            let refresh = (slot.flight.is_none()
-                && refresh_percent < 100
-                && current.past(refresh_percent, &limits, now))
-            .then(|| {
-                let flight = Arc::new(Flight::new());
-                slot.flight = Some(Arc::clone(&flight));
-                flight
-            });
-            return Step::Serve {
-                state,
-                counter,
-                refresh,
-            };
-        }
-        match &slot.flight {
-            Some(flight) => Step::Wait(Arc::clone(flight)),
-            None => {
-                let flight = Arc::new(Flight::new());
-                slot.flight = Some(Arc::clone(&flight));
-                Step::Lead(flight)
-            }
-        }
-    }
-}
-
-/// The caller (or task) fetching a slot's next key. Dropped before it installs or fails
-/// (a cancelled future), it releases the slot and wakes the waiters, who then retry.
-struct Lead<'c> {
-    cache: &'c AsyncCache,
-    partition: Vec<u8>,
-    flight: Arc<Flight>,
-    done: bool,
-}
-
-impl<'c> Lead<'c> {
-    fn new(cache: &'c AsyncCache, partition: Vec<u8>, flight: Arc<Flight>) -> Self {
-        Self {
-            cache,
-            partition,
-            flight,
-            done: false,
-        }
-    }
-
-    /// Releases the slot's flight if it is still ours; `f` updates the slot first.
-    fn release(&mut self, f: impl FnOnce(&mut Slot)) -> bool {
-        self.done = true;
-        let mut slots = self.cache.lock();
-        match slots.get_mut(&self.partition) {
-            Some(slot)
-                if slot
-                    .flight
-                    .as_ref()
-                    .is_some_and(|fl| Arc::ptr_eq(fl, &self.flight)) =>
-            {
-                slot.flight = None;
-                f(slot);
-                true
-            }
-            _ => false,
-        }
-    }
-
-    /// Installs the new key (reserving one message of `reserve` bytes for the leader)
-    /// and wakes the waiters. `None` if the slot was purged meanwhile.
-    fn install(
-        mut self,
-        state: DataKeyState,
-        reserve: Option<u64>,
-    ) -> Option<(Arc<DataKeyState>, u64)> {
-        let limits = self.cache.limits;
-        let now = Instant::now();
-        let mut reserved = None;
-        let ours = self.release(|slot| {
-            let mut entry = CachedKey::new(Arc::new(state), now);
-            if let Some(len) = reserve {
-                reserved = entry.reserve(len, &limits, now);
-            }
-            slot.current = Some(entry);
-        });
-        self.flight.finish(if ours {
-            FlightState::Ready
-        } else {
-            FlightState::Abandoned
-        });
-        reserved
-    }
-
-    fn fail(mut self, error: &Error) {
-        self.release(|_| {});
-        self.flight.finish(FlightState::Failed(copy_error(error)));
-    }
-}
-
-impl Drop for Lead<'_> {
-    fn drop(&mut self) {
-        if !self.done {
-            self.release(|_| {});
-            self.flight.finish(FlightState::Abandoned);
-        }
-    }
-}
-
-/// One data-key fetch that concurrent callers wait on (a runtime-independent one-shot
-/// broadcast).
-struct Flight {
-    state: Mutex<FlightState>,
-}
-
-enum FlightState {
-    Pending(Vec<Waker>),
-    /// The key is installed: try the cache again.
-    Ready,
-    /// The fetch failed: every waiter reports this.
-    Failed(Error),
-    /// The fetch was cancelled or purged: try again.
-    Abandoned,
-}
-
-impl Flight {
-    fn new() -> Self {
-        Self {
-            state: Mutex::new(FlightState::Pending(Vec::new())),
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, FlightState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Settles the flight once (later calls are ignored) and wakes every waiter.
-    fn finish(&self, to: FlightState) {
-        let previous = {
-            let mut state = self.lock();
-            if !matches!(*state, FlightState::Pending(_)) {
-                return;
-            }
-            std::mem::replace(&mut *state, to)
-        };
-        if let FlightState::Pending(wakers) = previous {
-            wakers.into_iter().for_each(Waker::wake);
-        }
-    }
-
-    /// Waits until the flight settles: `Some(error)` if it failed, `None` to retry.
-    async fn wait(&self) -> Option<Error> {
-        std::future::poll_fn(|cx| match &mut *self.lock() {
-            FlightState::Pending(wakers) => {
-                if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
-                    wakers.push(cx.waker().clone());
-                }
-                Poll::Pending
-            }
-            FlightState::Ready | FlightState::Abandoned => Poll::Ready(None),
-            FlightState::Failed(e) => Poll::Ready(Some(copy_error(e))),
-        })
-        .await
-    }
-}
-
-/// A copy of `e` for each caller that shared a failed fetch (`Error` is not `Clone`:
-/// variants holding foreign errors become [`Error::KeyManagement`] with their message).
-fn copy_error(e: &Error) -> Error {
-    match e {
-        Error::DecryptionFailed => Error::DecryptionFailed,
-        Error::Malformed(m) => Error::Malformed(m),
-        Error::UnsupportedVersion(v) => Error::UnsupportedVersion(*v),
-        Error::UnsupportedAlgorithm(a) => Error::UnsupportedAlgorithm(*a),
-        Error::UnknownKeyId(k) => Error::UnknownKeyId(*k),
-        Error::KeyDisabled(k) => Error::KeyDisabled(*k),
-        Error::KeyDestroyed(k) => Error::KeyDestroyed(*k),
-        Error::NoUsableKey => Error::NoUsableKey,
-        Error::LimitExceeded { what, limit } => Error::limit(what, *limit),
-        Error::InvalidArgument(m) => Error::InvalidArgument(m.clone()),
-        Error::InvalidOperation(m) => Error::InvalidOperation(m.clone()),
-        Error::VerificationFailed => Error::VerificationFailed,
-        Error::KeyManagement(m) => Error::KeyManagement(m.clone()),
-        Error::Random => Error::Random,
-        other => Error::KeyManagement(other.to_string()),
-    }
+    engine::rewrap(&[from], &EnvelopeLimits::default(), envelope, &[to]).await
 }
 
 #[cfg(test)]
@@ -695,7 +312,9 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::Error;
     use crate::envelope::{KekFuture, KeyEncryptionKey, LocalKek, Opener, Sealer, SyncToAsync};
+    use crate::secret::SecretBytes;
 
     /// A local KEK that counts wraps and takes `delay` (a network round trip) per call.
     struct Slow {
@@ -857,11 +476,7 @@ mod tests {
             // The 8th message reached 80 %: a refresh is in flight, the old key serves.
             assert!(salts.iter().all(|s| *s == salts[0]));
             for _ in 0..200 {
-                if kek.wraps() == 2
-                    && sealer.cache.as_ref().unwrap().lock()[&Vec::new()]
-                        .flight
-                        .is_none()
-                {
+                if kek.wraps() == 2 && !sealer.engine.cache.as_ref().unwrap().in_flight(b"") {
                     break;
                 }
                 tokio::time::sleep(Duration::from_millis(5)).await;

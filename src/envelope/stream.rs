@@ -1,159 +1,57 @@
 //! Streaming envelopes: online authenticated encryption of data too large for memory
 //! (the STREAM construction of Hoang, Reyhanitabar, Rogaway and Vizár, as in age and
 //! Tink's streaming AEAD).
+//!
+//! One writer type and one reader type serve blocking and async I/O: [`StreamWriter`]
+//! implements [`Write`] and (feature `tokio`) `AsyncWrite`; [`StreamReader`] implements
+//! [`Read`], `AsyncRead` and, over a seekable source, [`Seek`]. The segment logic is the
+//! same for every impl; only the reads and writes of the inner object differ.
 
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
-use super::format::Reader;
-use super::seal::{
-    COMMITMENT_LEN, EnvelopeLimits, SALT_LEN, committed_key, header_limit, parse_wrapped_entries,
-    put_wrapped_keys, unwrap_committed,
-};
-use super::wrap::KeyEncryptionKey;
-use crate::backend::{AeadKey, Algorithm, KEY_LEN, TAG_LEN};
-use crate::kdf::encode_labels;
-use crate::secret::SecretBytes;
-use crate::{Error, Result, rand};
+use super::header::{EnvelopeLimits, Finished, ParsedHeader, stream_header_needs};
+use crate::backend::{AeadKey, TAG_LEN};
+use crate::{Error, Result};
 
-/// The four magic bytes that open every stream: `PKST`.
-pub(crate) const STREAM_MAGIC: [u8; 4] = *b"PKST";
-const STREAM_VERSION: u8 = 1;
-/// Smallest segment size accepted (plaintext bytes per segment).
-pub const MIN_SEGMENT_SIZE: u32 = 64;
-/// Largest segment size accepted (16 MiB).
-pub const MAX_SEGMENT_SIZE: u32 = 16 << 20;
-/// Default segment size: 64 KiB (as age). Per-segment overhead is 16 bytes (0.02 %), and a
-/// reader holds one segment in memory.
-pub const DEFAULT_SEGMENT_SIZE: u32 = 64 << 10;
-/// magic, version, algorithm, segment size, salt, commitment.
-const FIXED_LEN: usize = 4 + 1 + 1 + 4 + SALT_LEN + COMMITMENT_LEN;
-
-/// Bytes of nonce prefix: the nonce minus the 4-byte segment index and the last-segment flag.
-fn prefix_len(algorithm: Algorithm) -> usize {
-    algorithm.nonce_len() - 5
-}
-
-fn check_segment_size(segment_size: u32) -> Result<()> {
-    if (MIN_SEGMENT_SIZE..=MAX_SEGMENT_SIZE).contains(&segment_size) {
-        Ok(())
-    } else {
-        Err(Error::invalid_argument(format_args!(
-            "segment size must be {MIN_SEGMENT_SIZE}..={MAX_SEGMENT_SIZE} bytes"
-        )))
-    }
-}
-
-/// The stream key schedule: segment key and commitment.
-fn stream_schedule(
-    algorithm: Algorithm,
-    segment_size: u32,
-    data_key: &[u8],
-    salt: &[u8],
-    aad: &[u8],
-) -> Result<(AeadKey, [u8; COMMITMENT_LEN])> {
-    committed_key(
-        algorithm,
-        data_key,
-        salt,
-        &[
-            b"privkit stream",
-            &[STREAM_VERSION],
-            &[algorithm.id()],
-            &segment_size.to_be_bytes(),
-            aad,
-        ],
-    )
-}
-
-fn stream_wrap_context(
-    algorithm: Algorithm,
-    segment_size: u32,
-    salt: &[u8],
-    commitment: &[u8],
-    prefix: &[u8],
-) -> Result<Vec<u8>> {
-    encode_labels(&[
-        b"privkit stream wrap",
-        &[STREAM_VERSION],
-        &[algorithm.id()],
-        &segment_size.to_be_bytes(),
-        salt,
-        commitment,
-        prefix,
-    ])
-}
-
-/// Everything a writer needs to start: the serialized header and the segment cipher.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn start_stream<K: KeyEncryptionKey>(
-    keks: &[K],
-    algorithm: Algorithm,
-    segment_size: u32,
-    aad: &[u8],
-    dek: &SecretBytes,
-    salt: &[u8; SALT_LEN],
-    prefix: &[u8; 19],
-) -> Result<(Vec<u8>, SegmentCipher)> {
-    check_segment_size(segment_size)?;
-    let prefix = &prefix[..prefix_len(algorithm)];
-    let (cipher, commitment) =
-        stream_schedule(algorithm, segment_size, dek.expose_secret(), salt, aad)?;
-    let mut header = Vec::with_capacity(FIXED_LEN + prefix.len() + 1 + keks.len() * 96);
-    header.extend_from_slice(&STREAM_MAGIC);
-    header.push(STREAM_VERSION);
-    header.push(algorithm.id());
-    header.extend_from_slice(&segment_size.to_be_bytes());
-    header.extend_from_slice(salt);
-    header.extend_from_slice(&commitment);
-    header.extend_from_slice(prefix);
-    let context = stream_wrap_context(algorithm, segment_size, salt, &commitment, prefix)?;
-    put_wrapped_keys(&mut header, keks, dek, &context)?;
-    Ok((header, SegmentCipher::new(cipher, prefix, segment_size)?))
-}
-
-/// A fresh data key, salt and nonce prefix for a new stream.
-pub(crate) fn fresh_material() -> Result<(SecretBytes, [u8; SALT_LEN], [u8; 19])> {
-    let mut random = zeroize::Zeroizing::new([0u8; KEY_LEN + SALT_LEN + 19]);
-    rand::fill(&mut *random)?;
-    let mut salt = [0u8; SALT_LEN];
-    salt.copy_from_slice(&random[KEY_LEN..KEY_LEN + SALT_LEN]);
-    let mut prefix = [0u8; 19];
-    prefix.copy_from_slice(&random[KEY_LEN + SALT_LEN..]);
-    Ok((SecretBytes::from_slice(&random[..KEY_LEN]), salt, prefix))
-}
-
-/// The ciphertext length and the tag of a sealed segment.
-fn split_tag(sealed: &[u8]) -> Result<(usize, [u8; TAG_LEN])> {
-    let ct_len = sealed
-        .len()
-        .checked_sub(TAG_LEN)
-        .ok_or(Error::Malformed("stream truncated"))?;
-    let mut tag = [0u8; TAG_LEN];
-    tag.copy_from_slice(&sealed[ct_len..]);
-    Ok((ct_len, tag))
-}
-
-/// The per-segment cipher state shared by writers and readers.
-pub(crate) struct SegmentCipher {
+/// The per-segment cipher: the segment key, the nonce prefix and the segment size.
+pub(crate) struct Segments {
     cipher: AeadKey,
     nonce: [u8; 24],
     nonce_len: usize,
-    pub(crate) segment_size: usize,
+    segment_size: usize,
 }
 
-impl SegmentCipher {
+impl Segments {
     fn new(cipher: AeadKey, prefix: &[u8], segment_size: u32) -> Result<Self> {
         let nonce_len = cipher.algorithm().nonce_len();
         let mut nonce = [0u8; 24];
         nonce[..prefix.len()].copy_from_slice(prefix);
-        let segment_size =
-            usize::try_from(segment_size).map_err(|_| Error::invalid_argument("segment size"))?;
+        let segment_size = usize::try_from(segment_size)
+            .map_err(|_| Error::invalid_argument("segment size exceeds the address space"))?;
         Ok(Self {
             cipher,
             nonce,
             nonce_len,
             segment_size,
         })
+    }
+
+    /// The segment cipher of a finished stream header (its nonce prefix follows the
+    /// commitment: `docs/FORMAT.md` 5.1).
+    fn for_header(header: &[u8], cipher: AeadKey, segment_size: u32) -> Result<Self> {
+        let start = 4 + 1 + 1 + 4 + 32 + 32;
+        let prefix = header
+            .get(start..start + super::header::prefix_len(cipher.algorithm()))
+            .ok_or(Error::Malformed("stream header"))?;
+        Self::new(cipher, prefix, segment_size)
+    }
+
+    /// The segment cipher of an opened stream header.
+    pub(crate) fn for_parsed(parsed: &ParsedHeader<'_>, cipher: AeadKey) -> Result<Self> {
+        let super::header::Kind::Stream { segment_size } = parsed.kind else {
+            return Err(Error::Malformed("not a stream header"));
+        };
+        Self::new(cipher, parsed.prefix, segment_size)
     }
 
     fn nonce(&self, index: u32, last: bool) -> [u8; 24] {
@@ -177,69 +75,33 @@ impl SegmentCipher {
             .seal_to(&nonce[..self.nonce_len], b"", input, output)
     }
 
-    fn open(&self, index: u32, last: bool, buf: &mut [u8], tag: &[u8]) -> Result<()> {
-        let nonce = self.nonce(index, last);
-        self.cipher
-            .open_in_place(&nonce[..self.nonce_len], b"", buf, tag)
-    }
-
-    /// Seals the plaintext segment in `buf` in place and appends its tag; advances `index`
-    /// unless the segment is the last.
-    #[cfg(feature = "tokio")]
-    pub(crate) fn seal_segment(
-        &self,
-        index: &mut u32,
-        last: bool,
-        buf: &mut Vec<u8>,
-    ) -> Result<()> {
-        let tag = self.seal(*index, last, buf)?;
-        buf.extend_from_slice(&tag);
-        if !last {
-            *index = self.next_index(*index)?;
+    /// Authenticates segment `index` (`sealed`: ciphertext then tag) and decrypts it into
+    /// `out[..n]`, returning `n`.
+    ///
+    /// On failure, a full segment is tried with the other last-segment flag, and success
+    /// there turns "decryption failed" into a precise error (truncated at a segment
+    /// boundary, or data after the final segment). A final segment that holds nothing
+    /// after full ones is refused: writers never make one (`docs/FORMAT.md` 5.3).
+    fn open_to(&self, index: u32, last: bool, sealed: &[u8], out: &mut [u8]) -> Result<usize> {
+        let ct_len = sealed
+            .len()
+            .checked_sub(TAG_LEN)
+            .ok_or(Error::Malformed("stream truncated inside a segment's tag"))?;
+        if last && ct_len == 0 && index > 0 {
+            return Err(Error::Malformed("empty final segment after full segments"));
         }
-        Ok(())
-    }
-
-    /// Authenticates the segment `sealed` (ciphertext then tag) and decrypts it into
-    /// `out[..n]`, returning `n`; advances `index` unless the segment is the last.
-    pub(crate) fn open_segment_to(
-        &self,
-        index: &mut u32,
-        last: bool,
-        sealed: &[u8],
-        out: &mut [u8],
-    ) -> Result<usize> {
-        let (ct_len, tag) = split_tag(sealed)?;
+        let (ct, tag) = sealed.split_at(ct_len);
         let out = out
             .get_mut(..ct_len)
-            .ok_or_else(|| Error::invalid_argument("output too small"))?;
-        let i = *index;
-        let nonce = self.nonce(i, last);
-        let result =
+            .ok_or_else(|| Error::invalid_argument("output smaller than a segment"))?;
+        let open = |last: bool, out: &mut [u8]| {
+            let nonce = self.nonce(index, last);
             self.cipher
-                .open_to(&nonce[..self.nonce_len], b"", &sealed[..ct_len], out, &tag);
-        self.conclude(index, last, ct_len, result, |other| {
-            let nonce = self.nonce(i, other);
-            self.cipher
-                .open_to(&nonce[..self.nonce_len], b"", &sealed[..ct_len], out, &tag)
-                .is_ok()
-        })?;
-        Ok(ct_len)
-    }
-
-    /// After an open: on failure, a full segment is tried with the other last-segment
-    /// flag, and success there turns "decryption failed" into a precise error (truncated
-    /// at a boundary, or data after the final segment). On success, advances `index`.
-    fn conclude(
-        &self,
-        index: &mut u32,
-        last: bool,
-        ct_len: usize,
-        result: Result<()>,
-        retry_with_flag: impl FnOnce(bool) -> bool,
-    ) -> Result<()> {
-        if let Err(e) = result {
-            if ct_len == self.segment_size && retry_with_flag(!last) {
+                .open_to(&nonce[..self.nonce_len], b"", ct, out, tag)
+        };
+        if let Err(e) = open(last, out) {
+            if ct_len == self.segment_size && open(!last, out).is_ok() {
+                out.fill(0);
                 return Err(Error::Malformed(if last {
                     "stream truncated at a segment boundary"
                 } else {
@@ -248,28 +110,25 @@ impl SegmentCipher {
             }
             return Err(e);
         }
-        if !last {
-            *index = self.next_index(*index)?;
-        }
-        Ok(())
-    }
-
-    /// The index after `index`, or an error past the 2^32 segments a stream may hold.
-    fn next_index(&self, index: u32) -> Result<u32> {
-        index
-            .checked_add(1)
-            .ok_or_else(|| Error::limit("segments per stream", 1 << 32))
+        Ok(ct_len)
     }
 
     /// Ciphertext bytes of a full segment.
-    pub(crate) fn sealed_len(&self) -> usize {
+    fn sealed_len(&self) -> usize {
         self.segment_size + TAG_LEN
     }
 }
 
-impl std::fmt::Debug for SegmentCipher {
+/// The index after `index`, or an error past the 2^32 segments a stream may hold.
+fn next_index(index: u32) -> Result<u32> {
+    index
+        .checked_add(1)
+        .ok_or_else(|| Error::limit("segments per stream", 1 << 32))
+}
+
+impl std::fmt::Debug for Segments {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SegmentCipher")
+        f.debug_struct("Segments")
             .field("algorithm", &self.cipher.algorithm())
             .field("segment_size", &self.segment_size)
             .finish_non_exhaustive()
@@ -283,114 +142,174 @@ pub(crate) fn to_io(e: Error) -> io::Error {
     }
 }
 
-/// An encrypting [`Write`]r: plaintext written to it leaves as a stream of authenticated
-/// segments. Made by [`Sealer::encrypt_stream`](super::Sealer::encrypt_stream).
+fn poisoned() -> io::Error {
+    io::Error::other("an earlier write failed: the stream is incomplete")
+}
+
+/// An encrypting writer: plaintext written to it leaves as a stream of authenticated
+/// segments. Made by [`Sealer::encrypt_stream`](super::Sealer::encrypt_stream) and
+/// [`AsyncSealer::encrypt_stream`](super::AsyncSealer::encrypt_stream).
 ///
-/// Call [`finish`](StreamWriter::finish) at the end: it writes the final segment, marked
-/// as final. A writer dropped without `finish` leaves a stream that every reader rejects
-/// as truncated.
+/// It is a [`Write`]r over a `W: Write` (call [`finish`](StreamWriter::finish) at the end)
+/// and, with feature `tokio`, an `AsyncWrite`r over a `W: AsyncWrite` (whose `shutdown`
+/// finishes the stream). Finishing writes the final segment, marked as final; a writer
+/// dropped unfinished leaves a stream that every reader rejects as truncated. The header
+/// is written with the first write (or at `finish`).
 ///
 /// Memory: one segment of buffer, whatever the payload size.
-pub struct StreamWriter<W: Write> {
+pub struct StreamWriter<W> {
     inner: W,
-    segments: SegmentCipher,
+    segments: Segments,
     index: u32,
+    /// The header, until written out.
+    header: Vec<u8>,
+    header_pos: usize,
     /// One sealed segment of room, allocated (and zeroed) once; `buf[..filled]` holds the
-    /// plaintext written so far. Never resized, so no segment pays for zero-filling.
+    /// plaintext written so far, or `buf[out_pos..out_end]` a sealed segment not yet
+    /// accepted by `inner` (async writes only).
     buf: Vec<u8>,
     filled: usize,
+    out_pos: usize,
+    out_end: usize,
+    finished: bool,
     poisoned: bool,
 }
 
-impl<W: Write> std::fmt::Debug for StreamWriter<W> {
+impl<W> std::fmt::Debug for StreamWriter<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StreamWriter")
             .field("segments", &self.segments)
             .field("index", &self.index)
+            .field("finished", &self.finished)
             .finish_non_exhaustive()
     }
 }
 
-impl<W: Write> StreamWriter<W> {
-    pub(crate) fn new<K: KeyEncryptionKey>(
-        inner: W,
-        keks: &[K],
-        algorithm: Algorithm,
-        segment_size: u32,
-        aad: &[u8],
-    ) -> Result<Self> {
-        let (dek, salt, prefix) = fresh_material()?;
-        Self::with_material(
-            inner,
-            keks,
-            algorithm,
-            segment_size,
-            aad,
-            &dek,
-            &salt,
-            &prefix,
-        )
-    }
-
-    /// The writer for a given data key, salt and nonce prefix (only `new` and the
-    /// known-answer vectors call it).
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn with_material<K: KeyEncryptionKey>(
-        mut inner: W,
-        keks: &[K],
-        algorithm: Algorithm,
-        segment_size: u32,
-        aad: &[u8],
-        dek: &SecretBytes,
-        salt: &[u8; SALT_LEN],
-        prefix: &[u8; 19],
-    ) -> Result<Self> {
-        let (header, segments) =
-            start_stream(keks, algorithm, segment_size, aad, dek, salt, prefix)?;
-        inner.write_all(&header)?;
+impl<W> StreamWriter<W> {
+    pub(crate) fn new(inner: W, header: Finished, segment_size: u32) -> Result<Self> {
+        let Finished { bytes, cipher } = header;
+        let segments = Segments::for_header(&bytes, cipher, segment_size)?;
         let buf = vec![0u8; segments.sealed_len()];
         Ok(Self {
             inner,
             segments,
             index: 0,
+            header: bytes,
+            header_pos: 0,
             buf,
             filled: 0,
+            out_pos: 0,
+            out_end: 0,
+            finished: false,
             poisoned: false,
         })
     }
 
-    /// Seals the buffered segment in place, appends its tag and writes it out.
-    fn flush_segment(&mut self, last: bool) -> Result<()> {
-        let result = (|| {
-            let n = self.filled;
-            let (body, rest) = self.buf.split_at_mut(n);
-            let tag = self.segments.seal(self.index, last, body)?;
-            rest[..TAG_LEN].copy_from_slice(&tag);
-            self.inner.write_all(&self.buf[..n + TAG_LEN])?;
-            self.filled = 0;
-            if !last {
-                self.index = self.segments.next_index(self.index)?;
+    /// The segment size in bytes of plaintext.
+    #[must_use]
+    pub fn segment_size(&self) -> usize {
+        self.segments.segment_size
+    }
+
+    /// The inner writer. Before the stream is finished, the stream in it is incomplete.
+    pub fn into_inner(self) -> W {
+        self.inner
+    }
+
+    /// Seals `buf[..filled]` in place with its tag after it, and marks it for output.
+    fn seal_buffer(&mut self, last: bool) -> Result<()> {
+        let n = self.filled;
+        let (body, rest) = self.buf.split_at_mut(n);
+        let tag = self.segments.seal(self.index, last, body)?;
+        rest[..TAG_LEN].copy_from_slice(&tag);
+        self.filled = 0;
+        self.out_pos = 0;
+        self.out_end = n + TAG_LEN;
+        if !last {
+            self.index = next_index(self.index)?;
+        }
+        Ok(())
+    }
+
+    /// How many bytes of `data` the plaintext buffer takes now; seals the buffer first
+    /// when it is full and more data arrives (a full buffer is sealed only then, so the
+    /// final segment is never empty unless the whole stream is).
+    fn accept(&mut self, data: &[u8]) -> Result<usize> {
+        if self.filled == self.segments.segment_size && !data.is_empty() {
+            self.seal_buffer(false)?;
+            return Ok(0);
+        }
+        let take = (self.segments.segment_size - self.filled).min(data.len());
+        self.buf[self.filled..self.filled + take].copy_from_slice(&data[..take]);
+        self.filled += take;
+        Ok(take)
+    }
+
+    /// The inner writer and the bytes it has yet to take: the header, then the sealed
+    /// segment in `buf`.
+    fn pending(&mut self) -> (&mut W, &[u8]) {
+        let pending = if self.header_pos < self.header.len() {
+            &self.header[self.header_pos..]
+        } else {
+            &self.buf[self.out_pos..self.out_end]
+        };
+        (&mut self.inner, pending)
+    }
+
+    fn consumed(&mut self, n: usize) {
+        if self.header_pos < self.header.len() {
+            self.header_pos += n;
+        } else {
+            self.out_pos += n;
+        }
+    }
+}
+
+impl<W: Write> StreamWriter<W> {
+    /// Writes out the header and any sealed bytes not yet written.
+    fn drain(&mut self) -> io::Result<()> {
+        loop {
+            let (inner, pending) = self.pending();
+            if pending.is_empty() {
+                return Ok(());
             }
-            Ok(())
-        })();
-        self.poisoned |= result.is_err();
-        result
+            let n = inner.write(pending)?.min(pending.len());
+            if n == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            self.consumed(n);
+        }
     }
 
     /// Seals a full, non-final segment straight from the caller's `plaintext` into the
     /// buffer (no copy of the plaintext first) and writes it out.
     fn seal_direct(&mut self, plaintext: &[u8]) -> Result<()> {
-        let result = (|| {
-            let n = plaintext.len();
-            let (body, rest) = self.buf.split_at_mut(n);
-            let tag = self.segments.seal_to(self.index, plaintext, body)?;
-            rest[..TAG_LEN].copy_from_slice(&tag);
-            self.inner.write_all(&self.buf[..n + TAG_LEN])?;
-            self.index = self.segments.next_index(self.index)?;
-            Ok(())
-        })();
-        self.poisoned |= result.is_err();
-        result
+        let n = plaintext.len();
+        let (body, rest) = self.buf.split_at_mut(n);
+        let tag = self.segments.seal_to(self.index, plaintext, body)?;
+        rest[..TAG_LEN].copy_from_slice(&tag);
+        self.inner.write_all(&self.buf[..n + TAG_LEN])?;
+        self.index = next_index(self.index)?;
+        Ok(())
+    }
+
+    fn write_segments(&mut self, data: &[u8]) -> Result<usize> {
+        self.drain()?;
+        let segment_size = self.segments.segment_size;
+        let mut rest = data;
+        while !rest.is_empty() {
+            if self.filled == 0 && rest.len() > segment_size {
+                // A whole segment that is certainly not the last: seal it straight from
+                // the caller's buffer.
+                self.seal_direct(&rest[..segment_size])?;
+                rest = &rest[segment_size..];
+                continue;
+            }
+            let n = self.accept(rest)?;
+            rest = &rest[n..];
+            self.drain()?;
+        }
+        Ok(data.len())
     }
 
     /// Writes the final segment and flushes; returns the inner writer.
@@ -404,9 +323,262 @@ impl<W: Write> StreamWriter<W> {
                 "an earlier write failed: the stream is incomplete".into(),
             ));
         }
-        self.flush_segment(true)?;
+        self.drain()?;
+        self.seal_buffer(true)?;
+        self.drain()?;
         self.inner.flush()?;
+        self.finished = true;
         Ok(self.inner)
+    }
+}
+
+impl<W: Write> Write for StreamWriter<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.poisoned {
+            return Err(poisoned());
+        }
+        let result = self.write_segments(data);
+        self.poisoned |= result.is_err();
+        result.map_err(to_io)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.drain()?;
+        self.inner.flush()
+    }
+}
+
+#[cfg(feature = "tokio")]
+mod async_write {
+    use std::io;
+    use std::pin::Pin;
+    use std::task::{Context, Poll, ready};
+
+    use tokio::io::AsyncWrite;
+
+    use super::{StreamWriter, poisoned, to_io};
+
+    impl<W: AsyncWrite + Unpin> StreamWriter<W> {
+        fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            loop {
+                let (inner, pending) = self.pending();
+                if pending.is_empty() {
+                    return Poll::Ready(Ok(()));
+                }
+                let n = ready!(Pin::new(inner).poll_write(cx, pending))?.min(pending.len());
+                if n == 0 {
+                    return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+                }
+                self.consumed(n);
+            }
+        }
+    }
+
+    impl<W: AsyncWrite + Unpin> AsyncWrite for StreamWriter<W> {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            data: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            let this = self.get_mut();
+            if this.poisoned {
+                return Poll::Ready(Err(poisoned()));
+            }
+            if this.finished {
+                return Poll::Ready(Err(io::Error::other("write after shutdown")));
+            }
+            loop {
+                ready!(this.poll_drain(cx))?;
+                match this.accept(data) {
+                    Ok(0) if !data.is_empty() => {} // sealed a full buffer: drain it
+                    Ok(n) => return Poll::Ready(Ok(n)),
+                    Err(e) => {
+                        this.poisoned = true;
+                        return Poll::Ready(Err(to_io(e)));
+                    }
+                }
+            }
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            let this = self.get_mut();
+            ready!(this.poll_drain(cx))?;
+            Pin::new(&mut this.inner).poll_flush(cx)
+        }
+
+        fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            let this = self.get_mut();
+            if this.poisoned {
+                return Poll::Ready(Err(poisoned()));
+            }
+            if !this.finished {
+                ready!(this.poll_drain(cx))?;
+                this.seal_buffer(true).map_err(to_io)?;
+                this.finished = true;
+            }
+            ready!(this.poll_drain(cx))?;
+            Pin::new(&mut this.inner).poll_shutdown(cx)
+        }
+    }
+}
+
+/// A stream header being read: how many bytes it still needs, and where they go.
+#[derive(Default)]
+pub(crate) struct HeaderBuf {
+    bytes: Vec<u8>,
+}
+
+impl HeaderBuf {
+    /// The buffer to fill next, or `None` once the header is complete.
+    pub(crate) fn next(&mut self, limits: &EnvelopeLimits) -> Result<Option<&mut [u8]>> {
+        let n = stream_header_needs(&self.bytes, limits)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let start = self.bytes.len();
+        self.bytes.resize(start + n, 0);
+        Ok(Some(&mut self.bytes[start..]))
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+fn eof_as(e: io::Error, what: &'static str) -> Error {
+    match e.kind() {
+        io::ErrorKind::UnexpectedEof => Error::Malformed(what),
+        _ => Error::Io(e),
+    }
+}
+
+/// Reads a whole stream header from a blocking source.
+pub(crate) fn read_header<R: Read>(inner: &mut R, limits: &EnvelopeLimits) -> Result<HeaderBuf> {
+    let mut header = HeaderBuf::default();
+    while let Some(buf) = header.next(limits)? {
+        inner
+            .read_exact(buf)
+            .map_err(|e| eof_as(e, "truncated stream header"))?;
+    }
+    Ok(header)
+}
+
+/// Reads a whole stream header from an async source.
+#[cfg(feature = "tokio")]
+pub(crate) async fn read_header_async<R: tokio::io::AsyncRead + Unpin>(
+    inner: &mut R,
+    limits: &EnvelopeLimits,
+) -> Result<HeaderBuf> {
+    use tokio::io::AsyncReadExt;
+    let mut header = HeaderBuf::default();
+    while let Some(buf) = header.next(limits)? {
+        inner
+            .read_exact(buf)
+            .await
+            .map_err(|e| eof_as(e, "truncated stream header"))?;
+    }
+    Ok(header)
+}
+
+/// Where a seekable stream's segments are, once its length is known and authenticated.
+#[derive(Clone, Copy, Debug)]
+struct Layout {
+    /// Offset in the source of segment 0.
+    first_segment: u64,
+    plaintext_len: u64,
+    last_index: u32,
+}
+
+/// A random-access read of a [`StreamReader`] (only the `Seek` impl makes one).
+type ReadAt<R> = fn(&mut StreamReader<R>, &mut [u8]) -> Result<usize>;
+
+/// A decrypting reader over a stream made by [`StreamWriter`]. Made by
+/// [`Opener::decrypt_stream`](super::Opener::decrypt_stream),
+/// [`Opener::decrypt_stream_async`](super::Opener::decrypt_stream_async) and
+/// [`AsyncOpener::decrypt_stream`](super::AsyncOpener::decrypt_stream).
+///
+/// It is a [`Read`]er over a `R: Read`, an `AsyncRead`er over a `R: AsyncRead` (feature
+/// `tokio`), and over a `R: Read + Seek` (a file) also [`Seek`]: random access that
+/// decrypts only the segments a read touches. The first seek (or
+/// [`plaintext_len`](StreamReader::plaintext_len)) authenticates the final segment, so the
+/// length is authentic before any byte is served from the new position.
+///
+/// Each segment is released only after its tag verifies, in order. The end of the stream
+/// is authenticated too: a read returns end-of-file only after the segment marked final; a
+/// stream cut at any point, reordered, with a segment dropped, duplicated or taken from
+/// another stream, or followed by extra bytes, fails with an [`io::Error`] of kind
+/// `InvalidData` whose inner error is a privkit [`Error`]. **Do not act on the data until
+/// the reader has reported end-of-file**: until then a truncation may still be discovered.
+pub struct StreamReader<R> {
+    inner: R,
+    segments: Segments,
+    /// Bytes of the source consumed so far (header included), to find the stream's start
+    /// when a seek switches to random access.
+    consumed: u64,
+    header_len: u64,
+    index: u32,
+    /// A sealed segment and one byte of lookahead (which tells whether it is the last):
+    /// `raw[..filled]`. Allocated (and zeroed) once.
+    raw: Vec<u8>,
+    filled: usize,
+    eof: bool,
+    /// Plaintext being served: `plain[pos..end]`. Allocated on first use.
+    plain: Vec<u8>,
+    pos: usize,
+    end: usize,
+    done: bool,
+    failed: bool,
+    /// Plaintext bytes returned by sequential reads.
+    served: u64,
+    /// Random access (after a seek): the layout, the plaintext position, which segment
+    /// `plain` holds, and the read function (set by the `Seek` impl, which alone knows
+    /// that the source seeks).
+    layout: Option<Layout>,
+    position: u64,
+    loaded: Option<u32>,
+    random_access: Option<ReadAt<R>>,
+}
+
+impl<R> std::fmt::Debug for StreamReader<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamReader")
+            .field("segments", &self.segments)
+            .field("index", &self.index)
+            .field("done", &self.done)
+            .field("layout", &self.layout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R> StreamReader<R> {
+    pub(crate) fn new(inner: R, segments: Segments, header_len: usize) -> Self {
+        let raw = vec![0u8; segments.sealed_len() + 1];
+        let header_len = u64::try_from(header_len).unwrap_or(u64::MAX);
+        Self {
+            inner,
+            segments,
+            consumed: header_len,
+            header_len,
+            index: 0,
+            raw,
+            filled: 0,
+            eof: false,
+            plain: Vec::new(),
+            pos: 0,
+            end: 0,
+            done: false,
+            failed: false,
+            served: 0,
+            layout: None,
+            position: 0,
+            loaded: None,
+            random_access: None,
+        }
+    }
+
+    /// The inner reader.
+    pub fn into_inner(self) -> R {
+        self.inner
     }
 
     /// The segment size in bytes of plaintext.
@@ -414,379 +586,131 @@ impl<W: Write> StreamWriter<W> {
     pub fn segment_size(&self) -> usize {
         self.segments.segment_size
     }
-}
 
-impl<W: Write> Write for StreamWriter<W> {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        if self.poisoned {
-            return Err(io::Error::other(
-                "an earlier write failed: the stream is incomplete",
-            ));
-        }
-        let segment_size = self.segments.segment_size;
-        let mut rest = data;
-        while !rest.is_empty() {
-            // A full buffer is sealed only once more data arrives, so the final segment
-            // (sealed by `finish`) is never empty unless the whole stream is.
-            if self.filled == segment_size {
-                self.flush_segment(false).map_err(to_io)?;
-            }
-            if self.filled == 0 && rest.len() > segment_size {
-                // A whole segment that is certainly not the last: seal it straight from
-                // the caller's buffer, without copying the plaintext first.
-                self.seal_direct(&rest[..segment_size]).map_err(to_io)?;
-                rest = &rest[segment_size..];
-                continue;
-            }
-            let take = (segment_size - self.filled).min(rest.len());
-            self.buf[self.filled..self.filled + take].copy_from_slice(&rest[..take]);
-            self.filled += take;
-            rest = &rest[take..];
-        }
-        Ok(data.len())
+    /// Whether `raw` holds a whole segment to decode: a full one plus a lookahead byte,
+    /// or whatever is left at end of input.
+    fn segment_ready(&self) -> bool {
+        self.filled == self.raw.len() || self.eof
     }
 
-    /// Flushes the inner writer. A partial segment stays buffered until it fills or
-    /// [`finish`](StreamWriter::finish) is called.
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// A stream header read and verified: the segment cipher and the header length.
-pub(crate) struct OpenedHeader {
-    pub(crate) segments: SegmentCipher,
-    pub(crate) header_len: u64,
-}
-
-/// Reads the header from `inner`, unwraps the data key and checks the commitment.
-/// Given the header bytes read so far, how many more to read next (0 once the header is
-/// complete). A sans-I/O step shared by the blocking and the async readers; it checks the
-/// fixed fields as soon as they are in and every limit before asking for more bytes.
-pub(crate) fn header_needs(header: &[u8], limits: &EnvelopeLimits) -> Result<usize> {
-    let need = |upto: usize| {
-        if upto > limits.max_header_len {
-            Err(header_limit(limits))
-        } else {
-            Ok(upto.saturating_sub(header.len()))
-        }
-    };
-    if header.len() < FIXED_LEN {
-        return need(FIXED_LEN);
-    }
-    if header[..4] != STREAM_MAGIC {
-        return Err(Error::Malformed("not a stream (bad magic)"));
-    }
-    if header[4] != STREAM_VERSION {
-        return Err(Error::UnsupportedVersion(header[4]));
-    }
-    let algorithm = Algorithm::from_id(header[5])?;
-    let segment_size = u32::from_be_bytes([header[6], header[7], header[8], header[9]]);
-    if check_segment_size(segment_size).is_err() {
-        return Err(Error::Malformed("segment size out of range"));
-    }
-    let mut pos = FIXED_LEN + prefix_len(algorithm) + 1;
-    if header.len() < pos {
-        return need(pos);
-    }
-    let count = usize::from(header[pos - 1]);
-    if count > limits.max_wrapped_keys {
-        return Err(Error::limit(
-            "wrapped keys per envelope",
-            u64::try_from(limits.max_wrapped_keys).unwrap_or(u64::MAX),
-        ));
-    }
-    // Each entry: u16 id length, id, u16 key length, key.
-    for _ in 0..count * 2 {
-        if header.len() < pos + 2 {
-            return need(pos + 2);
-        }
-        pos += 2 + usize::from(u16::from_be_bytes([header[pos], header[pos + 1]]));
-        if header.len() < pos {
-            return need(pos);
-        }
-    }
-    Ok(0)
-}
-
-fn read_header<R: Read, K: KeyEncryptionKey>(
-    inner: &mut R,
-    keks: &[K],
-    limits: &EnvelopeLimits,
-    aad: &[u8],
-) -> Result<OpenedHeader> {
-    let mut header = Vec::new();
-    loop {
-        let n = header_needs(&header, limits)?;
+    fn filled_by(&mut self, n: usize) {
         if n == 0 {
-            break;
+            self.eof = true;
         }
-        let start = header.len();
-        header.resize(start + n, 0);
-        read_exact_or(inner, &mut header[start..], "truncated stream header")?;
+        let n = n.min(self.raw.len() - self.filled);
+        self.filled += n;
+        self.consumed += u64::try_from(n).unwrap_or(u64::MAX);
     }
-    open_header(&header, keks, limits, aad)
-}
 
-/// Parses a complete header (as `header_needs` delimited it), unwraps the data key and
-/// checks the commitment.
-pub(crate) fn open_header<K: KeyEncryptionKey>(
-    header: &[u8],
-    keks: &[K],
-    limits: &EnvelopeLimits,
-    aad: &[u8],
-) -> Result<OpenedHeader> {
-    let mut r = Reader::new(header);
-    r.take(5, "header")?;
-    let algorithm = Algorithm::from_id(r.u8("header")?)?;
-    let segment_size = r.u32("header")?;
-    let salt = r.take(SALT_LEN, "salt")?;
-    let commitment = r.take(COMMITMENT_LEN, "commitment")?;
-    let prefix = r.take(prefix_len(algorithm), "nonce prefix")?;
-    let count = usize::from(r.u8("count")?);
-    let wrapped = parse_wrapped_entries(&mut r, count, limits)?;
-    let context = stream_wrap_context(algorithm, segment_size, salt, commitment, prefix)?;
-    let (_, cipher) = unwrap_committed(&wrapped, keks, &context, commitment, |dek| {
-        stream_schedule(algorithm, segment_size, dek, salt, aad)
-    })?;
-    let header_len = u64::try_from(header.len()).map_err(|_| header_limit(limits))?;
-    Ok(OpenedHeader {
-        segments: SegmentCipher::new(cipher, prefix, segment_size)?,
-        header_len,
-    })
-}
-
-fn read_exact_or<R: Read>(inner: &mut R, buf: &mut [u8], what: &'static str) -> Result<()> {
-    inner.read_exact(buf).map_err(|e| match e.kind() {
-        io::ErrorKind::UnexpectedEof => Error::Malformed(what),
-        _ => Error::Io(e),
-    })
-}
-
-/// Reads into `buf` until it is full or the input ends; returns the bytes read.
-fn read_full<R: Read>(inner: &mut R, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match inner.read(&mut buf[n..]) {
-            Ok(0) => break,
-            // `min`: a reader that claims more than it was given cannot make us panic.
-            Ok(k) => n += k.min(buf.len() - n),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+    /// Decodes the segment in `raw` into `out` (the caller's buffer, when it holds a whole
+    /// segment) or into `plain`; returns the plaintext length.
+    fn decode(&mut self, out: Option<&mut [u8]>) -> Result<usize> {
+        let full = self.segments.sealed_len();
+        let last = self.filled <= full;
+        let sealed_len = self.filled.min(full);
+        if self.plain.is_empty() && out.is_none() {
+            self.plain = vec![0u8; self.segments.segment_size];
         }
+        let target = match out {
+            Some(out) => out,
+            None => &mut self.plain[..],
+        };
+        let n = self
+            .segments
+            .open_to(self.index, last, &self.raw[..sealed_len], target)?;
+        if last {
+            self.done = true;
+        } else {
+            self.index = next_index(self.index)?;
+            // Carry the lookahead byte over as the first byte of the next segment.
+            self.raw[0] = self.raw[full];
+            self.filled = 1;
+        }
+        Ok(n)
     }
-    Ok(n)
-}
 
-/// A decrypting [`Read`]er over a stream made by [`StreamWriter`]. Made by
-/// [`Opener::decrypt_stream`](super::Opener::decrypt_stream).
-///
-/// Each segment is released only after its tag verifies, in order. The end of the stream
-/// is authenticated too: `read` returns `Ok(0)` only after the segment marked final; a
-/// stream cut at any point, reordered, with a segment dropped, duplicated or taken from
-/// another stream, or followed by extra bytes, fails with an [`io::Error`] of kind
-/// `InvalidData` whose inner error is a privkit [`Error`]. **Do not act on the data until
-/// `read` has returned `Ok(0)`**: until then a truncation may still be discovered.
-pub struct StreamReader<R: Read> {
-    inner: R,
-    segments: SegmentCipher,
-    index: u32,
-    /// Room for one sealed segment, allocated (and zeroed) once and never resized.
-    sealed: Vec<u8>,
-    /// Plaintext of the last segment, served from `pos` to `end`.
-    plain: Vec<u8>,
-    pos: usize,
-    end: usize,
-    lookahead: Option<u8>,
-    done: bool,
-    failed: bool,
-}
+    /// Serves buffered plaintext into `out`; `None` when there is none.
+    fn serve(&mut self, out: &mut [u8]) -> Option<usize> {
+        if self.pos >= self.end {
+            return None;
+        }
+        let n = (self.end - self.pos).min(out.len());
+        out[..n].copy_from_slice(&self.plain[self.pos..self.pos + n]);
+        self.pos += n;
+        self.served += u64::try_from(n).unwrap_or(u64::MAX);
+        Some(n)
+    }
 
-impl<R: Read> std::fmt::Debug for StreamReader<R> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StreamReader")
-            .field("segments", &self.segments)
-            .field("index", &self.index)
-            .field("done", &self.done)
-            .finish_non_exhaustive()
+    fn failure(&self) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidData, Error::DecryptionFailed)
     }
 }
 
 impl<R: Read> StreamReader<R> {
-    pub(crate) fn new<K: KeyEncryptionKey>(
-        mut inner: R,
-        keks: &[K],
-        limits: &EnvelopeLimits,
-        aad: &[u8],
-    ) -> Result<Self> {
-        let opened = read_header(&mut inner, keks, limits, aad)?;
-        let sealed = vec![0u8; opened.segments.sealed_len()];
-        // Allocated on the first read too small to take a whole segment.
-        let plain = Vec::new();
-        Ok(Self {
-            inner,
-            segments: opened.segments,
-            index: 0,
-            sealed,
-            plain,
-            pos: 0,
-            end: 0,
-            lookahead: None,
-            done: false,
-            failed: false,
-        })
-    }
-
-    /// Reads the next sealed segment into `sealed`; returns its length and whether it is
-    /// the last one.
-    fn fill_segment(&mut self) -> Result<(usize, bool)> {
-        let full = self.sealed.len();
-        let start = match self.lookahead.take() {
-            Some(b) => {
-                self.sealed[0] = b;
-                1
-            }
-            None => 0,
-        };
-        let n = start + read_full(&mut self.inner, &mut self.sealed[start..])?;
-        if n < full {
-            return Ok((n, true));
-        }
-        let mut one = [0u8; 1];
+    fn read_sequential(&mut self, out: &mut [u8]) -> Result<usize> {
         loop {
-            match self.inner.read(&mut one) {
-                Ok(0) => return Ok((n, true)),
-                Ok(_) => {
-                    self.lookahead = Some(one[0]);
-                    return Ok((n, false));
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(Error::Io(e)),
-            }
-        }
-    }
-
-    /// Reads, authenticates and decrypts the next segment into `out` (which holds a
-    /// whole segment: the caller's buffer, or `plain`).
-    fn next_segment_into(&mut self, into_plain: bool, out: &mut [u8]) -> Result<usize> {
-        let (len, last) = self.fill_segment()?;
-        if into_plain && self.plain.is_empty() {
-            self.plain = vec![0u8; self.segments.segment_size];
-        }
-        let target: &mut [u8] = if into_plain { &mut self.plain } else { out };
-        let n =
-            self.segments
-                .open_segment_to(&mut self.index, last, &self.sealed[..len], target)?;
-        self.done = last;
-        Ok(n)
-    }
-}
-
-impl<R: Read> Read for StreamReader<R> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if self.failed {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                Error::DecryptionFailed,
-            ));
-        }
-        loop {
-            if self.pos < self.end {
-                let n = (self.end - self.pos).min(out.len());
-                out[..n].copy_from_slice(&self.plain[self.pos..self.pos + n]);
-                self.pos += n;
+            if let Some(n) = self.serve(out) {
                 return Ok(n);
             }
             if self.done || out.is_empty() {
                 return Ok(0);
             }
-            // When the caller's buffer holds a whole segment, decrypt straight into it.
-            let direct = out.len() >= self.segments.segment_size;
-            match self.next_segment_into(!direct, out) {
-                Ok(n) if direct => return Ok(n),
-                Ok(n) => {
-                    self.pos = 0;
-                    self.end = n;
-                }
-                Err(e) => {
-                    self.failed = true;
-                    return Err(to_io(e));
-                }
+            while !self.segment_ready() {
+                let n = match self.inner.read(&mut self.raw[self.filled..]) {
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(Error::Io(e)),
+                };
+                self.filled_by(n);
             }
+            // When the caller's buffer holds a whole segment, decrypt straight into it.
+            if out.len() >= self.segments.segment_size {
+                let n = self.decode(Some(out))?;
+                self.served += u64::try_from(n).unwrap_or(u64::MAX);
+                return Ok(n);
+            }
+            self.end = self.decode(None)?;
+            self.pos = 0;
         }
     }
 }
 
-/// A decrypting reader with random access: [`Read`] + [`Seek`] over the plaintext of a
-/// stream held in a seekable source (a file). Serving a byte range decrypts only the
-/// segments that cover it. Made by
-/// [`Opener::decrypt_stream_seekable`](super::Opener::decrypt_stream_seekable).
-///
-/// Opening verifies the final segment, so the plaintext length is authenticated before
-/// the first read: a stream truncated or extended at any point is rejected up front.
-///
-/// # Example
-/// ```
-/// use std::io::{Cursor, Read, Seek, SeekFrom, Write};
-/// use privkit::envelope::{LocalKek, Opener, Sealer};
-///
-/// let kek = std::sync::Arc::new(LocalKek::generate("archive")?);
-/// let mut w = Sealer::new(kek.clone()).with_segment_size(1024).encrypt_stream(Vec::new(), b"")?;
-/// let data: Vec<u8> = (0..10_000u32).map(|i| (i % 256) as u8).collect();
-/// w.write_all(&data)?;
-/// let stream = w.finish()?;
-///
-/// let mut r = Opener::new(kek).decrypt_stream_seekable(Cursor::new(stream), b"")?;
-/// assert_eq!(r.plaintext_len(), 10_000);
-/// r.seek(SeekFrom::Start(5_000))?; // decrypts only segment 4 (bytes 4096..5120)
-/// let mut buf = [0u8; 100];
-/// r.read_exact(&mut buf)?;
-/// assert_eq!(&buf[..], &data[5_000..5_100]);
-/// # Ok::<(), privkit::Error>(())
-/// ```
-pub struct SeekableStreamReader<R: Read + Seek> {
-    inner: R,
-    segments: SegmentCipher,
-    header_len: u64,
-    plaintext_len: u64,
-    last_index: u32,
-    pos: u64,
-    /// Index and plaintext of the segment in `buf`.
-    current: Option<u32>,
-    buf: Vec<u8>,
-}
-
-impl<R: Read + Seek> std::fmt::Debug for SeekableStreamReader<R> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SeekableStreamReader")
-            .field("segments", &self.segments)
-            .field("plaintext_len", &self.plaintext_len)
-            .field("pos", &self.pos)
-            .finish_non_exhaustive()
+impl<R: Read + Seek> StreamReader<R> {
+    /// The plaintext length in bytes, authenticated: computed from the source's length and
+    /// checked by decrypting the final segment.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] or [`Error::DecryptionFailed`] for a truncated or altered
+    /// stream; I/O errors.
+    pub fn plaintext_len(&mut self) -> Result<u64> {
+        Ok(self.layout()?.plaintext_len)
     }
-}
 
-impl<R: Read + Seek> SeekableStreamReader<R> {
-    pub(crate) fn new<K: KeyEncryptionKey>(
-        mut inner: R,
-        keks: &[K],
-        limits: &EnvelopeLimits,
-        aad: &[u8],
-    ) -> Result<Self> {
-        let start = inner.stream_position()?;
-        let opened = read_header(&mut inner, keks, limits, aad)?;
-        let total = inner.seek(SeekFrom::End(0))?;
+    /// Switches to random access (at the plaintext position reached so far) and returns
+    /// the layout, authenticating the final segment the first time.
+    fn layout(&mut self) -> Result<Layout> {
+        if let Some(layout) = self.layout {
+            return Ok(layout);
+        }
+        self.random_access = Some(Self::read_at_position);
+        self.position = self.served;
+        let here = self.inner.stream_position()?;
+        let start = here
+            .checked_sub(self.consumed)
+            .ok_or(Error::Malformed("stream position"))?;
+        let total = self.inner.seek(SeekFrom::End(0))?;
+        let first_segment = start + self.header_len;
         let body = total
-            .checked_sub(start + opened.header_len)
+            .checked_sub(first_segment)
             .ok_or(Error::Malformed("stream truncated"))?;
-        let seg = u64::try_from(opened.segments.segment_size).unwrap_or(u64::MAX);
+        let seg = u64::try_from(self.segments.segment_size).unwrap_or(u64::MAX);
         let sealed = seg + 16;
         let (count, last_len) = if body % sealed == 0 {
             (body / sealed, seg)
         } else {
             let last = (body % sealed)
                 .checked_sub(16)
-                .ok_or(Error::Malformed("stream truncated"))?;
+                .ok_or(Error::Malformed("stream truncated inside a segment's tag"))?;
             (body / sealed + 1, last)
         };
         if count == 0 {
@@ -794,77 +718,92 @@ impl<R: Read + Seek> SeekableStreamReader<R> {
         }
         let last_index =
             u32::try_from(count - 1).map_err(|_| Error::limit("segments per stream", 1 << 32))?;
-        let mut reader = Self {
-            inner,
-            segments: opened.segments,
-            header_len: start + opened.header_len,
+        let layout = Layout {
+            first_segment,
             plaintext_len: (count - 1) * seg + last_len,
             last_index,
-            pos: 0,
-            current: None,
-            buf: Vec::new(),
         };
-        reader.load(last_index)?;
-        Ok(reader)
+        self.layout = Some(layout);
+        if let Err(e) = self.load(last_index) {
+            self.layout = None;
+            return Err(e);
+        }
+        Ok(layout)
     }
 
-    /// Length of the plaintext in bytes (authenticated).
-    #[must_use]
-    pub fn plaintext_len(&self) -> u64 {
-        self.plaintext_len
-    }
-
+    /// Reads and decrypts segment `index` into `plain` (random access).
     fn load(&mut self, index: u32) -> Result<()> {
-        if self.current == Some(index) {
+        if self.loaded == Some(index) {
             return Ok(());
         }
-        self.current = None;
+        let layout = self.layout.ok_or(Error::Malformed("stream layout"))?;
+        self.loaded = None;
         let seg = u64::try_from(self.segments.segment_size).unwrap_or(u64::MAX);
-        let offset = self.header_len + u64::from(index) * (seg + 16);
-        let len = if index == self.last_index {
-            self.plaintext_len - u64::from(index) * seg
+        let offset = layout.first_segment + u64::from(index) * (seg + 16);
+        let last = index == layout.last_index;
+        let len = if last {
+            layout.plaintext_len - u64::from(index) * seg
         } else {
             seg
         };
         let len = usize::try_from(len).map_err(|_| Error::Malformed("segment length"))?;
-        self.buf.resize(len + TAG_LEN, 0);
         self.inner.seek(SeekFrom::Start(offset))?;
-        read_exact_or(&mut self.inner, &mut self.buf, "stream truncated")?;
-        let (body, tag) = self.buf.split_at_mut(len);
-        let mut t = [0u8; TAG_LEN];
-        t.copy_from_slice(tag);
+        let sealed = &mut self.raw[..len + TAG_LEN];
+        self.inner
+            .read_exact(sealed)
+            .map_err(|e| eof_as(e, "stream truncated"))?;
+        if self.plain.is_empty() {
+            self.plain = vec![0u8; self.segments.segment_size];
+        }
         self.segments
-            .open(index, index == self.last_index, body, &t)?;
-        self.buf.truncate(len);
-        self.current = Some(index);
+            .open_to(index, last, &self.raw[..len + TAG_LEN], &mut self.plain)?;
+        self.end = len;
+        self.loaded = Some(index);
         Ok(())
     }
-}
 
-impl<R: Read + Seek> Read for SeekableStreamReader<R> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if self.pos >= self.plaintext_len || out.is_empty() {
+    fn read_at_position(&mut self, out: &mut [u8]) -> Result<usize> {
+        let layout = self.layout()?;
+        if self.position >= layout.plaintext_len || out.is_empty() {
             return Ok(0);
         }
         let seg = u64::try_from(self.segments.segment_size).unwrap_or(u64::MAX);
-        let index =
-            u32::try_from(self.pos / seg).map_err(|_| to_io(Error::Malformed("position")))?;
-        self.load(index).map_err(to_io)?;
+        let index = u32::try_from(self.position / seg).map_err(|_| Error::Malformed("position"))?;
+        self.load(index)?;
         let within =
-            usize::try_from(self.pos % seg).map_err(|_| to_io(Error::Malformed("position")))?;
-        let n = (self.buf.len() - within).min(out.len());
-        out[..n].copy_from_slice(&self.buf[within..within + n]);
-        self.pos += u64::try_from(n).unwrap_or(u64::MAX);
+            usize::try_from(self.position % seg).map_err(|_| Error::Malformed("position"))?;
+        let n = (self.end - within).min(out.len());
+        out[..n].copy_from_slice(&self.plain[within..within + n]);
+        self.position += u64::try_from(n).unwrap_or(u64::MAX);
         Ok(n)
     }
 }
 
-impl<R: Read + Seek> Seek for SeekableStreamReader<R> {
+/// Reading: sequential until the first seek (or [`plaintext_len`](StreamReader::plaintext_len)),
+/// random access after it.
+impl<R: Read> Read for StreamReader<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.failed {
+            return Err(self.failure());
+        }
+        let result = match self.random_access {
+            Some(read_at_position) => read_at_position(self, out),
+            None => self.read_sequential(out),
+        };
+        result.map_err(|e| {
+            self.failed = true;
+            to_io(e)
+        })
+    }
+}
+
+impl<R: Read + Seek> Seek for StreamReader<R> {
     fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let layout = self.layout().map_err(to_io)?;
         let target = match to {
             SeekFrom::Start(n) => Some(n),
-            SeekFrom::End(d) => self.plaintext_len.checked_add_signed(d),
-            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+            SeekFrom::End(d) => layout.plaintext_len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.position.checked_add_signed(d),
         };
         let target = target.ok_or_else(|| {
             io::Error::new(
@@ -872,7 +811,59 @@ impl<R: Read + Seek> Seek for SeekableStreamReader<R> {
                 "seek before the start of the plaintext",
             )
         })?;
-        self.pos = target;
+        self.position = target;
         Ok(target)
+    }
+}
+
+#[cfg(feature = "tokio")]
+mod async_read {
+    use std::io;
+    use std::pin::Pin;
+    use std::task::{Context, Poll, ready};
+
+    use tokio::io::{AsyncRead, ReadBuf};
+
+    use super::{StreamReader, to_io};
+
+    impl<R: AsyncRead + Unpin> AsyncRead for StreamReader<R> {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            out: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            let this = self.get_mut();
+            if this.failed {
+                return Poll::Ready(Err(this.failure()));
+            }
+            loop {
+                if this.pos < this.end {
+                    let n = (this.end - this.pos).min(out.remaining());
+                    out.put_slice(&this.plain[this.pos..this.pos + n]);
+                    this.pos += n;
+                    this.served += u64::try_from(n).unwrap_or(u64::MAX);
+                    return Poll::Ready(Ok(()));
+                }
+                if this.done || out.remaining() == 0 {
+                    return Poll::Ready(Ok(()));
+                }
+                while !this.segment_ready() {
+                    let mut buf = ReadBuf::new(&mut this.raw[this.filled..]);
+                    ready!(Pin::new(&mut this.inner).poll_read(cx, &mut buf))?;
+                    let n = buf.filled().len();
+                    this.filled_by(n);
+                }
+                match this.decode(None) {
+                    Ok(n) => {
+                        this.pos = 0;
+                        this.end = n;
+                    }
+                    Err(e) => {
+                        this.failed = true;
+                        return Poll::Ready(Err(to_io(e)));
+                    }
+                }
+            }
+        }
     }
 }

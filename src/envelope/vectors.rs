@@ -1,18 +1,20 @@
 //! Known-answer vectors for the keyset and envelope formats (`tests/data/vectors/`).
 //!
-//! `check_*` verify both directions: sealing the recorded inputs reproduces the recorded
-//! bytes exactly, and the public API opens them. `regenerate` (ignored) rewrites the files;
+//! `check_*` verify both directions for the versions privkit writes: sealing the recorded
+//! inputs reproduces the recorded bytes exactly, and the public API opens them. Version 1
+//! envelopes, streams and exports are no longer written: their files are fixed and only
+//! checked to open. `regenerate` (ignored) rewrites the files of the written versions;
 //! run it only when a format version is added, never to paper over a change.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::{Value, json};
 
-use super::keyset::Keyset;
-use super::seal::testing::seal_deterministic;
-use super::wrap::LocalKek;
-use super::{Opener, open};
+use super::engine::{block_on, wrap_all};
+use super::header::{Finished, Kind, Material, NewHeader, seal_message};
+use super::{KeyEncryptionKey, LocalKek, Opener, StreamWriter, open};
 use crate::encoding::{hex_decode, hex_encode};
 use crate::kdf::{Hash, Hkdf};
+use crate::keyset::Keyset;
 use crate::secret::SecretBytes;
 use crate::{Algorithm, Result};
 
@@ -30,12 +32,94 @@ const PASSWORD_EXPORT_FILE: &str = concat!(
 );
 const STREAM_FILE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/tests/data/vectors/stream.json"
+    "/tests/data/vectors/stream_v2.json"
 );
 const ENVELOPE_FILE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/tests/data/vectors/envelope.json"
+    "/tests/data/vectors/envelope_v2.json"
 );
+const V1_FILES: [&str; 4] = [
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/vectors/envelope.json"
+    ),
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/vectors/stream.json"
+    ),
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/vectors/keyset_export_v1.json"
+    ),
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/vectors/keyset_export_password_v1.json"
+    ),
+];
+
+/// A version 2 header for fixed material, wrapped by `keks` (vector KEKs use fixed nonce
+/// prefixes, so the result is deterministic).
+fn header(
+    kind: Kind,
+    alg: Algorithm,
+    dek: &SecretBytes,
+    salt: &[u8; 32],
+    prefix: &[u8; 19],
+    keks: &[&LocalKek],
+    aad: &[u8],
+) -> Result<Finished> {
+    let material = Material {
+        data_key: dek.clone(),
+        salt: *salt,
+        prefix: *prefix,
+    };
+    let header = NewHeader::new(kind, alg, material, keks.len(), aad)?;
+    let keks: Vec<&dyn KeyEncryptionKey> =
+        keks.iter().map(|k| *k as &dyn KeyEncryptionKey).collect();
+    block_on(wrap_all(&keks, header))
+}
+
+fn seal_deterministic(
+    alg: Algorithm,
+    dek: &SecretBytes,
+    salt: &[u8; 32],
+    keks: &[&LocalKek],
+    counter: u64,
+    pt: &[u8],
+    aad: &[u8],
+) -> Result<Vec<u8>> {
+    let finished = header(Kind::Envelope, alg, dek, salt, &[0; 19], keks, b"")?;
+    seal_message(&finished, counter, pt, aad)
+}
+
+/// The MAC key and header MAC of a version 2 header (`docs/FORMAT.md` 3.2).
+fn mac_fields(
+    kind: Kind,
+    alg: Algorithm,
+    dek: &SecretBytes,
+    salt: &[u8],
+    header_len: usize,
+    bytes: &[u8],
+) -> Result<Value> {
+    use hmac::{KeyInit, Mac};
+    let alg_id = [alg.id()];
+    let size = match kind {
+        Kind::Envelope => None,
+        Kind::Stream { segment_size } => Some(segment_size.to_be_bytes()),
+    };
+    let labels: Vec<&[u8]> = match &size {
+        None => vec![b"privkit envelope header", &[2], &alg_id],
+        Some(size) => vec![b"privkit stream header", &[2], &alg_id, size],
+    };
+    let mac_key =
+        Hkdf::extract(Hash::Sha256, salt, dek.expose_secret()).expand_labeled(&labels, 32)?;
+    let mut mac =
+        <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(mac_key.expose_secret()).unwrap();
+    mac.update(&bytes[..header_len - 32]);
+    let tag: [u8; 32] = mac.finalize().into_bytes().into();
+    assert_eq!(&bytes[header_len - 32..header_len], &tag[..]);
+    Ok(json!({"mac_key": hex_encode(mac_key.expose_secret()), "header_mac": hex_encode(&tag)}))
+}
 
 fn seq(start: u8, len: u8) -> Vec<u8> {
     (0..len).map(|i| start.wrapping_add(i)).collect()
@@ -115,6 +199,8 @@ fn envelope_vectors() -> Result<Value> {
             let env = seal_deterministic(alg, &dek, &salt, &keks, counter, pt, aad)?;
             let okm = Hkdf::extract(Hash::Sha256, &salt, dek.expose_secret())
                 .expand_labeled(&[b"privkit envelope", &[1], &[alg.id()]], 64)?;
+            let header_len = env.len() - 8 - alg.nonce_len() - pt.len() - 16;
+            let mac = mac_fields(Kind::Envelope, alg, &dek, &salt, header_len, &env)?;
             out.push(json!({
                 "comment": if two_keks { "two KEKs, empty payload, nonce counter 5" } else { "one KEK" },
                 "algorithm": alg.name(),
@@ -123,6 +209,9 @@ fn envelope_vectors() -> Result<Value> {
                 "salt": hex_encode(&salt),
                 "payload_key": hex_encode(&okm.expose_secret()[..32]),
                 "commitment": hex_encode(&okm.expose_secret()[32..]),
+                "mac_key": mac["mac_key"],
+                "header_mac": mac["header_mac"],
+                "header_len": header_len,
                 "keks": keks.iter().map(|k| {
                     let info = k.keyset().key(k.keyset().primary_id()).unwrap();
                     let key_start = if info.id == 0x0a0b_0c0d { 0x80 } else { 0xc0 };
@@ -141,10 +230,64 @@ fn envelope_vectors() -> Result<Value> {
         }
     }
     Ok(json!({
-        "format": "privkit envelope, magic PKEV, version 1 (docs/FORMAT.md section 3)",
+        "format": "privkit envelope, magic PKEV, version 2 (docs/FORMAT.md section 3)",
         "kek_nonce_prefix": hex_encode(&prefix()),
         "vectors": out,
+        "fail": envelope_fail_vectors(&out)?,
     }))
+}
+
+/// Envelopes that every decoder must refuse, made from the two-KEK AES-256-GCM vector
+/// (the first decoded by holding only `vector-kek`, the first KEK).
+fn envelope_fail_vectors(vectors: &[Value]) -> Result<Value> {
+    let v = vectors
+        .iter()
+        .find(|v| v["algorithm_id"] == 1 && v["keks"].as_array().is_some_and(|k| k.len() == 2))
+        .expect("two-KEK vector");
+    let env = field(v, "envelope");
+    let header_len = usize::try_from(v["header_len"].as_u64().unwrap()).unwrap();
+    // Entry 1 starts at 71: u16 id length (10), "vector-kek", u16 key length, key.
+    let first_key_len = usize::from(u16::from_be_bytes([env[83], env[84]]));
+    let second_entry = 85 + first_key_len;
+    let mut cases = Vec::new();
+    let mut push = |comment: &str, bytes: Vec<u8>, error: &str| {
+        cases.push(json!({"comment": comment, "envelope": hex_encode(&bytes), "error": error}));
+    };
+    let mut m = env.clone();
+    m[second_entry + 2 + 12 + 2 + 20] ^= 0x01;
+    push(
+        "one bit flipped in the wrapped key of the second KEK (a decoder holding only the first KEK must fail)",
+        m,
+        "decryption failed",
+    );
+    let mut m = env.clone();
+    m[second_entry + 2 + 3] ^= 0x20;
+    push(
+        "the second KEK's id changed from vector-kek-2 to vector-KEK-2",
+        m,
+        "decryption failed",
+    );
+    let mut m = env.clone();
+    m[header_len - 1] ^= 0x80;
+    push("one bit flipped in the header MAC", m, "decryption failed");
+    let mut m = env.clone();
+    m[4] = 1;
+    push(
+        "version byte set to 1 (downgrade): the wrap context names version 1, unwrapping fails",
+        m,
+        "decryption failed",
+    );
+    let mut m = env.clone();
+    m.truncate(m.len() - 1);
+    push(
+        "truncated by one byte: shorter than its declared ciphertext length",
+        m,
+        "malformed",
+    );
+    let mut m = env.clone();
+    m.push(0);
+    push("one byte appended after the tag", m, "malformed");
+    Ok(Value::Array(cases))
 }
 
 fn stream_vectors() -> Result<Value> {
@@ -174,18 +317,21 @@ fn stream_vectors() -> Result<Value> {
                 .cycle()
                 .take(len)
                 .collect::<Vec<u8>>();
-            let mut w = super::StreamWriter::with_material(
-                Vec::new(),
-                &[&kek],
+            let kind = Kind::Stream { segment_size: 64 };
+            let finished = header(
+                kind,
                 alg,
-                64,
-                b"backup.tar",
                 &dek,
                 &salt,
                 &nonce_prefix,
+                &[&kek],
+                b"backup.tar",
             )?;
+            let header_len = finished.bytes.len();
+            let mut w = StreamWriter::new(Vec::new(), finished, 64)?;
             w.write_all(&pt).unwrap();
             let stream = w.finish()?;
+            let mac = mac_fields(kind, alg, &dek, &salt, header_len, &stream)?;
             out.push(json!({
                 "comment": comment,
                 "algorithm": alg.name(),
@@ -194,6 +340,9 @@ fn stream_vectors() -> Result<Value> {
                 "data_key": hex_encode(dek.expose_secret()),
                 "salt": hex_encode(&salt),
                 "nonce_prefix": hex_encode(&nonce_prefix[..alg.nonce_len() - 5]),
+                "mac_key": mac["mac_key"],
+                "header_mac": mac["header_mac"],
+                "header_len": header_len,
                 "kek": {
                     "kek_id": "vector-kek",
                     "keyset_key_id": 0x0a0b_0c0du32,
@@ -207,7 +356,7 @@ fn stream_vectors() -> Result<Value> {
         }
     }
     Ok(json!({
-        "format": "privkit stream, magic PKST, version 1 (docs/FORMAT.md section 5)",
+        "format": "privkit stream, magic PKST, version 2 (docs/FORMAT.md section 5)",
         "kek_nonce_prefix": hex_encode(&prefix()),
         "vectors": out,
     }))
@@ -366,6 +515,106 @@ fn check_envelope_vectors() -> Result<()> {
 }
 
 #[test]
+fn fail_envelope_vectors() -> Result<()> {
+    let file = load(ENVELOPE_FILE);
+    let kek = LocalKek::new(
+        "vector-kek",
+        Keyset::from_key(
+            0x0a0b_0c0d,
+            Algorithm::Aes256Gcm,
+            SecretBytes::new(seq(0x80, 32)),
+        )?,
+    )?;
+    for case in file["fail"].as_array().unwrap() {
+        let err = open(&kek, &field(case, "envelope"), b"").unwrap_err();
+        let expected = case["error"].as_str().unwrap();
+        assert!(
+            err.to_string().starts_with(expected),
+            "{}: {err}",
+            case["comment"]
+        );
+    }
+    Ok(())
+}
+
+/// Version 1 envelopes, streams and keyset exports, no longer written, still open; and
+/// re-wrapping a version 1 envelope makes a version 2 envelope of the same payload.
+#[test]
+fn check_version_1_vectors_still_open() -> Result<()> {
+    use std::io::Read as _;
+    let local = |id: &str, key_id: u64, alg: &str, key: Vec<u8>| {
+        let alg = if alg == "AES-256-GCM" {
+            Algorithm::Aes256Gcm
+        } else {
+            Algorithm::XChaCha20Poly1305
+        };
+        let ks =
+            Keyset::from_key(u32::try_from(key_id).unwrap(), alg, SecretBytes::new(key)).unwrap();
+        LocalKek::new(id, ks).unwrap()
+    };
+    let kek_of = |k: &Value| {
+        local(
+            k["kek_id"].as_str().unwrap(),
+            k["keyset_key_id"].as_u64().unwrap(),
+            k["keyset_algorithm"].as_str().unwrap(),
+            field(k, "keyset_key"),
+        )
+    };
+    let envelopes = load(V1_FILES[0]);
+    assert!(envelopes["format"].as_str().unwrap().contains("version 1"));
+    let target = LocalKek::generate("v2-target")?;
+    for v in envelopes["vectors"].as_array().unwrap() {
+        let env = field(v, "envelope");
+        assert_eq!(env[4], 1);
+        for k in v["keks"].as_array().unwrap() {
+            let kek = kek_of(k);
+            assert_eq!(open(&kek, &env, &field(v, "aad"))?, field(v, "plaintext"));
+            let v2 = Opener::new(kek).rewrap(&env, &[&target])?;
+            assert_eq!(v2[4], 2);
+            assert_eq!(open(&target, &v2, &field(v, "aad"))?, field(v, "plaintext"));
+            // The payload (nonce, ciphertext, tag) is carried over byte for byte.
+            let payload = alg_nonce_len(v) + field(v, "plaintext").len() + 16;
+            assert_eq!(&v2[v2.len() - payload..], &env[env.len() - payload..]);
+        }
+    }
+    let streams = load(V1_FILES[1]);
+    for v in streams["vectors"].as_array().unwrap() {
+        let opener = Opener::new(kek_of(&v["kek"]));
+        let stream = field(v, "stream");
+        assert_eq!(stream[4], 1);
+        let mut out = Vec::new();
+        opener
+            .decrypt_stream(&stream[..], &field(v, "aad"))?
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out, field(v, "plaintext"));
+    }
+    let export = load(V1_FILES[2]);
+    let imported = Keyset::import_sealed(&field(&export, "exported"), &kek_of(&export["kek"]))?;
+    assert_eq!(
+        imported.keys().collect::<Vec<_>>(),
+        export_keyset()?.keys().collect::<Vec<_>>()
+    );
+    let password = load(V1_FILES[3]);
+    let imported = Keyset::import_with_password(
+        &field(&password, "exported"),
+        &crate::secret::SecretString::from(password["password"].as_str().unwrap()),
+        &crate::kdf::VerifyLimits::default(),
+    )?;
+    assert_eq!(
+        imported.keys().collect::<Vec<_>>(),
+        export_keyset()?.keys().collect::<Vec<_>>()
+    );
+    Ok(())
+}
+
+fn alg_nonce_len(v: &Value) -> usize {
+    Algorithm::from_id(u8::try_from(v["algorithm_id"].as_u64().unwrap()).unwrap())
+        .unwrap()
+        .nonce_len()
+}
+
+#[test]
 fn check_stream_vectors() -> Result<()> {
     use std::io::Read as _;
     let file = load(STREAM_FILE);
@@ -391,10 +640,12 @@ fn check_stream_vectors() -> Result<()> {
             .unwrap();
         assert_eq!(out, field(v, "plaintext"));
         let mut out = Vec::new();
-        opener
-            .decrypt_stream_seekable(std::io::Cursor::new(&stream), &field(v, "aad"))?
-            .read_to_end(&mut out)
-            .unwrap();
+        let mut reader = opener.decrypt_stream(std::io::Cursor::new(&stream), &field(v, "aad"))?;
+        assert_eq!(
+            reader.plaintext_len()?,
+            u64::try_from(field(v, "plaintext").len()).unwrap()
+        );
+        reader.read_to_end(&mut out).unwrap();
         assert_eq!(out, field(v, "plaintext"));
     }
     Ok(())

@@ -2,7 +2,7 @@
 
 use std::marker::PhantomData;
 
-use super::keyset::Keyset;
+use super::keys::Keyset;
 use crate::{Error, Result, encoding};
 
 /// A value type that can be stored in an [`Encrypted`] field: how it becomes plaintext
@@ -75,7 +75,7 @@ int_field!(u8, u16, u32, u64, u128, i8, i16, i32, i64, i128);
 ///
 /// # Example
 /// ```
-/// use privkit::{Algorithm, envelope::{Aad, Encrypted, Keyset}};
+/// use privkit::{Algorithm, keyset::{Aad, Encrypted, Keyset}};
 ///
 /// let keyset = Keyset::generate(Algorithm::Aes256Gcm)?;
 /// let aad = Aad::new().with("customer", "c-1001").with("field", "phone");

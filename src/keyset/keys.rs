@@ -1,10 +1,10 @@
 //! Keysets: managed keys with ids, a primary, statuses, and value encryption.
 
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
-use super::format::Reader;
 use crate::backend::{AeadKey, Algorithm, KEY_LEN, TAG_LEN};
+use crate::encoding::Reader;
 use crate::kdf::{Hash, Hkdf};
 use crate::secret::SecretBytes;
 use crate::{Error, Result, rand};
@@ -132,11 +132,12 @@ impl Material {
 /// HKDF label of the key that wraps data keys (`docs/FORMAT.md`, section 2.1).
 const WRAP_KEY_LABEL: &[u8] = b"privkit keyset wrapping key";
 
+#[derive(Clone)]
 struct Entry {
     id: KeyId,
     algorithm: Algorithm,
     status: KeyStatus,
-    material: Option<Material>,
+    material: Option<Arc<Material>>,
 }
 
 /// A set of keys with unique ids and one primary key: authenticated encryption of values
@@ -169,11 +170,11 @@ struct Entry {
 ///
 /// **Fork:** a child created by `fork()` inherits prefixes and counters. Call
 /// [`refresh_nonce_prefixes`](Keyset::refresh_nonce_prefixes) in the child (or load keys
-/// after forking) before encrypting there. [`Clone`] draws fresh prefixes too.
+/// after forking) before encrypting there. Clones share each key's nonce counter, so they never repeat a nonce either.
 ///
 /// # Example
 /// ```
-/// use privkit::{Algorithm, envelope::{Aad, Keyset}};
+/// use privkit::{Algorithm, keyset::{Aad, Keyset}};
 ///
 /// let mut keyset = Keyset::generate(Algorithm::Aes256Gcm)?;
 /// let aad = Aad::new().with("table", "customers").with("column", "email").with("row", "42");
@@ -204,16 +205,16 @@ impl std::fmt::Debug for Keyset {
 }
 
 impl Clone for Keyset {
-    /// Copies the keys; each copy draws fresh nonce prefixes so the two never share a
-    /// nonce sequence.
-    ///
-    /// # Panics
-    /// Only if the operating system's random number generator fails, as `Clone` cannot
-    /// return an error. Use [`Keyset::try_clone`] to handle that case.
+    /// A handle on the same keys: the copies share each key's material and its nonce
+    /// counter (the material is reference-counted), so they never repeat a nonce and
+    /// cloning cannot fail. Changes made afterwards (rotation, status changes,
+    /// [`refresh_nonce_prefixes`](Keyset::refresh_nonce_prefixes)) apply to one copy only;
+    /// a destroyed key's material is wiped once no copy holds it any more.
     fn clone(&self) -> Self {
-        #[allow(clippy::expect_used)]
-        self.try_clone()
-            .expect("operating system random number generator failed")
+        Self {
+            entries: self.entries.clone(),
+            primary: self.primary,
+        }
     }
 }
 
@@ -243,33 +244,6 @@ impl Keyset {
         };
         keyset.insert_key(id, algorithm, key)?;
         Ok(keyset)
-    }
-
-    /// A copy of this keyset with fresh nonce prefixes (see [`Clone`]).
-    ///
-    /// # Errors
-    /// [`Error::Random`] if the operating system's generator fails.
-    pub fn try_clone(&self) -> Result<Self> {
-        let entries = self
-            .entries
-            .iter()
-            .map(|e| {
-                let material = match &e.material {
-                    Some(m) => Some(Material::new(e.algorithm, m.secret.clone())?),
-                    None => None,
-                };
-                Ok(Entry {
-                    id: e.id,
-                    algorithm: e.algorithm,
-                    status: e.status,
-                    material,
-                })
-            })
-            .collect::<Result<_>>()?;
-        Ok(Self {
-            entries,
-            primary: self.primary,
-        })
     }
 
     /// The id of the primary key.
@@ -329,7 +303,7 @@ impl Keyset {
         if key.len() != algorithm.key_len() {
             return Err(Error::invalid_argument("keys are 32 bytes"));
         }
-        let material = Material::new(algorithm, key)?;
+        let material = Arc::new(Material::new(algorithm, key)?);
         self.entries.push(Entry {
             id,
             algorithm,
@@ -392,8 +366,10 @@ impl Keyset {
     /// # Errors
     /// [`Error::Random`] if the operating system's generator fails.
     pub fn refresh_nonce_prefixes(&mut self) -> Result<()> {
-        for m in self.entries.iter_mut().filter_map(|e| e.material.as_mut()) {
-            m.nonces = NonceSequence::new()?;
+        for entry in &mut self.entries {
+            if let Some(m) = entry.material.as_mut() {
+                *m = Arc::new(Material::new(entry.algorithm, m.secret.clone())?);
+            }
         }
         Ok(())
     }
@@ -502,11 +478,16 @@ impl Keyset {
     /// vectors only.
     #[cfg(test)]
     pub(crate) fn set_nonce_prefix_for_vectors(&mut self, prefix: [u8; 16]) {
-        for m in self.entries.iter_mut().filter_map(|e| e.material.as_mut()) {
-            m.nonces = NonceSequence {
-                prefix,
-                counter: AtomicU64::new(0),
-            };
+        for entry in &mut self.entries {
+            if let Some(m) = entry.material.as_mut() {
+                let mut fresh = Material::new(entry.algorithm, m.secret.clone())
+                    .unwrap_or_else(|_| unreachable!("vector keys are valid"));
+                fresh.nonces = NonceSequence {
+                    prefix,
+                    counter: AtomicU64::new(0),
+                };
+                *m = Arc::new(fresh);
+            }
         }
     }
 
@@ -550,7 +531,7 @@ impl Keyset {
     fn material<'a>(&self, entry: &'a Entry) -> Result<&'a Material> {
         entry
             .material
-            .as_ref()
+            .as_deref()
             .ok_or_else(|| Error::KeyDestroyed(entry.id))
     }
 

@@ -11,7 +11,7 @@
 ///
 /// # Example
 /// ```
-/// use privkit::envelope::Aad;
+/// use privkit::keyset::Aad;
 ///
 /// let a = Aad::new().with("table", "users").with("row", "1");
 /// let b = Aad::new().with("table", "users").with("row", "12");

@@ -1,0 +1,471 @@
+//! The data-key cache behind both sealers: bounded reuse of data keys, partitions, single
+//! flight and refresh ahead. Written once as async code over a `fetch` future; the sync
+//! [`Sealer`](super::Sealer) drives it with a blocking executor (its fetches complete at
+//! once, so it blocks only while another thread fetches the key it waits for).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Poll, Waker};
+use std::time::{Duration, Instant};
+
+use super::header::Finished;
+use crate::{Error, Result};
+
+/// Most cache partitions a sealer keeps at once; a seal into a further partition evicts
+/// spent entries, or else runs uncached (a fresh data key).
+pub const MAX_CACHE_PARTITIONS: usize = 4096;
+
+/// The default refresh-ahead point of a sealer's cache: 80 % of a budget.
+pub const DEFAULT_REFRESH_PERCENT: u8 = 80;
+
+/// Bounds on the reuse of one data key by a caching [`Sealer`](super::Sealer) or
+/// [`AsyncSealer`](super::AsyncSealer). All three are required.
+///
+/// A data key is replaced as soon as it has sealed `max_messages` messages, or
+/// `max_bytes` bytes of plaintext, or is `max_age` old, whichever comes first. Each
+/// message under a cached key gets its own nonce (a counter), so reuse never repeats a
+/// nonce; `max_messages` is capped at 2^32 to stay inside SP 800-38D's invocation limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CacheLimits {
+    max_messages: u64,
+    max_bytes: u64,
+    max_age: Duration,
+}
+
+impl CacheLimits {
+    /// Most messages per data key accepted (2^32).
+    pub const MAX_MESSAGES: u64 = 1 << 32;
+    /// Most plaintext bytes per data key accepted (2^50, one pebibyte).
+    pub const MAX_BYTES: u64 = 1 << 50;
+    /// Longest age accepted for a cached data key (24 hours).
+    pub const MAX_AGE: Duration = Duration::from_secs(24 * 3600);
+
+    /// Validated limits.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if a bound is zero or above its ceiling
+    /// ([`MAX_MESSAGES`](Self::MAX_MESSAGES), [`MAX_BYTES`](Self::MAX_BYTES),
+    /// [`MAX_AGE`](Self::MAX_AGE)).
+    pub fn new(max_messages: u64, max_bytes: u64, max_age: Duration) -> Result<Self> {
+        if max_messages == 0 || max_messages > Self::MAX_MESSAGES {
+            return Err(Error::invalid_argument(
+                "cache max_messages must be 1..=2^32",
+            ));
+        }
+        if max_bytes == 0 || max_bytes > Self::MAX_BYTES {
+            return Err(Error::invalid_argument("cache max_bytes must be 1..=2^50"));
+        }
+        if max_age.is_zero() || max_age > Self::MAX_AGE {
+            return Err(Error::invalid_argument(
+                "cache max_age must be above zero and at most 24 hours",
+            ));
+        }
+        Ok(Self {
+            max_messages,
+            max_bytes,
+            max_age,
+        })
+    }
+
+    /// Most messages sealed under one data key.
+    #[must_use]
+    pub fn max_messages(&self) -> u64 {
+        self.max_messages
+    }
+
+    /// Most plaintext bytes sealed under one data key.
+    #[must_use]
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
+    /// Longest time one data key is used.
+    #[must_use]
+    pub fn max_age(&self) -> Duration {
+        self.max_age
+    }
+}
+
+/// A data key in a cache, with what it has sealed so far.
+struct CachedKey {
+    state: Arc<Finished>,
+    created: Instant,
+    messages: u64,
+    bytes: u64,
+}
+
+impl CachedKey {
+    fn new(state: Arc<Finished>, created: Instant) -> Self {
+        Self {
+            state,
+            created,
+            messages: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Reserves one message of `len` bytes if that stays within `limits` at `now`:
+    /// returns the key and the message's nonce counter.
+    fn reserve(
+        &mut self,
+        len: u64,
+        limits: &CacheLimits,
+        now: Instant,
+    ) -> Option<(Arc<Finished>, u64)> {
+        let usable = self.messages < limits.max_messages
+            && self.bytes.saturating_add(len) <= limits.max_bytes
+            && now.saturating_duration_since(self.created) < limits.max_age;
+        if !usable {
+            return None;
+        }
+        let counter = self.messages;
+        self.messages += 1;
+        self.bytes += len;
+        Some((Arc::clone(&self.state), counter))
+    }
+
+    /// Whether the key has used `percent` % of any of its budgets (messages, bytes, age).
+    fn past(&self, percent: u8, limits: &CacheLimits, now: Instant) -> bool {
+        let p = u128::from(percent);
+        let age = now.saturating_duration_since(self.created).as_nanos();
+        u128::from(self.messages) * 100 >= u128::from(limits.max_messages) * p
+            || u128::from(self.bytes) * 100 >= u128::from(limits.max_bytes) * p
+            || age * 100 >= limits.max_age.as_nanos() * p
+    }
+}
+
+/// One cache: a slot per partition, each with the current key and at most one fetch in
+/// flight. The mutex is never held across an await.
+pub(crate) struct DataKeyCache {
+    pub(crate) limits: CacheLimits,
+    slots: Mutex<HashMap<Vec<u8>, Slot>>,
+}
+
+#[derive(Default)]
+struct Slot {
+    current: Option<CachedKey>,
+    flight: Option<Arc<Flight>>,
+}
+
+impl Slot {
+    fn abandon(self) {
+        if let Some(flight) = self.flight {
+            flight.finish(FlightState::Abandoned);
+        }
+    }
+}
+
+enum Step {
+    /// Seal with this reserved key and counter; if `refresh`, fetch the next key.
+    Serve {
+        state: Arc<Finished>,
+        counter: u64,
+        refresh: Option<Arc<Flight>>,
+    },
+    /// Another caller is fetching: wait, then try again.
+    Wait(Arc<Flight>),
+    /// Fetch a key for the slot and install it.
+    Lead(Arc<Flight>),
+    /// The cache is full of live partitions: seal without it.
+    Uncached,
+}
+
+/// A reserved message: the data key's header and cipher, and the message's nonce counter.
+pub(crate) type Reserved = (Arc<Finished>, u64);
+
+impl DataKeyCache {
+    pub(crate) fn new(limits: CacheLimits) -> Arc<Self> {
+        Arc::new(Self {
+            limits,
+            slots: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Reserves one message of `len` bytes in `partition`: from the current key, or from a
+    /// key that `fetch` makes (one fetch at a time per partition; concurrent callers wait
+    /// for it). The second value, when present, asks the caller to fetch the partition's
+    /// next key ahead of need and [`settle`](Lead::settle) it.
+    pub(crate) async fn reserve<F, Fut>(
+        self: &Arc<Self>,
+        partition: &[u8],
+        len: u64,
+        refresh_percent: u8,
+        fetch: F,
+    ) -> Result<(Reserved, Option<Lead>)>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<Finished>>,
+    {
+        if len > self.limits.max_bytes {
+            return Ok(((Arc::new(fetch().await?), 0), None));
+        }
+        loop {
+            match self.step(partition, len, refresh_percent) {
+                Step::Serve {
+                    state,
+                    counter,
+                    refresh,
+                } => {
+                    let lead = refresh.map(|f| Lead::new(Arc::clone(self), partition.to_vec(), f));
+                    return Ok(((state, counter), lead));
+                }
+                Step::Wait(flight) => {
+                    if let Some(e) = flight.wait().await {
+                        return Err(e);
+                    }
+                }
+                Step::Lead(flight) => {
+                    let lead = Lead::new(Arc::clone(self), partition.to_vec(), flight);
+                    match fetch().await {
+                        Ok(state) => {
+                            if let Some(reserved) = lead.install(state, Some(len)) {
+                                return Ok((reserved, None));
+                            }
+                            // Purged while we fetched: start over.
+                        }
+                        Err(e) => {
+                            lead.fail(&e);
+                            return Err(e);
+                        }
+                    }
+                }
+                Step::Uncached => return Ok(((Arc::new(fetch().await?), 0), None)),
+            }
+        }
+    }
+
+    /// Drops every cached data key (fetches in flight are discarded when they land).
+    pub(crate) fn purge_all(&self) {
+        let slots = std::mem::take(&mut *self.lock());
+        for slot in slots.into_values() {
+            slot.abandon();
+        }
+    }
+
+    /// Drops the cached data key of `partition`; returns whether there was one (or a
+    /// fetch in flight).
+    pub(crate) fn purge_partition(&self, partition: &[u8]) -> bool {
+        let slot = self.lock().remove(partition);
+        slot.map(Slot::abandon).is_some()
+    }
+
+    /// Whether a fetch for `partition` is under way.
+    #[cfg(test)]
+    pub(crate) fn in_flight(&self, partition: &[u8]) -> bool {
+        self.lock()
+            .get(partition)
+            .is_some_and(|s| s.flight.is_some())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<Vec<u8>, Slot>> {
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn step(&self, partition: &[u8], len: u64, refresh_percent: u8) -> Step {
+        let limits = self.limits;
+        let now = Instant::now();
+        let mut slots = self.lock();
+        if !slots.contains_key(partition) && slots.len() >= MAX_CACHE_PARTITIONS {
+            slots.retain(|_, s| {
+                s.flight.is_some()
+                    || s.current
+                        .as_ref()
+                        .is_some_and(|c| !c.past(100, &limits, now))
+            });
+            if slots.len() >= MAX_CACHE_PARTITIONS {
+                return Step::Uncached;
+            }
+        }
+        let slot = slots.entry(partition.to_vec()).or_default();
+        if let Some(current) = slot.current.as_mut()
+            && let Some((state, counter)) = current.reserve(len, &limits, now)
+        {
+            let refresh = (slot.flight.is_none()
+                && refresh_percent < 100
+                && current.past(refresh_percent, &limits, now))
+            .then(|| {
+                let flight = Arc::new(Flight::new());
+                slot.flight = Some(Arc::clone(&flight));
+                flight
+            });
+            return Step::Serve {
+                state,
+                counter,
+                refresh,
+            };
+        }
+        match &slot.flight {
+            Some(flight) => Step::Wait(Arc::clone(flight)),
+            None => {
+                let flight = Arc::new(Flight::new());
+                slot.flight = Some(Arc::clone(&flight));
+                Step::Lead(flight)
+            }
+        }
+    }
+}
+
+/// The caller (or task) fetching a slot's next key. Dropped before it installs or fails
+/// (a cancelled future), it releases the slot and wakes the waiters, who then retry.
+pub(crate) struct Lead {
+    cache: Arc<DataKeyCache>,
+    partition: Vec<u8>,
+    flight: Arc<Flight>,
+    done: bool,
+}
+
+impl Lead {
+    fn new(cache: Arc<DataKeyCache>, partition: Vec<u8>, flight: Arc<Flight>) -> Self {
+        Self {
+            cache,
+            partition,
+            flight,
+            done: false,
+        }
+    }
+
+    /// Releases the slot's flight if it is still ours; `f` updates the slot first.
+    fn release(&mut self, f: impl FnOnce(&mut Slot)) -> bool {
+        self.done = true;
+        let mut slots = self.cache.lock();
+        match slots.get_mut(&self.partition) {
+            Some(slot)
+                if slot
+                    .flight
+                    .as_ref()
+                    .is_some_and(|fl| Arc::ptr_eq(fl, &self.flight)) =>
+            {
+                slot.flight = None;
+                f(slot);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Installs the new key (reserving one message of `reserve` bytes for the leader)
+    /// and wakes the waiters. `None` if the slot was purged meanwhile.
+    fn install(mut self, state: Finished, reserve: Option<u64>) -> Option<(Arc<Finished>, u64)> {
+        let limits = self.cache.limits;
+        let now = Instant::now();
+        let mut reserved = None;
+        let ours = self.release(|slot| {
+            let mut entry = CachedKey::new(Arc::new(state), now);
+            if let Some(len) = reserve {
+                reserved = entry.reserve(len, &limits, now);
+            }
+            slot.current = Some(entry);
+        });
+        self.flight.finish(if ours {
+            FlightState::Ready
+        } else {
+            FlightState::Abandoned
+        });
+        reserved
+    }
+
+    fn fail(mut self, error: &Error) {
+        self.release(|_| {});
+        self.flight.finish(FlightState::Failed(copy_error(error)));
+    }
+
+    /// Completes a refresh-ahead fetch: installs the key, or shares the error with the
+    /// callers waiting on it.
+    pub(crate) fn settle(self, fetched: Result<Finished>) {
+        match fetched {
+            Ok(state) => {
+                self.install(state, None);
+            }
+            Err(e) => self.fail(&e),
+        }
+    }
+}
+
+impl Drop for Lead {
+    fn drop(&mut self) {
+        if !self.done {
+            self.release(|_| {});
+            self.flight.finish(FlightState::Abandoned);
+        }
+    }
+}
+
+/// One data-key fetch that concurrent callers wait on (a runtime-independent one-shot
+/// broadcast).
+struct Flight {
+    state: Mutex<FlightState>,
+}
+
+enum FlightState {
+    Pending(Vec<Waker>),
+    /// The key is installed: try the cache again.
+    Ready,
+    /// The fetch failed: every waiter reports this.
+    Failed(Error),
+    /// The fetch was cancelled or purged: try again.
+    Abandoned,
+}
+
+impl Flight {
+    fn new() -> Self {
+        Self {
+            state: Mutex::new(FlightState::Pending(Vec::new())),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, FlightState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Settles the flight once (later calls are ignored) and wakes every waiter.
+    fn finish(&self, to: FlightState) {
+        let previous = {
+            let mut state = self.lock();
+            if !matches!(*state, FlightState::Pending(_)) {
+                return;
+            }
+            std::mem::replace(&mut *state, to)
+        };
+        if let FlightState::Pending(wakers) = previous {
+            wakers.into_iter().for_each(Waker::wake);
+        }
+    }
+
+    /// Waits until the flight settles: `Some(error)` if it failed, `None` to retry.
+    async fn wait(&self) -> Option<Error> {
+        std::future::poll_fn(|cx| match &mut *self.lock() {
+            FlightState::Pending(wakers) => {
+                if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                    wakers.push(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+            FlightState::Ready | FlightState::Abandoned => Poll::Ready(None),
+            FlightState::Failed(e) => Poll::Ready(Some(copy_error(e))),
+        })
+        .await
+    }
+}
+
+/// A copy of `e` for each caller that shared a failed fetch (`Error` is not `Clone`:
+/// variants holding foreign errors become [`Error::KeyManagement`] with their message).
+fn copy_error(e: &Error) -> Error {
+    match e {
+        Error::DecryptionFailed => Error::DecryptionFailed,
+        Error::Malformed(m) => Error::Malformed(m),
+        Error::UnsupportedVersion(v) => Error::UnsupportedVersion(*v),
+        Error::UnsupportedAlgorithm(a) => Error::UnsupportedAlgorithm(*a),
+        Error::UnknownKeyId(k) => Error::UnknownKeyId(*k),
+        Error::KeyDisabled(k) => Error::KeyDisabled(*k),
+        Error::KeyDestroyed(k) => Error::KeyDestroyed(*k),
+        Error::NoUsableKey => Error::NoUsableKey,
+        Error::LimitExceeded { what, limit } => Error::limit(what, *limit),
+        Error::InvalidArgument(m) => Error::InvalidArgument(m.clone()),
+        Error::InvalidOperation(m) => Error::InvalidOperation(m.clone()),
+        Error::VerificationFailed => Error::VerificationFailed,
+        Error::KeyManagement(m) => Error::KeyManagement(m.clone()),
+        Error::Random => Error::Random,
+        other => Error::KeyManagement(other.to_string()),
+    }
+}
