@@ -2,15 +2,17 @@
 //! key-encryption key, in constant memory, with a progress report on long runs.
 //!
 //! ```sh
-//! cargo run --release --example encrypt_file -- encrypt INPUT OUTPUT [--key KEY_FILE]
-//! cargo run --release --example encrypt_file -- decrypt INPUT OUTPUT [--key KEY_FILE]
+//! cargo run --release --example encrypt_file -- encrypt INPUT OUTPUT --key KEY_FILE
+//! cargo run --release --example encrypt_file -- decrypt INPUT OUTPUT --key KEY_FILE
 //! cargo run --release --example encrypt_file -- selftest SIZE_MIB [--key KEY_FILE]
 //! ```
 //!
-//! The key file holds a 32-byte key in hex; it is created on first use (default
-//! `privkit-kek.hex`). `selftest` streams SIZE_MIB MiB of generated data through encryption
-//! into a temporary file and back through decryption, comparing as it goes: run it under
-//! `/usr/bin/time -v` to see that peak memory does not depend on the size.
+//! The key file holds a 32-byte key in hex; `encrypt` creates it where `--key` says if it
+//! does not exist yet (keep it outside any repository). `selftest` uses a key that lives
+//! only in memory unless `--key` names one, and streams SIZE_MIB MiB of generated data
+//! through encryption into a temporary file and back through decryption, comparing as it
+//! goes: run it under `/usr/bin/time -v` to see that peak memory does not depend on the
+//! size.
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
@@ -152,8 +154,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .position(|a| a == "--key")
         .and_then(|i| args.get(i + 1))
-        .map_or_else(|| PathBuf::from("privkit-kek.hex"), PathBuf::from);
-    let kek = std::sync::Arc::new(load_or_create_kek(&key_path)?);
+        .map(PathBuf::from);
+    let selftest = args.first().is_some_and(|a| a == "selftest");
+    let kek = std::sync::Arc::new(match &key_path {
+        Some(path) if args.first().is_some_and(|a| a == "decrypt") && !path.exists() => {
+            return Err(format!("no key file at {}", path.display()).into());
+        }
+        Some(path) => load_or_create_kek(path)?,
+        None if selftest => LocalKek::generate("file-kek")?,
+        None => return Err("encrypt and decrypt need --key KEY_FILE".into()),
+    });
     let positional: Vec<&String> = args
         .iter()
         .enumerate()

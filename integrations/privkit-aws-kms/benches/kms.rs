@@ -1,7 +1,7 @@
 //! Envelope seals per second under an AWS KMS key, against moto's KMS server on loopback,
 //! with the data-key cache off and on.
 //!
-//! Run: `cargo bench --bench kms --features aws-kms`. The bench starts `moto_server` itself
+//! Run: `cargo bench -p privkit-aws-kms --bench kms`. The bench starts `moto_server` itself
 //! (`pip install 'moto[server]'`); without it, it prints a message and exits. Rows:
 //! - `raw_kms_encrypt`: one KMS `Encrypt` of a 32-byte key through the SDK client, the
 //!   call underneath every uncached seal (the baseline);
@@ -22,9 +22,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use privkit::envelope::aws_sdk_kms::primitives::Blob;
-use privkit::envelope::{AsyncSealer, CacheLimits, KmsKek};
+use privkit::envelope::{AsyncSealer, CacheLimits};
 use privkit::secret::SecretString;
+use privkit_aws_kms::KmsKek;
+use privkit_aws_kms::aws_sdk_kms::primitives::Blob;
 
 const SIZES: [usize; 2] = [64, 16 * 1024];
 

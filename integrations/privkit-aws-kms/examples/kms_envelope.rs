@@ -3,7 +3,7 @@
 //! Against AWS (default credential chain and region; needs kms:Encrypt and kms:Decrypt):
 //!
 //! ```text
-//! cargo run --example kms_envelope --features aws-kms -- arn:aws:kms:eu-west-1:111122223333:key/...
+//! cargo run -p privkit-aws-kms --example kms_envelope -- arn:aws:kms:eu-west-1:111122223333:key/...
 //! ```
 //!
 //! Against a local KMS endpoint such as moto (`moto_server -p 5000`); without a key id the
@@ -11,13 +11,14 @@
 //! environment sets others):
 //!
 //! ```text
-//! cargo run --example kms_envelope --features aws-kms -- --endpoint http://127.0.0.1:5000
+//! cargo run -p privkit-aws-kms --example kms_envelope -- --endpoint http://127.0.0.1:5000
 //! ```
 
 use std::time::Duration;
 
-use privkit::envelope::{AsyncOpener, AsyncSealer, CacheLimits, KmsKek, KmsKekBuilder};
+use privkit::envelope::{AsyncOpener, AsyncSealer, CacheLimits};
 use privkit::secret::SecretString;
+use privkit_aws_kms::{KmsKek, KmsKekBuilder};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 

@@ -1,19 +1,48 @@
-//! AWS KMS key-encryption keys (feature `aws-kms`): [`KmsKek`] wraps data keys with KMS
-//! `Encrypt` / `Decrypt`, binding the envelope's wrap context as the KMS encryption
-//! context ([`kms_encryption_context`]). Use case, errors, security and an example are on
-//! [`KmsKek`].
+//! AWS KMS key-encryption keys for [privkit](https://docs.rs/privkit) envelopes and
+//! streams: [`KmsKek`] wraps data keys with KMS `Encrypt` / `Decrypt`, binding the
+//! envelope's wrap context as the KMS encryption context ([`kms_encryption_context`]).
+//!
+//! # Use case
+//! Envelope encryption whose key-encryption key never leaves AWS KMS, from async code:
+//! [`AsyncSealer`](privkit::envelope::AsyncSealer) seals records (with a data-key cache, one
+//! KMS call per data key rather than per record) and streams of any size
+//! ([`AsyncSealer::encrypt_stream`](privkit::envelope::AsyncSealer::encrypt_stream)), and
+//! [`AsyncOpener`](privkit::envelope::AsyncOpener) opens them.
+//!
+//! # How it works
+//! [`KmsKek`] implements privkit's [`AsyncKeyEncryptionKey`]: wrapping is one KMS
+//! `Encrypt` of the 32-byte data key, unwrapping one KMS `Decrypt`, each with the envelope's
+//! wrap context as encryption context (`docs/FORMAT.md` section 11 of privkit).
+//!
+//! # Errors
+//! Every function returns [`privkit::Error`]: wrong keys or contexts are
+//! [`Error::DecryptionFailed`], everything else the service reports is
+//! [`Error::KeyManagement`] naming the operation, the key and the cause.
+//!
+//! # Security
+//! See [`KmsKek`]: no key material in errors; the SDK's own buffers are not zeroized; the
+//! encryption context is logged by CloudTrail and holds no secret.
+//!
+//! # Example
+//! ```
+//! let map = privkit_aws_kms::kms_encryption_context(b"\x00\x01")?;
+//! assert_eq!(map["privkit:wrap-context"], "AAE");
+//! # Ok::<(), privkit::Error>(())
+//! ```
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::primitives::Blob;
+use base64ct::{Base64UrlUnpadded, Encoding};
+use privkit::envelope::{AsyncKeyEncryptionKey, KekFuture, MAX_KEK_ID_LEN};
+use privkit::secret::{SecretBytes, SecretString};
+use privkit::{Error, Result};
 
-use super::async_kek::{AsyncKeyEncryptionKey, KekFuture};
-use super::wrap::MAX_KEK_ID_LEN;
-use crate::encoding::base64url_encode;
-use crate::secret::{SecretBytes, SecretString};
-use crate::{Error, Result};
+/// The AWS SDK for KMS that [`KmsKek`] uses (to create keys, or build a client for
+/// [`KmsKek::from_client`], with exactly the version this crate links).
+pub use aws_sdk_kms;
 
 /// The encryption-context key under which [`KmsKek`] passes the wrap context.
 const CONTEXT_KEY: &str = "privkit:wrap-context";
@@ -38,29 +67,27 @@ const MAX_MESSAGE_LEN: usize = 200;
 ///
 /// # Example
 /// ```
-/// let map = privkit::envelope::kms_encryption_context(b"\x00\x01")?;
+/// let map = privkit_aws_kms::kms_encryption_context(b"\x00\x01")?;
 /// assert_eq!(map["privkit:wrap-context"], "AAE");
 /// # Ok::<(), privkit::Error>(())
 /// ```
 pub fn kms_encryption_context(context: &[u8]) -> Result<BTreeMap<String, String>> {
     if context.len() > MAX_CONTEXT_LEN {
-        return Err(Error::invalid_argument(
-            "a KMS wrap context is at most 4096 bytes",
-        ));
+        return Err(invalid_argument("a KMS wrap context is at most 4096 bytes"));
     }
     Ok(BTreeMap::from([(
         CONTEXT_KEY.to_owned(),
-        base64url_encode(context),
+        Base64UrlUnpadded::encode_string(context),
     )]))
 }
 
-/// A key-encryption key in AWS KMS (feature `aws-kms`).
+/// A key-encryption key in AWS KMS.
 ///
 /// # Use case
 /// Envelope encryption whose key-encryption key never leaves AWS KMS: each envelope's
 /// data key is wrapped by KMS `Encrypt` and unwrapped by KMS `Decrypt`, so IAM, key
 /// policies, CloudTrail and key disabling or deletion govern every envelope. Put it in an
-/// [`AsyncSealer`](super::AsyncSealer) with a cache so that busy writers make one KMS call
+/// [`AsyncSealer`](privkit::envelope::AsyncSealer) with a cache so that busy writers make one KMS call
 /// per data key, not one per message.
 ///
 /// # About
@@ -75,14 +102,14 @@ pub fn kms_encryption_context(context: &[u8]) -> Result<BTreeMap<String, String>
 ///   associated data is bound to the payload, not to the wrapped key (with a cache one
 ///   data key serves many messages).
 /// - Several `KmsKek`s (keys in two regions, say) go on one envelope through
-///   [`AsyncSealer::with_kek`](super::AsyncSealer::with_kek); any one of them opens it.
+///   [`AsyncSealer::with_kek`](privkit::envelope::AsyncSealer::with_kek); any one of them opens it.
 ///   Wrapping calls the KEKs one after the other.
 /// - Configuration comes from the AWS default chain (environment, shared config and
 ///   credentials files, web identity, ECS and EC2 metadata) unless the builder sets it.
 ///   This build of `aws-config` leaves out SSO and `credential_process` profiles (enable
 ///   `aws-config`'s `sso` or `credentials-process` feature in your own `Cargo.toml` to
 ///   get them). Timeouts and retries: [`KmsKekBuilder`].
-/// - From sync code, wrap it in [`AsyncToSync`](super::AsyncToSync).
+/// - From sync code, wrap it in [`AsyncToSync`](privkit::envelope::AsyncToSync).
 ///
 /// # Errors
 /// KMS `InvalidCiphertextException` and `IncorrectKeyException` (a wrong key, a wrong
@@ -103,7 +130,8 @@ pub fn kms_encryption_context(context: &[u8]) -> Result<BTreeMap<String, String>
 ///
 /// # Example
 /// ```no_run
-/// use privkit::envelope::{AsyncOpener, AsyncSealer, CacheLimits, KmsKek};
+/// use privkit::envelope::{AsyncOpener, AsyncSealer, CacheLimits};
+/// use privkit_aws_kms::KmsKek;
 /// use std::time::Duration;
 ///
 /// # async fn demo() -> Result<(), privkit::Error> {
@@ -172,7 +200,7 @@ impl KmsKek {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] if `key_id` is empty or over
-    /// [`MAX_KEK_ID_LEN`](super::MAX_KEK_ID_LEN) bytes.
+    /// [`MAX_KEK_ID_LEN`](privkit::envelope::MAX_KEK_ID_LEN) bytes.
     pub fn from_client(client: aws_sdk_kms::Client, key_id: impl Into<String>) -> Result<Self> {
         let key_id = key_id.into();
         check_id(&key_id)?;
@@ -271,7 +299,7 @@ fn truncate(s: &str) -> &str {
 
 fn check_id(id: &str) -> Result<()> {
     if id.is_empty() || id.len() > MAX_KEK_ID_LEN {
-        return Err(Error::invalid_argument("KMS key ids are 1 to 2048 bytes"));
+        return Err(invalid_argument("KMS key ids are 1 to 2048 bytes"));
     }
     Ok(())
 }
@@ -360,7 +388,7 @@ impl KmsKekBuilder {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for a key or KEK id that is empty or over
-    /// [`MAX_KEK_ID_LEN`](super::MAX_KEK_ID_LEN) bytes, or a reserved
+    /// [`MAX_KEK_ID_LEN`](privkit::envelope::MAX_KEK_ID_LEN) bytes, or a reserved
     /// encryption-context key.
     pub async fn build(self) -> Result<KmsKek> {
         check_id(&self.key_id)?;
@@ -371,7 +399,7 @@ impl KmsKekBuilder {
             .keys()
             .any(|k| k.starts_with("privkit:") || k.to_ascii_lowercase().starts_with("aws"))
         {
-            return Err(Error::invalid_argument(
+            return Err(invalid_argument(
                 "encryption-context keys starting with `privkit:` or `aws` are reserved",
             ));
         }
@@ -479,7 +507,7 @@ mod tests {
 
     #[test]
     fn kms_context_vectors() {
-        let text = include_str!("../../tests/data/vectors/kms_context.json");
+        let text = include_str!("../tests/data/kms_context.json");
         let doc: serde_json::Value = serde_json::from_str(text).unwrap();
         let vectors = doc["vectors"].as_array().unwrap();
         assert_eq!(vectors.len(), 3);
@@ -493,9 +521,14 @@ mod tests {
         let first = hex::decode(vectors[0]["wrap_context"].as_str().unwrap()).unwrap();
         let salt: Vec<u8> = (0..32).collect();
         let commitment: Vec<u8> = (32..64).collect();
-        let ours =
-            crate::kdf::encode_labels(&[b"privkit envelope wrap", &[1], &[1], &salt, &commitment])
-                .unwrap();
+        let ours = privkit::kdf::encode_labels(&[
+            b"privkit envelope wrap",
+            &[1],
+            &[1],
+            &salt,
+            &commitment,
+        ])
+        .unwrap();
         assert_eq!(ours, first);
     }
 
@@ -517,4 +550,8 @@ mod tests {
         assert_eq!(truncate(&long).chars().count(), MAX_MESSAGE_LEN);
         assert_eq!(truncate("short"), "short");
     }
+}
+
+fn invalid_argument(message: impl std::fmt::Display) -> Error {
+    Error::InvalidArgument(message.to_string())
 }

@@ -4,7 +4,6 @@
 //!
 //! Each test starts its own `moto_server` (see `common/moto.rs`); without it on PATH they
 //! print a loud skip message, or fail when `PRIVKIT_REQUIRE_MOTO=1` (as in CI).
-#![cfg(feature = "aws-kms")]
 #![allow(clippy::unwrap_used)]
 
 #[path = "common/moto.rs"]
@@ -14,13 +13,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use privkit::envelope::aws_sdk_kms::primitives::Blob;
 use privkit::envelope::{
     self, AsyncKeyEncryptionKey, AsyncOpener, AsyncSealer, AsyncToSync, CacheLimits, KekFuture,
-    KmsKek, LocalKek, SyncToAsync, kms_encryption_context,
+    LocalKek, SyncToAsync,
 };
 use privkit::secret::{SecretBytes, SecretString};
 use privkit::{Algorithm, Error};
+use privkit_aws_kms::aws_sdk_kms::primitives::Blob;
+use privkit_aws_kms::{KmsKek, kms_encryption_context};
 
 use moto::{ACCESS_KEY, Moto, REGION, Relay, SECRET_KEY};
 
@@ -34,7 +34,7 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-fn builder(url: &str, key: &str) -> privkit::envelope::KmsKekBuilder {
+fn builder(url: &str, key: &str) -> privkit_aws_kms::KmsKekBuilder {
     KmsKek::builder(key)
         .endpoint_url(url)
         .region(REGION)
@@ -570,5 +570,46 @@ fn fail_kms_errors_retries_and_timeouts() {
         assert!(m.contains("timed out"), "{m}");
         assert_eq!(fake.requests(), 2);
         eprintln!("{m}");
+    });
+}
+
+/// A stream sealed from tokio under a KMS key (a backup): one KMS `Encrypt` for the whole
+/// stream, written through a small pipe to a reader that opens it with one KMS `Decrypt`
+/// while the writer is still writing; memory stays one segment on each side.
+#[test]
+fn stream_sealed_under_kms_from_async_code() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Some(moto) = Moto::start("kms stream") else {
+        return;
+    };
+    runtime().block_on(async {
+        let url = moto.url();
+        let admin = kek(&url, "unused").await;
+        let (_, arn) = create_key(&admin).await.unwrap();
+        let kms = Arc::new(Counting::new(kek(&url, &arn).await));
+        let len = 3 * 1024 * 1024 + 17;
+        let data: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
+        let (client, server) = tokio::io::duplex(64 * 1024);
+        let mut writer = AsyncSealer::new(kms.clone())
+            .encrypt_stream(client, b"backup-2026-12-02")
+            .await
+            .unwrap();
+        let input = data.clone();
+        let write = tokio::spawn(async move {
+            for chunk in input.chunks(100_000) {
+                writer.write_all(chunk).await.unwrap();
+            }
+            writer.shutdown().await.unwrap();
+        });
+        let mut reader = AsyncOpener::new(kms.clone())
+            .decrypt_stream(server, b"backup-2026-12-02")
+            .await
+            .unwrap();
+        let mut out = Vec::with_capacity(len);
+        reader.read_to_end(&mut out).await.unwrap();
+        write.await.unwrap();
+        assert!(out == data, "the stream round-trips");
+        assert_eq!(kms.wraps.load(Ordering::SeqCst), 1);
+        assert_eq!(kms.unwraps.load(Ordering::SeqCst), 1);
     });
 }
