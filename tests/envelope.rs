@@ -801,3 +801,77 @@ fn keyset_export_under_a_password() -> Result<()> {
     ));
     Ok(())
 }
+
+/// Every single-bit change of a multi-KEK envelope is refused, whichever KEK opens it:
+/// the header MAC covers the wrapped-key entries of the other KEKs too (version 1 let a
+/// damaged entry for another KEK through, since it was simply skipped).
+#[test]
+fn fail_every_bit_flip_of_a_multi_kek_envelope() -> Result<()> {
+    let keks = [
+        Arc::new(LocalKek::generate("kek-a")?),
+        Arc::new(LocalKek::generate("kek-b")?),
+        Arc::new(LocalKek::generate("kek-c")?),
+    ];
+    for alg in [Algorithm::Aes256Gcm, Algorithm::XChaCha20Poly1305] {
+        let env = Sealer::new(keks[0].clone())
+            .with_kek(keks[1].clone())
+            .with_kek(keks[2].clone())
+            .with_algorithm(alg)
+            .seal(b"multi-KEK payload", b"aad")?;
+        for kek in &keks {
+            let opener = Opener::new(kek.clone());
+            assert_eq!(opener.open(&env, b"aad")?, b"multi-KEK payload");
+            for bit in 0..env.len() * 8 {
+                let mut m = env.clone();
+                m[bit / 8] ^= 1 << (bit % 8);
+                assert!(
+                    opener.open(&m, b"aad").is_err(),
+                    "{alg}: bit {bit} of {} flipped and the envelope still opened under {}",
+                    env.len() * 8,
+                    kek.kek_id()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn fail_local_kek_with_the_right_id_and_other_keys_says_so() -> Result<()> {
+    let keyset = Keyset::generate(Algorithm::Aes256Gcm)?;
+    let exported = keyset.export_sealed(&LocalKek::generate("backups")?)?;
+    // Same KEK id, different key material.
+    let err = Keyset::import_sealed(&exported, &LocalKek::generate("backups")?).unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, Error::KeyManagement(_)), "{message}");
+    assert!(
+        message.contains("local KEK `backups` holds no key"),
+        "{message}"
+    );
+    // A truncated export is reported as truncated, not as a wrong key.
+    let kek = LocalKek::from_secret("k", SecretBytes::random(32)?)?;
+    let exported = keyset.export_sealed(&kek)?;
+    let err = Keyset::import_sealed(&exported[..exported.len() - 10], &kek).unwrap_err();
+    assert!(err.to_string().contains("truncated"), "{err}");
+    Ok(())
+}
+
+#[test]
+fn fail_export_of_more_keys_than_import_takes() -> Result<()> {
+    let mut keyset = Keyset::generate(Algorithm::Aes256Gcm)?;
+    for _ in 1..privkit::keyset::MAX_EXPORTED_KEYS {
+        keyset.add(Algorithm::Aes256Gcm)?;
+    }
+    let kek = LocalKek::generate("k")?;
+    let exported = keyset.export_sealed(&kek)?;
+    assert_eq!(
+        Keyset::import_sealed(&exported, &kek)?.keys().count(),
+        privkit::keyset::MAX_EXPORTED_KEYS
+    );
+    keyset.add(Algorithm::Aes256Gcm)?;
+    assert!(matches!(
+        keyset.export_sealed(&kek),
+        Err(Error::LimitExceeded { limit: 4096, .. })
+    ));
+    Ok(())
+}

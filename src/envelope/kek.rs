@@ -112,6 +112,29 @@ impl LocalKek {
         Ok(Self { id, keyset })
     }
 
+    /// A KEK named `id` whose only key is `secret` (32 bytes, AES-256-GCM, key id 1): for
+    /// a key kept outside privkit (a secrets manager, a file). Two `LocalKek`s made from
+    /// the same id and secret unwrap each other's data keys.
+    ///
+    /// # Errors
+    /// As [`LocalKek::new`]; [`Error::InvalidArgument`] if `secret` is not 32 bytes.
+    ///
+    /// # Example
+    /// ```
+    /// use privkit::envelope::{self, LocalKek};
+    /// use privkit::secret::SecretBytes;
+    ///
+    /// let secret = SecretBytes::random(32)?; // in practice loaded from a secrets manager
+    /// let writer = LocalKek::from_secret("backups", secret.clone())?;
+    /// let sealed = envelope::seal(&writer, b"backup", b"")?;
+    /// let reader = LocalKek::from_secret("backups", secret)?;
+    /// assert_eq!(envelope::open(&reader, &sealed, b"")?, b"backup");
+    /// # Ok::<(), privkit::Error>(())
+    /// ```
+    pub fn from_secret(id: impl Into<String>, secret: SecretBytes) -> Result<Self> {
+        Self::new(id, Keyset::from_key(1, Algorithm::Aes256Gcm, secret)?)
+    }
+
     /// A KEK named `id` with a new AES-256-GCM keyset.
     ///
     /// # Errors
@@ -148,6 +171,17 @@ impl KeyEncryptionKey for LocalKek {
         self.keyset
             .decrypt_domain(WRAPPED_KEY_V1, wrapped, context)
             .map(SecretBytes::new)
+            .map_err(|e| match e {
+                // The id is right (the opener matched it) but the keys are not: say so
+                // rather than report a keyset lookup. Key ids are public header bytes.
+                Error::UnknownKeyId(key) => Error::KeyManagement(format!(
+                    "local KEK `{}` holds no key {key:#010x}, which wrapped this data key: \
+                     it was wrapped by another keyset under the same KEK id, or that key \
+                     was removed",
+                    self.id
+                )),
+                other => other,
+            })
     }
 }
 

@@ -194,26 +194,52 @@ macro_rules! node_methods {
     };
 }
 
-/// The root of a key hierarchy: one high-entropy secret from which every tenant,
-/// purpose and subject key is derived.
+/// A root key: one high-entropy secret from which every other key is derived, with a key
+/// version. It is the root of the key hierarchy of this module (tenant, purpose and
+/// subject keys: `docs/FORMAT.md` section 7) and of every pseudonymization key
+/// ([`pseudonym`](crate::pseudonym): keyed pseudonyms, tokens, FF1, date shifts, section
+/// 10), which also record its version.
 ///
-/// Keep it in a KMS or a secrets manager; everything below can be re-derived from it.
+/// Keep the secret in a KMS or a secrets manager; everything below can be re-derived from
+/// it. The two families are derived with different HKDF salts, so a hierarchy key never
+/// equals a pseudonymization key.
+///
+/// # Example
+/// ```
+/// use privkit::kdf::RootKey;
+/// use privkit::pseudonym::{KeyedConfig, KeyedPseudonymizer};
+///
+/// let (root, _secret_to_store) = RootKey::generate()?;
+/// let orders = root.tenant("acme")?.purpose("orders")?.encryption_key()?;
+/// let emails = KeyedPseudonymizer::new(&root, "email", KeyedConfig::default())?;
+/// assert_eq!(root.version(), 1);
+/// # let _ = (orders, emails);
+/// # Ok::<(), privkit::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct RootKey {
     node: Node,
+    /// HKDF-Extract of the secret under the pseudonymization salt (section 10).
+    pseudonym: Hkdf,
+    version: u32,
 }
 
 impl fmt::Debug for RootKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("RootKey([REDACTED])")
+        f.debug_struct("RootKey")
+            .field("version", &self.version)
+            .finish_non_exhaustive()
     }
 }
 
+/// HKDF-Extract salt of the pseudonymization keys (`docs/FORMAT.md` section 10).
+const PSEUDONYM_SALT: &[u8] = b"privkit/pseudonym/root";
+
 impl RootKey {
-    /// Smallest root secret [`from_secret`](Self::from_secret) accepts, in bytes.
+    /// Smallest root secret accepted, in bytes.
     pub const MIN_LEN: usize = 32;
 
-    /// A new random root key, with the 32-byte secret to store.
+    /// A new random root key of version 1, with the 32-byte secret to store.
     ///
     /// # Errors
     /// [`Error::Random`] if the system's random generator fails.
@@ -222,22 +248,46 @@ impl RootKey {
         Ok((Self::from_secret(&secret)?, secret))
     }
 
-    /// The root key of `secret`: at least 32 bytes of high-entropy key material (not a
-    /// password: derive a key-encryption key from a password instead). It goes through
-    /// HKDF-Extract with a fixed domain-separation salt.
+    /// The root key of `secret`, version 1: at least 32 bytes of high-entropy key material
+    /// (not a password: derive a key-encryption key from a password instead).
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] if `secret` is shorter than 32 bytes.
     pub fn from_secret(secret: &SecretBytes) -> Result<Self> {
+        Self::new(1, secret)
+    }
+
+    /// The root key of `secret` with key version `version`: the version that
+    /// pseudonyms (when asked) and tokens carry, so that a [`KeyRing`](crate::pseudonym::KeyRing)
+    /// holding several versions reads old tokens after a rotation. The key hierarchy does
+    /// not depend on the version.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if `secret` is shorter than 32 bytes.
+    pub fn new(version: u32, secret: &SecretBytes) -> Result<Self> {
         if secret.len() < Self::MIN_LEN {
             return Err(Error::invalid_argument(format_args!(
-                "root key material must be at least {} bytes",
+                "root key material of {} bytes: at least {} bytes are needed",
+                secret.len(),
                 Self::MIN_LEN
             )));
         }
         Ok(Self {
             node: Node(Hkdf::extract(Hash::Sha256, DOMAIN, secret.expose_secret())),
+            pseudonym: Hkdf::extract(Hash::Sha256, PSEUDONYM_SALT, secret.expose_secret()),
+            version,
         })
+    }
+
+    /// The key version.
+    #[must_use]
+    pub fn version(&self) -> u32 {
+        self.version
+    }
+
+    /// The pseudonymization PRK (`docs/FORMAT.md` section 10), for `pseudonym`.
+    pub(crate) fn pseudonym_prk(&self) -> &Hkdf {
+        &self.pseudonym
     }
 
     fn node(&self) -> &Node {

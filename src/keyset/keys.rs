@@ -301,7 +301,11 @@ impl Keyset {
             )));
         }
         if key.len() != algorithm.key_len() {
-            return Err(Error::invalid_argument("keys are 32 bytes"));
+            return Err(Error::invalid_argument(format_args!(
+                "a key of {} bytes for {algorithm}: its keys are {} bytes",
+                key.len(),
+                algorithm.key_len()
+            )));
         }
         let material = Arc::new(Material::new(algorithm, key)?);
         self.entries.push(Entry {

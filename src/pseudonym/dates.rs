@@ -5,7 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::keyed::HmacSha256;
-use super::keys::{Purpose, RootKey};
+use super::keys::{Derive, Purpose, RootKey};
 use crate::{Error, Result};
 
 /// A calendar date (proleptic Gregorian), years 0 to 9999, written `YYYY-MM-DD`.

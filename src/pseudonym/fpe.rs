@@ -7,7 +7,7 @@ use std::fmt;
 use aes::Aes256;
 use fpe::ff1::{FF1, FlexibleNumeralString};
 
-use super::keys::{Purpose, RootKey};
+use super::keys::{Derive, Purpose, RootKey};
 use crate::{Error, Result};
 
 /// NIST SP 800-38G Rev. 1: `radix^length` must be at least one million.

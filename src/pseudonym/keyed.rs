@@ -7,7 +7,7 @@ use sha2::block_api::compress256;
 use unicode_normalization::UnicodeNormalization;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use super::keys::{Purpose, RootKey};
+use super::keys::{Derive, Purpose, RootKey};
 use crate::{Error, Result};
 
 /// Pseudonyms must carry at least this many bits of the MAC.

@@ -1,18 +1,13 @@
 //! Root keys, key versions and per-domain key derivation.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
-use crate::kdf::{Hash, Hkdf};
+pub use crate::kdf::RootKey;
 use crate::secret::SecretBytes;
 use crate::{Error, Result};
 
-/// HKDF-Extract salt for every pseudonymization root key.
-const ROOT_SALT: &[u8] = b"privkit/pseudonym/root";
 /// First HKDF label of every per-domain key (names the derivation scheme).
 const SCHEME_LABEL: &[u8] = b"privkit/pseudonym/v1";
-/// Shortest root secret accepted, in bytes.
-pub(crate) const MIN_ROOT_LEN: usize = 32;
 
 /// What a derived key is for; the label keeps the key families independent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,56 +33,25 @@ impl Purpose {
     }
 }
 
-/// A versioned root key from which every per-domain pseudonymization key is derived.
-///
-/// The per-domain key for purpose `p` (keyed, token, ff1, date-shift) and domain `d` is
-/// HKDF-SHA256 with salt `"privkit/pseudonym/root"` over the root secret, expanded with the
-/// injective labels `["privkit/pseudonym/v1", p, u32_be(version), d]` (see
-/// [`Hkdf::expand_labeled`] and `docs/FORMAT.md`). Distinct domains, purposes and versions
-/// therefore get independent keys, even when two versions share one secret by mistake.
-#[derive(Clone)]
-pub struct RootKey {
-    version: u32,
-    hkdf: Hkdf,
-}
-
-impl fmt::Debug for RootKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RootKey")
-            .field("version", &self.version)
-            .finish_non_exhaustive()
-    }
-}
-
-impl RootKey {
-    /// A root key with key version `version` over `secret` (at least 32 bytes).
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] when `secret` is shorter than 32 bytes.
-    pub fn new(version: u32, secret: &SecretBytes) -> Result<Self> {
-        if secret.len() < MIN_ROOT_LEN {
-            return Err(Error::invalid_argument(format!(
-                "pseudonymization root key must be at least {MIN_ROOT_LEN} bytes"
-            )));
-        }
-        let hkdf = Hkdf::extract(Hash::Sha256, ROOT_SALT, secret.expose_secret());
-        Ok(Self { version, hkdf })
-    }
-
-    /// The key version carried by pseudonyms (when asked) and tokens made with this key.
-    #[must_use]
-    pub fn version(&self) -> u32 {
-        self.version
-    }
-
+/// Per-domain pseudonymization keys from a [`RootKey`] (`docs/FORMAT.md` section 10): the
+/// key for purpose `p` and domain `d` is HKDF-SHA256 with salt `"privkit/pseudonym/root"`
+/// over the root secret, expanded with the injective labels
+/// `["privkit/pseudonym/v1", p, u32_be(version), d]`. Distinct domains, purposes and
+/// versions therefore get independent keys, even when two versions share one secret by
+/// mistake.
+pub(crate) trait Derive {
     /// The `len`-byte key for `purpose` in `domain`.
-    pub(crate) fn derive(&self, purpose: Purpose, domain: &str, len: usize) -> Result<SecretBytes> {
+    fn derive(&self, purpose: Purpose, domain: &str, len: usize) -> Result<SecretBytes>;
+}
+
+impl Derive for RootKey {
+    fn derive(&self, purpose: Purpose, domain: &str, len: usize) -> Result<SecretBytes> {
         check_domain(domain)?;
-        self.hkdf.expand_labeled(
+        self.pseudonym_prk().expand_labeled(
             &[
                 SCHEME_LABEL,
                 purpose.label(),
-                &self.version.to_be_bytes(),
+                &self.version().to_be_bytes(),
                 domain.as_bytes(),
             ],
             len,

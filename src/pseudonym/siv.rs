@@ -6,7 +6,7 @@ use std::fmt;
 use aes_siv::KeyInit;
 use aes_siv::siv::{Aes256Siv, CmacSiv};
 
-use super::keys::{Purpose, RootKey};
+use super::keys::{Derive, Purpose, RootKey};
 use crate::encoding::{base64url_decode, base64url_encode};
 use crate::secret::SecretBytes;
 use crate::{Error, Result};
@@ -115,8 +115,16 @@ impl Tokenizer {
     /// [`Error::UnknownKeyId`] for a token of another key version (use
     /// [`KeyRing::detokenize`](super::KeyRing::detokenize) to pick the key),
     /// [`Error::DecryptionFailed`] for a token that is not authentic under this
-    /// domain and key.
+    /// domain and key; [`Error::LimitExceeded`] for a token whose value would be longer
+    /// than [`MAX_TOKEN_PLAINTEXT`] (tokenize never makes one).
     pub fn detokenize_bytes(&self, token: &[u8]) -> Result<Vec<u8>> {
+        // What tokenize refuses, detokenize refuses too (docs/FORMAT.md section 10).
+        if token.len() > HEADER_LEN + SIV_LEN + MAX_TOKEN_PLAINTEXT {
+            return Err(Error::limit(
+                "token plaintext bytes",
+                MAX_TOKEN_PLAINTEXT as u64,
+            ));
+        }
         let version = token_key_version_bytes(token)?;
         if version != self.version {
             return Err(Error::UnknownKeyId(version));
@@ -294,6 +302,38 @@ mod tests {
             Err(Error::Malformed(_))
         ));
         assert!(t.detokenize("not a token!").is_err());
+    }
+
+    /// An authentic token of a value longer than tokenize accepts (made with the cipher
+    /// directly, as another implementation might) is refused, before any decryption.
+    #[test]
+    fn fail_detokenize_what_tokenize_refuses() {
+        let t = tokenizer(1, "cards");
+        let big = vec![b'x'; MAX_TOKEN_PLAINTEXT + 2];
+        assert!(matches!(
+            t.tokenize_bytes(&big),
+            Err(Error::LimitExceeded { .. })
+        ));
+        let header = t.header();
+        let mut token = header.to_vec();
+        token.extend(
+            t.cipher()
+                .unwrap()
+                .encrypt([t.domain.as_bytes(), &header[..]], &big[..])
+                .unwrap(),
+        );
+        assert!(matches!(
+            t.detokenize_bytes(&token),
+            Err(Error::LimitExceeded { .. })
+        ));
+        let text = base64url_encode(&token);
+        assert!(matches!(
+            t.detokenize(&text),
+            Err(Error::LimitExceeded { .. })
+        ));
+        // At the limit both directions work.
+        let max = vec![b'y'; MAX_TOKEN_PLAINTEXT];
+        assert_eq!(t.detokenize(&t.tokenize(&max).unwrap()).unwrap(), max);
     }
 
     #[test]
