@@ -1,41 +1,17 @@
-//! The async front end: [`AsyncSealer`], [`AsyncOpener`] and the one-shot functions, for
-//! key-encryption keys behind [`AsyncKeyEncryptionKey`] (remote KMSs). The bytes are those
-//! of the blocking front end: everything but the awaited KEK calls is shared with it.
+//! The async front end: [`AsyncSealer`] and [`AsyncOpener`] (the [`Sealer`] and
+//! [`Opener`] of async key-encryption keys) and the one-shot functions, for KEKs behind
+//! [`AsyncKeyEncryptionKey`] (remote KMSs). The bytes are those of the blocking front
+//! end: everything but the awaited KEK calls is shared with it.
 
-use std::sync::Arc;
-
-use super::cache::{CacheLimits, DEFAULT_REFRESH_PERCENT, DataKeyCache};
-use super::engine::{self, Engine, wrap_all};
+use super::engine::{self, wrap_all};
 use super::header::{EnvelopeLimits, Kind, Material, NewHeader, plaintext_len, seal_message};
 use super::kek::AsyncKeyEncryptionKey;
+use super::seal::{Opener, Sealer};
 use super::stream::StreamWriter;
 use crate::{Algorithm, Result};
 
-type Kek = Arc<dyn AsyncKeyEncryptionKey>;
-
-/// Seals envelopes and starts streams under async key-encryption keys: the async
-/// counterpart of [`Sealer`](super::Sealer), producing the same bytes.
-///
-/// # Caching under concurrency
-/// With [`with_cache`](Self::with_cache), a data key is reused within [`CacheLimits`]
-/// (the same cache as [`Sealer`](super::Sealer)'s):
-/// - **Single flight**: concurrent seals that find no usable key share one new data key,
-///   so N concurrent misses make one call to each KEK, not N.
-/// - **Bounds under concurrency**: each message reserves its nonce counter, message and
-///   byte count under one lock, so no data key ever exceeds its message, byte or age
-///   bound, whatever the concurrency.
-/// - **Refresh ahead**: once a key has used
-///   [`DEFAULT_REFRESH_PERCENT`](super::DEFAULT_REFRESH_PERCENT) % (see
-///   [`with_refresh_ahead`](Self::with_refresh_ahead)) of any budget, one new key is
-///   fetched while the old one keeps serving: in a background tokio task when a tokio
-///   runtime is current (feature `tokio`), otherwise by the caller that noticed. Callers
-///   wait only if the old key runs out before the new one is ready.
-/// - **Partitions**: [`seal_in`](Self::seal_in) keeps a separate data key per partition
-///   (a tenant, a data subject), and [`purge_partition`](Self::purge_partition),
-///   [`purge_kek`](Self::purge_kek) and [`purge_all`](Self::purge_all) drop cached keys,
-///   for example when a subject is forgotten or a KEK revoked.
-///
-/// Clones share the cache.
+/// A [`Sealer`] of async key-encryption keys: `seal`, `seal_in` and `encrypt_stream` are
+/// `async`; the builder and cache methods are [`Sealer`]'s.
 ///
 /// # Example
 /// ```
@@ -53,117 +29,10 @@ type Kek = Arc<dyn AsyncKeyEncryptionKey>;
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone)]
-pub struct AsyncSealer {
-    engine: Engine<Kek>,
-}
+pub type AsyncSealer = Sealer<dyn AsyncKeyEncryptionKey>;
 
-impl std::fmt::Debug for AsyncSealer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AsyncSealer")
-            .field("keks", &self.engine.kek_ids())
-            .field("algorithm", &self.engine.algorithm)
-            .field("cache", &self.engine.cache.as_ref().map(|c| c.limits))
-            .field("refresh_percent", &self.engine.refresh_percent)
-            .finish_non_exhaustive()
-    }
-}
-
-impl AsyncSealer {
-    /// A sealer wrapping data keys with `kek`, AES-256-GCM payloads, no caching.
-    #[must_use]
-    pub fn new(kek: impl AsyncKeyEncryptionKey + 'static) -> Self {
-        Self {
-            engine: Engine::new(Arc::new(kek), DEFAULT_REFRESH_PERCENT),
-        }
-    }
-
-    /// Also wraps every data key with `kek`: any one of the keys opens the envelope.
-    #[must_use]
-    pub fn with_kek(mut self, kek: impl AsyncKeyEncryptionKey + 'static) -> Self {
-        self.engine.push_kek(Arc::new(kek));
-        self
-    }
-
-    /// Uses `algorithm` for payloads and stream segments.
-    #[must_use]
-    pub fn with_algorithm(mut self, algorithm: Algorithm) -> Self {
-        self.engine.algorithm = algorithm;
-        self
-    }
-
-    /// Reuses data keys within `limits` (a new, empty cache).
-    #[must_use]
-    pub fn with_cache(mut self, limits: CacheLimits) -> Self {
-        self.engine.cache = Some(DataKeyCache::new(limits));
-        self
-    }
-
-    /// Starts fetching the next data key once the current one has used `percent` % of
-    /// its message, byte or age budget (clamped to 1..=100; 100 turns refresh-ahead off).
-    #[must_use]
-    pub fn with_refresh_ahead(mut self, percent: u8) -> Self {
-        self.engine.refresh_percent = percent.clamp(1, 100);
-        self
-    }
-
-    /// Sets the segment size of streams (as [`Sealer::with_segment_size`](super::Sealer::with_segment_size)).
-    #[must_use]
-    pub fn with_segment_size(mut self, segment_size: u32) -> Self {
-        self.engine.segment_size = segment_size;
-        self
-    }
-
-    /// Seals `plaintext`, binding `aad` (the default cache partition).
-    ///
-    /// # Errors
-    /// As [`Sealer::seal`](super::Sealer::seal).
-    pub async fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
-        self.seal_in(b"", plaintext, aad).await
-    }
-
-    /// Seals `plaintext` with the cached data key of `partition` (a tenant, a data
-    /// subject): messages of different partitions never share a data key.
-    ///
-    /// # Errors
-    /// As [`seal`](Self::seal).
-    pub async fn seal_in(&self, partition: &[u8], plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
-        self.engine.seal_in(partition, plaintext, aad, true).await
-    }
-
-    /// Drops every cached data key (in-flight fetches are discarded when they land).
-    pub fn purge_all(&self) {
-        self.engine.purge_all();
-    }
-
-    /// Drops the cached data key of `partition`, for example when that data subject is
-    /// forgotten. Returns whether there was one (or a fetch in flight).
-    pub fn purge_partition(&self, partition: &[u8]) -> bool {
-        self.engine.purge_partition(partition)
-    }
-
-    /// Drops every cached data key wrapped by the KEK named `kek_id` (on revocation of
-    /// that key). Every key of this sealer is wrapped by all of its KEKs, so this purges
-    /// everything if `kek_id` is one of them; returns whether it is.
-    pub fn purge_kek(&self, kek_id: &str) -> bool {
-        self.engine.purge_kek(kek_id)
-    }
-
-    /// Starts a streaming envelope written to `inner`, with the data key wrapped by the
-    /// async KEKs (say, AWS KMS) now: the returned [`StreamWriter`] is a tokio `AsyncWrite`
-    /// over an `AsyncWrite` (finish with `shutdown`) or a `Write` over a `Write` (finish
-    /// with `finish`). Memory stays one segment whatever the size of the stream.
-    ///
-    /// # Errors
-    /// As [`Sealer::encrypt_stream`](super::Sealer::encrypt_stream).
-    pub async fn encrypt_stream<W>(&self, inner: W, aad: &[u8]) -> Result<StreamWriter<W>> {
-        let header = self.engine.start_stream(aad).await?;
-        StreamWriter::new(inner, header, self.engine.segment_size)
-    }
-}
-
-/// Opens and re-wraps envelopes, and opens streams, with async key-encryption keys: the
-/// async counterpart of [`Opener`](super::Opener).
+/// An [`Opener`] of async key-encryption keys: `open`, `rewrap` and `decrypt_stream` are
+/// `async`; the builder methods are [`Opener`]'s.
 ///
 /// # Example
 /// ```
@@ -180,51 +49,46 @@ impl AsyncSealer {
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub struct AsyncOpener {
-    keks: Vec<Kek>,
-    limits: EnvelopeLimits,
-}
+pub type AsyncOpener = Opener<dyn AsyncKeyEncryptionKey>;
 
-impl std::fmt::Debug for AsyncOpener {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AsyncOpener")
-            .field(
-                "keks",
-                &self.keks.iter().map(|k| k.kek_id()).collect::<Vec<_>>(),
-            )
-            .field("limits", &self.limits)
-            .finish()
+/// The async API.
+impl Sealer<dyn AsyncKeyEncryptionKey> {
+    /// Seals `plaintext`, binding `aad` (the default cache partition).
+    ///
+    /// # Errors
+    /// As [`Sealer::seal`].
+    pub async fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
+        self.seal_in(b"", plaintext, aad).await
+    }
+
+    /// Seals `plaintext` with the cached data key of `partition` (a tenant, a data
+    /// subject): messages of different partitions never share a data key.
+    ///
+    /// # Errors
+    /// As [`Sealer::seal`].
+    pub async fn seal_in(&self, partition: &[u8], plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
+        self.engine.seal_in(partition, plaintext, aad, true).await
+    }
+
+    /// Starts a streaming envelope written to `inner`, with the data key wrapped by the
+    /// async KEKs (say, AWS KMS) now: the returned [`StreamWriter`] is a tokio `AsyncWrite`
+    /// over an `AsyncWrite` (finish with `shutdown`) or a `Write` over a `Write` (finish
+    /// with `finish`). Memory stays one segment whatever the size of the stream.
+    ///
+    /// # Errors
+    /// As [`Sealer::encrypt_stream`].
+    pub async fn encrypt_stream<W>(&self, inner: W, aad: &[u8]) -> Result<StreamWriter<W>> {
+        let header = self.engine.start_stream(aad).await?;
+        StreamWriter::new(inner, header, self.engine.segment_size)
     }
 }
 
-impl AsyncOpener {
-    /// An opener holding `kek`, with default limits.
-    #[must_use]
-    pub fn new(kek: impl AsyncKeyEncryptionKey + 'static) -> Self {
-        Self {
-            keks: vec![Arc::new(kek)],
-            limits: EnvelopeLimits::default(),
-        }
-    }
-
-    /// Adds another key-encryption key to try.
-    #[must_use]
-    pub fn with_kek(mut self, kek: impl AsyncKeyEncryptionKey + 'static) -> Self {
-        self.keks.push(Arc::new(kek));
-        self
-    }
-
-    /// Replaces the decoder limits.
-    #[must_use]
-    pub fn with_limits(mut self, limits: EnvelopeLimits) -> Self {
-        self.limits = limits;
-        self
-    }
-
+/// The async API.
+impl Opener<dyn AsyncKeyEncryptionKey> {
     /// Opens `envelope`, which must have been sealed with the same `aad`.
     ///
     /// # Errors
-    /// As [`Opener::open`](super::Opener::open).
+    /// As [`Opener::open`].
     pub async fn open(&self, envelope: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
         engine::open(&self.keks, &self.limits, envelope, aad).await
     }
@@ -233,7 +97,7 @@ impl AsyncOpener {
     /// payload as it was (checked against the key commitment and header MAC first).
     ///
     /// # Errors
-    /// As [`Opener::rewrap`](super::Opener::rewrap).
+    /// As [`Opener::rewrap`].
     pub async fn rewrap(
         &self,
         envelope: &[u8],
@@ -247,7 +111,7 @@ impl AsyncOpener {
     /// [`StreamReader`](super::StreamReader) is an `AsyncRead` over the plaintext.
     ///
     /// # Errors
-    /// As [`Opener::decrypt_stream`](super::Opener::decrypt_stream).
+    /// As [`Opener::decrypt_stream`].
     #[cfg(feature = "tokio")]
     pub async fn decrypt_stream<R: tokio::io::AsyncRead + Unpin>(
         &self,
@@ -255,10 +119,7 @@ impl AsyncOpener {
         aad: &[u8],
     ) -> Result<super::StreamReader<R>> {
         let header = super::stream::read_header_async(&mut inner, &self.limits).await?;
-        let (parsed, cipher) =
-            engine::open_stream_header(&self.keks, &self.limits, header.bytes(), aad).await?;
-        let segments = super::stream::Segments::for_parsed(&parsed, cipher)?;
-        Ok(super::StreamReader::new(inner, segments, parsed.len))
+        self.stream_reader(inner, header.bytes(), aad).await
     }
 }
 
@@ -308,12 +169,13 @@ pub async fn rewrap_async(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use std::collections::HashMap;
+    use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
     use super::*;
     use crate::Error;
-    use crate::envelope::{KekFuture, KeyEncryptionKey, LocalKek, Opener, Sealer, SyncToAsync};
+    use crate::envelope::{CacheLimits, KekFuture, KeyEncryptionKey, LocalKek, SyncToAsync};
     use crate::secret::SecretBytes;
 
     /// A local KEK that counts wraps and takes `delay` (a network round trip) per call.

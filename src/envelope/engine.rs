@@ -21,13 +21,25 @@ use crate::{Algorithm, Error, Result};
 /// A key-encryption key as the engine calls it: a sync KEK's result is there at once, an
 /// async KEK's future is awaited.
 #[derive(Clone, Copy)]
-pub(crate) enum KekRef<'a> {
+pub enum KekRef<'a> {
+    /// A blocking KEK.
     Blocking(&'a dyn KeyEncryptionKey),
+    /// An async KEK.
     Async(&'a dyn AsyncKeyEncryptionKey),
 }
 
+impl std::fmt::Debug for KekRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self {
+            KekRef::Blocking(_) => "Blocking",
+            KekRef::Async(_) => "Async",
+        };
+        f.debug_tuple(kind).field(&self.id()).finish()
+    }
+}
+
 impl<'a> KekRef<'a> {
-    fn id(self) -> &'a str {
+    pub(crate) fn id(self) -> &'a str {
         match self {
             KekRef::Blocking(k) => k.kek_id(),
             KekRef::Async(k) => k.kek_id(),
@@ -49,33 +61,39 @@ impl<'a> KekRef<'a> {
     }
 }
 
-/// What the engine holds KEKs as: the sync front end's `Arc<dyn KeyEncryptionKey>`, the
-/// async one's `Arc<dyn AsyncKeyEncryptionKey>`, or borrowed ones for one-shot calls.
+/// The seal of [`KekKind`](super::KekKind): only the two KEK traits' objects implement it.
+pub trait Sealed: Send + Sync {
+    /// This KEK as the engine calls it.
+    fn kek_ref(&self) -> KekRef<'_>;
+}
+
+impl Sealed for dyn KeyEncryptionKey + '_ {
+    fn kek_ref(&self) -> KekRef<'_> {
+        KekRef::Blocking(self)
+    }
+}
+
+impl Sealed for dyn AsyncKeyEncryptionKey + '_ {
+    fn kek_ref(&self) -> KekRef<'_> {
+        KekRef::Async(self)
+    }
+}
+
+/// What the engine holds KEKs as: `Arc`s in sealers and openers, references in one-shot
+/// calls.
 pub(crate) trait Kek: Send + Sync {
     fn kek(&self) -> KekRef<'_>;
 }
 
-impl Kek for Arc<dyn KeyEncryptionKey> {
+impl<K: ?Sized + Sealed> Kek for Arc<K> {
     fn kek(&self) -> KekRef<'_> {
-        KekRef::Blocking(&**self)
+        (**self).kek_ref()
     }
 }
 
-impl Kek for Arc<dyn AsyncKeyEncryptionKey> {
+impl<K: ?Sized + Sealed> Kek for &K {
     fn kek(&self) -> KekRef<'_> {
-        KekRef::Async(&**self)
-    }
-}
-
-impl Kek for &dyn KeyEncryptionKey {
-    fn kek(&self) -> KekRef<'_> {
-        KekRef::Blocking(*self)
-    }
-}
-
-impl Kek for &dyn AsyncKeyEncryptionKey {
-    fn kek(&self) -> KekRef<'_> {
-        KekRef::Async(*self)
+        (**self).kek_ref()
     }
 }
 

@@ -185,29 +185,23 @@ impl KeyEncryptionKey for LocalKek {
     }
 }
 
-impl<K: KeyEncryptionKey + ?Sized> KeyEncryptionKey for &K {
-    fn kek_id(&self) -> &str {
-        (**self).kek_id()
-    }
-    fn wrap_key(&self, data_key: &SecretBytes, context: &[u8]) -> Result<Vec<u8>> {
-        (**self).wrap_key(data_key, context)
-    }
-    fn unwrap_key(&self, wrapped: &[u8], context: &[u8]) -> Result<SecretBytes> {
-        (**self).unwrap_key(wrapped, context)
-    }
+macro_rules! forward_kek {
+    ($($ty:ty),*) => {$(
+        impl<K: KeyEncryptionKey + ?Sized> KeyEncryptionKey for $ty {
+            fn kek_id(&self) -> &str {
+                (**self).kek_id()
+            }
+            fn wrap_key(&self, data_key: &SecretBytes, context: &[u8]) -> Result<Vec<u8>> {
+                (**self).wrap_key(data_key, context)
+            }
+            fn unwrap_key(&self, wrapped: &[u8], context: &[u8]) -> Result<SecretBytes> {
+                (**self).unwrap_key(wrapped, context)
+            }
+        }
+    )*};
 }
 
-impl<K: KeyEncryptionKey + ?Sized> KeyEncryptionKey for std::sync::Arc<K> {
-    fn kek_id(&self) -> &str {
-        (**self).kek_id()
-    }
-    fn wrap_key(&self, data_key: &SecretBytes, context: &[u8]) -> Result<Vec<u8>> {
-        (**self).wrap_key(data_key, context)
-    }
-    fn unwrap_key(&self, wrapped: &[u8], context: &[u8]) -> Result<SecretBytes> {
-        (**self).unwrap_key(wrapped, context)
-    }
-}
+forward_kek!(&K, std::sync::Arc<K>, Box<K>);
 
 /// The future an [`AsyncKeyEncryptionKey`] returns: boxed, `Send`, borrowing its
 /// arguments (the shape `async-trait` produces, so the trait stays dyn-compatible).
@@ -416,5 +410,35 @@ impl<K: AsyncKeyEncryptionKey> KeyEncryptionKey for AsyncToSync<K> {
     }
     fn unwrap_key(&self, wrapped: &[u8], context: &[u8]) -> Result<SecretBytes> {
         self.block_on(self.kek.unwrap_key(wrapped, context))
+    }
+}
+
+/// The kind of key-encryption key a [`Sealer`](super::Sealer) or
+/// [`Opener`](super::Opener) holds: `dyn KeyEncryptionKey` for the blocking API (the
+/// default), `dyn AsyncKeyEncryptionKey` for the async one
+/// ([`AsyncSealer`](super::AsyncSealer), [`AsyncOpener`](super::AsyncOpener)). Sealed: no
+/// other type implements it.
+pub trait KekKind: super::engine::Sealed + 'static {}
+
+impl KekKind for dyn KeyEncryptionKey {}
+impl KekKind for dyn AsyncKeyEncryptionKey {}
+
+/// A key-encryption key that a sealer or opener of kind `K` takes: any
+/// [`KeyEncryptionKey`] for `K = dyn KeyEncryptionKey`, any [`AsyncKeyEncryptionKey`] for
+/// `K = dyn AsyncKeyEncryptionKey`. Lets `Sealer::new(kek)` pick the kind from the KEK.
+pub trait IntoKek<K: ?Sized + KekKind> {
+    /// The KEK behind an `Arc`, as the sealer or opener keeps it.
+    fn into_kek(self) -> std::sync::Arc<K>;
+}
+
+impl<T: KeyEncryptionKey + 'static> IntoKek<dyn KeyEncryptionKey> for T {
+    fn into_kek(self) -> std::sync::Arc<dyn KeyEncryptionKey> {
+        std::sync::Arc::new(self)
+    }
+}
+
+impl<T: AsyncKeyEncryptionKey + 'static> IntoKek<dyn AsyncKeyEncryptionKey> for T {
+    fn into_kek(self) -> std::sync::Arc<dyn AsyncKeyEncryptionKey> {
+        std::sync::Arc::new(self)
     }
 }

@@ -1,33 +1,47 @@
-//! The blocking front end: [`Sealer`], [`Opener`] and the one-shot functions, for
-//! key-encryption keys behind the sync [`KeyEncryptionKey`] trait. Everything but the KEK
-//! calls is in `engine`, `header` and `cache`, shared with the async front end.
+//! [`Sealer`] and [`Opener`]: their shared builder and cache methods, and the blocking
+//! front end (with the one-shot functions) for key-encryption keys behind the sync
+//! [`KeyEncryptionKey`] trait. Everything but the KEK calls is in `engine`, `header` and
+//! `cache`, shared with the async front end (`async_seal`).
 
 use std::io::Read;
 use std::sync::Arc;
 
-use super::cache::{CacheLimits, DataKeyCache};
-use super::engine::{self, Engine, block_on};
+use super::cache::{CacheLimits, DEFAULT_REFRESH_PERCENT, DataKeyCache};
+use super::engine::{self, Engine, Kek, KekRef, block_on};
 use super::header::{EnvelopeLimits, Kind, Material, NewHeader, seal_message};
-use super::kek::KeyEncryptionKey;
+use super::kek::{IntoKek, KekKind, KeyEncryptionKey};
 use super::stream::{Segments, StreamReader, StreamWriter, read_header};
 use crate::{Algorithm, Result};
-
-type Kek = Arc<dyn KeyEncryptionKey>;
 
 /// Seals envelopes: each message under a fresh data key (or a cached one, within
 /// [`CacheLimits`]), wrapped by every configured key-encryption key; and starts streams.
 ///
+/// One type for blocking and async code: `Sealer` (that is, `Sealer<dyn
+/// KeyEncryptionKey>`) holds sync KEKs and seals with plain calls;
+/// [`AsyncSealer`](super::AsyncSealer) (`Sealer<dyn AsyncKeyEncryptionKey>`) holds async
+/// KEKs (a KMS) and its `seal`, `seal_in` and `encrypt_stream` are `async`. Both make the
+/// same bytes, share the builder and cache methods below, and pick their kind from the
+/// KEK given to [`new`](Self::new).
+///
 /// # Caching
 /// With [`with_cache`](Self::with_cache) a data key is reused within [`CacheLimits`], per
-/// partition ([`seal_in`](Self::seal_in)): threads that miss at the same time share one
-/// new key (one call to each KEK); every message reserves its nonce counter and budget
-/// under one lock, so no key exceeds its bounds. Refresh-ahead is off by default here (a
-/// blocking caller would only pay for the next key early); with
-/// [`with_refresh_ahead`](Self::with_refresh_ahead), the thread that sees a key pass that
-/// share of a budget fetches the next one while the old one serves the other threads.
-/// [`purge_partition`](Self::purge_partition), [`purge_kek`](Self::purge_kek) and
-/// [`purge_all`](Self::purge_all) drop cached keys. Clones share the cache. The cache is
-/// the one [`AsyncSealer`](super::AsyncSealer) uses, with the same method names.
+/// partition (`seal_in`):
+/// - **Single flight**: callers that miss at the same time share one new data key, so N
+///   concurrent misses make one call to each KEK, not N.
+/// - **Bounds under concurrency**: each message reserves its nonce counter, message and
+///   byte count under one lock, so no data key exceeds its message, byte or age bound.
+/// - **Refresh ahead** ([`with_refresh_ahead`](Self::with_refresh_ahead)): once a key has
+///   used that share of a budget, the next one is fetched while the old one keeps
+///   serving. On by default ([`DEFAULT_REFRESH_PERCENT`](super::DEFAULT_REFRESH_PERCENT))
+///   for the async sealer, where the fetch runs in a background tokio task when a runtime
+///   is current (feature `tokio`); off by default for the blocking one, where a caller
+///   would only pay for the next key early.
+/// - **Partitions and purges**: a separate data key per partition (a tenant, a data
+///   subject); [`purge_partition`](Self::purge_partition), [`purge_kek`](Self::purge_kek)
+///   and [`purge_all`](Self::purge_all) drop cached keys (a subject forgotten, a KEK
+///   revoked, a child process after `fork()`).
+///
+/// Clones share the cache.
 ///
 /// # Example
 /// ```
@@ -44,34 +58,49 @@ type Kek = Arc<dyn KeyEncryptionKey>;
 /// assert_eq!(Opener::new(backup).open(&envelope, b"doc-17")?, b"quarterly report");
 /// # Ok::<(), privkit::Error>(())
 /// ```
-#[derive(Clone)]
-pub struct Sealer {
-    engine: Engine<Kek>,
+pub struct Sealer<K: ?Sized + KekKind = dyn KeyEncryptionKey> {
+    pub(crate) engine: Engine<Arc<K>>,
 }
 
-impl std::fmt::Debug for Sealer {
+impl<K: ?Sized + KekKind> Clone for Sealer<K> {
+    fn clone(&self) -> Self {
+        Self {
+            engine: self.engine.clone(),
+        }
+    }
+}
+
+impl<K: ?Sized + KekKind> std::fmt::Debug for Sealer<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sealer")
             .field("keks", &self.engine.kek_ids())
             .field("algorithm", &self.engine.algorithm)
             .field("cache", &self.engine.cache.as_ref().map(|c| c.limits))
+            .field("refresh_percent", &self.engine.refresh_percent)
             .finish_non_exhaustive()
     }
 }
 
-impl Sealer {
-    /// A sealer wrapping data keys with `kek`, AES-256-GCM payloads, no caching.
+impl<K: ?Sized + KekKind + 'static> Sealer<K> {
+    /// A sealer wrapping data keys with `kek`, AES-256-GCM payloads, no caching. A
+    /// [`KeyEncryptionKey`] makes a blocking sealer, an
+    /// [`AsyncKeyEncryptionKey`](super::AsyncKeyEncryptionKey) an async one.
     #[must_use]
-    pub fn new(kek: impl KeyEncryptionKey + 'static) -> Self {
+    pub fn new(kek: impl IntoKek<K>) -> Self {
+        let kek = kek.into_kek();
+        let refresh = match kek.kek_ref() {
+            KekRef::Blocking(_) => 100,
+            KekRef::Async(_) => DEFAULT_REFRESH_PERCENT,
+        };
         Self {
-            engine: Engine::new(Arc::new(kek), 100),
+            engine: Engine::new(kek, refresh),
         }
     }
 
     /// Also wraps every data key with `kek`: any one of the keys opens the envelope.
     #[must_use]
-    pub fn with_kek(mut self, kek: impl KeyEncryptionKey + 'static) -> Self {
-        self.engine.push_kek(Arc::new(kek));
+    pub fn with_kek(mut self, kek: impl IntoKek<K>) -> Self {
+        self.engine.push_kek(kek.into_kek());
         self
     }
 
@@ -91,8 +120,7 @@ impl Sealer {
     }
 
     /// Fetches the next data key once the current one has used `percent` % of its
-    /// message, byte or age budget (clamped to 1..=100; 100, the default of this blocking
-    /// sealer, turns refresh-ahead off).
+    /// message, byte or age budget (clamped to 1..=100; 100 turns refresh-ahead off).
     #[must_use]
     pub fn with_refresh_ahead(mut self, percent: u8) -> Self {
         self.engine.refresh_percent = percent.clamp(1, 100);
@@ -108,6 +136,28 @@ impl Sealer {
         self
     }
 
+    /// Drops the cached data key of `partition`, for example when that data subject is
+    /// forgotten. Returns whether there was one (or a fetch in flight).
+    pub fn purge_partition(&self, partition: &[u8]) -> bool {
+        self.engine.purge_partition(partition)
+    }
+
+    /// Drops every cached data key wrapped by the KEK named `kek_id` (on revocation of
+    /// that key). Every key of this sealer is wrapped by all of its KEKs, so this purges
+    /// everything if `kek_id` is one of them; returns whether it is.
+    pub fn purge_kek(&self, kek_id: &str) -> bool {
+        self.engine.purge_kek(kek_id)
+    }
+
+    /// Drops every cached data key (fetches in flight are discarded when they land): the
+    /// next message gets a fresh one. Call it in a child process after `fork()`.
+    pub fn purge_all(&self) {
+        self.engine.purge_all();
+    }
+}
+
+/// The blocking API.
+impl Sealer {
     /// Seals `plaintext`, binding `aad` (the default cache partition).
     ///
     /// # Errors
@@ -128,25 +178,6 @@ impl Sealer {
     /// As [`seal`](Self::seal).
     pub fn seal_in(&self, partition: &[u8], plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
         block_on(self.engine.seal_in(partition, plaintext, aad, false))
-    }
-
-    /// Drops the cached data key of `partition`, for example when that data subject is
-    /// forgotten. Returns whether there was one (or a fetch in flight).
-    pub fn purge_partition(&self, partition: &[u8]) -> bool {
-        self.engine.purge_partition(partition)
-    }
-
-    /// Drops every cached data key wrapped by the KEK named `kek_id` (on revocation of
-    /// that key). Every key of this sealer is wrapped by all of its KEKs, so this purges
-    /// everything if `kek_id` is one of them; returns whether it is.
-    pub fn purge_kek(&self, kek_id: &str) -> bool {
-        self.engine.purge_kek(kek_id)
-    }
-
-    /// Drops every cached data key: the next message gets a fresh one. Call it in a child
-    /// process after `fork()`.
-    pub fn purge_all(&self) {
-        self.engine.purge_all();
     }
 
     /// Starts a streaming envelope written to `inner`: write the plaintext into the
@@ -183,7 +214,8 @@ impl Sealer {
 }
 
 /// Opens envelopes and streams with any of its key-encryption keys, within
-/// [`EnvelopeLimits`], and re-wraps envelopes.
+/// [`EnvelopeLimits`], and re-wraps envelopes. Like [`Sealer`], one type for blocking
+/// (`Opener`) and async ([`AsyncOpener`](super::AsyncOpener)) key-encryption keys.
 ///
 /// # Example
 /// ```
@@ -197,37 +229,35 @@ impl Sealer {
 /// assert_eq!(Opener::new(new).open(&rewrapped, b"")?, b"payload");
 /// # Ok::<(), privkit::Error>(())
 /// ```
-pub struct Opener {
-    keks: Vec<Kek>,
-    limits: EnvelopeLimits,
+pub struct Opener<K: ?Sized + KekKind = dyn KeyEncryptionKey> {
+    pub(crate) keks: Vec<Arc<K>>,
+    pub(crate) limits: EnvelopeLimits,
 }
 
-impl std::fmt::Debug for Opener {
+impl<K: ?Sized + KekKind> std::fmt::Debug for Opener<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ids: Vec<&str> = self.keks.iter().map(|k| k.kek().id()).collect();
         f.debug_struct("Opener")
-            .field(
-                "keks",
-                &self.keks.iter().map(|k| k.kek_id()).collect::<Vec<_>>(),
-            )
+            .field("keks", &ids)
             .field("limits", &self.limits)
             .finish()
     }
 }
 
-impl Opener {
+impl<K: ?Sized + KekKind + 'static> Opener<K> {
     /// An opener holding `kek`, with default limits.
     #[must_use]
-    pub fn new(kek: impl KeyEncryptionKey + 'static) -> Self {
+    pub fn new(kek: impl IntoKek<K>) -> Self {
         Self {
-            keks: vec![Arc::new(kek)],
+            keks: vec![kek.into_kek()],
             limits: EnvelopeLimits::default(),
         }
     }
 
     /// Adds another key-encryption key to try.
     #[must_use]
-    pub fn with_kek(mut self, kek: impl KeyEncryptionKey + 'static) -> Self {
-        self.keks.push(Arc::new(kek));
+    pub fn with_kek(mut self, kek: impl IntoKek<K>) -> Self {
+        self.keks.push(kek.into_kek());
         self
     }
 
@@ -237,7 +267,10 @@ impl Opener {
         self.limits = limits;
         self
     }
+}
 
+/// The blocking API.
+impl Opener {
     /// Opens `envelope` (version 1 or 2), which must have been sealed with the same `aad`.
     ///
     /// # Errors
@@ -294,14 +327,7 @@ impl Opener {
     /// ```
     pub fn decrypt_stream<R: Read>(&self, mut inner: R, aad: &[u8]) -> Result<StreamReader<R>> {
         let header = read_header(&mut inner, &self.limits)?;
-        let (parsed, cipher) = block_on(engine::open_stream_header(
-            &self.keks,
-            &self.limits,
-            header.bytes(),
-            aad,
-        ))?;
-        let segments = Segments::for_parsed(&parsed, cipher)?;
-        Ok(StreamReader::new(inner, segments, parsed.len))
+        block_on(self.stream_reader(inner, header.bytes(), aad))
     }
 
     /// [`decrypt_stream`](Self::decrypt_stream) over a tokio `AsyncRead`: the header is
@@ -316,8 +342,20 @@ impl Opener {
         aad: &[u8],
     ) -> Result<StreamReader<R>> {
         let header = super::stream::read_header_async(&mut inner, &self.limits).await?;
+        self.stream_reader(inner, header.bytes(), aad).await
+    }
+}
+
+impl<K: ?Sized + KekKind> Opener<K> {
+    /// The reader of a stream whose header (as read from `inner`) is `header`.
+    pub(crate) async fn stream_reader<R>(
+        &self,
+        inner: R,
+        header: &[u8],
+        aad: &[u8],
+    ) -> Result<StreamReader<R>> {
         let (parsed, cipher) =
-            engine::open_stream_header(&self.keks, &self.limits, header.bytes(), aad).await?;
+            engine::open_stream_header(&self.keks, &self.limits, header, aad).await?;
         let segments = Segments::for_parsed(&parsed, cipher)?;
         Ok(StreamReader::new(inner, segments, parsed.len))
     }
