@@ -101,8 +101,3 @@ pub use search::{
     Groups, InMemoryEngine,
 };
 pub use table::{AttributeRole, Table};
-#[cfg(feature = "datafusion")]
-pub(crate) use {
-    search::Prepared,
-    table::{Profile, ProfileColumn},
-};

@@ -624,21 +624,6 @@ impl<'t> Anonymizer<'t> {
         Ok(Self::assemble(Some(table), parts, config, Box::new(engine)))
     }
 
-    /// An anonymizer over data that is not in memory: `attributes` describes it (names, roles,
-    /// dictionaries, value counts) and `engine` groups its records. `make_engine` receives the
-    /// encoding the classes must use. Without a table, [`apply`](Self::apply) is refused and a
-    /// search returns no table.
-    #[cfg(feature = "datafusion")]
-    pub(crate) fn from_attributes(
-        attributes: &impl Attributes,
-        config: &AnonymizationConfig,
-        make_engine: impl FnOnce(&Prepared) -> Result<Box<dyn GroupingEngine + 't>>,
-    ) -> Result<Self> {
-        let parts = Prepared::new(attributes, config)?;
-        let engine = make_engine(&parts)?;
-        Ok(Self::assemble(None, parts, config, engine))
-    }
-
     fn assemble(
         table: Option<&'t Table>,
         parts: Prepared,
