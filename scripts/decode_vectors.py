@@ -123,11 +123,10 @@ def envelope_open(env, aad, keks):
             continue
         dk = keyset_open(keks[kek_id], wk, ctx, fmt=0x02)
         prk_salt = salt
-        okm = hkdf_sha256(prk_salt, dk, labels(b"privkit envelope", b"\x01", bytes([alg])), 64)
-        assert hmac.compare_digest(okm[32:], commitment), "commitment"
-        mac_key = hkdf_sha256(prk_salt, dk, labels(b"privkit envelope header", b"\x02", bytes([alg])), 32)
-        check_mac(version, mac_key, signed, mac)
-        results.append((dk, okm, aead_open(alg, okm[:32], nonce, body, aad)))
+        okm = hkdf_sha256(prk_salt, dk, labels(b"privkit envelope", b"\x01", bytes([alg])), 96)
+        assert hmac.compare_digest(okm[32:64], commitment), "commitment"
+        check_mac(version, okm[64:], signed, mac)
+        results.append((dk, okm[:64], aead_open(alg, okm[:32], nonce, body, aad)))
     assert results, "no usable KEK"
     return results
 
@@ -149,10 +148,9 @@ def stream_open(stream, aad, keks):
     ctx = labels(b"privkit stream wrap", bytes([version]), bytes([alg]), size, salt, commitment, prefix)
     kek_id, wk = next((k, w) for k, w in wrapped if k in keks)
     dk = keyset_open(keks[kek_id], wk, ctx, fmt=0x02)
-    okm = hkdf_sha256(salt, dk, labels(b"privkit stream", b"\x01", bytes([alg]), size, aad), 64)
-    assert hmac.compare_digest(okm[32:], commitment), "commitment"
-    mac_key = hkdf_sha256(salt, dk, labels(b"privkit stream header", b"\x02", bytes([alg]), size), 32)
-    check_mac(version, mac_key, signed, mac)
+    okm = hkdf_sha256(salt, dk, labels(b"privkit stream", b"\x01", bytes([alg]), size, aad), 96)
+    assert hmac.compare_digest(okm[32:64], commitment), "commitment"
+    check_mac(version, okm[64:], signed, mac)
     body, out, i = stream[pos:], b"", 0
     while True:
         chunk = body[:seg + 16]

@@ -155,9 +155,10 @@ pub(crate) struct Schedule {
     mac_key: Zeroizing<[u8; MAC_LEN]>,
 }
 
-/// The key schedule (`docs/FORMAT.md` 3.1 and 5.2). Payload key and commitment are those
-/// of version 1 in both versions (so re-wrapping a version 1 envelope can add the MAC
-/// without touching the payload); version 2 adds the MAC key from the same PRK.
+/// The key schedule (`docs/FORMAT.md` 3.1 and 5.2): one HKDF-Expand of 96 bytes gives
+/// the payload (or segment) key, the commitment and the header MAC key. HKDF output is a
+/// prefix-stable stream, so the first 64 bytes are version 1's payload key and commitment:
+/// re-wrapping a version 1 envelope adds the MAC without touching the payload.
 fn schedule(
     kind: Kind,
     algorithm: Algorithm,
@@ -167,34 +168,23 @@ fn schedule(
 ) -> Result<Schedule> {
     let prk = Hkdf::extract(Hash::Sha256, salt, data_key);
     let alg = [algorithm.id()];
-    let (okm, mac_key) = match kind {
-        Kind::Envelope => (
-            prk.expand_labeled(
-                &[b"privkit envelope", &[V1], &alg],
-                KEY_LEN + COMMITMENT_LEN,
-            )?,
-            prk.expand_labeled(&[b"privkit envelope header", &[V2], &alg], MAC_LEN)?,
-        ),
-        Kind::Stream { segment_size } => {
-            let size = segment_size.to_be_bytes();
-            (
-                prk.expand_labeled(
-                    &[b"privkit stream", &[V1], &alg, &size, aad],
-                    KEY_LEN + COMMITMENT_LEN,
-                )?,
-                prk.expand_labeled(&[b"privkit stream header", &[V2], &alg, &size], MAC_LEN)?,
-            )
-        }
+    let len = KEY_LEN + COMMITMENT_LEN + MAC_LEN;
+    let okm = match kind {
+        Kind::Envelope => prk.expand_labeled(&[b"privkit envelope", &[V1], &alg], len)?,
+        Kind::Stream { segment_size } => prk.expand_labeled(
+            &[b"privkit stream", &[V1], &alg, &segment_size.to_be_bytes(), aad],
+            len,
+        )?,
     };
-    let (key, commitment) = okm.expose_secret().split_at(KEY_LEN);
-    let mut c = [0u8; COMMITMENT_LEN];
-    c.copy_from_slice(commitment);
-    let mut m = Zeroizing::new([0u8; MAC_LEN]);
-    m.copy_from_slice(mac_key.expose_secret());
+    let okm = okm.expose_secret();
+    let mut commitment = [0u8; COMMITMENT_LEN];
+    commitment.copy_from_slice(&okm[KEY_LEN..KEY_LEN + COMMITMENT_LEN]);
+    let mut mac_key = Zeroizing::new([0u8; MAC_LEN]);
+    mac_key.copy_from_slice(&okm[KEY_LEN + COMMITMENT_LEN..]);
     Ok(Schedule {
-        cipher: AeadKey::new(algorithm, key)?,
-        commitment: c,
-        mac_key: m,
+        cipher: AeadKey::new(algorithm, &okm[..KEY_LEN])?,
+        commitment,
+        mac_key,
     })
 }
 

@@ -107,12 +107,14 @@ fn mac_fields(
         Kind::Envelope => None,
         Kind::Stream { segment_size } => Some(segment_size.to_be_bytes()),
     };
+    let aad: &[u8] = b"backup.tar";
     let labels: Vec<&[u8]> = match &size {
-        None => vec![b"privkit envelope header", &[2], &alg_id],
-        Some(size) => vec![b"privkit stream header", &[2], &alg_id, size],
+        None => vec![b"privkit envelope", &[1], &alg_id],
+        Some(size) => vec![b"privkit stream", &[1], &alg_id, size, aad],
     };
-    let mac_key =
-        Hkdf::extract(Hash::Sha256, salt, dek.expose_secret()).expand_labeled(&labels, 32)?;
+    let okm =
+        Hkdf::extract(Hash::Sha256, salt, dek.expose_secret()).expand_labeled(&labels, 96)?;
+    let mac_key = SecretBytes::from_slice(&okm.expose_secret()[64..]);
     let mut mac =
         <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(mac_key.expose_secret()).unwrap();
     mac.update(&bytes[..header_len - 32]);
