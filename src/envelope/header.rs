@@ -172,7 +172,13 @@ fn schedule(
     let okm = match kind {
         Kind::Envelope => prk.expand_labeled(&[b"privkit envelope", &[V1], &alg], len)?,
         Kind::Stream { segment_size } => prk.expand_labeled(
-            &[b"privkit stream", &[V1], &alg, &segment_size.to_be_bytes(), aad],
+            &[
+                b"privkit stream",
+                &[V1],
+                &alg,
+                &segment_size.to_be_bytes(),
+                aad,
+            ],
             len,
         )?,
     };

@@ -112,8 +112,7 @@ fn mac_fields(
         None => vec![b"privkit envelope", &[1], &alg_id],
         Some(size) => vec![b"privkit stream", &[1], &alg_id, size, aad],
     };
-    let okm =
-        Hkdf::extract(Hash::Sha256, salt, dek.expose_secret()).expand_labeled(&labels, 96)?;
+    let okm = Hkdf::extract(Hash::Sha256, salt, dek.expose_secret()).expand_labeled(&labels, 96)?;
     let mac_key = SecretBytes::from_slice(&okm.expose_secret()[64..]);
     let mut mac =
         <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(mac_key.expose_secret()).unwrap();

@@ -500,6 +500,10 @@ impl AsyncKeyEncryptionKey for KmsKek {
     }
 }
 
+fn invalid_argument(message: impl std::fmt::Display) -> Error {
+    Error::InvalidArgument(message.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -550,8 +554,4 @@ mod tests {
         assert_eq!(truncate(&long).chars().count(), MAX_MESSAGE_LEN);
         assert_eq!(truncate("short"), "short");
     }
-}
-
-fn invalid_argument(message: impl std::fmt::Display) -> Error {
-    Error::InvalidArgument(message.to_string())
 }

@@ -588,7 +588,7 @@ fn stream_sealed_under_kms_from_async_code() {
         let (_, arn) = create_key(&admin).await.unwrap();
         let kms = Arc::new(Counting::new(kek(&url, &arn).await));
         let len = 3 * 1024 * 1024 + 17;
-        let data: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
+        let data: Vec<u8> = (0..len).map(|i| u8::try_from(i % 253).unwrap()).collect();
         let (client, server) = tokio::io::duplex(64 * 1024);
         let mut writer = AsyncSealer::new(kms.clone())
             .encrypt_stream(client, b"backup-2026-12-02")
