@@ -3,6 +3,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod anon;
+pub mod audit;
 mod backend;
 #[cfg(feature = "datafusion")]
 #[cfg_attr(docsrs, doc(cfg(feature = "datafusion")))]
@@ -17,4 +18,4 @@ pub mod retention;
 pub mod secret;
 
 pub use backend::{Algorithm, Backend};
-pub use error::{Error, Result};
+pub use error::{AuditError, Error, Result};
