@@ -5,6 +5,7 @@
 mod hash;
 mod note;
 mod proof;
+mod store;
 mod tree;
 
 pub use hash::{EMPTY_ROOT, HASH_LEN, Hash, leaf_hash, node_hash};
@@ -14,5 +15,8 @@ pub use note::{
 };
 pub use proof::{
     ConsistencyProof, InclusionProof, root_from_inclusion, verify_consistency, verify_inclusion,
+};
+pub use store::{
+    DurableLog, Entries, FsyncPolicy, LogOptions, MAX_ENTRY_LEN, Recovery, decode_segment,
 };
 pub use tree::MerkleTree;
