@@ -107,7 +107,7 @@ fn main() -> Result<()> {
         for n in 0..20 {
             let aad = Aad::new()
                 .with("table", "customers")
-                .with("row", &format!("{minute}-{n}"));
+                .with("row", format!("{minute}-{n}"));
             let ct = emails.encrypt(b"someone@example.com", aad.as_bytes())?;
             if let Some(c) = &email_counter {
                 c.add(19);

@@ -857,7 +857,12 @@ impl Reader<'_> {
     fn ts(&mut self) -> Result<Timestamp> {
         let s = i64::from_be_bytes(self.array()?);
         let n = i32::from_be_bytes(self.array()?);
-        Timestamp::new(s, n).map_err(|_| Error::Malformed("invalid timestamp in event"))
+        let t = Timestamp::new(s, n).map_err(|_| Error::Malformed("invalid timestamp in event"))?;
+        // One encoding per instant: jiff normalizes mixed signs, the format does not.
+        if t.as_second() != s || t.subsec_nanosecond() != n {
+            return Err(Error::Malformed("non-canonical timestamp in event"));
+        }
+        Ok(t)
     }
     fn str(&mut self) -> Result<String> {
         let n = u16::from_be_bytes(self.array()?);
