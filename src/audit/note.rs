@@ -132,11 +132,16 @@ impl NoteSigner {
         let buf = data.expose_secret_mut();
         buf[0] = ED25519_TYPE;
         buf[1..].copy_from_slice(self.key.as_bytes());
+        let mut b64 = SecretBytes::zeroed(44);
+        let encoded = Base64::encode(data.expose_secret(), b64.expose_secret_mut())
+            .map(str::to_owned)
+            .map(SecretString::new)
+            .unwrap_or_else(|_| SecretString::new(String::new()));
         SecretString::new(format!(
             "PRIVATE+KEY+{}+{:08x}+{}",
             self.name,
             self.id,
-            Base64::encode_string(data.expose_secret())
+            encoded.expose_secret()
         ))
     }
 

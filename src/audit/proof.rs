@@ -7,10 +7,65 @@ use crate::error::AuditError;
 use crate::{Error, Result};
 
 /// Read access to the hashes of complete subtrees of one tree (a memory tree, the node
-/// file of a durable log).
-pub(crate) trait NodeSource {
+/// file of a durable log), and the proofs built from them.
+pub(crate) trait NodeSource: Sized {
     /// The hash of the complete subtree at `level` and `index`.
     fn node(&self, level: u32, index: u64) -> Result<Hash>;
+
+    /// Number of leaves.
+    fn tree_size(&self) -> u64;
+
+    /// Refuses a tree size past the tree.
+    fn check_size(&self, size: u64, proof: &'static str) -> Result<()> {
+        let have = self.tree_size();
+        if size > have {
+            return Err(AuditError::ProofParameters {
+                proof,
+                reason: format!("tree size {size} exceeds the tree ({have} entries)"),
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    /// The root of the first `size` leaves.
+    fn root_of(&self, size: u64) -> Result<Hash> {
+        self.check_size(size, "inclusion")?;
+        range_hash(self, 0, size)
+    }
+
+    /// The hash of leaf `index`.
+    fn leaf(&self, index: u64) -> Result<Hash> {
+        let size = self.tree_size();
+        if index >= size {
+            return Err(AuditError::ProofParameters {
+                proof: "inclusion",
+                reason: format!("leaf index {index} is not in a tree of size {size}"),
+            }
+            .into());
+        }
+        self.node(0, index)
+    }
+
+    /// Inclusion proof of leaf `index` in the first `tree_size` leaves.
+    fn prove_inclusion(&self, index: u64, tree_size: u64) -> Result<InclusionProof> {
+        self.check_size(tree_size, "inclusion")?;
+        Ok(InclusionProof::new(
+            index,
+            tree_size,
+            inclusion_path(self, index, tree_size)?,
+        ))
+    }
+
+    /// Consistency proof from the first `old_size` to the first `new_size` leaves.
+    fn prove_consistency(&self, old_size: u64, new_size: u64) -> Result<ConsistencyProof> {
+        self.check_size(new_size, "consistency")?;
+        Ok(ConsistencyProof::new(
+            old_size,
+            new_size,
+            consistency_path(self, old_size, new_size)?,
+        ))
+    }
 }
 
 /// The RFC 6962 hash of leaves `[begin, end)`, for ranges whose start is aligned to the

@@ -521,28 +521,30 @@ impl UsageRecorder {
     /// # Errors
     /// The sink's, for a sink that records each use.
     pub fn used(&self, key_id: u32, op: KeyOp, algorithm: &str, bytes: usize) -> Result<()> {
-        let cached = self.counters.read().ok().and_then(|c| {
-            c.iter()
-                .find(|(id, o, _)| *id == key_id && *o == op)
-                .map(|(_, _, c)| c.clone())
-        });
-        let counter = match cached {
-            Some(c) => c,
-            None => {
-                let c = self.counter(key_id, op, algorithm);
-                if let Ok(mut w) = self.counters.write() {
-                    w.push((key_id, op, c.clone()));
+        // Fast path: a counter already resolved, counted under the read lock (no
+        // reference-count traffic).
+        let cached = match self.counters.read() {
+            Ok(cache) => match cache.iter().find(|(id, o, _)| *id == key_id && *o == op) {
+                Some((_, _, Some(c))) => {
+                    c.add(bytes as u64);
+                    return Ok(());
                 }
-                c
-            }
+                Some((_, _, None)) => true,
+                None => false,
+            },
+            Err(_) => false,
         };
-        match counter {
-            Some(c) => {
-                c.add(bytes as u64);
-                Ok(())
+        if !cached {
+            let c = self.counter(key_id, op, algorithm);
+            if let Ok(mut w) = self.counters.write() {
+                w.push((key_id, op, c.clone()));
             }
-            None => self.used_on(key_id, op, algorithm, bytes, None, None),
+            if let Some(c) = c {
+                c.add(bytes as u64);
+                return Ok(());
+            }
         }
+        self.used_on(key_id, op, algorithm, bytes, None, None)
     }
 
     /// Records one use as its own event, with the subject and a reference to the

@@ -17,9 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::hash::{CompactRange, HASH_LEN, Hash, leaf_hash, postorder, stored_nodes};
 use super::note::{Checkpoint, Note, NoteSigner};
-use super::proof::{
-    ConsistencyProof, InclusionProof, NodeSource, consistency_path, inclusion_path, range_hash,
-};
+use super::proof::{ConsistencyProof, InclusionProof, NodeSource};
 use crate::error::AuditError;
 use crate::{Error, Result};
 
@@ -178,6 +176,7 @@ pub struct DurableLog {
     inner: Mutex<Inner>,
     synced: Condvar,
     nodes_read: File,
+    nodes_path: PathBuf,
     index_cache: Mutex<HashMap<u64, Arc<Vec<u64>>>>,
 }
 
@@ -526,6 +525,7 @@ impl DurableLog {
             }),
             synced: Condvar::new(),
             nodes_read,
+            nodes_path: nodes_path.clone(),
             index_cache: Mutex::new(HashMap::new()),
         };
         log.check_stored_checkpoint()?;
@@ -831,8 +831,7 @@ impl DurableLog {
     /// # Errors
     /// [`AuditError::ProofParameters`] past the log's size; [`Error::Io`].
     pub fn root_at(&self, size: u64) -> Result<Hash> {
-        self.check_size(size, "inclusion")?;
-        range_hash(self, 0, size)
+        self.root_of(size)
     }
 
     /// Proof that entry `index` is in the tree of the first `tree_size` entries.
@@ -841,12 +840,7 @@ impl DurableLog {
     /// [`AuditError::ProofParameters`] for an index or size outside the log;
     /// [`Error::Io`].
     pub fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<InclusionProof> {
-        self.check_size(tree_size, "inclusion")?;
-        Ok(InclusionProof::new(
-            index,
-            tree_size,
-            inclusion_path(self, index, tree_size)?,
-        ))
+        self.prove_inclusion(index, tree_size)
     }
 
     /// Proof that the first `old_size` entries are a prefix of the first `new_size`.
@@ -855,12 +849,7 @@ impl DurableLog {
     /// [`AuditError::ProofParameters`] for sizes outside the log or out of order;
     /// [`Error::Io`].
     pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<ConsistencyProof> {
-        self.check_size(new_size, "consistency")?;
-        Ok(ConsistencyProof::new(
-            old_size,
-            new_size,
-            consistency_path(self, old_size, new_size)?,
-        ))
+        self.prove_consistency(old_size, new_size)
     }
 
     /// The leaf hash of entry `index`.
@@ -868,26 +857,7 @@ impl DurableLog {
     /// # Errors
     /// [`AuditError::ProofParameters`] past the log; [`Error::Io`].
     pub fn leaf_hash(&self, index: u64) -> Result<Hash> {
-        if index >= self.size() {
-            return Err(AuditError::ProofParameters {
-                proof: "inclusion",
-                reason: format!("leaf index {index} is not in a log of size {}", self.size()),
-            }
-            .into());
-        }
-        self.node(0, index)
-    }
-
-    fn check_size(&self, size: u64, proof: &'static str) -> Result<()> {
-        let have = self.size();
-        if size > have {
-            return Err(AuditError::ProofParameters {
-                proof,
-                reason: format!("tree size {size} exceeds the log ({have} entries)"),
-            }
-            .into());
-        }
-        Ok(())
+        self.leaf(index)
     }
 
     /// Entry `index`, checked against its record's leaf hash.
@@ -934,6 +904,32 @@ impl DurableLog {
     /// [`AuditError::Corrupted`] naming the first failing file and offset;
     /// [`AuditError::HistoryMismatch`]; [`Error::Io`].
     pub fn verify_files(&self) -> Result<u64> {
+        // Each sealed segment holds exactly the entries up to the next one's first index.
+        let bounds: Vec<(u64, PathBuf, u64)> = {
+            let g = self.lock()?;
+            let mut firsts: Vec<u64> = g.sealed.iter().map(|s| s.first).collect();
+            firsts.push(g.active.first);
+            g.sealed
+                .iter()
+                .zip(firsts.iter().skip(1))
+                .map(|(s, &next)| (s.first, s.path.clone(), next - s.first))
+                .collect()
+        };
+        for (_, path, expected) in &bounds {
+            let mut it = SegmentIter::open(path, self.opts.max_entry_len)?;
+            let mut count = 0u64;
+            for r in it.by_ref() {
+                r?;
+                count += 1;
+            }
+            if count != *expected {
+                return Err(corrupted(
+                    path,
+                    it.offset,
+                    format!("sealed segment holds {count} records, {expected} expected"),
+                ));
+            }
+        }
         let mut n = 0u64;
         for item in self.entries(0..u64::MAX) {
             let (i, entry) = item?;
@@ -1007,8 +1003,12 @@ fn read_node(f: &File, path: &Path, level: u32, index: u64) -> Result<Hash> {
 }
 
 impl NodeSource for DurableLog {
+    fn tree_size(&self) -> u64 {
+        self.size()
+    }
+
     fn node(&self, level: u32, index: u64) -> Result<Hash> {
-        read_node(&self.nodes_read, &self.dir.join(NODES_FILE), level, index)
+        read_node(&self.nodes_read, &self.nodes_path, level, index)
     }
 }
 
@@ -1149,7 +1149,10 @@ impl Iterator for Entries<'_> {
             return None;
         }
         // Crossing into the next segment, or the first call: position the reader.
-        let boundary = self.segments.iter().any(|(f, _)| *f == self.next);
+        let boundary = self
+            .segments
+            .binary_search_by_key(&self.next, |(f, _)| *f)
+            .is_ok();
         if (self.current.is_none() || boundary)
             && let Err(e) = self.position()
         {

@@ -1,9 +1,7 @@
 //! An append-only Merkle tree in memory.
 
 use super::hash::{CompactRange, Hash, leaf_hash, postorder, stored_nodes};
-use super::proof::{
-    ConsistencyProof, InclusionProof, NodeSource, consistency_path, inclusion_path, range_hash,
-};
+use super::proof::{ConsistencyProof, InclusionProof, NodeSource};
 use crate::error::AuditError;
 use crate::{Error, Result};
 
@@ -55,8 +53,7 @@ impl MerkleTree {
     /// # Errors
     /// [`AuditError::ProofParameters`] if `size` exceeds the tree.
     pub fn root_at(&self, size: u64) -> Result<Hash> {
-        self.check_size(size, "inclusion")?;
-        range_hash(self, 0, size)
+        self.root_of(size)
     }
 
     /// The leaf hash of entry `index`.
@@ -64,17 +61,7 @@ impl MerkleTree {
     /// # Errors
     /// [`AuditError::ProofParameters`] if there is no such entry.
     pub fn leaf_hash(&self, index: u64) -> Result<Hash> {
-        if index >= self.size() {
-            return Err(AuditError::ProofParameters {
-                proof: "inclusion",
-                reason: format!(
-                    "leaf index {index} is not in a tree of size {}",
-                    self.size()
-                ),
-            }
-            .into());
-        }
-        self.node(0, index)
+        self.leaf(index)
     }
 
     /// Proof that entry `index` is in the tree of the first `tree_size` entries.
@@ -83,12 +70,7 @@ impl MerkleTree {
     /// [`AuditError::ProofParameters`] if `index >= tree_size` or `tree_size` exceeds
     /// the tree.
     pub fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<InclusionProof> {
-        self.check_size(tree_size, "inclusion")?;
-        Ok(InclusionProof::new(
-            index,
-            tree_size,
-            inclusion_path(self, index, tree_size)?,
-        ))
+        self.prove_inclusion(index, tree_size)
     }
 
     /// Proof that the first `old_size` entries are a prefix of the first `new_size`.
@@ -97,27 +79,15 @@ impl MerkleTree {
     /// [`AuditError::ProofParameters`] if `old_size > new_size` or `new_size` exceeds
     /// the tree.
     pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<ConsistencyProof> {
-        self.check_size(new_size, "consistency")?;
-        Ok(ConsistencyProof::new(
-            old_size,
-            new_size,
-            consistency_path(self, old_size, new_size)?,
-        ))
-    }
-
-    fn check_size(&self, size: u64, proof: &'static str) -> Result<()> {
-        if size > self.size() {
-            return Err(AuditError::ProofParameters {
-                proof,
-                reason: format!("tree size {size} exceeds the tree ({})", self.size()),
-            }
-            .into());
-        }
-        Ok(())
+        self.prove_consistency(old_size, new_size)
     }
 }
 
 impl NodeSource for MerkleTree {
+    fn tree_size(&self) -> u64 {
+        self.size()
+    }
+
     fn node(&self, level: u32, index: u64) -> Result<Hash> {
         usize::try_from(postorder(level, index))
             .ok()
