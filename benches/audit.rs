@@ -46,16 +46,20 @@ fn tree_append(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("raw_sha256", size), &entry, |b, e| {
             b.iter(|| Sha256::digest(black_box(e)));
         });
-        g.bench_with_input(BenchmarkId::new("merkle_tree_push", size), &entry, |b, e| {
-            let mut tree = MerkleTree::new();
-            b.iter(|| {
-                // Bounded memory: start over every million entries.
-                if tree.size() == 1 << 20 {
-                    tree = MerkleTree::new();
-                }
-                tree.push(black_box(e))
-            });
-        });
+        g.bench_with_input(
+            BenchmarkId::new("merkle_tree_push", size),
+            &entry,
+            |b, e| {
+                let mut tree = MerkleTree::new();
+                b.iter(|| {
+                    // Bounded memory: start over every million entries.
+                    if tree.size() == 1 << 20 {
+                        tree = MerkleTree::new();
+                    }
+                    tree.push(black_box(e))
+                });
+            },
+        );
     }
     g.finish();
 }
@@ -64,7 +68,9 @@ fn durable_append(c: &mut Criterion) -> Result<()> {
     let mut g = c.benchmark_group("audit/durable_append");
     g.sample_size(10).measurement_time(Duration::from_secs(5));
     for batch in [100usize, 1000, 10_000] {
-        let entries: Vec<Vec<u8>> = (0..batch).map(|i| format!("{i:0120}").into_bytes()).collect();
+        let entries: Vec<Vec<u8>> = (0..batch)
+            .map(|i| format!("{i:0120}").into_bytes())
+            .collect();
         g.throughput(Throughput::Elements(batch as u64));
         let dir = tmp(&format!("raw{batch}"));
         std::fs::create_dir_all(&dir)?;
@@ -140,13 +146,25 @@ fn checkpoint(c: &mut Criterion) -> Result<()> {
     let raw = SigningKey::from_bytes(&seed);
     let raw_vk = raw.verifying_key();
     let raw_sig = raw.sign(text.as_bytes());
-    g.bench_function("raw_ed25519_sign", |b| b.iter(|| raw.sign(black_box(text.as_bytes()))));
-    g.bench_function("checkpoint_sign", |b| b.iter(|| cp.sign(black_box(&signer)).expect("sign")));
+    g.bench_function("raw_ed25519_sign", |b| {
+        b.iter(|| raw.sign(black_box(text.as_bytes())))
+    });
+    g.bench_function("checkpoint_sign", |b| {
+        b.iter(|| cp.sign(black_box(&signer)).expect("sign"))
+    });
     g.bench_function("raw_ed25519_verify_strict", |b| {
-        b.iter(|| raw_vk.verify_strict(black_box(text.as_bytes()), &raw_sig).expect("verify"));
+        b.iter(|| {
+            raw_vk
+                .verify_strict(black_box(text.as_bytes()), &raw_sig)
+                .expect("verify")
+        });
     });
     g.bench_function("checkpoint_verify", |b| {
-        b.iter(|| verifier.verify_checkpoint(black_box(&note), ORIGIN).expect("verify"));
+        b.iter(|| {
+            verifier
+                .verify_checkpoint(black_box(&note), ORIGIN)
+                .expect("verify")
+        });
     });
     g.finish();
     Ok(())

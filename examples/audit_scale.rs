@@ -9,8 +9,8 @@
 
 use std::time::Instant;
 
-use privkit::audit::{DurableLog, FsyncPolicy, LogOptions};
 use privkit::Result;
+use privkit::audit::{DurableLog, FsyncPolicy, LogOptions};
 
 /// Resident and peak resident memory in KiB, from `/proc/self/status` (Linux).
 fn memory() -> (u64, u64) {
@@ -27,17 +27,24 @@ fn memory() -> (u64, u64) {
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
-    let n: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let n: u64 = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let dir = args
         .next()
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join(format!("privkit-audit-scale-{}", std::process::id())));
+        .unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("privkit-audit-scale-{}", std::process::id()))
+        });
     let _ = std::fs::remove_dir_all(&dir);
     let opts = LogOptions::new("audit.example.com/scale")?
         .fsync(FsyncPolicy::Always)
         .segment_bytes(64 * 1024 * 1024)?;
     let (log, _) = DurableLog::open(&dir, opts)?;
-    let batch: Vec<Vec<u8>> = (0..10_000u64).map(|i| format!("{i:0100}").into_bytes()).collect();
+    let batch: Vec<Vec<u8>> = (0..10_000u64)
+        .map(|i| format!("{i:0100}").into_bytes())
+        .collect();
     let started = Instant::now();
     let mut next_report = n / 10;
     while log.size() < n {
