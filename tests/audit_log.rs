@@ -348,3 +348,72 @@ fn group_commit_from_many_threads() {
     seen.dedup();
     assert_eq!(seen.len(), 200);
 }
+
+#[test]
+fn fail_rewritten_history_against_its_checkpoint() {
+    let tmp = TempDir::new("rewrite");
+    let opts = || LogOptions::new(ORIGIN).unwrap();
+    {
+        let (log, _) = DurableLog::open(&tmp.0, opts()).unwrap();
+        for i in 0..10 {
+            log.append(format!("entry {i}").as_bytes()).unwrap();
+        }
+        log.sign_checkpoint(&signer()).unwrap();
+    }
+    // Someone rewrites entry 3 with a well-formed record (length, entry, leaf hash): the
+    // segment checks pass, but the tree no longer has the signed root.
+    let seg = segments(&tmp.0).pop().unwrap();
+    let bytes = fs::read(&seg).unwrap();
+    let (first, mut entries) = decode_segment(&bytes, 65536).unwrap();
+    entries[3] = b"entry X".to_vec();
+    let mut forged = bytes[..24].to_vec();
+    for e in &entries {
+        forged.extend_from_slice(&(e.len() as u32).to_be_bytes());
+        forged.extend_from_slice(e);
+        forged.extend_from_slice(&privkit::audit::leaf_hash(e));
+    }
+    assert_eq!(first, 0);
+    fs::write(&seg, &forged).unwrap();
+    let err = DurableLog::open(&tmp.0, opts()).unwrap_err();
+    assert!(
+        matches!(&err, Error::Audit(AuditError::HistoryMismatch(m)) if m.contains("root")),
+        "{err}"
+    );
+}
+
+#[test]
+fn on_commit_policy_syncs_at_commit() {
+    let tmp = TempDir::new("oncommit");
+    let opts = LogOptions::new(ORIGIN)
+        .unwrap()
+        .fsync(FsyncPolicy::OnCommit);
+    let (log, _) = DurableLog::open(&tmp.0, opts).unwrap();
+    for i in 0..5 {
+        log.append(&entry(i)).unwrap();
+    }
+    assert_eq!((log.size(), log.durable_size()), (5, 0));
+    log.commit().unwrap();
+    assert_eq!(log.durable_size(), 5);
+    // Signing commits first: the checkpoint covers everything appended.
+    log.append(&entry(5)).unwrap();
+    let note = log.sign_checkpoint(&signer()).unwrap();
+    assert_eq!(
+        signer()
+            .verifier()
+            .verify_checkpoint(&note, ORIGIN)
+            .unwrap()
+            .size(),
+        6
+    );
+    assert_eq!(
+        log.latest_checkpoint().unwrap().as_deref(),
+        Some(note.as_str())
+    );
+    // A signer named after another log is refused.
+    let other =
+        NoteSigner::from_seed("elsewhere.example/log", &SecretBytes::from_slice(&[1; 32])).unwrap();
+    assert!(matches!(
+        log.sign_checkpoint(&other),
+        Err(Error::InvalidArgument(_))
+    ));
+}
