@@ -368,7 +368,7 @@ fn fail_rewritten_history_against_its_checkpoint() {
     entries[3] = b"entry X".to_vec();
     let mut forged = bytes[..24].to_vec();
     for e in &entries {
-        forged.extend_from_slice(&(e.len() as u32).to_be_bytes());
+        forged.extend_from_slice(&u32::try_from(e.len()).unwrap().to_be_bytes());
         forged.extend_from_slice(e);
         forged.extend_from_slice(&privkit::audit::leaf_hash(e));
     }
