@@ -257,6 +257,12 @@ impl<S: Sink> Drop for AggregatingSink<S> {
 
 /// Appends every event to a [`DurableLog`] (encoded with [`Event::encode`]); returns
 /// the entry's index.
+///
+/// Each event is one append: under [`FsyncPolicy::Always`](super::FsyncPolicy::Always)
+/// it waits for a sync (shared with concurrent appends). Put an [`AggregatingSink`] in
+/// front for hot key use, or open the log with `OnCommit` and call
+/// [`DurableLog::commit`] on a timer where per-event latency matters more than the last
+/// events before a power loss.
 #[derive(Debug, Clone)]
 pub struct LogSink {
     log: Arc<DurableLog>,

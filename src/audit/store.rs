@@ -334,6 +334,17 @@ fn read_exact_at(f: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()
     Ok(())
 }
 
+/// Elsewhere (WASI and other targets without positional reads): a cloned handle, seek
+/// and read. Clones may share one file position, so concurrent proofs on such targets
+/// must be serialised by the caller.
+#[cfg(not(any(unix, windows)))]
+fn read_exact_at(f: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = f.try_clone()?;
+    f.seek(SeekFrom::Start(offset))?;
+    f.read_exact(buf)
+}
+
 fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     File::open(dir)?.sync_all()?;
