@@ -74,32 +74,62 @@ pub struct UsageKey {
     pub category: Option<String>,
 }
 
-/// Operation and byte counts for one [`UsageKey`]: two relaxed atomic additions per
+/// Operation and byte counts for one [`UsageKey`]: one relaxed atomic addition per
 /// operation, no lock, no allocation.
+///
+/// The hot path adds `(1 << 40) | bytes` to one packed word (operations in the top 24
+/// bits, bytes in the low 40); when either field passes half its range the word is
+/// moved into wide counters, so neither field can overflow into the other (operations
+/// over 16 MiB, rare and never hot, go to the wide counters directly).
 #[derive(Debug, Default)]
 pub struct UsageCounter {
+    packed: AtomicU64,
     ops: AtomicU64,
     bytes: AtomicU64,
 }
+
+const OPS_SHIFT: u32 = 40;
+const BYTES_MASK: u64 = (1 << OPS_SHIFT) - 1;
+/// Largest operation counted in the packed word; the field absorbs 2^15 of them after
+/// the drain threshold, far more than threads racing one drain.
+const PACKED_MAX_BYTES: u64 = 1 << 24;
 
 impl UsageCounter {
     /// Counts one operation over `bytes` bytes.
     #[inline]
     pub fn add(&self, bytes: u64) {
-        self.ops.fetch_add(1, Ordering::Relaxed);
-        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        if bytes >= PACKED_MAX_BYTES {
+            self.ops.fetch_add(1, Ordering::Relaxed);
+            self.bytes.fetch_add(bytes, Ordering::Relaxed);
+            return;
+        }
+        let prev = self
+            .packed
+            .fetch_add((1 << OPS_SHIFT) | bytes, Ordering::Relaxed);
+        if prev >> OPS_SHIFT >= 1 << 23 || prev & BYTES_MASK >= 1 << 39 {
+            self.drain();
+        }
+    }
+
+    /// Moves the packed word into the wide counters.
+    fn drain(&self) {
+        let v = self.packed.swap(0, Ordering::Relaxed);
+        self.ops.fetch_add(v >> OPS_SHIFT, Ordering::Relaxed);
+        self.bytes.fetch_add(v & BYTES_MASK, Ordering::Relaxed);
     }
 
     /// Operations and bytes counted since the last flush.
     #[must_use]
     pub fn get(&self) -> (u64, u64) {
+        let v = self.packed.load(Ordering::Relaxed);
         (
-            self.ops.load(Ordering::Relaxed),
-            self.bytes.load(Ordering::Relaxed),
+            self.ops.load(Ordering::Relaxed) + (v >> OPS_SHIFT),
+            self.bytes.load(Ordering::Relaxed) + (v & BYTES_MASK),
         )
     }
 
     fn take(&self) -> (u64, u64) {
+        self.drain();
         (
             self.ops.swap(0, Ordering::Relaxed),
             self.bytes.swap(0, Ordering::Relaxed),
@@ -599,5 +629,44 @@ impl UsageRecorder {
                 algorithm: algorithm.map(str::to_owned),
             }))
             .map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UsageCounter;
+
+    #[test]
+    fn packed_counts_never_overflow_into_each_other() {
+        let c = UsageCounter::default();
+        // Past the drain thresholds of both fields.
+        for _ in 0..(1u64 << 23) + 5 {
+            c.add(1);
+        }
+        assert_eq!(c.get(), ((1 << 23) + 5, (1 << 23) + 5));
+        let c = UsageCounter::default();
+        for _ in 0..40_000 {
+            c.add((1 << 24) - 1);
+        }
+        c.add(1 << 30); // a large operation, counted wide
+        assert_eq!(c.get(), (40_001, 40_000 * ((1 << 24) - 1) + (1 << 30)));
+        assert_eq!(c.take(), (40_001, 40_000 * ((1 << 24) - 1) + (1 << 30)));
+        assert_eq!(c.get(), (0, 0));
+    }
+
+    #[test]
+    fn concurrent_adds_are_all_counted() {
+        let c = UsageCounter::default();
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for i in 0..100_000u64 {
+                        c.add(i % 1000);
+                    }
+                });
+            }
+        });
+        let per_thread: u64 = (0..100_000u64).map(|i| i % 1000).sum();
+        assert_eq!(c.get(), (400_000, 4 * per_thread));
     }
 }
