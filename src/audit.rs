@@ -57,7 +57,7 @@
 //! counter, [`UsageRecorder::used`]. Lifecycle changes call
 //! [`UsageRecorder::lifecycle`] after they succeed. Sealers and openers do the same with
 //! [`KeyRef::Kek`] keys ([`KeyOp::Seal`], [`KeyOp::Open`], [`KeyOp::Rewrap`]) and record
-//! each KEK call as an [`EventKind::KekCall`]; a caller that wants per-envelope records
+//! each KEK call with [`Auditor::kek_call`] (an [`EventKind::KekCall`]); a caller that wants per-envelope records
 //! (for breach scoping by ciphertext) passes the envelope's reference to
 //! [`UsageRecorder::used_on`]. A failing sink fails the operation (fail closed).
 //!

@@ -232,7 +232,15 @@ fn non_aggregating_sink_gets_every_use() {
     )
     .unwrap();
     rec.lifecycle(1, LifecycleAction::Disable, None).unwrap();
-    assert_eq!(log.events().unwrap().len(), 3);
+    auditor
+        .kek_call("kms-key", KeyOp::Unwrap, Err(&Error::NoUsableKey))
+        .unwrap();
+    let events = log.events().unwrap();
+    assert_eq!(events.len(), 4);
+    assert!(matches!(
+        &events[3].kind,
+        EventKind::KekCall(KekCall { error: Some(e), .. }) if e.contains("no usable key")
+    ));
 }
 
 #[test]

@@ -495,6 +495,21 @@ impl Auditor {
         self.sink.record(&event)
     }
 
+    /// Records a call to key-encryption key `kek` ([`KeyOp::Wrap`] or
+    /// [`KeyOp::Unwrap`]) and its outcome; the error is recorded by its description
+    /// (privkit's errors carry no secrets).
+    ///
+    /// # Errors
+    /// The sink's.
+    pub fn kek_call(&self, kek: &str, op: KeyOp, outcome: Result<(), &Error>) -> Result<()> {
+        self.record(EventKind::KekCall(super::event::KekCall {
+            kek: kek.to_owned(),
+            op,
+            error: outcome.err().map(ToString::to_string),
+        }))
+        .map(|_| ())
+    }
+
     /// A recorder of one keyset's key use and lifecycle, counting `category` data.
     #[must_use]
     pub fn keyset_recorder(&self, keyset: &str, category: Option<&str>) -> UsageRecorder {
