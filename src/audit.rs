@@ -53,13 +53,14 @@
 //! after the keyset and its data category). When a key is added or loaded it resolves
 //! [`UsageRecorder::counter`] once per operation it performs and keeps the
 //! `Option<Arc<UsageCounter>>` beside the key; after each successful operation it calls
-//! `counter.add(plaintext_len)` (two relaxed atomic adds), or, when the sink returned no
+//! `counter.add(plaintext_len)` (one relaxed atomic add), or, when the sink returned no
 //! counter, [`UsageRecorder::used`]. Lifecycle changes call
-//! [`UsageRecorder::lifecycle`] after they succeed. Sealers and openers do the same with
-//! [`KeyRef::Kek`] keys ([`KeyOp::Seal`], [`KeyOp::Open`], [`KeyOp::Rewrap`]) and record
-//! each KEK call with [`Auditor::kek_call`] (an [`EventKind::KekCall`]); a caller that wants per-envelope records
-//! (for breach scoping by ciphertext) passes the envelope's reference to
-//! [`UsageRecorder::used_on`]. A failing sink fails the operation (fail closed).
+//! [`UsageRecorder::lifecycle`] after they succeed. Sealers and openers hold an
+//! [`Auditor`]: they resolve [`Auditor::usage_counter`] once per KEK
+//! ([`KeyRef::Kek`], with [`KeyOp::Seal`], [`KeyOp::Open`] or [`KeyOp::Rewrap`]) and
+//! count the same way, record each KEK call with [`Auditor::kek_call`], and record a
+//! single use with [`Auditor::key_used`] when the caller passes an envelope reference
+//! (breach scoping by ciphertext). A failing sink fails the operation (fail closed).
 //!
 //! # Errors
 //! Refusals of the log are [`Error::Audit`](crate::Error::Audit) with an

@@ -183,8 +183,18 @@ fn aggregating_sink_counts_hot_key_use_per_key_and_window() {
     for _ in 0..10 {
         rec.used(2, KeyOp::Decrypt, "AES-256-GCM", 100).unwrap();
     }
+    // A sealer counts per KEK the same way.
+    let kek = auditor
+        .usage_counter(
+            KeyRef::Kek("documents".into()),
+            KeyOp::Seal,
+            "AES-256-GCM",
+            None,
+        )
+        .unwrap();
+    kek.add(4096);
     assert!(log.events().unwrap().is_empty(), "nothing per operation");
-    assert_eq!(agg.flush(ts("2026-03-01T00:01:00Z")).unwrap(), 2);
+    assert_eq!(agg.flush(ts("2026-03-01T00:01:00Z")).unwrap(), 3);
     let events = log.events().unwrap();
     let usages: Vec<&KeyUsage> = events
         .iter()
@@ -193,7 +203,12 @@ fn aggregating_sink_counts_hot_key_use_per_key_and_window() {
             _ => None,
         })
         .collect();
-    assert_eq!(usages.len(), 2);
+    assert_eq!(usages.len(), 3);
+    assert!(
+        usages
+            .iter()
+            .any(|u| u.key == KeyRef::Kek("documents".into()) && u.bytes == 4096)
+    );
     let enc = usages.iter().find(|u| u.op == KeyOp::Encrypt).unwrap();
     assert_eq!((enc.count, enc.bytes), (1000, 64_000));
     assert_eq!(enc.window, Some((start, ts("2026-03-01T00:01:00Z"))));
@@ -212,7 +227,7 @@ fn aggregating_sink_counts_hot_key_use_per_key_and_window() {
             }),
         )
         .unwrap();
-    assert_eq!(log.events().unwrap().len(), 4);
+    assert_eq!(log.events().unwrap().len(), 5);
 }
 
 #[test]

@@ -495,6 +495,35 @@ impl Auditor {
         self.sink.record(&event)
     }
 
+    /// The aggregation counter for `op` with any key (a KEK for sealers and openers),
+    /// or `None` if the sink records each use. Resolve once per key and keep it.
+    #[must_use]
+    pub fn usage_counter(
+        &self,
+        key: KeyRef,
+        op: KeyOp,
+        algorithm: &str,
+        category: Option<&str>,
+    ) -> Option<Arc<UsageCounter>> {
+        self.sink.usage_counter(&UsageKey {
+            key,
+            op,
+            algorithm: algorithm.to_owned(),
+            actor: self.actor.clone(),
+            purpose: self.purpose.clone(),
+            category: category.map(str::to_owned),
+        })
+    }
+
+    /// Records one use of any key as its own [`KeyUsage`] event (for sinks without
+    /// counters, or when the subject and ciphertext reference matter).
+    ///
+    /// # Errors
+    /// The sink's.
+    pub fn key_used(&self, usage: KeyUsage) -> Result<Option<u64>> {
+        self.record(EventKind::KeyUsage(usage))
+    }
+
     /// Records a call to key-encryption key `kek` ([`KeyOp::Wrap`] or
     /// [`KeyOp::Unwrap`]) and its outcome; the error is recorded by its description
     /// (privkit's errors carry no secrets).
