@@ -417,3 +417,26 @@ fn on_commit_policy_syncs_at_commit() {
         Err(Error::InvalidArgument(_))
     ));
 }
+
+#[test]
+fn concurrent_checkpoints_only_grow() {
+    let tmp = TempDir::new("cp-threads");
+    let (log, _) = DurableLog::open(&tmp.0, small_segments()).unwrap();
+    let s = signer();
+    std::thread::scope(|scope| {
+        for t in 0..3u64 {
+            let (log, s) = (&log, &s);
+            scope.spawn(move || {
+                for i in 0..20 {
+                    log.append(&entry(t * 100 + i)).unwrap();
+                    log.sign_checkpoint(s).unwrap();
+                }
+            });
+        }
+    });
+    let stored = log.latest_checkpoint().unwrap().unwrap();
+    let cp = s.verifier().verify_checkpoint(&stored, ORIGIN).unwrap();
+    assert_eq!(cp.size(), 60);
+    drop(log);
+    DurableLog::open(&tmp.0, small_segments()).unwrap();
+}

@@ -177,6 +177,8 @@ pub struct DurableLog {
     synced: Condvar,
     nodes_read: File,
     nodes_path: PathBuf,
+    /// Serialises checkpoint signing, so the stored checkpoint only grows.
+    checkpoint_lock: Mutex<()>,
     index_cache: Mutex<HashMap<u64, Arc<Vec<u64>>>>,
 }
 
@@ -537,6 +539,7 @@ impl DurableLog {
             synced: Condvar::new(),
             nodes_read,
             nodes_path: nodes_path.clone(),
+            checkpoint_lock: Mutex::new(()),
             index_cache: Mutex::new(HashMap::new()),
         };
         log.check_stored_checkpoint()?;
@@ -795,6 +798,10 @@ impl DurableLog {
                 self.opts.origin
             )));
         }
+        let _signing = self
+            .checkpoint_lock
+            .lock()
+            .map_err(|_| Error::InvalidOperation("audit log lock poisoned".into()))?;
         self.commit()?;
         let g = self.lock()?;
         let size = g.durable;
