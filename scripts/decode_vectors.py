@@ -4,8 +4,12 @@
 Decodes every vector in tests/data/vectors/ (keysets, envelopes and streams of versions 1
 and 2, keyset exports) with the Python `cryptography` package (no privkit code), checks
 the key schedule, the commitment and the header MAC, checks that every `fail` vector is
-refused, and exits non-zero on any mismatch. Run: python3 scripts/decode_vectors.py
+refused, and exits non-zero on any mismatch. The audit-log vectors (audit.json,
+FORMAT.md section 12) are decoded too: events, segment records, the post-order tree-hash
+file, the Ed25519 checkpoint note, and RFC 9162 inclusion and consistency proofs verified
+with the RFC's own algorithms. Run: python3 scripts/decode_vectors.py
 """
+import base64
 import hashlib
 import hmac
 import json
@@ -206,8 +210,250 @@ def load(name):
         return json.load(f)
 
 
-def main():
+# ---- audit log (FORMAT.md section 12) ----
+
+def _h(*parts):
+    return hashlib.sha256(b"".join(parts)).digest()
+
+
+def leaf_hash(entry):
+    return _h(b"\x00", entry)
+
+
+def node_hash(left, right):
+    return _h(b"\x01", left, right)
+
+
+def mth(leaves):
+    if not leaves:
+        return _h()
+    if len(leaves) == 1:
+        return leaves[0]
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    return node_hash(mth(leaves[:k]), mth(leaves[k:]))
+
+
+class Rd:
+    def __init__(self, b):
+        self.b, self.i = b, 0
+
+    def take(self, n):
+        assert self.i + n <= len(self.b), "truncated"
+        v = self.b[self.i:self.i + n]
+        self.i += n
+        return v
+
+    def u(self, fmt):
+        return struct.unpack(">" + fmt, self.take(struct.calcsize(">" + fmt)))[0]
+
+    def flag(self):
+        v = self.u("B")
+        assert v in (0, 1)
+        return v == 1
+
+    def s(self):
+        return self.take(self.u("H")).decode("utf-8")
+
+    def opt(self, f):
+        return f() if self.flag() else None
+
+    def ts(self):
+        sec, ns = self.u("q"), self.u("i")
+        assert abs(ns) < 10**9 and (sec == 0 or ns == 0 or (sec > 0) == (ns > 0))
+        return [sec, ns]
+
+    def subject(self):
+        return self.take(16).hex()
+
+    def key(self):
+        tag = self.u("B")
+        if tag == 1:
+            name = self.s()
+            return {"keyset": name, "id": self.u("I")}
+        if tag == 2:
+            return {"kek": self.s()}
+        assert tag == 3
+        return {"subject_key": self.u("I")}
+
+
+def decode_event(b):
+    r = Rd(b)
+    assert r.u("B") == 1, "event version"
+    kind = r.u("B")
+    e = {"kind": kind, "at": r.ts(), "actor": r.s(), "purpose": r.opt(r.s)}
+    if kind == 1:
+        e.update(key=r.key(), op=r.u("B"), algorithm=r.s(), count=r.u("Q"), bytes=r.u("Q"),
+                 window=r.opt(lambda: [r.ts(), r.ts()]), category=r.opt(r.s),
+                 subject=r.opt(r.subject), ciphertext=r.opt(r.s))
+    elif kind == 2:
+        e.update(key=r.key(), action=r.u("B"), algorithm=r.opt(r.s))
+    elif kind == 3:
+        e.update(kek=r.s(), op=r.u("B"), error=r.opt(r.s))
+    elif kind == 4:
+        e.update(subject=r.subject(), key_id=r.u("I"), action=r.u("B"))
+    elif kind == 5:
+        e.update(record=r.opt(r.s), subject=r.opt(r.subject), category=r.s(), verdict=r.u("B"),
+                 action=r.opt(r.s), due=r.opt(lambda: [r.u("h"), r.u("B"), r.u("B")]),
+                 rule=r.opt(r.s), hold=r.opt(r.s), purpose=r.opt(r.s), unregulated=r.flag(),
+                 reason=r.s())
+    elif kind == 6:
+        e.update(subject=r.subject(), purpose=r.s(), granted=r.flag(), effective=r.ts(),
+                 policy_version=r.s(), source=r.s())
+    elif kind == 7:
+        e.update(name=r.s(), subject=r.opt(r.subject))
+        e["attributes"] = [[r.s(), r.s()] for _ in range(r.u("H"))]
+    elif kind == 8:
+        e.update(incident=r.s(), key=r.key())
+        step = r.u("B")
+        e["step"] = {1: lambda: [1], 2: lambda: [2, r.key()], 3: lambda: [3],
+                     4: lambda: [4, r.s()], 5: lambda: [5, r.u("Q")]}[step]()
+    else:
+        raise AssertionError("unknown event kind %d" % kind)
+    assert r.i == len(b), "trailing bytes"
+    return e
+
+
+def decode_segment(seg):
+    assert seg[:8] == b"PKAUDSEG" and seg[8] == 1 and seg[9:12] == b"\0\0\0"
+    assert hashlib.sha256(seg[:20]).digest()[:4] == seg[20:24], "segment header check"
+    first, i, entries = struct.unpack(">Q", seg[12:20])[0], 24, []
+    while i < len(seg):
+        n = struct.unpack(">I", seg[i:i + 4])[0]
+        entry, stored = seg[i + 4:i + 4 + n], seg[i + 4 + n:i + 36 + n]
+        assert len(stored) == 32 and leaf_hash(entry) == stored, "record at %d" % i
+        entries.append(entry)
+        i += 36 + n
+    return first, entries
+
+
+def postorder_nodes(leaves):
+    """Every complete subtree hash in post-order: append a leaf, then each parent it completes."""
+    out, peaks = [], []
+    for n, leaf in enumerate(leaves):
+        h, level = leaf, 0
+        out.append(h)
+        while (n >> level) & 1:
+            h = node_hash(peaks.pop(), h)
+            out.append(h)
+            level += 1
+        peaks.append(h)
+    return out
+
+
+def lsb(x):
+    return x & 1
+
+
+def rfc9162_inclusion(index, size, leaf, path, root):
+    if index >= size:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in path:
+        if sn == 0:
+            return False
+        if lsb(fn) or fn == sn:
+            r = node_hash(p, r)
+            if not lsb(fn):
+                while not lsb(fn) and fn != 0:
+                    fn, sn = fn >> 1, sn >> 1
+        else:
+            r = node_hash(r, p)
+        fn, sn = fn >> 1, sn >> 1
+    return sn == 0 and r == root
+
+
+def rfc9162_consistency(first, second, first_hash, second_hash, path):
+    if not path:
+        return False
+    if first & (first - 1) == 0:
+        path = [first_hash] + path
+    fn, sn = first - 1, second - 1
+    while lsb(fn):
+        fn, sn = fn >> 1, sn >> 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            return False
+        if lsb(fn) or fn == sn:
+            fr, sr = node_hash(c, fr), node_hash(c, sr)
+            if not lsb(fn):
+                while not lsb(fn) and fn != 0:
+                    fn, sn = fn >> 1, sn >> 1
+        else:
+            sr = node_hash(sr, c)
+        fn, sn = fn >> 1, sn >> 1
+    return fr == first_hash and sr == second_hash and sn == 0
+
+
+def verify_note(note, vkey):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+    name, kid, data = vkey.split("+")
+    data = base64.b64decode(data)
+    assert data[0] == 1 and len(data) == 33
+    assert hashlib.sha256(name.encode() + b"\n\x01" + data[1:]).digest()[:4].hex() == kid, "key id"
+    text, sigs = note[:note.rindex("\n\n") + 1], note[note.rindex("\n\n") + 2:]
+    ok = False
+    for line in sigs.rstrip("\n").split("\n"):
+        assert line.startswith("\u2014 ")
+        sname, b64 = line[2:].split(" ")
+        blob = base64.b64decode(b64)
+        if sname == name and blob[:4].hex() == kid:
+            Ed25519PublicKey.from_public_bytes(data[1:]).verify(blob[4:], text.encode())
+            ok = True
+    assert ok, "no signature by the verifier key"
+    return text, Ed25519PrivateKey
+
+
+def audit_vectors():
     count = 0
+    with open(os.path.join(ROOT, "tests/data/vectors/audit.json")) as f:
+        v = json.load(f)
+    sp = v["subject_pseudonym"]
+    mac = hmac.new(bytes.fromhex(sp["key"]), b"privkit audit subject v1\x00" + sp["subject"].encode(), hashlib.sha256)
+    assert mac.digest()[:16].hex() == sp["pseudonym"]
+    count += 1
+    for e in v["events"]:
+        assert decode_event(bytes.fromhex(e["encoding"])) == e["fields"], e["fields"]
+        count += 1
+    lg = v["log"]
+    first, entries = decode_segment(bytes.fromhex(lg["segment"]))
+    assert first == 0 and entries == [bytes.fromhex(e["encoding"]) for e in v["events"]]
+    leaves = [leaf_hash(e) for e in entries]
+    root = mth(leaves)
+    assert root.hex() == lg["root"] and len(entries) == lg["size"]
+    nodes = bytes.fromhex(lg["tree_nodes"])
+    assert nodes[:16] == b"PKAUDNOD\x01" + b"\0" * 7
+    assert nodes[16:] == b"".join(postorder_nodes(leaves)), "tree-hash file"
+    text, priv = verify_note(lg["checkpoint_note"], lg["verifier_key"])
+    assert text == "%s\n%d\n%s\n" % (lg["origin"], lg["size"], base64.b64encode(root).decode())
+    # The signature is deterministic (RFC 8032): the seed reproduces it.
+    sk = priv.from_private_bytes(bytes.fromhex(lg["signer_seed"]))
+    blob = base64.b64decode(lg["checkpoint_note"].rstrip("\n").rsplit(" ", 1)[1])
+    assert sk.sign(text.encode()) == blob[4:]
+    count += 3
+    head, cp = lg["inclusion_proof_tlog"].split("\n\n", 1)
+    assert cp == lg["checkpoint_note"]
+    lines = head.split("\n")
+    assert lines[0] == "c2sp.org/tlog-proof@v1" and lines[1].startswith("extra ")
+    assert lines[2] == "index %d" % lg["inclusion_index"]
+    path = [base64.b64decode(x) for x in lines[3:]]
+    i = lg["inclusion_index"]
+    assert rfc9162_inclusion(i, lg["size"], leaves[i], path, root)
+    assert not rfc9162_inclusion(i, lg["size"], leaves[i - 1], path, root)
+    lines = lg["consistency_proof"].rstrip("\n").split("\n")
+    m = lg["consistency_old_size"]
+    assert lines[:3] == ["privkit.dev/tlog-consistency@v1", "old %d" % m, "new %d" % lg["size"]]
+    path = [base64.b64decode(x) for x in lines[3:]]
+    assert rfc9162_consistency(m, lg["size"], mth(leaves[:m]), root, path)
+    assert not rfc9162_consistency(m, lg["size"], mth(leaves[:m - 1]), root, path)
+    count += 2
+    return count
+
+
+def main():
+    count = audit_vectors()
     for v in load("keyset.json")["vectors"]:
         keys = {v["key_id"]: (v["algorithm_id"], bytes.fromhex(v["key"]))}
         pt = keyset_open(keys, bytes.fromhex(v["ciphertext"]), bytes.fromhex(v["aad"]))

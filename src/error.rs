@@ -120,6 +120,11 @@ pub enum Error {
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
 
+    /// The audit log refused a proof, a checkpoint or a stored record;
+    /// [`AuditError`] says which check failed and on what.
+    #[error("audit log: {0}")]
+    Audit(#[from] AuditError),
+
     /// Transforming one field of a record failed; `source` says why. Raised by
     /// record policies so that the failing field is named.
     #[error("field `{field}`: {source}")]
@@ -139,6 +144,92 @@ impl Error {
     pub(crate) fn limit(what: &'static str, limit: u64) -> Self {
         Self::LimitExceeded { what, limit }
     }
+}
+
+/// Why the audit log refused something (see [`Error::Audit`]).
+///
+/// Proofs, checkpoints and log files are public data, so these errors say precisely what
+/// did not match: nothing secret can leak through them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuditError {
+    /// A proof has the wrong number of hashes for the sizes and index it claims.
+    #[error("{proof} proof has {got} hashes; {expected} expected for {context}")]
+    ProofLength {
+        /// `inclusion` or `consistency`.
+        proof: &'static str,
+        /// Hashes given.
+        got: usize,
+        /// Hashes a proof for these parameters has.
+        expected: usize,
+        /// The parameters (`leaf 3 of tree size 8`, `tree size 5 to 8`).
+        context: String,
+    },
+    /// A proof's parameters are impossible (index beyond the tree, sizes going backwards,
+    /// a hash that is not 32 bytes).
+    #[error("invalid {proof} proof: {reason}")]
+    ProofParameters {
+        /// `inclusion` or `consistency`.
+        proof: &'static str,
+        /// What is impossible.
+        reason: String,
+    },
+    /// A proof is well formed but does not lead to the root it is checked against: it is
+    /// a proof for a different tree (or entry), or the tree was rewritten.
+    #[error("{proof} proof does not match the root of tree size {tree_size}{detail}")]
+    RootMismatch {
+        /// `inclusion` or `consistency`.
+        proof: &'static str,
+        /// Size of the tree whose root did not match.
+        tree_size: u64,
+        /// Which root (for a consistency proof: `; the old root does not match`).
+        detail: &'static str,
+    },
+    /// A checkpoint carries no signature by the trusted key (it was signed by another
+    /// key, or by none).
+    #[error(
+        "no signature by trusted key `{name}` (key id {key_id:08x}) on the note; signed by: {found}"
+    )]
+    UnknownSigner {
+        /// The trusted key's name.
+        name: String,
+        /// The trusted key's id.
+        key_id: u32,
+        /// The key names and ids that did sign, or `nobody`.
+        found: String,
+    },
+    /// A signature by the trusted key (name and id match) does not verify over the note
+    /// text: the text or the signature was altered.
+    #[error("signature by trusted key `{name}` (key id {key_id:08x}) does not verify")]
+    BadSignature {
+        /// The trusted key's name.
+        name: String,
+        /// The trusted key's id.
+        key_id: u32,
+    },
+    /// A checkpoint names another log than the one expected.
+    #[error("checkpoint origin `{found}` is not the expected `{expected}`")]
+    OriginMismatch {
+        /// The origin expected.
+        expected: String,
+        /// The origin found.
+        found: String,
+    },
+    /// A log file failed a check while being read: a flipped byte, a record cut in the
+    /// middle of a segment, files that do not fit together.
+    #[error("log file `{file}` corrupted at byte {offset}: {reason}")]
+    Corrupted {
+        /// The file.
+        file: String,
+        /// Byte offset of the failing record or header.
+        offset: u64,
+        /// What check failed.
+        reason: String,
+    },
+    /// Reopening the log found fewer entries than a checkpoint it signed, or a root that
+    /// differs from the signed one: acknowledged history is missing or was rewritten.
+    #[error("log history does not match its signed checkpoint: {0}")]
+    HistoryMismatch(String),
 }
 
 /// `Result` with privkit's [`Error`].

@@ -62,6 +62,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod anon;
+pub mod audit;
 mod backend;
 mod encoding;
 pub mod envelope;
@@ -75,6 +76,6 @@ pub mod retention;
 pub mod secret;
 
 pub use backend::{Algorithm, Backend};
-pub use error::{Error, Result};
+pub use error::{AuditError, Error, Result};
 /// The date and time library whose types the retention API takes (`jiff`).
 pub use jiff;

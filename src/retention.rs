@@ -147,6 +147,7 @@
 //! # Ok::<(), privkit::Error>(())
 //! ```
 
+mod audited;
 mod category;
 mod consent;
 mod evaluate;
@@ -157,6 +158,7 @@ mod shred;
 #[cfg(feature = "serde")]
 mod config;
 
+pub use audited::{AuditedRecord, ErasureReceipt};
 pub use category::{Category, Selector};
 pub use consent::{ConsentLedger, ConsentRecord, ConsentState, SubjectId};
 pub use evaluate::{
