@@ -18,3 +18,7 @@ pub mod secret;
 
 pub use backend::{Algorithm, Backend};
 pub use error::{Error, Result};
+/// The `jiff` crate, whose date and time types privkit's API takes (`jiff::Timestamp`,
+/// `jiff::civil::Date`, `jiff::tz::TimeZone`): use this re-export so your version
+/// always matches privkit's.
+pub use jiff;
