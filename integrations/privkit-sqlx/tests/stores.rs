@@ -1,13 +1,12 @@
-//! Every store against both databases: SQLite in a temporary file, and the PostgreSQL
-//! server named by `PRIVKIT_TEST_POSTGRES_URL` (a fresh database per test). `.ci/run`
-//! starts that server; without it the PostgreSQL tests skip loudly, and fail when
-//! `PRIVKIT_REQUIRE_POSTGRES=1`.
+//! Every store against both databases (see `common`): SQLite in a temporary file, and a
+//! fresh database on the PostgreSQL server of `PRIVKIT_TEST_POSTGRES_URL`.
 
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
+mod common;
+
 use std::collections::BTreeSet;
-use std::io::Write;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use privkit::envelope::{Keyset, LocalKek};
 use privkit::jiff::Timestamp;
@@ -18,77 +17,6 @@ use privkit_sqlx::{
     Backend, BeaconColumn, CompoundColumn, ConsentStore, Database, EncryptedColumn, Error,
     KeysetTable, SubjectKeyState, SubjectKeyTable, WrappedSubjectKey,
 };
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-fn unique(tag: &str) -> String {
-    format!(
-        "{tag}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// A migrated SQLite database in a fresh temporary file.
-async fn sqlite() -> Database {
-    let dir = std::env::temp_dir().join(unique("privkit_sqlx"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}/test.db?mode=rwc", dir.display());
-    let db = Database::connect(&url).await.unwrap();
-    db.migrate().await.unwrap();
-    db
-}
-
-/// A migrated, freshly created PostgreSQL database on the server of
-/// `PRIVKIT_TEST_POSTGRES_URL` (with the admin connection and the database's name, to
-/// drop it afterwards), or `None` (said loudly) when no server is configured.
-async fn postgres(what: &str) -> Option<(Database, Database, String)> {
-    let Ok(admin_url) = std::env::var("PRIVKIT_TEST_POSTGRES_URL") else {
-        if std::env::var("PRIVKIT_REQUIRE_POSTGRES").as_deref() == Ok("1") {
-            panic!("PRIVKIT_REQUIRE_POSTGRES=1 but PRIVKIT_TEST_POSTGRES_URL is not set");
-        }
-        // Straight to the process's stderr: the test harness captures `eprintln!`.
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n!!!!!!!! SKIPPED {what} on PostgreSQL: PRIVKIT_TEST_POSTGRES_URL is not set \
-             (.ci/run starts a server and sets it; CI sets PRIVKIT_REQUIRE_POSTGRES=1) !!!!!!!!\n"
-        );
-        return None;
-    };
-    let admin = Database::connect_with(&admin_url, 1).await.unwrap();
-    let name = unique("privkit_test");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(admin.pool())
-        .await
-        .unwrap();
-    let (base, _) = admin_url.rsplit_once('/').unwrap();
-    let db = Database::connect(&format!("{base}/{name}")).await.unwrap();
-    assert_eq!(db.backend(), Backend::Postgres);
-    db.migrate().await.unwrap();
-    Some((db, admin, name))
-}
-
-/// Runs `$body` (an async fn of a `Database`) on SQLite and on PostgreSQL.
-macro_rules! on_both {
-    ($sqlite:ident, $postgres:ident, $body:ident) => {
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $sqlite() {
-            $body(sqlite().await).await;
-        }
-
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $postgres() {
-            if let Some((db, admin, name)) = postgres(stringify!($body)).await {
-                $body(db.clone()).await;
-                db.pool().close().await;
-                sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-                    .execute(admin.pool())
-                    .await
-                    .unwrap();
-            }
-        }
-    };
-}
 
 fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
@@ -109,7 +37,8 @@ fn record(subject: &str, purpose: &str, state: ConsentState, at: &str, v: &str) 
     )
 }
 
-async fn consent(db: Database) {
+async fn consent(t: &common::TestDb) {
+    let db = t.db.clone();
     let store = ConsentStore::new(
         &db,
         [
@@ -227,7 +156,8 @@ async fn customers_table(db: &Database) {
     .unwrap();
 }
 
-async fn beacon_columns(db: Database) {
+async fn beacon_columns(t: &common::TestDb) {
+    let db = t.db.clone();
     customers_table(&db).await;
     let keys = BeaconKeys::from_secret(&SecretBytes::from_slice(&[9; 32])).unwrap();
     let keyset = Keyset::generate(privkit::Algorithm::Aes256Gcm).unwrap();
@@ -254,7 +184,7 @@ async fn beacon_columns(db: Database) {
         let ct = keyset
             .encrypt(spelled.as_bytes(), &id.to_be_bytes())
             .unwrap();
-        sqlx::query(&db_sql(
+        sqlx::query(&common::sql(
             &db,
             "INSERT INTO customers (id, email_ct, email_beacon) VALUES ($1, $2, $3)",
         ))
@@ -345,7 +275,7 @@ async fn beacon_columns(db: Database) {
             fields.push(("first_name", f));
         }
         let value = compound.beacon().beacon(&fields).unwrap().unwrap();
-        sqlx::query(&db_sql(
+        sqlx::query(&common::sql(
             &db,
             "UPDATE customers SET name_beacon = $1 WHERE id = $2",
         ))
@@ -377,13 +307,6 @@ on_both!(
     beacon_columns
 );
 
-fn db_sql(db: &Database, sql: &str) -> String {
-    match db.backend() {
-        Backend::Sqlite => sql.replace('$', "?"),
-        _ => sql.to_owned(),
-    }
-}
-
 fn wrapped(key_id: u32, bytes: &[u8], under: &str) -> WrappedSubjectKey {
     WrappedSubjectKey {
         key_id,
@@ -392,13 +315,14 @@ fn wrapped(key_id: u32, bytes: &[u8], under: &str) -> WrappedSubjectKey {
     }
 }
 
-async fn subject_keys(db: Database) {
+async fn subject_keys(t: &common::TestDb) {
+    let db = t.db.clone();
     sqlx::query("CREATE TABLE orders (id BIGINT PRIMARY KEY, customer TEXT NOT NULL)")
         .execute(db.pool())
         .await
         .unwrap();
     for (id, c) in [(1i64, "alice"), (2, "alice"), (3, "bob")] {
-        sqlx::query(&db_sql(
+        sqlx::query(&common::sql(
             &db,
             "INSERT INTO orders (id, customer) VALUES ($1, $2)",
         ))
@@ -511,7 +435,8 @@ async fn count(db: &Database, sql: &str) -> i64 {
         .unwrap()
 }
 
-async fn keysets(db: Database) {
+async fn keysets(t: &common::TestDb) {
+    let db = t.db.clone();
     let table = KeysetTable::new(&db);
     assert_eq!(table.latest("fields").await.unwrap(), None);
     let kek = LocalKek::generate("backup-kek").unwrap();
