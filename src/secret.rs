@@ -57,7 +57,7 @@ impl SecretBytes {
     /// `len` bytes from the operating system's random number generator.
     ///
     /// # Errors
-    /// [`Error::Random`](crate::Error::Random) if the generator fails.
+    /// [`Error::Random`] if the generator fails.
     pub fn random(len: usize) -> Result<Self> {
         let mut bytes = vec![0u8; len].into_boxed_slice();
         rand::fill(&mut bytes)?;
@@ -70,7 +70,7 @@ impl SecretBytes {
     /// time for the secret's digits, and no copy of the secret outlives the call.
     ///
     /// # Errors
-    /// [`Error::Malformed`](crate::Error::Malformed) for empty input, an odd number of
+    /// [`Error::Malformed`] for empty input, an odd number of
     /// digits or a character that is not a hex digit (the message does not repeat the
     /// input).
     pub fn from_hex(text: &str) -> Result<Self> {
@@ -103,7 +103,7 @@ impl SecretBytes {
     /// (`base64ct`), and no copy of the secret outlives the call.
     ///
     /// # Errors
-    /// [`Error::Malformed`](crate::Error::Malformed) for empty input or text that is not
+    /// [`Error::Malformed`] for empty input or text that is not
     /// padded standard base64 (base64url, missing padding and non-canonical trailing bits
     /// are refused; the message does not repeat the input).
     pub fn from_base64(text: &str) -> Result<Self> {
