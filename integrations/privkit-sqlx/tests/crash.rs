@@ -148,15 +148,6 @@ fn crash_child() {
     });
 }
 
-async fn count(db: &Database, sql: &str) -> i64 {
-    sqlx::query(sql)
-        .fetch_one(db.pool())
-        .await
-        .unwrap()
-        .try_get(0)
-        .unwrap()
-}
-
 async fn killed_midway(t: &common::TestDb) {
     let db = &t.db;
     populate(db).await;
@@ -170,7 +161,7 @@ async fn killed_midway(t: &common::TestDb) {
     // Kill once the sweep is well under way, never after it finished.
     let started = Instant::now();
     loop {
-        let done = count(
+        let done = common::count(
             db,
             "SELECT COUNT(*) FROM privkit_subject_keys \
              WHERE wrapped IS NULL OR wrapping_key = 'kek-new'",

@@ -384,21 +384,21 @@ async fn subject_keys(t: &common::TestDb) {
         table.get(&alice).await.unwrap(),
         SubjectKeyState::Live(_)
     ));
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM orders").await, 3);
+    assert_eq!(common::count(&db, "SELECT COUNT(*) FROM orders").await, 3);
     // A committed erasure deletes the rows and destroys the key together.
     let mut erasure = table.begin_erasure(&alice).await.unwrap();
     erasure.delete_rows("orders", "customer").await.unwrap();
     let report = erasure.commit().await.unwrap();
     assert!(report.key_destroyed);
     assert_eq!(report.rows_deleted, 2);
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM orders").await, 1);
+    assert_eq!(common::count(&db, "SELECT COUNT(*) FROM orders").await, 1);
     match table.get(&alice).await.unwrap() {
         SubjectKeyState::Destroyed { key_id, .. } => assert_eq!(key_id, a.key_id),
         other => panic!("{other:?}"),
     }
     // The wrapped material is gone from the row, and re-wrapping cannot revive it.
     assert_eq!(
-        count(
+        common::count(
             &db,
             "SELECT COUNT(*) FROM privkit_subject_keys WHERE wrapped IS NULL"
         )
@@ -424,16 +424,6 @@ async fn subject_keys(t: &common::TestDb) {
     assert!(!erasure.commit().await.unwrap().key_destroyed);
 }
 on_both!(sqlite_subject_keys, postgres_subject_keys, subject_keys);
-
-async fn count(db: &Database, sql: &str) -> i64 {
-    use sqlx::Row;
-    sqlx::query(sql)
-        .fetch_one(db.pool())
-        .await
-        .unwrap()
-        .try_get(0)
-        .unwrap()
-}
 
 async fn keysets(t: &common::TestDb) {
     let db = t.db.clone();

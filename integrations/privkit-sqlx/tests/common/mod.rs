@@ -94,6 +94,17 @@ pub(crate) fn sql(db: &Database, sql: &str) -> String {
     }
 }
 
+/// The integer that `sql` (a `SELECT COUNT(*)` or the like) returns.
+pub(crate) async fn count(db: &Database, sql: &str) -> i64 {
+    use sqlx::Row;
+    sqlx::query(sql)
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap()
+}
+
 /// Runs `$body` (an async fn of a [`TestDb`] reference) on SQLite and on PostgreSQL.
 macro_rules! on_both {
     ($sqlite:ident, $postgres:ident, $body:ident) => {
