@@ -7,9 +7,9 @@
 
 use std::fmt;
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha384;
+use sha2::block_api::compress512;
 use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::keyed::Normalization;
 use crate::kdf::{BeaconKey, Hash, Hkdf};
@@ -103,33 +103,109 @@ impl BeaconKeys {
     }
 }
 
-/// HMAC-SHA384 keyed once: every tag clones the keyed state, so a value of up to 111
-/// bytes costs two SHA-512 compressions instead of four.
-#[derive(Clone)]
-struct BeaconMac(Hmac<Sha384>);
+/// SHA-384 initial hash value (FIPS 180-4, section 5.3.4).
+const SHA384_IV: [u64; 8] = [
+    0xcbbb_9d5d_c105_9ed8,
+    0x629a_292a_367c_d507,
+    0x9159_015a_3070_dd17,
+    0x152f_ecd8_f70e_5939,
+    0x6733_2667_ffc0_0b31,
+    0x8eb4_4a87_6858_1511,
+    0xdb0c_2e0d_64f9_8fa7,
+    0x47b5_481d_befa_4fa4,
+];
+
+/// HMAC-SHA384 (RFC 2104, RFC 4868) with the keyed inner and outer states computed
+/// once, returning only the first 8 bytes of the tag (all a beacon uses).
+///
+/// A value of up to 110 bytes (111 without a partition byte) then costs two SHA-512
+/// compressions, against four for keying `Hmac<Sha384>` afresh per value, and no buffer
+/// is copied or zeroized per value.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+struct BeaconMac {
+    inner: [u64; 8],
+    outer: [u64; 8],
+}
 
 impl BeaconMac {
     fn new(key: &[u8]) -> Self {
-        // HMAC takes keys of any length, so this never fails.
-        match <Hmac<Sha384> as KeyInit>::new_from_slice(key) {
-            Ok(mac) => Self(mac),
-            Err(_) => unreachable!("HMAC accepts every key length"),
+        let mut block = [0u8; 128];
+        if key.len() > 128 {
+            let mut h = SHA384_IV;
+            sha512_finish(&mut h, &[key], 0);
+            for (o, w) in block.chunks_exact_mut(8).zip(&h[..6]) {
+                o.copy_from_slice(&w.to_be_bytes());
+            }
+            h.zeroize();
+        } else {
+            block[..key.len()].copy_from_slice(key);
         }
+        let (mut inner, mut outer) = (SHA384_IV, SHA384_IV);
+        let mut pad = [0u8; 128];
+        for (p, k) in pad.iter_mut().zip(&block) {
+            *p = k ^ 0x36;
+        }
+        compress512(&mut inner, &[pad]);
+        for (p, k) in pad.iter_mut().zip(&block) {
+            *p = k ^ 0x5c;
+        }
+        compress512(&mut outer, &[pad]);
+        pad.zeroize();
+        block.zeroize();
+        Self { inner, outer }
     }
 
     /// The first 8 bytes of HMAC-SHA384(`value` || `partition byte` unless 0), as a
     /// big-endian integer.
     fn tag(&self, value: &[u8], partition: u8) -> u64 {
-        let mut mac = self.0.clone();
-        mac.update(value);
-        if partition != 0 {
-            mac.update(&[partition]);
+        let suffix = [partition];
+        let parts: [&[u8]; 2] = [value, if partition == 0 { &[] } else { &suffix }];
+        let mut h = self.inner;
+        sha512_finish(&mut h, &parts, 128);
+        // The outer message is the 48-byte inner hash: one padded block.
+        let mut block = [0u8; 128];
+        for (o, w) in block.chunks_exact_mut(8).zip(&h[..6]) {
+            o.copy_from_slice(&w.to_be_bytes());
         }
-        let out = mac.finalize().into_bytes();
-        let mut first = [0u8; 8];
-        first.copy_from_slice(&out[..8]);
-        u64::from_be_bytes(first)
+        block[48] = 0x80;
+        block[112..].copy_from_slice(&((128u128 + 48) * 8).to_be_bytes());
+        let mut o = self.outer;
+        compress512(&mut o, &[block]);
+        o[0]
     }
+}
+
+/// Finishes SHA-512/384 over the concatenation of `parts` from state `h`, which has
+/// already absorbed `prefix_len` bytes (a multiple of 128).
+fn sha512_finish(h: &mut [u64; 8], parts: &[&[u8]], prefix_len: u128) {
+    let mut buf = [0u8; 256];
+    let mut fill = 0usize;
+    let mut total = prefix_len;
+    for part in parts {
+        total += part.len() as u128;
+        let mut rest = *part;
+        if fill > 0 {
+            let take = rest.len().min(128 - fill);
+            buf[fill..fill + take].copy_from_slice(&rest[..take]);
+            fill += take;
+            rest = &rest[take..];
+            if fill < 128 {
+                continue;
+            }
+            let (block, _) = buf.as_chunks::<128>();
+            compress512(h, &block[..1]);
+        }
+        let (blocks, tail) = rest.as_chunks::<128>();
+        compress512(h, blocks);
+        buf[..tail.len()].copy_from_slice(tail);
+        fill = tail.len();
+    }
+    buf[fill] = 0x80;
+    let end = if fill < 112 { 128 } else { 256 };
+    buf[fill + 1..end - 16].fill(0);
+    buf[end - 16..end].copy_from_slice(&total.wrapping_mul(8).to_be_bytes());
+    compress512(h, buf[..end].as_chunks::<128>().0);
+    buf.zeroize();
 }
 
 /// Appends the low `bits` bits of `value` as `ceil(bits / 4)` lower-case hex digits.
@@ -942,7 +1018,7 @@ impl BeaconQuery {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::cast_possible_truncation)]
 
     use super::*;
     use crate::encoding::hex_decode;
@@ -981,6 +1057,50 @@ mod tests {
                 let mut s = String::new();
                 push_hex(tag & ((1u64 << bits) - 1), bits, &mut s);
                 assert_eq!(s, beacon, "{c}");
+            }
+        }
+    }
+
+    fn reference(key: &[u8], msg: &[u8]) -> u64 {
+        use hmac::{Hmac, KeyInit, Mac};
+        let mut m = <Hmac<sha2::Sha384> as KeyInit>::new_from_slice(key).unwrap();
+        m.update(msg);
+        u64::from_be_bytes(m.finalize().into_bytes()[..8].try_into().unwrap())
+    }
+
+    proptest::proptest! {
+        /// Keys around the 128-byte block, messages around the one- and two-block
+        /// padding boundaries (110/111/112 bytes), with and without a partition byte.
+        #[test]
+        fn matches_the_hmac_crate(
+            key in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            msg in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+            partition in proptest::prelude::any::<u8>(),
+        ) {
+            let mac = BeaconMac::new(&key);
+            let mut with = msg.clone();
+            if partition != 0 {
+                with.push(partition);
+            }
+            proptest::prop_assert_eq!(mac.tag(&msg, partition), reference(&key, &with));
+        }
+    }
+
+    #[test]
+    fn padding_boundaries_match_the_hmac_crate() {
+        for key_len in [0, 1, 64, 127, 128, 129, 200] {
+            let key: Vec<u8> = (0..key_len).map(|i| (i * 7 + 3) as u8).collect();
+            let mac = BeaconMac::new(&key);
+            for len in (0..=260).chain([383, 384, 385]) {
+                let msg: Vec<u8> = (0..len).map(|i| (i * 13 + 1) as u8).collect();
+                assert_eq!(mac.tag(&msg, 0), reference(&key, &msg), "{key_len}/{len}");
+                let mut with = msg.clone();
+                with.push(9);
+                assert_eq!(
+                    mac.tag(&msg, 9),
+                    reference(&key, &with),
+                    "{key_len}/{len}+p"
+                );
             }
         }
     }
