@@ -24,7 +24,7 @@ fn main() -> privkit::Result<()> {
     );
 
     // Consent: Bob withdrew his newsletter consent.
-    let mut ledger = ConsentLedger::new();
+    let mut ledger = ConsentLedger::for_schedule(&schedule);
     let (alice, bob) = (SubjectId::new("c-1001")?, SubjectId::new("c-1002")?);
     for (who, state, when) in [
         (&alice, ConsentState::Granted, "2024-02-01T10:00:00Z"),
@@ -38,12 +38,12 @@ fn main() -> privkit::Result<()> {
             at(when)?,
             "privacy-2024-01",
             "web",
-        ));
+        ))?;
     }
     let now = at("2026-11-29T03:00:00Z")?;
     println!(
         "may we e-mail bob? {}",
-        ledger.may_process(&bob, "newsletter", now)
+        ledger.may_process(&bob, "newsletter", now)?
     );
     let bob_withdrawals = ledger.withdrawals(&schedule, &bob, now);
 

@@ -39,6 +39,8 @@ CASES = [
     ([("tenant", "a"), ("purpose", "bc")], "pseudonym"),
     ([("subject", "")], "kek"),
     ([("purpose", "analytics"), ("subject", "\u00e9l\u00e8ve")], "pseudonym"),
+    ([], "beacon"),
+    ([("tenant", "acme"), ("purpose", "search")], "beacon"),
 ]
 doc = {
     "source": "scripts/key_hierarchy_vectors.py (independent Python implementation of docs/FORMAT.md, section 7 'Key hierarchy')",

@@ -75,6 +75,15 @@ pub enum Error {
     #[error("no usable key-encryption key for this envelope")]
     NoUsableKey,
 
+    /// A subject-key store holds no key for this data subject, live or destroyed:
+    /// nothing was ever encrypted for the subject under this store (a wrong subject id,
+    /// or another store), or the record of its destroyed key was purged.
+    #[error(
+        "subject `{0}` has no key in this store: nothing was encrypted for it here, or the \
+         record of its destroyed key was purged"
+    )]
+    UnknownSubject(String),
+
     /// The operation would exceed a safety limit (a per-key message limit, a decoder
     /// limit on untrusted input, a cost limit on a password hash).
     #[error("limit exceeded: {what} (limit {limit})")]

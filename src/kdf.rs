@@ -19,7 +19,7 @@
 //! [`RootKey`] builds a typed hierarchy on it: `root -> tenant / purpose / subject ->
 //! ... -> key`, where each leaf is a distinct type of the right length:
 //! [`EncryptionKey`] (a keyset key for any [`Algorithm`](crate::Algorithm)),
-//! [`PseudonymKey`], [`WrappingKey`]. A [`SubKey`]'s secret can be handed to a
+//! [`PseudonymKey`], [`WrappingKey`], [`BeaconKey`]. A [`SubKey`]'s secret can be handed to a
 //! service that should reach only that branch. The derivation is a stable format
 //! (`docs/FORMAT.md`, section 7 "Key hierarchy").
 //!
@@ -58,6 +58,10 @@
 //!   `m=4294967295`. The [`VerifyLimits`] refuse such strings up front.
 //! - Argon2's memory holds password-dependent state. privkit zeroes it after every
 //!   hash and verification (the `argon2` crate's own allocating call does not).
+//! - A derived key is never erasable on its own: whoever holds an ancestor (the root)
+//!   derives it again. Destroying a derived subject key is not crypto-shredding; for
+//!   erasure, store a random key per subject and destroy that
+//!   ([`SubjectVault`](crate::retention::SubjectVault)).
 //! - PHC strings do not record whether a pepper was used; losing the pepper makes every
 //!   peppered hash unverifiable.
 //!
@@ -92,7 +96,7 @@ mod hkdf;
 mod password;
 mod password_kek;
 
-pub use self::hierarchy::{EncryptionKey, PseudonymKey, RootKey, SubKey, WrappingKey};
+pub use self::hierarchy::{BeaconKey, EncryptionKey, PseudonymKey, RootKey, SubKey, WrappingKey};
 pub use self::hkdf::{Hash, Hkdf, encode_labels};
 #[cfg(fuzzing)]
 #[doc(hidden)]

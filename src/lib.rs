@@ -77,5 +77,7 @@ pub mod secret;
 
 pub use backend::{Algorithm, Backend};
 pub use error::{AuditError, Error, Result};
-/// The date and time library whose types the retention API takes (`jiff`).
+/// The `jiff` crate, whose date and time types privkit's API takes (`jiff::Timestamp`,
+/// `jiff::civil::Date`, `jiff::tz::TimeZone`): use this re-export so your version
+/// always matches privkit's.
 pub use jiff;

@@ -20,6 +20,7 @@
 //! | keep the column's format | [`FormatPreserving`] (FF1, NIST SP 800-38G, AES-256) | yes | same length, same alphabet, separators in place |
 //! | hide part of a value | [`mask_keep`], [`mask_email`], [`mask_phone`] | no | masked text |
 //! | coarsen a number or a date | [`Bucketing`], [`Date::truncate`] | no | interval label, first day of a period |
+//! | find encrypted rows by equality | [`StandardBeacon`], [`CompoundBeacon`] (blind indexes, HMAC-SHA384) | no | 1 to 63 bits, hex or integer, colliding on purpose |
 //! | hide dates, keep intervals | [`DateShifter`] | no | date moved by a per-subject offset |
 //! | whole records | [`Policy`] -> [`CompiledPolicy`], [`Record`], JSON maps (`json` feature) | per field | |
 //!
@@ -32,6 +33,87 @@
 //! made before a rotation ([`KeyRing::detokenize`]); keyed pseudonyms can carry a
 //! `v<version>:` prefix ([`pseudonym_key_version`] reads it back). Migrating a dataset
 //! to a new key is described in `docs/FORMAT.md` ("Key rotation and migration").
+//!
+//! # Beacons (blind indexes)
+//!
+//! **Use case.** A column is encrypted (randomized, so equal values give different
+//! ciphertexts) and the service must still find rows by it: "the customer with this
+//! e-mail". A *beacon* stored beside the ciphertext answers equality lookups without
+//! revealing the value. It is the AWS Database Encryption SDK's construction (standard
+//! and compound beacons, partitions) and CipherSweet's idea (blind indexes), and equals
+//! the AWS SDK's beacons byte for byte under the same beacon key.
+//!
+//! **How it works.** [`BeaconKeys`] holds one beacon key (from the key hierarchy:
+//! [`kdf::RootKey::beacon_key`](crate::kdf::RootKey::beacon_key), or stored key
+//! material); every beacon derives its own HMAC-SHA384 key from it by name (HKDF-SHA512),
+//! so beacons of different names are unlinkable. A [`StandardBeacon`] of `b` bits keeps
+//! the low `b` bits of the first 8 bytes of the HMAC of the value after its
+//! [`Normalization`] (trim, then case fold, then NFC, each when enabled), and writes them
+//! as `ceil(b / 4)` hex digits ([`StandardBeacon::beacon`]) or as an integer for a
+//! `BIGINT` column ([`StandardBeacon::value`]). Beacons are short on purpose: many
+//! values share each beacon, so a lookup ([`StandardBeacon::lookup`]) returns the
+//! matching rows and some others, and the application decrypts the candidates and keeps
+//! those that [`Lookup::matches`]. Partitions ([`StandardBeacon::with_partitions`])
+//! spread a frequent value over several beacon values; a lookup then asks for all of
+//! them. A [`CompoundBeacon`] joins [`Part`]s (each a prefix and either a standard beacon
+//! or a non-sensitive value in clear) with a split character, `C_de.L_3f2.F_a01`, for
+//! lookups on several fields at once or on a leading subset by prefix
+//! ([`CompoundBeacon::query`]). The format is in `docs/FORMAT.md` ("Beacons").
+//!
+//! **Errors.** [`Error::InvalidArgument`](crate::Error::InvalidArgument) for a length
+//! outside 1 to 63 bits, partitions outside 1 to 255, beacon key material under 32
+//! bytes, and compound beacons that could not be decoded unambiguously (a prefix that
+//! begins another, a hex-digit split character, an unknown part, a value in clear
+//! holding the split character); each message names the beacon and the part.
+//!
+//! **Security: what a beacon leaks.** Anyone who reads the beacon column learns which
+//! rows *may* hold equal values, and nothing else without the beacon key. A `b`-bit
+//! beacon returns a row of another value with probability `2^-b` (the false-positive
+//! rate, [`StandardBeacon::false_positive_rate`]; with `p` partitions about `p * 2^-b`),
+//! and among `n` distinct values each beacon value stands for `n * 2^-b` of them on
+//! average ([`StandardBeacon::expected_colliding_values`]). When that ambiguity falls
+//! below about 1, a beacon is as good as the value for frequency analysis: the most
+//! frequent beacon is the most frequent e-mail domain, the most common surname.
+//!
+//! | bits | false-positive rate | false positives per lookup, 1,000,000 rows | other values sharing a beacon, 1,000,000 distinct |
+//! |---|---|---|---|
+//! | 8 | 3.9e-3 | 3,906 | 3,906 |
+//! | 12 | 2.4e-4 | 244 | 244 |
+//! | 16 | 1.5e-5 | 15.3 | 15.3 |
+//! | 20 | 9.5e-7 | 0.95 | 0.95 (about half the values are unique: identifying) |
+//! | 24 | 6.0e-8 | 0.06 | 0.06 (identifying) |
+//! | 32 | 2.3e-10 | 0.0002 | 0.0002 (identifying) |
+//!
+//! Choose the length from the number of distinct values the column will hold
+//! ([`StandardBeacon::bits_for`]: `floor(log2(n / k))` keeps at least `k` values per
+//! beacon value), not from the table's size today, and re-derive it as the column grows.
+//! Several beacons over one field (a standard and a compound one, or two lengths)
+//! combine: their ambiguities multiply down, so count the total bits. A value in clear
+//! in a compound beacon is in clear. Beacons are deterministic under one key: rotate the
+//! beacon key by recomputing the column. `tests/beacon.rs` measures the false-positive
+//! rate of every length on 1,000,000 distinct values against `2^-b`; `docs/SECURITY.md`
+//! ("Blind indexes") has the threat model.
+//!
+//! ```
+//! use privkit::kdf::RootKey;
+//! use privkit::pseudonym::{BeaconKeys, Normalization, StandardBeacon};
+//! use privkit::secret::SecretBytes;
+//!
+//! let (root, _secret) = RootKey::generate()?;
+//! let keys = BeaconKeys::new(&root.tenant("acme")?.beacon_key()?);
+//! // About 2,000,000 customers; keep at least 8 addresses per beacon value.
+//! let bits = StandardBeacon::bits_for(2_000_000, 8.0)?;
+//! assert_eq!(bits, 17);
+//! let email = keys.standard("customers.email", bits, Normalization::ALL)?;
+//! let stored = email.value("Alice@Example.com"); // beside the encrypted e-mail
+//!
+//! let lookup = email.lookup("alice@example.com ");
+//! assert!(lookup.values().contains(&stored)); // WHERE email_beacon IN (...)
+//! assert!(lookup.matches("ALICE@example.com")); // filter the decrypted candidates
+//! assert!(!lookup.matches("bob@example.com"));
+//! assert!(email.false_positive_rate() < 1e-5);
+//! # Ok::<(), privkit::Error>(())
+//! ```
 //!
 //! # Errors
 //! - [`Error::InvalidArgument`](crate::Error::InvalidArgument) for configurations that
@@ -100,6 +182,7 @@
 //! ```
 
 mod batch;
+mod beacon;
 mod dates;
 mod fpe;
 mod keyed;
@@ -108,6 +191,10 @@ mod mask;
 mod policy;
 mod siv;
 
+pub use beacon::{
+    BeaconKeys, BeaconQuery, CompoundBeacon, CompoundBeaconBuilder, Lookup, MAX_BEACON_BITS,
+    MAX_BEACON_PARTITIONS, MIN_BEACON_BITS, Part, StandardBeacon,
+};
 pub use dates::{Date, DateShifter, DateTruncation};
 pub use fpe::{Alphabet, FormatPreserving, MAX_FF1_LEN, MIN_FF1_DOMAIN};
 pub use keyed::{

@@ -70,8 +70,9 @@
 //!   4096 rules or 4096 holds in one schedule.
 //! - From the vault: [`Error::KeyDestroyed`](crate::Error::KeyDestroyed) for a forgotten
 //!   subject, [`Error::DecryptionFailed`](crate::Error::DecryptionFailed) for any
-//!   ciphertext that does not authenticate, [`Error::NoUsableKey`](crate::Error::NoUsableKey)
-//!   for a subject that never had a key.
+//!   ciphertext that does not authenticate,
+//!   [`Error::UnknownSubject`](crate::Error::UnknownSubject) for a subject that never had
+//!   a key in the store.
 //!
 //! # Security
 //! A schedule decides; it does not delete. The sweep that acts on decisions must also
@@ -123,7 +124,7 @@
 //! };
 //!
 //! let subject = SubjectId::new("customer-42")?;
-//! let mut ledger = ConsentLedger::new();
+//! let mut ledger = ConsentLedger::new([Purpose::new("newsletter")?]);
 //! let granted = jiff::Timestamp::constant(1_700_000_000, 0); // 2023-11-14
 //! let later = jiff::Timestamp::constant(1_800_000_000, 0); // 2027-01-15
 //! ledger.record(ConsentRecord::new(
@@ -133,8 +134,10 @@
 //!     granted,
 //!     "privacy-v3",
 //!     "signup-form",
-//! ));
-//! assert!(ledger.may_process(&subject, "newsletter", later));
+//! ))?;
+//! assert!(ledger.may_process(&subject, "newsletter", later)?);
+//! // A misspelled purpose is refused, not answered "no consent".
+//! assert!(ledger.may_process(&subject, "newsleter", later).is_err());
 //!
 //! let vault = SubjectVault::new(InMemorySubjectKeyStore::new());
 //! let stored = vault.encrypt(&subject, b"42 Main St", b"customers.address")?;

@@ -314,7 +314,7 @@ fn retention_consent_and_erasure_are_recorded() -> Result<()> {
         )?;
     assert_eq!(d.rule().map(|r| r.id()), Some("invoices"));
 
-    let mut ledger = ConsentLedger::new();
+    let mut ledger = ConsentLedger::new([Purpose::new("newsletter")?]);
     let granted = ConsentRecord::new(
         subject.clone(),
         Purpose::new("newsletter")?,

@@ -17,7 +17,7 @@ fn key_hierarchy_vectors() {
     let secret = SecretBytes::new(hex::decode(doc["root_secret"].as_str().unwrap()).unwrap());
     let root = RootKey::from_secret(&secret).unwrap();
     let tests = doc["tests"].as_array().unwrap();
-    assert_eq!(tests.len(), 10);
+    assert_eq!(tests.len(), 12);
     for t in tests {
         let mut at = At::Root(&root);
         for step in t["path"].as_array().unwrap() {
@@ -37,9 +37,11 @@ fn key_hierarchy_vectors() {
             (At::Root(r), "aead") => *r.encryption_key().unwrap().expose_secret(),
             (At::Root(r), "pseudonym") => *r.pseudonym_key().unwrap().expose_secret(),
             (At::Root(r), "kek") => *r.wrapping_key().unwrap().expose_secret(),
+            (At::Root(r), "beacon") => *r.beacon_key().unwrap().expose_secret(),
             (At::Sub(s), "aead") => *s.encryption_key().unwrap().expose_secret(),
             (At::Sub(s), "pseudonym") => *s.pseudonym_key().unwrap().expose_secret(),
             (At::Sub(s), "kek") => *s.wrapping_key().unwrap().expose_secret(),
+            (At::Sub(s), "beacon") => *s.beacon_key().unwrap().expose_secret(),
             (_, other) => panic!("unknown key type {other}"),
         };
         assert_eq!(hex::encode(key), t["output"].as_str().unwrap(), "{t}");

@@ -282,7 +282,14 @@ fn unregulated_records_are_kept_and_flagged() {
 #[test]
 fn ids_from_another_schedule_do_not_panic() {
     let big = schedule();
-    let small = Schedule::builder().build().unwrap();
+    let small = Schedule::builder()
+        .purpose(
+            Purpose::new("logs").unwrap(),
+            LegalBasis::LegitimateInterests,
+        )
+        .rule(rule("logs", "logs", "logs", "P1D", "collected", "delete"))
+        .build()
+        .unwrap();
     let ev = small.evaluator_on(date(2026, 1, 1));
     let case = [big.hold_id("case-17").unwrap()];
     let withdrawn = [(big.purpose_id("research").unwrap(), at(date(2025, 1, 1)))];

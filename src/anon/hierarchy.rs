@@ -52,6 +52,22 @@ impl Hierarchy {
     /// value with two parents.
     pub fn from_csv_str(text: &str, delimiter: char) -> Result<Self> {
         let records = super::text::parse(text, delimiter)?;
+        // Read with the wrong delimiter, a `41;30-45;*` file is one column of whole lines:
+        // a hierarchy without levels that would then miss every value ("no row for value
+        // '41'"). Say so here.
+        if let Some(other) = wrong_delimiter(records.iter().map(|r| r.fields.as_slice()), delimiter)
+        {
+            return Err(Error::Parse {
+                line: records.first().map_or(0, |r| r.line),
+                message: format!(
+                    "every row is a single field containing '{}': the hierarchy looks \
+                     delimited by '{}', not '{}' (read it with that delimiter)",
+                    other.escape_default(),
+                    other.escape_default(),
+                    delimiter.escape_default()
+                ),
+            });
+        }
         let lines: Vec<usize> = records.iter().map(|r| r.line).collect();
         let rows = records.into_iter().map(|r| r.fields).collect();
         Self::validate(rows).map_err(|(row, message)| Error::Parse {
@@ -154,7 +170,9 @@ impl Hierarchy {
     /// Checks that every value in `values` has a row, naming the first missing one.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] naming the missing value.
+    /// [`Error::InvalidArgument`] naming the missing value; when the hierarchy's rows are
+    /// single fields that hold a delimiter (it was built from lines split with the wrong
+    /// delimiter), the message says so.
     pub fn check_covers<'a>(
         &self,
         attribute: &str,
@@ -162,8 +180,17 @@ impl Hierarchy {
     ) -> Result<()> {
         for v in values {
             if !self.index.contains_key(v) {
+                let hint = match wrong_delimiter(self.rows.iter().map(Vec::as_slice), '\0') {
+                    Some(d) => format!(
+                        "; its rows are single fields containing '{}': it was probably read \
+                         with the wrong delimiter (use '{}')",
+                        d.escape_default(),
+                        d.escape_default()
+                    ),
+                    None => String::new(),
+                };
                 return Err(Error::invalid_argument(format!(
-                    "hierarchy of '{attribute}' has no row for value '{v}'"
+                    "hierarchy of '{attribute}' has no row for value '{v}'{hint}"
                 )));
             }
         }
@@ -382,6 +409,44 @@ fn parse_date(v: &str) -> Option<(i32, u32)> {
     (1..=days).contains(&d).then_some((y, m))
 }
 
+/// Delimiters hierarchy files use (ARX writes `;`).
+const DELIMITERS: [char; 4] = [';', ',', '\t', '|'];
+
+/// The delimiter, other than `used`, that every row holds when every row is one field:
+/// the sign of a file split with the wrong delimiter.
+fn wrong_delimiter<'a>(
+    mut rows: impl Iterator<Item = &'a [String]> + Clone,
+    used: char,
+) -> Option<char> {
+    if !rows.clone().all(|r| r.len() == 1) {
+        return None;
+    }
+    let first = rows.next()?;
+    DELIMITERS
+        .into_iter()
+        .filter(|&d| d != used)
+        .find(|&d| first[0].contains(d) && rows.clone().all(|r| r[0].contains(d)))
+}
+
+/// Checks that every hierarchy names an attribute of the table, so that a misspelled
+/// attribute is refused instead of leaving its hierarchy unused.
+pub(crate) fn check_attributes<'a>(
+    hierarchies: &[(String, Hierarchy)],
+    attributes: impl Iterator<Item = &'a str> + Clone,
+) -> Result<()> {
+    for (name, _) in hierarchies {
+        if !attributes.clone().any(|a| a == name) {
+            let known: Vec<&str> = attributes.clone().collect();
+            return Err(Error::invalid_argument(format!(
+                "a hierarchy is given for attribute '{name}', which the table does not have \
+                 (attributes: {})",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// A hierarchy encoded against one column's dictionary.
 #[derive(Debug, Clone)]
 pub(crate) struct Encoded {
@@ -501,6 +566,48 @@ mod tests {
         assert!(
             matches!(&err, Error::Parse { line: 2, message } if message.contains("'b'")),
             "{err:?}"
+        );
+    }
+
+    /// Read with the wrong delimiter, a hierarchy used to load as one level and then
+    /// report "has no row for value '41'"; the loader now names the likely delimiter.
+    #[test]
+    fn fail_wrong_delimiter_is_detected() {
+        let text = "41;30-45;*\n17;<30;*\n62;>=45;*\n";
+        let err = Hierarchy::from_csv_str(text, ',').unwrap_err();
+        match &err {
+            Error::Parse { line: 1, message } => assert!(
+                message.contains("looks delimited by ';', not ','"),
+                "{message}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        let tabs = Hierarchy::from_csv_str("a\tx\nb\tx\n", ';').unwrap_err();
+        assert!(tabs.to_string().contains("delimited by '\\t'"), "{tabs}");
+        // Built by hand from wrongly split lines, the coverage check says so too.
+        let h = Hierarchy::from_rows([["41;30-45;*"], ["17;<30;*"]]).unwrap();
+        let e = h.check_covers("age", ["41"]).unwrap_err().to_string();
+        assert!(
+            e.contains("no row for value '41'") && e.contains("wrong delimiter (use ';')"),
+            "{e}"
+        );
+        // Single-level hierarchies without delimiters, and mixed rows, are not flagged.
+        assert!(Hierarchy::from_csv_str("a\nb\n", ';').is_ok());
+        assert!(Hierarchy::from_csv_str("a,b\nc\n", ';').is_ok());
+        assert!(Hierarchy::from_csv_str(text, ';').is_ok());
+    }
+
+    #[test]
+    fn fail_hierarchy_for_missing_attribute() {
+        let h = Hierarchy::from_rows([["a", "*"]]).unwrap();
+        let given = vec![("age".to_owned(), h.clone()), ("zip".to_owned(), h)];
+        assert!(check_attributes(&given, ["age", "zip", "sex"].into_iter()).is_ok());
+        let e = check_attributes(&given, ["age", "zipcode"].into_iter())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("attribute 'zip', which the table does not have (attributes: age, zipcode)"),
+            "{e}"
         );
     }
 

@@ -253,7 +253,8 @@ impl<'t> Mondrian<'t> {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] when there is no quasi-identifier or no model, a
-    /// quasi-identifier has no hierarchy and is not numeric, a hierarchy misses a value, a model
+    /// quasi-identifier has no hierarchy and is not numeric, a hierarchy misses a value or
+    /// names an attribute the table lacks, a model
     /// names an attribute that is not sensitive or a parameter is out of range.
     pub fn new(table: &'t Table, config: &MondrianConfig) -> Result<Self> {
         if config.models.is_empty() {
@@ -261,6 +262,10 @@ impl<'t> Mondrian<'t> {
                 "at least one privacy model is required",
             ));
         }
+        super::hierarchy::check_attributes(
+            &config.hierarchies,
+            table.columns.iter().map(|c| c.name.as_str()),
+        )?;
         let mut qi_columns = Vec::new();
         let mut qis = Vec::new();
         for (i, column) in table.columns.iter().enumerate() {

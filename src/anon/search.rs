@@ -542,6 +542,10 @@ impl Prepared {
                 "suppression limit must be in [0, 1]",
             ));
         }
+        super::hierarchy::check_attributes(
+            &config.hierarchies,
+            (0..table.attribute_count()).map(|i| table.attribute_name(i)),
+        )?;
         let mut qi_columns = Vec::new();
         let mut qi_names = Vec::new();
         let mut encoded = Vec::new();
@@ -608,7 +612,7 @@ impl<'t> Anonymizer<'t> {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] when a quasi-identifier has no hierarchy or a hierarchy misses
-    /// a value (named), no model is given, a model names an attribute that is not sensitive, a
+    /// a value (named), a hierarchy names an attribute the table lacks, no model is given, a model names an attribute that is not sensitive, a
     /// parameter is out of range, or the suppression limit is not in `[0, 1]`.
     /// [`Error::LimitExceeded`] when the lattice has more than 2^24 transformations or the
     /// packed class key more than 128 bits.

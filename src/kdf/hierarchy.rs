@@ -105,6 +105,14 @@ derived_key!(
     b"kek"
 );
 
+derived_key!(
+    /// A 256-bit beacon key: the key material from which every blind index (beacon) of
+    /// one table or tenant derives its HMAC key
+    /// ([`BeaconKeys`](crate::pseudonym::BeaconKeys)).
+    BeaconKey,
+    b"beacon"
+);
+
 /// The kind of a step down the hierarchy. Part of every derivation, so a tenant and a
 /// subject with the same identifier get different keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -159,8 +167,14 @@ macro_rules! node_methods {
             self.node().child(Level::Purpose, name.as_ref())
         }
 
-        /// The child key for data subject `id` (a user, a customer): destroying it
-        /// crypto-shreds what only its descendants protect.
+        /// The child key for data subject `id` (a user, a customer): keys for that
+        /// subject's data, separated from every other subject's.
+        ///
+        /// A derived subject key is **not erasable**: anyone holding this node's parent
+        /// (ultimately the root) derives it again, so destroying a copy erases nothing
+        /// (no crypto-shredding). To make a subject's data erasable, encrypt it under a
+        /// random per-subject key that is stored, and destroyed, on its own:
+        /// [`SubjectVault`](crate::retention::SubjectVault) does so.
         ///
         /// # Errors
         /// [`Error::InvalidArgument`] if `id` is longer than 4 GiB.
@@ -190,6 +204,15 @@ macro_rules! node_methods {
         /// Never in practice; the signature leaves room for other backends.
         pub fn wrapping_key(&self) -> Result<WrappingKey> {
             WrappingKey::derive(&self.node().0)
+        }
+
+        /// The beacon (blind index) key of this node: give it to
+        /// [`BeaconKeys::new`](crate::pseudonym::BeaconKeys::new).
+        ///
+        /// # Errors
+        /// Never in practice; the signature leaves room for other backends.
+        pub fn beacon_key(&self) -> Result<BeaconKey> {
+            BeaconKey::derive(&self.node().0)
         }
     };
 }

@@ -175,15 +175,51 @@ fn decode_text(token: &str) -> Result<Vec<u8>> {
     if token.len() > MAX_TOKEN_TEXT {
         return Err(Error::limit("token text characters", MAX_TOKEN_TEXT as u64));
     }
-    base64url_decode(token)
+    if super::keyed::pseudonym_key_version(token).is_some() {
+        return Err(Error::Malformed(
+            "this is a keyed pseudonym with a `v<version>:` prefix, not a token: keyed \
+             pseudonyms are one-way and cannot be detokenized",
+        ));
+    }
+    base64url_decode(token).map_err(|e| {
+        // Only text that is not a token gets here, so the shape decides the message.
+        let hex = token
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        let base32 = token
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
+        if !token.is_empty() && (hex || base32) {
+            Error::Malformed(
+                "not a token: this looks like a keyed pseudonym (hex, base32 or digits), which \
+                 is one-way and cannot be detokenized",
+            )
+        } else {
+            e
+        }
+    })
 }
+
+/// Format bytes a later privkit may give tokens (text starting `Ag`..`Az`, `A0`..`A_`):
+/// refused as [`Error::UnsupportedVersion`]. Any other first byte means the text is not
+/// a token; no hex or Crockford base32 pseudonym decodes to 1, 2 or 3 except base32 ones
+/// starting `AQ` to `AZ`.
+const FUTURE_TOKEN_FORMATS: std::ops::RangeInclusive<u8> = 2..=3;
 
 fn token_key_version_bytes(token: &[u8]) -> Result<u32> {
     if token.len() < HEADER_LEN + SIV_LEN {
         return Err(Error::Malformed("token too short"));
     }
     if token[0] != TOKEN_FORMAT_V1 {
-        return Err(Error::UnsupportedVersion(token[0]));
+        if FUTURE_TOKEN_FORMATS.contains(&token[0]) {
+            return Err(Error::UnsupportedVersion(token[0]));
+        }
+        // A hex, base32 or base64url keyed pseudonym decodes as base64url to a random
+        // first byte (hex ones to 0x68..=0x7f or 0xd0..=0xf7): say what it is.
+        return Err(Error::Malformed(
+            "not a privkit token (tokens start with the format byte 0x01, \"AQ\" to \"AT\" in \
+             text); a keyed pseudonym is one-way and cannot be detokenized",
+        ));
     }
     let mut v = [0u8; 4];
     v.copy_from_slice(&token[1..HEADER_LEN]);
@@ -334,6 +370,42 @@ mod tests {
         // At the limit both directions work.
         let max = vec![b'y'; MAX_TOKEN_PLAINTEXT];
         assert_eq!(t.detokenize(&t.tokenize(&max).unwrap()).unwrap(), max);
+    }
+
+    /// Detokenizing a keyed pseudonym used to report "unsupported format version 211";
+    /// it now says what the text is.
+    #[test]
+    fn fail_keyed_pseudonyms_are_not_tokens() {
+        use crate::pseudonym::{Encoding, KeyedConfig, KeyedPseudonymizer};
+        let root = RootKey::new(1, &SecretBytes::from_slice(&[3u8; 32])).unwrap();
+        let t = Tokenizer::new(&root, "email").unwrap();
+        for (encoding, length, version_prefix) in [
+            (Encoding::Hex, 32, false),
+            (Encoding::Hex, 64, false),
+            (Encoding::Base32Crockford, 26, false),
+            (Encoding::Hex, 32, true),
+        ] {
+            let config = KeyedConfig {
+                encoding,
+                length,
+                version_prefix,
+                ..KeyedConfig::default()
+            };
+            let p = KeyedPseudonymizer::new(&root, "email", config).unwrap();
+            for value in ["alice@example.com", "bob@example.com", "x"] {
+                let pseudonym = p.pseudonymize(value);
+                let e = t.detokenize(&pseudonym).unwrap_err();
+                assert!(
+                    e.to_string().contains("keyed pseudonym"),
+                    "{pseudonym}: {e}"
+                );
+                assert!(token_key_version(&pseudonym).is_err());
+            }
+        }
+        // Hex pseudonyms never decode to a plausible format byte.
+        for first in (0x68..=0x7fu8).chain(0xd0..=0xf7) {
+            assert!(!FUTURE_TOKEN_FORMATS.contains(&first) && first != TOKEN_FORMAT_V1);
+        }
     }
 
     #[test]

@@ -95,17 +95,20 @@ impl ConsentRecord {
 
 impl ConsentLedger {
     /// Records `record` in the audit log, then in the ledger: a consent change the log
-    /// cannot take is not applied. Returns the log index, if the sink is a log.
+    /// cannot take is not applied, and a change the ledger refuses (a purpose it does not
+    /// know) is not logged. Returns the log index, if the sink is a log.
     ///
     /// # Errors
-    /// The sink's (the ledger is then unchanged).
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for a purpose the ledger
+    /// does not know; the sink's (the ledger is then unchanged).
     pub fn record_audited(
         &mut self,
         record: ConsentRecord,
         auditor: &Auditor,
     ) -> Result<Option<u64>> {
+        self.check_purpose(record.purpose().as_str())?;
         let index = auditor.record(EventKind::Consent(record.to_audit(auditor)))?;
-        self.record(record);
+        self.record(record)?;
         Ok(index)
     }
 }
@@ -139,7 +142,7 @@ impl<S: SubjectKeyStore> SubjectVault<S> {
     ) -> Result<Vec<u8>> {
         match self.store().get(subject) {
             Ok(_) => {}
-            Err(Error::NoUsableKey | Error::KeyDestroyed(_)) => {
+            Err(Error::UnknownSubject(_) | Error::KeyDestroyed(_)) => {
                 let key = self.store().get_or_create(subject)?;
                 auditor.record(EventKind::SubjectKey(SubjectKeyEvent {
                     subject: auditor.subject(subject.as_str()),
@@ -167,7 +170,7 @@ impl<S: SubjectKeyStore> SubjectVault<S> {
     ) -> Result<Option<ErasureReceipt>> {
         let key_id = match self.store().get(subject) {
             Ok(k) => k.id(),
-            Err(Error::NoUsableKey | Error::KeyDestroyed(_)) => return Ok(None),
+            Err(Error::UnknownSubject(_) | Error::KeyDestroyed(_)) => return Ok(None),
             Err(e) => return Err(e),
         };
         if !self.forget(subject)? {

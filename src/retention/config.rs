@@ -15,15 +15,13 @@ const DOC_VERSION: u32 = 1;
 /// An entry of the document: its array (`"rules"`) and index.
 type Entry = (&'static str, usize);
 
-fn doc_version() -> u32 {
-    DOC_VERSION
-}
-
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ScheduleDoc {
-    #[serde(default = "doc_version")]
-    version: u32,
+    /// Required: a document without it is refused (it would otherwise be read as
+    /// whatever this build's version is).
+    #[serde(default)]
+    version: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     time_zone: Option<String>,
     #[serde(default)]
@@ -129,14 +127,26 @@ impl ScheduleDoc {
     /// Like `into_schedule`, but an error in one entry also says which entry
     /// (`("rules", 2)`), so the TOML reader can turn it into a line number.
     fn into_located(self) -> Result<Schedule, (Option<Entry>, Error)> {
-        if self.version != DOC_VERSION {
-            return Err((
-                None,
-                Error::invalid_argument(format_args!(
-                    "schedule version {} is not supported (this build reads version {DOC_VERSION})",
-                    self.version
-                )),
-            ));
+        match self.version {
+            Some(DOC_VERSION) => {}
+            Some(v) => {
+                return Err((
+                    None,
+                    Error::invalid_argument(format_args!(
+                        "schedule version {v} is not supported (this build reads version \
+                         {DOC_VERSION})"
+                    )),
+                ));
+            }
+            None => {
+                return Err((
+                    None,
+                    Error::invalid_argument(format_args!(
+                        "schedule document has no `version`: add `version = {DOC_VERSION}` \
+                         (the document version this build reads)"
+                    )),
+                ));
+            }
         }
         let mut b = Schedule::builder();
         if let Some(tz) = &self.time_zone {
@@ -190,7 +200,7 @@ impl ScheduleDoc {
 
     fn from_schedule(s: &Schedule) -> Self {
         Self {
-            version: DOC_VERSION,
+            version: Some(DOC_VERSION),
             time_zone: format_time_zone(&s.time_zone),
             purposes: s
                 .purposes
@@ -307,6 +317,7 @@ mod tests {
     use super::*;
 
     const JSON: &str = r#"{
+        "version": 1,
         "time_zone": "+01:00",
         "purposes": [
             {"name": "billing", "basis": "legal_obligation"},
@@ -378,6 +389,35 @@ mod tests {
         assert!(e.contains("time_zone `Mars/Olympus`"), "{e}");
     }
 
+    /// A document without `version`, and one without rules, used to be accepted.
+    #[test]
+    fn fail_missing_version_and_empty_schedules() {
+        let e = serde_json::from_str::<Schedule>(&JSON.replace(r#""version": 1,"#, ""))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no `version`"), "{e}");
+        let e =
+            serde_json::from_str::<Schedule>(&JSON.replace(r#""version": 1"#, r#""version": 2"#))
+                .unwrap_err()
+                .to_string();
+        assert!(e.contains("version 2 is not supported"), "{e}");
+        for empty in [
+            r#"{"version": 1}"#,
+            r#"{"version": 1, "purposes": [], "rules": []}"#,
+        ] {
+            let e = serde_json::from_str::<Schedule>(empty)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("it has no rules"), "{e}");
+        }
+        let e = serde_json::from_str::<Schedule>("{}")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no `version`"), "{e}");
+        let e = Schedule::builder().build().unwrap_err().to_string();
+        assert!(e.contains("it has no rules"), "{e}");
+    }
+
     #[cfg(feature = "tzdb")]
     #[test]
     fn iana_zones_with_tzdb() {
@@ -400,6 +440,7 @@ mod tests {
     #[test]
     fn toml_parses_and_fail_reports_lines() {
         let text = r#"
+version = 1
 time_zone = "UTC"
 
 [[purposes]]
@@ -419,15 +460,15 @@ action = "delete"
         let bad = text.replace("action = \"delete\"", "action = \"delete\"\nkeep = true");
         match Schedule::from_toml(&bad) {
             Err(Error::Parse { line, message }) => {
-                assert_eq!(line, 15, "{message}");
+                assert_eq!(line, 16, "{message}");
                 assert!(message.contains("keep"), "{message}");
             }
             other => panic!("{other:?}"),
         }
         let bad = text.replace("P10Y", "P10X");
         match Schedule::from_toml(&bad) {
-            // Line 8 is the rule's `[[rules]]` header.
-            Err(Error::Parse { line: 8, message }) => {
+            // Line 9 is the rule's `[[rules]]` header.
+            Err(Error::Parse { line: 9, message }) => {
                 assert!(
                     message.contains("rules[0]: rule `invoices`: period `P10X`"),
                     "{message}"

@@ -534,7 +534,7 @@ impl ScheduleBuilder {
     ///   undeclared purposes, two rules for the same categories and purpose
     ///   (contradictory, or a duplicate that can never apply), a `*`-purpose rule that
     ///   every declared purpose overrides, a consent-withdrawn trigger on a purpose not
-    ///   based on consent, a hold that ends before it starts.
+    ///   based on consent, a hold that ends before it starts, a schedule without rules.
     pub fn build(self) -> Result<Schedule> {
         if self.purposes.len() > MAX_PURPOSES {
             return Err(Error::limit(
@@ -570,6 +570,13 @@ fn rule_ref(rules: &[Rule], i: usize) -> String {
 
 fn validate(purposes: &[PurposeDecl], rules: &[Rule], holds: &[LegalHold]) -> Vec<String> {
     let mut problems = Vec::new();
+    if rules.is_empty() {
+        problems.push(
+            "it has no rules, so it would decide nothing: every record would be kept and \
+             flagged as unregulated (add at least one rule)"
+                .to_owned(),
+        );
+    }
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, p) in purposes.iter().enumerate() {
         if let Some(j) = seen.insert(p.name.as_str(), i) {

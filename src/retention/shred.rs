@@ -97,7 +97,7 @@ pub trait SubjectKeyStore {
     ///
     /// # Errors
     /// [`Error::KeyDestroyed`] if the subject's key was destroyed and no new one made;
-    /// [`Error::NoUsableKey`] if the subject never had a key; store failures.
+    /// [`Error::UnknownSubject`] if the subject never had a key; store failures.
     fn get(&self, subject: &SubjectId) -> Result<SubjectKey>;
 
     /// Destroys the subject's key; returns whether a live key was destroyed.
@@ -148,7 +148,7 @@ impl InMemorySubjectKeyStore {
     }
 
     /// Removes the tombstones of destroyed keys (their subjects' ciphertexts then fail
-    /// with [`Error::NoUsableKey`] instead of [`Error::KeyDestroyed`]).
+    /// with [`Error::UnknownSubject`] instead of [`Error::KeyDestroyed`]).
     ///
     /// # Errors
     /// [`Error::KeyManagement`] if the store's lock is poisoned.
@@ -173,7 +173,7 @@ impl SubjectKeyStore for InMemorySubjectKeyStore {
         match self.lock()?.get(subject) {
             Some(Slot::Live(key)) => Ok(key.clone()),
             Some(Slot::Destroyed(id)) => Err(Error::KeyDestroyed(*id)),
-            None => Err(Error::NoUsableKey),
+            None => Err(Error::UnknownSubject(subject.as_str().to_owned())),
         }
     }
 
@@ -244,7 +244,7 @@ impl<S: SubjectKeyStore> SubjectVault<S> {
     /// # Errors
     /// [`Error::Malformed`] / [`Error::UnsupportedVersion`] for bytes that are not a
     /// subject ciphertext; [`Error::KeyDestroyed`] once the subject is forgotten;
-    /// [`Error::NoUsableKey`] for an unknown subject; [`Error::DecryptionFailed`] if the
+    /// [`Error::UnknownSubject`] for a subject that never had a key; [`Error::DecryptionFailed`] if the
     /// ciphertext does not authenticate under the subject's key and `context`.
     pub fn decrypt(
         &self,
@@ -399,9 +399,19 @@ mod tests {
             vault.decrypt(&alice, &ct, b"other"),
             Err(Error::DecryptionFailed)
         ));
+        // A subject that never had a key is named (it used to say "no usable
+        // key-encryption key for this envelope").
+        let e = vault.decrypt(&sid("carol"), &ct, b"ctx").unwrap_err();
+        assert!(
+            matches!(&e, Error::UnknownSubject(s) if s == "carol"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("subject `carol` has no key"), "{e}");
+        vault.forget(&alice).unwrap();
+        vault.store().purge_tombstones().unwrap();
         assert!(matches!(
-            vault.decrypt(&sid("carol"), &ct, b"ctx"),
-            Err(Error::NoUsableKey)
+            vault.decrypt(&alice, &ct, b"ctx"),
+            Err(Error::UnknownSubject(_))
         ));
         for i in 0..ct.len() {
             let mut bad = ct.clone();
