@@ -235,46 +235,6 @@ impl Attributes for Table {
     }
 }
 
-/// One attribute of a [`Profile`].
-#[cfg(feature = "datafusion")]
-#[derive(Debug, Clone)]
-pub(crate) struct ProfileColumn {
-    pub(crate) name: String,
-    pub(crate) role: AttributeRole,
-    pub(crate) dictionary: Vec<String>,
-    pub(crate) counts: Vec<u64>,
-}
-
-/// The [`Attributes`] of a data set that is not in memory (computed by a query engine).
-#[cfg(feature = "datafusion")]
-#[derive(Debug, Clone)]
-pub(crate) struct Profile {
-    pub(crate) rows: u64,
-    pub(crate) columns: Vec<ProfileColumn>,
-}
-
-#[cfg(feature = "datafusion")]
-impl Attributes for Profile {
-    fn attribute_count(&self) -> usize {
-        self.columns.len()
-    }
-    fn record_count(&self) -> u64 {
-        self.rows
-    }
-    fn attribute_name(&self, c: usize) -> &str {
-        &self.columns[c].name
-    }
-    fn attribute_role(&self, c: usize) -> AttributeRole {
-        self.columns[c].role
-    }
-    fn dictionary(&self, c: usize) -> &[String] {
-        &self.columns[c].dictionary
-    }
-    fn value_counts(&self, c: usize) -> Vec<u64> {
-        self.columns[c].counts.clone()
-    }
-}
-
 impl Column {
     pub(crate) fn value(&self, row: usize) -> &str {
         self.codes
