@@ -4,9 +4,6 @@
 
 pub mod anon;
 mod backend;
-#[cfg(feature = "datafusion")]
-#[cfg_attr(docsrs, doc(cfg(feature = "datafusion")))]
-pub mod datafusion;
 mod encoding;
 pub mod envelope;
 pub mod error;

@@ -3,15 +3,17 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use ::datafusion::execution::FunctionRegistry;
-use ::datafusion::logical_expr::ScalarUDF;
-use ::datafusion::prelude::SessionContext;
+use datafusion::execution::FunctionRegistry;
+use datafusion::logical_expr::ScalarUDF;
+use datafusion::prelude::SessionContext;
 
-use super::udf::{Kind, PrivkitUdf};
-use crate::anon::Hierarchy;
-use crate::envelope::Keyset;
-use crate::pseudonym::{FormatPreserving, KeyedPseudonymizer, Tokenizer};
-use crate::{Error, Result};
+use privkit::anon::Hierarchy;
+use privkit::envelope::Keyset;
+use privkit::pseudonym::{FormatPreserving, KeyedPseudonymizer, Tokenizer};
+use privkit::{Error, Result};
+
+use crate::code::CodeUdf;
+use crate::udf::{Kind, PrivkitUdf};
 
 /// What the functions look up by name; shared (behind an `Arc`) by every function of one
 /// registration.
@@ -37,7 +39,9 @@ pub struct PrivkitRegistry {
 
 fn check_name(name: &str) -> Result<String> {
     if name.is_empty() {
-        return Err(Error::invalid_argument("a registry name must not be empty"));
+        return Err(Error::InvalidArgument(
+            "a registry name must not be empty".into(),
+        ));
     }
     Ok(name.to_owned())
 }
@@ -97,8 +101,9 @@ impl PrivkitRegistry {
         Ok(self)
     }
 
-    /// The `privkit_*` scalar functions over this registry, for a
-    /// `SessionStateBuilder::with_scalar_functions` or an executor's function registry.
+    /// The `privkit_*` scalar functions over this registry (and `privkit_code`, which the
+    /// k-anonymity search groups by), for a `SessionStateBuilder::with_scalar_functions`, a
+    /// Ballista scheduler's session builder or an executor's function registry.
     #[must_use]
     pub fn udfs(self) -> Vec<Arc<ScalarUDF>> {
         let entries = Arc::new(self.entries);
@@ -110,6 +115,7 @@ impl PrivkitRegistry {
                     Arc::clone(&entries),
                 )))
             })
+            .chain([Arc::new(ScalarUDF::new_from_impl(CodeUdf::new()))])
             .collect()
     }
 

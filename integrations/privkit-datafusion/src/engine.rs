@@ -5,21 +5,18 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use ::datafusion::arrow::array::{Array, AsArray, RecordBatch, UInt32Array, UInt32Builder};
-use ::datafusion::arrow::datatypes::{DataType, Int64Type, UInt32Type};
-use ::datafusion::common::{DataFusionError, TableReference};
-use ::datafusion::dataframe::DataFrame;
-use ::datafusion::functions_aggregate::expr_fn::count;
-use ::datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+use datafusion::arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
+use datafusion::arrow::datatypes::{DataType, Int64Type, UInt32Type};
+use datafusion::common::{DataFusionError, TableReference};
+use datafusion::dataframe::DataFrame;
+use datafusion::functions_aggregate::expr_fn::count;
+use datafusion::prelude::{Expr, SessionContext, cast, ident, lit};
+use privkit::anon::{
+    AnonymizationConfig, Anonymizer, AttributeRole, GroupingEngine, GroupingPlan, Groups, Profile,
 };
-use ::datafusion::prelude::{Expr, SessionContext, cast, ident, lit};
+use privkit::{Error, Result};
 
-use super::udf::Strs;
-
-use crate::anon::{AnonymizationConfig, Anonymizer, AttributeRole, GroupingEngine, Groups};
-use crate::anon::{Prepared, Profile, ProfileColumn};
-use crate::{Error, Result};
+use crate::code::CodeUdf;
 
 /// A DataFusion error as a privkit error: a privkit error raised inside a function is returned
 /// as is, planning errors (an unknown table or column) are invalid arguments, I/O stays I/O.
@@ -32,7 +29,7 @@ pub(crate) fn from_datafusion(e: DataFusionError) -> Error {
         DataFusionError::IoError(e) => Error::Io(e),
         DataFusionError::Context(_, inner) => from_datafusion(*inner),
         e @ (DataFusionError::Plan(_) | DataFusionError::SchemaError(..)) => {
-            Error::invalid_argument(e)
+            Error::InvalidArgument(e.to_string())
         }
         e => Error::InvalidOperation(format!("query failed: {e}")),
     }
@@ -52,110 +49,43 @@ where
     })
 }
 
-/// The generalized code of a value: a hash lookup of its level-0 code, then the roll-up map of
-/// one level. Private to one engine (never registered with a session).
-#[derive(Debug)]
-struct CodeOf {
-    name: String,
-    codes: Arc<HashMap<String, u32>>,
-    map: Arc<Vec<u32>>,
-    signature: Signature,
-}
-
-impl PartialEq for CodeOf {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name && Arc::ptr_eq(&self.map, &other.map)
-    }
-}
-
-impl Eq for CodeOf {}
-
-impl std::hash::Hash for CodeOf {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.name.hash(state);
-        std::ptr::hash(Arc::as_ptr(&self.map), state);
-    }
-}
-
-impl ScalarUDFImpl for CodeOf {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _: &[DataType]) -> ::datafusion::common::Result<DataType> {
-        Ok(DataType::UInt32)
-    }
-
-    fn invoke_with_args(
-        &self,
-        args: ScalarFunctionArgs,
-    ) -> ::datafusion::common::Result<ColumnarValue> {
-        let values = match args.args.first() {
-            Some(v) => v.to_array(args.number_rows)?,
-            None => return Err(DataFusionError::Execution("missing argument".into())),
-        };
-        let strings = Strs::of(&values)?;
-        let mut out = UInt32Builder::with_capacity(values.len());
-        for i in 0..values.len() {
-            let code = strings
-                .get(i)
-                .and_then(|v| self.codes.get(v))
-                .and_then(|&c| self.map.get(c as usize));
-            match code {
-                Some(&c) => out.append_value(c),
-                None => {
-                    return Err(DataFusionError::External(Box::new(
-                        Error::InvalidOperation(
-                            "the table changed since the anonymizer was prepared".into(),
-                        ),
-                    )));
-                }
-            }
-        }
-        Ok(ColumnarValue::Array(Arc::new(out.finish())))
-    }
-}
-
-/// An attribute as the engine groups it: its text expression and its lookup of level-0 codes.
+/// An attribute as the engine groups it: its text, and its distinct values in ascending order
+/// with their positions in the plan's values (their codes).
 #[derive(Debug)]
 struct Attribute {
     text: Expr,
-    codes: Arc<HashMap<String, u32>>,
+    sorted: Vec<(String, usize)>,
 }
 
 impl Attribute {
-    fn new(name: &str, data_type: &DataType, dictionary: &[String]) -> Result<Self> {
+    fn new(name: &str, data_type: &DataType, values: &[String]) -> Self {
         let column = ident(name);
         let text = match data_type {
             DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => column,
             _ => cast(column, DataType::Utf8),
         };
-        let mut codes = HashMap::with_capacity(dictionary.len());
-        for (i, v) in dictionary.iter().enumerate() {
-            let i = u32::try_from(i)
-                .map_err(|_| Error::limit("distinct values", u64::from(u32::MAX)))?;
-            codes.insert(v.clone(), i);
-        }
-        Ok(Self {
-            text,
-            codes: Arc::new(codes),
-        })
+        let mut sorted: Vec<(String, usize)> = values
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(i, v)| (v, i))
+            .collect();
+        sorted.sort_unstable();
+        Self { text, sorted }
     }
 
-    /// `code(text)` under `map` (level-0 code to generalized code).
-    fn code(&self, name: String, map: Arc<Vec<u32>>) -> Expr {
-        ScalarUDF::new_from_impl(CodeOf {
-            name: name.clone(),
-            codes: Arc::clone(&self.codes),
-            map,
-            signature: Signature::any(1, Volatility::Immutable),
-        })
-        .call(vec![self.text.clone()])
-        .alias(name)
+    /// `privkit_code(text, values, codes)` where `codes[i]` is `map` of the code of value `i`.
+    fn code(&self, alias: String, map: &[u32]) -> Result<Expr> {
+        let pairs = self
+            .sorted
+            .iter()
+            .map(|(v, code)| {
+                map.get(*code)
+                    .map(|&c| (v.as_str(), c))
+                    .ok_or_else(|| Error::InvalidOperation("plan codes out of range".into()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(CodeUdf::call(self.text.clone(), &pairs).alias(alias))
     }
 }
 
@@ -163,21 +93,23 @@ impl Attribute {
 const CACHE: usize = 8;
 
 /// Evaluates a level vector as one GROUP BY per sensitive attribute (one when there is none)
-/// over the generalized quasi-identifiers of a DataFusion table.
+/// over the generalized quasi-identifiers of a DataFusion table: the core's
+/// [`GroupingEngine`] contract, for a [`GroupingPlan`] compiled against the table's profile.
 ///
-/// The query groups by each quasi-identifier generalized to its level (as the code the
-/// in-memory engine uses: a vectorized lookup of the value's code and of its roll-up, a
-/// function private to the engine) and, for l-diversity and t-closeness, by the code of the
-/// sensitive value, and counts. DataFusion runs it in parallel over the table's partitions, with whatever memory
-/// limit and spilling the session's runtime has; only the classes come back.
+/// The query groups by `privkit_code(quasi-identifier, values, codes)` for each
+/// quasi-identifier at its level (the plan's generalized code, looked up in lists that travel
+/// in the plan as literals) and, for l-diversity and t-closeness, by the code of the
+/// sensitive value, and counts. DataFusion (or Ballista) runs it in parallel over the table's
+/// partitions, with whatever memory limit and spilling the session's runtime has; only the
+/// classes come back.
 pub struct DataFusionEngine {
     ctx: SessionContext,
     runtime: Arc<tokio::runtime::Runtime>,
     table: TableReference,
-    /// Per quasi-identifier: the attribute and its roll-up map (level-0 code to code) per level.
-    qis: Vec<(Attribute, Vec<Arc<Vec<u32>>>)>,
-    /// Per sensitive attribute: the attribute, its histogram offset, the identity map.
-    sensitive: Vec<(Attribute, usize, Arc<Vec<u32>>)>,
+    /// Per quasi-identifier, per level: the grouping expression.
+    qis: Vec<Vec<Expr>>,
+    /// Per sensitive attribute: the grouping expression and its histogram offset.
+    sensitive: Vec<(Expr, usize)>,
     width: usize,
     rows: u64,
     cache: VecDeque<(Vec<usize>, Arc<Groups>)>,
@@ -197,14 +129,16 @@ impl fmt::Debug for DataFusionEngine {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
+    // Timers and I/O: a remote session (Ballista's client) talks gRPC from this runtime.
     tokio::runtime::Builder::new_multi_thread()
         .thread_name("privkit-datafusion")
+        .enable_all()
         .build()
         .map_err(Error::Io)
 }
 
 /// Value counts of one column as text, sorted by value.
-async fn profile_column(df: DataFrame, name: &str) -> Result<(Vec<String>, Vec<u64>)> {
+async fn profile_column(df: DataFrame, name: &str) -> Result<Vec<(String, u64)>> {
     let batches = df
         .aggregate(
             vec![cast(ident(name), DataType::Utf8).alias("v")],
@@ -220,7 +154,7 @@ async fn profile_column(df: DataFrame, name: &str) -> Result<(Vec<String>, Vec<u
         let counts = batch.column(1).as_primitive::<Int64Type>();
         for i in 0..batch.num_rows() {
             if values.is_null(i) {
-                return Err(Error::invalid_argument(format!(
+                return Err(Error::InvalidArgument(format!(
                     "attribute '{name}' has NULL values: fill or remove them first"
                 )));
             }
@@ -230,20 +164,22 @@ async fn profile_column(df: DataFrame, name: &str) -> Result<(Vec<String>, Vec<u
         }
     }
     pairs.sort_unstable();
-    Ok(pairs.into_iter().unzip())
+    Ok(pairs)
 }
 
 impl DataFusionEngine {
     /// An [`Anonymizer`] over the DataFusion table `table` of `ctx` (a name as SQL reads it;
-    /// any registered table: in memory, Parquet, CSV, a view): `roles` gives the role of
-    /// each attribute the anonymization uses (others are ignored). Values are compared as
-    /// text (`CAST(column AS VARCHAR)`), as in a [`Table`](crate::anon::Table) read from CSV.
+    /// any registered table: in memory, Parquet, CSV, a view; a Ballista session's table):
+    /// `roles` gives the role of each attribute the anonymization uses (others are ignored).
+    /// Values are compared as text (`CAST(column AS VARCHAR)`), as in a
+    /// [`Table`](privkit::anon::Table) read from CSV.
     ///
     /// Preparing reads the table once per quasi-identifier and sensitive attribute (distinct
-    /// values and their counts); every transformation the search evaluates is then one query
-    /// per sensitive attribute (one when there is none). The table must not change meanwhile.
-    /// The anonymizer's [`apply`](Anonymizer::apply) is refused and its searches return no
-    /// table: transform the data with SQL (`privkit_generalize`), as the module example shows.
+    /// values and their counts, the [`Profile`]); every transformation the search evaluates is
+    /// then one query per sensitive attribute (one when there is none). The table must not
+    /// change meanwhile. The anonymizer's [`apply`](Anonymizer::apply) is refused and its
+    /// searches return no table: transform the data with SQL (`privkit_generalize`), as the
+    /// crate example shows.
     ///
     /// Queries run on a runtime the engine owns, from a thread of their own: call this and the
     /// search from synchronous code (in an async program, from `spawn_blocking`).
@@ -271,38 +207,33 @@ impl DataFusionEngine {
             .map(|(n, r)| ((*n).to_owned(), *r))
             .collect();
         if used.is_empty() {
-            return Err(Error::invalid_argument(
-                "no quasi-identifying or sensitive attribute given",
+            return Err(Error::InvalidArgument(
+                "no quasi-identifying or sensitive attribute given".into(),
             ));
         }
-        let profile = block_on(&runtime, async {
+        let (columns, types) = block_on(&runtime, async {
             let df = ctx.table(table.clone()).await.map_err(from_datafusion)?;
             let mut columns = Vec::with_capacity(used.len());
-            let mut types = Vec::with_capacity(used.len());
+            let mut types = HashMap::with_capacity(used.len());
             for (name, role) in &used {
                 let field = df
                     .schema()
                     .field_with_unqualified_name(name)
                     .map_err(from_datafusion)?;
-                types.push(field.data_type().clone());
-                let (dictionary, counts) = profile_column(df.clone(), name).await?;
-                columns.push(ProfileColumn {
-                    name: name.clone(),
-                    role: *role,
-                    dictionary,
-                    counts,
-                });
+                types.insert(name.clone(), field.data_type().clone());
+                columns.push((name.clone(), *role, profile_column(df.clone(), name).await?));
             }
             Ok::<_, Error>((columns, types))
         })??;
-        let (profile, types) = profile;
-        let rows = profile.first().map_or(0, |c| c.counts.iter().sum());
-        let profile = Profile {
-            rows,
-            columns: profile,
-        };
-        Anonymizer::from_attributes(&profile, config, |prepared| {
-            let engine = Self::new(ctx.clone(), runtime, table, &profile, &types, prepared)?;
+        let rows = columns
+            .first()
+            .map_or(0, |(_, _, values)| values.iter().map(|(_, n)| n).sum());
+        let mut profile = Profile::new(rows);
+        for (name, role, values) in columns {
+            profile = profile.attribute(&name, role, values)?;
+        }
+        Anonymizer::from_profile(&profile, config, |plan| {
+            let engine = Self::new(ctx.clone(), runtime, table, &types, plan)?;
             Ok(Box::new(engine))
         })
     }
@@ -311,24 +242,38 @@ impl DataFusionEngine {
         ctx: SessionContext,
         runtime: Arc<tokio::runtime::Runtime>,
         table: TableReference,
-        profile: &Profile,
-        types: &[DataType],
-        prepared: &Prepared,
+        types: &HashMap<String, DataType>,
+        plan: &GroupingPlan,
     ) -> Result<Self> {
-        let attribute = |c: usize| {
-            let column = &profile.columns[c];
-            Attribute::new(&column.name, &types[c], &column.dictionary)
+        let missing = || Error::InvalidOperation("the plan does not fit the profile".into());
+        let attribute = |name: &str, values: &[String]| {
+            let data_type = types.get(name).ok_or_else(missing)?;
+            Ok::<_, Error>(Attribute::new(name, data_type, values))
         };
-        let mut qis = Vec::with_capacity(prepared.qi_columns.len());
-        for (&c, enc) in prepared.qi_columns.iter().zip(&prepared.encoded) {
-            let maps = enc.maps.iter().map(|m| Arc::new(m.clone())).collect();
-            qis.push((attribute(c)?, maps));
+        let mut qis = Vec::with_capacity(plan.quasi_identifiers().len());
+        for (i, name) in plan.quasi_identifiers().iter().enumerate() {
+            let a = attribute(name, plan.values(i).ok_or_else(missing)?)?;
+            let levels = plan.levels(i).ok_or_else(missing)?;
+            let exprs = (0..levels)
+                .map(|l| {
+                    a.code(
+                        format!("__privkit_qi{i}"),
+                        plan.codes(i, l).ok_or_else(missing)?,
+                    )
+                })
+                .collect::<Result<Vec<Expr>>>()?;
+            qis.push(exprs);
         }
-        let mut sensitive = Vec::with_capacity(prepared.sensitive.len());
-        for &(c, offset) in &prepared.sensitive {
-            let n = u32::try_from(profile.columns[c].dictionary.len())
-                .map_err(|_| Error::limit("distinct sensitive values", u64::from(u32::MAX)))?;
-            sensitive.push((attribute(c)?, offset, Arc::new((0..n).collect())));
+        let mut sensitive = Vec::with_capacity(plan.sensitive_attributes().len());
+        for (j, name) in plan.sensitive_attributes().enumerate() {
+            let values = plan.sensitive_values(j).ok_or_else(missing)?;
+            let n = u32::try_from(values.len()).map_err(|_| Error::LimitExceeded {
+                what: "distinct sensitive values",
+                limit: u64::from(u32::MAX),
+            })?;
+            let identity: Vec<u32> = (0..n).collect();
+            let expr = attribute(name, values)?.code(format!("__privkit_s{j}"), &identity)?;
+            sensitive.push((expr, plan.histogram_offset(j).ok_or_else(missing)?));
         }
         Ok(Self {
             ctx,
@@ -336,8 +281,8 @@ impl DataFusionEngine {
             table,
             qis,
             sensitive,
-            width: prepared.width,
-            rows: profile.rows,
+            width: plan.histogram_width(),
+            rows: plan.records(),
             cache: VecDeque::new(),
             queries: 0,
         })
@@ -357,21 +302,15 @@ impl DataFusionEngine {
             .table(self.table.clone())
             .await
             .map_err(from_datafusion)?;
-        let mut group: Vec<Expr> = self
-            .qis
-            .iter()
-            .zip(levels)
-            .enumerate()
-            .map(|(i, ((a, maps), &level))| {
-                a.code(
-                    format!("__privkit_qi{i}_l{level}"),
-                    Arc::clone(&maps[level]),
-                )
-            })
-            .collect();
+        let mut group = Vec::with_capacity(levels.len() + 1);
+        for (exprs, &level) in self.qis.iter().zip(levels) {
+            let e = exprs
+                .get(level)
+                .ok_or_else(|| Error::InvalidArgument("level out of range".into()))?;
+            group.push(e.clone());
+        }
         if let Some(j) = j {
-            let (a, _, identity) = &self.sensitive[j];
-            group.push(a.code(format!("__privkit_s{j}"), Arc::clone(identity)));
+            group.push(self.sensitive[j].0.clone());
         }
         df.aggregate(group, vec![count(lit(1)).alias("__privkit_n")])
             .map_err(from_datafusion)?
@@ -388,18 +327,27 @@ impl DataFusionEngine {
     }
 }
 
+fn class_limit() -> Error {
+    Error::LimitExceeded {
+        what: "records in a class",
+        limit: u64::from(u32::MAX),
+    }
+}
+
 fn count_of(batch: &RecordBatch, row: usize) -> Result<u32> {
     let n = batch
         .column(batch.num_columns() - 1)
         .as_primitive::<Int64Type>()
         .value(row);
-    u32::try_from(n).map_err(|_| Error::limit("records in a class", u64::from(u32::MAX)))
+    u32::try_from(n).map_err(|_| class_limit())
 }
 
 impl GroupingEngine for DataFusionEngine {
     fn group(&mut self, levels: &[usize]) -> Result<Arc<Groups>> {
         if levels.len() != self.qis.len() {
-            return Err(Error::invalid_argument("level vector has the wrong length"));
+            return Err(Error::InvalidArgument(
+                "level vector has the wrong length".into(),
+            ));
         }
         if let Some((_, g)) = self.cache.iter().find(|(l, _)| l == levels) {
             return Ok(Arc::clone(g));
@@ -447,8 +395,7 @@ impl GroupingEngine for DataFusionEngine {
         }
         let mut groups = Groups::new(q, self.width);
         for ((key, n), hist) in keys.iter().zip(&counts).zip(&hists) {
-            let n = u32::try_from(*n)
-                .map_err(|_| Error::limit("records in a class", u64::from(u32::MAX)))?;
+            let n = u32::try_from(*n).map_err(|_| class_limit())?;
             groups.push(key, n, hist)?;
         }
         let groups = Arc::new(groups);

@@ -1,4 +1,4 @@
-//! Pseudonymize and anonymize a Parquet file with SQL (`--features datafusion`).
+//! Pseudonymize and anonymize a Parquet file with SQL.
 //!
 //! Writes a small Parquet file of people to a temporary directory, registers privkit's
 //! functions with a DataFusion session, replaces e-mail addresses by keyed pseudonyms and
@@ -6,7 +6,7 @@
 //! generalization of (age, zip) with the search running as GROUP BY queries on the file, and
 //! writes the anonymized table with SQL.
 //!
-//! `cargo run --example datafusion_sql --features datafusion`
+//! `cargo run -p privkit-datafusion --example datafusion_sql`
 
 use std::sync::Arc;
 
@@ -18,11 +18,11 @@ use datafusion::error::DataFusionError;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use privkit::anon::{AnonymizationConfig, AttributeRole, Hierarchy, Metric, PrivacyModel};
-use privkit::datafusion::{DataFusionEngine, PrivkitRegistry};
 use privkit::pseudonym::{
     Alphabet, FormatPreserving, KeyRing, KeyedConfig, KeyedPseudonymizer, RootKey,
 };
 use privkit::secret::SecretBytes;
+use privkit_datafusion::{DataFusionEngine, PrivkitRegistry};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir =

@@ -22,11 +22,11 @@ use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use futures_util::StreamExt;
 use privkit::anon::{AnonymizationConfig, AttributeRole, Metric, PrivacyModel};
-use privkit::datafusion::{DataFusionEngine, PrivkitRegistry};
 use privkit::pseudonym::{KeyRing, KeyedConfig, KeyedPseudonymizer, RootKey};
 use privkit::secret::SecretBytes;
+use privkit_datafusion::{DataFusionEngine, PrivkitRegistry};
 
-#[path = "../tests/common/adult.rs"]
+#[path = "../../../tests/common/adult.rs"]
 mod adult;
 
 const BATCH: usize = 65_536;

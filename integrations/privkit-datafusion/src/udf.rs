@@ -3,21 +3,22 @@
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use ::datafusion::arrow::array::{
+use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BinaryArray, BinaryBuilder, BinaryViewArray, LargeBinaryArray,
     LargeStringArray, StringArray, StringBuilder, StringViewArray,
 };
-use ::datafusion::arrow::datatypes::{DataType, Field, FieldRef};
-use ::datafusion::common::{DataFusionError, ScalarValue};
-use ::datafusion::logical_expr::{
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::common::{DataFusionError, ScalarValue};
+use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
 
-use super::registry::Entries;
-use crate::envelope::Aad;
-use crate::pseudonym::{mask_email, mask_keep, mask_phone};
+use privkit::envelope::Aad;
+use privkit::pseudonym::{mask_email, mask_keep, mask_phone};
 
-type DfResult<T> = ::datafusion::common::Result<T>;
+use crate::registry::Entries;
+
+type DfResult<T> = datafusion::common::Result<T>;
 
 /// The functions, by what they do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -150,11 +151,11 @@ fn plan_error(message: String) -> DataFusionError {
 }
 
 /// A privkit error raised while a query runs.
-fn exec(e: crate::Error) -> DataFusionError {
+fn exec(e: privkit::Error) -> DataFusionError {
     DataFusionError::External(Box::new(e))
 }
 
-fn is_string(t: &DataType) -> bool {
+pub(crate) fn is_string(t: &DataType) -> bool {
     matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
 }
 
@@ -433,7 +434,7 @@ impl ScalarUDFImpl for PrivkitUdf {
                 let level = int(2)?;
                 map_str(&value, |v, out| {
                     let g = h.generalize(v, level).ok_or_else(|| {
-                        exec(crate::Error::invalid_argument(format!(
+                        exec(privkit::Error::InvalidArgument(format!(
                             "hierarchy '{entry}' lacks '{v}'"
                         )))
                     })?;

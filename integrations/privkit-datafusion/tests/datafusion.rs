@@ -1,7 +1,6 @@
 //! privkit in DataFusion: the SQL functions give byte-for-byte the results of the in-memory
 //! APIs (in-memory tables and Parquet files), bad names and arguments fail at planning time, and
 //! the k-anonymity search over DataFusion finds the in-memory engine's optimum on Adult.
-#![cfg(feature = "datafusion")]
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::path::PathBuf;
@@ -17,7 +16,6 @@ use privkit::anon::{
     AnonymizationConfig, Anonymizer, AttributeRole, EmdDistance, Hierarchy, Metric, PrivacyModel,
     Table,
 };
-use privkit::datafusion::{DataFusionEngine, PrivkitRegistry};
 use privkit::envelope::{Aad, Encrypted, Keyset};
 use privkit::pseudonym::{
     Alphabet, FormatPreserving, KeyRing, KeyedConfig, KeyedPseudonymizer, RootKey, Tokenizer,
@@ -25,9 +23,10 @@ use privkit::pseudonym::{
 };
 use privkit::secret::SecretBytes;
 use privkit::{Algorithm, Error};
+use privkit_datafusion::{DataFusionEngine, PrivkitRegistry, to_privkit_error};
 use proptest::prelude::*;
 
-#[path = "common/adult.rs"]
+#[path = "../../../tests/common/adult.rs"]
 mod adult;
 
 struct Fixture {
@@ -357,7 +356,7 @@ fn field_encryption_binds_other_columns() {
         "SELECT privkit_decrypt('fields', ct, 'row', id) FROM sealed",
     )
     .unwrap_err();
-    assert!(matches!(Error::from(err), Error::DecryptionFailed));
+    assert!(matches!(to_privkit_error(err), Error::DecryptionFailed));
 }
 
 /// Planning errors: `ctx.sql` itself fails, before any data is read.
@@ -365,7 +364,7 @@ fn plan_error(ctx: &SessionContext, sql: &str) -> String {
     let err = runtime().block_on(ctx.sql(sql)).map(|_| ()).unwrap_err();
     let message = err.to_string();
     assert!(
-        matches!(Error::from(err), Error::InvalidArgument(_)),
+        matches!(to_privkit_error(err), Error::InvalidArgument(_)),
         "{sql}: {message}"
     );
     message
@@ -432,7 +431,7 @@ fn fail_bad_data_is_an_execution_error_with_privkit_error() {
     )
     .unwrap_err();
     assert!(matches!(
-        Error::from(err),
+        to_privkit_error(err),
         Error::DecryptionFailed | Error::Malformed(_)
     ));
     let err = query(
@@ -440,13 +439,13 @@ fn fail_bad_data_is_an_execution_error_with_privkit_error() {
         "SELECT privkit_ff1_encrypt('card', email) FROM people",
     )
     .unwrap_err();
-    assert!(matches!(Error::from(err), Error::InvalidArgument(_)));
+    assert!(matches!(to_privkit_error(err), Error::InvalidArgument(_)));
     let err = query(
         &ctx,
         "SELECT privkit_generalize('age', age || 'x', 1) FROM people",
     )
     .unwrap_err();
-    assert!(matches!(Error::from(err), Error::InvalidArgument(_)));
+    assert!(matches!(to_privkit_error(err), Error::InvalidArgument(_)));
 }
 
 proptest! {
