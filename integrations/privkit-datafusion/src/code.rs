@@ -179,3 +179,88 @@ fn binary_search(values: &StringArray, v: &str) -> Option<usize> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use datafusion::arrow::array::RecordBatch;
+    use datafusion::arrow::datatypes::Schema;
+    use datafusion::prelude::{SessionContext, col};
+
+    fn values(v: &[&str]) -> ScalarValue {
+        list(Arc::new(StringArray::from(v.to_vec())), DataType::Utf8)
+    }
+
+    fn codes(c: &[u32]) -> ScalarValue {
+        list(Arc::new(UInt32Array::from(c.to_vec())), DataType::UInt32)
+    }
+
+    #[test]
+    fn binary_search_finds_every_value_and_nothing_else() {
+        let v = StringArray::from(vec!["a", "b", "d", "e"]);
+        for (i, x) in ["a", "b", "d", "e"].iter().enumerate() {
+            assert_eq!(binary_search(&v, x), Some(i));
+        }
+        for x in ["", "c", "f", "ab"] {
+            assert_eq!(binary_search(&v, x), None);
+        }
+        assert_eq!(
+            binary_search(&StringArray::from(Vec::<&str>::new()), "a"),
+            None
+        );
+    }
+
+    #[test]
+    fn fail_lists_that_are_not_literal_text_and_codes_of_one_length() {
+        assert!(lists(Some(&values(&["a", "b"])), Some(&codes(&[1, 2]))).is_ok());
+        assert!(lists(Some(&values(&["a", "b"])), Some(&codes(&[1]))).is_err());
+        assert!(lists(Some(&codes(&[1])), Some(&codes(&[1]))).is_err());
+        assert!(lists(Some(&values(&["a"])), Some(&values(&["a"]))).is_err());
+        assert!(lists(None, Some(&codes(&[1]))).is_err());
+        assert!(
+            lists(
+                Some(&ScalarValue::Utf8(Some("a".into()))),
+                Some(&codes(&[1]))
+            )
+            .is_err()
+        );
+    }
+
+    fn run(ctx: &SessionContext, pairs: &[(&str, u32)]) -> datafusion::error::Result<Vec<u32>> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let df = runtime.block_on(ctx.table("t"))?;
+        let batches = runtime.block_on(
+            df.select(vec![CodeUdf::call(col("v"), pairs).alias("c")])?
+                .collect(),
+        )?;
+        Ok(batches
+            .iter()
+            .flat_map(|b| b.column(0).as_primitive::<UInt32Type>().values().to_vec())
+            .collect())
+    }
+
+    #[test]
+    fn codes_in_a_query_and_errors_at_planning_and_execution() {
+        let ctx = SessionContext::new();
+        let schema = Arc::new(Schema::new(vec![Field::new("v", DataType::Utf8, false)]));
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![Arc::new(StringArray::from(vec!["b", "a", "c", "a"]))],
+        )
+        .unwrap();
+        ctx.register_batch("t", batch).unwrap();
+        let pairs = [("a", 7), ("b", 8), ("c", 9)];
+        assert_eq!(run(&ctx, &pairs).unwrap(), [8, 7, 9, 7]);
+        // Unsorted lists are refused when the query is planned.
+        let err = run(&ctx, &[("b", 8), ("a", 7), ("c", 9)]).unwrap_err();
+        assert!(err.to_string().contains("ascending"), "{err}");
+        // A value the lists lack fails the query with a privkit error.
+        let err = run(&ctx, &[("a", 7), ("b", 8)]).unwrap_err();
+        assert!(
+            matches!(crate::to_privkit_error(err), privkit::Error::InvalidOperation(m) if m.contains("'c'"))
+        );
+    }
+}

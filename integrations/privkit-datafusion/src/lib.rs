@@ -48,9 +48,10 @@
 //! Apache Ballista serializes plans and resolves scalar functions by name in every process
 //! that plans or runs them. Build a [`PrivkitRegistry`] in each of them (same names, key
 //! material from the same key source: each process must hold it) and add its
-//! [`udfs`](PrivkitRegistry::udfs) to the client's `SessionState` (before
-//! `SessionContext::remote_with_state`), to the scheduler's session builder and to every
-//! executor's function registry. `privkit_code` carries its lookup data in the plan, as
+//! [`udfs`](PrivkitRegistry::udfs) to the client's session (after
+//! `SessionContext::remote_with_state`, which replaces the state's functions by Ballista's),
+//! to the state the scheduler's session builder returns, and to every executor's function
+//! registry (`BallistaFunctionRegistry::scalar_functions`). `privkit_code` carries its lookup data in the plan, as
 //! literal arguments: an executor needs nothing but the registered function to run any
 //! search, so [`DataFusionEngine::anonymizer`] works unchanged on a remote session. The test
 //! `tests/ballista.rs` starts a scheduler and two executors on loopback and checks

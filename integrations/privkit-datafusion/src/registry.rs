@@ -127,7 +127,9 @@ impl PrivkitRegistry {
     }
 
     /// Registers the `privkit_*` functions with any DataFusion function registry (a
-    /// `SessionState`, or the registry a distributed executor plans with).
+    /// `SessionState`, such as the one a Ballista scheduler's session builder returns).
+    /// Ballista's executor registry (`BallistaFunctionRegistry`) refuses registration: insert
+    /// [`udfs`](Self::udfs) into its `scalar_functions` map by name instead.
     ///
     /// # Errors
     /// [`Error::InvalidOperation`] when the registry refuses a function.

@@ -13,7 +13,7 @@
 //! functions fails the query instead of running something else.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use ballista::prelude::{SessionConfigExt, SessionContextExt};
@@ -22,20 +22,19 @@ use ballista_core::serde::BallistaCodec;
 use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
 use ballista_core::utils::default_session_builder;
 use ballista_core::{ConfigProducer, RuntimeProducer};
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::runtime_env::RuntimeEnv;
-use datafusion::execution::{FunctionRegistry, SessionStateBuilder};
 use datafusion::logical_expr::ScalarUDF;
-use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
-use privkit::anon::{AnonymizationConfig, Anonymizer, AttributeRole, Metric, PrivacyModel, Table};
+use privkit::anon::{AnonymizationConfig, Anonymizer, Metric, PrivacyModel};
 use privkit::pseudonym::{KeyRing, KeyedConfig, KeyedPseudonymizer, RootKey, Tokenizer};
 use privkit::secret::SecretBytes;
 use privkit_datafusion::{DataFusionEngine, PrivkitRegistry};
 
-#[path = "../../../tests/common/adult.rs"]
-mod adult;
+mod common;
+use common::{TempDir, adult, adult_batch, adult_roles, text_column, write_parts};
 
 /// The key material every process of the cluster loads (in production: from the same KMS or
 /// secret store; here fixed bytes).
@@ -50,6 +49,10 @@ fn pseudonymizer() -> KeyedPseudonymizer {
 
 /// What each process registers: built anew in every process, from the key material alone.
 fn privkit_udfs() -> Vec<Arc<ScalarUDF>> {
+    registry().udfs()
+}
+
+fn registry() -> PrivkitRegistry {
     PrivkitRegistry::new()
         .with_pseudonymizer("email", pseudonymizer())
         .unwrap()
@@ -57,7 +60,6 @@ fn privkit_udfs() -> Vec<Arc<ScalarUDF>> {
         .unwrap()
         .with_hierarchy("age", adult::hierarchy("age").unwrap())
         .unwrap()
-        .udfs()
 }
 
 /// A scheduler and two executors on loopback; the executors register `executor_udfs`.
@@ -79,9 +81,9 @@ impl Cluster {
             // functions by name in the session its builder makes.
             let session_builder = Arc::new(|config: SessionConfig| {
                 let mut state = default_session_builder(config)?;
-                for udf in privkit_udfs() {
-                    state.register_udf(udf)?;
-                }
+                registry()
+                    .register_with(&mut state)
+                    .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
                 Ok(state)
             });
             let address = ballista_scheduler::standalone::new_standalone_scheduler_with_builder(
@@ -159,56 +161,6 @@ impl Cluster {
     }
 }
 
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("privkit-ballista-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Writes `batch` as `parts` Parquet files in `dir` (a partitioned table).
-fn write_parts(dir: &Path, batch: &RecordBatch, parts: usize) {
-    let per = batch.num_rows().div_ceil(parts);
-    for (p, start) in (0..batch.num_rows()).step_by(per).enumerate() {
-        let slice = batch.slice(start, per.min(batch.num_rows() - start));
-        let file = std::fs::File::create(dir.join(format!("part-{p}.parquet"))).unwrap();
-        let mut writer = ArrowWriter::try_new(file, batch.schema(), None).unwrap();
-        writer.write(&slice).unwrap();
-        writer.close().unwrap();
-    }
-}
-
-fn text_column(values: impl Iterator<Item = String>) -> ArrayRef {
-    Arc::new(values.map(Some).collect::<StringArray>())
-}
-
-/// Adult as a record batch of text columns and as an in-memory table.
-fn adult() -> (RecordBatch, Table) {
-    let text = adult::data("adult.csv").unwrap();
-    let (header, rows) = adult::records(&text);
-    let fields: Vec<Field> = header
-        .iter()
-        .map(|h| Field::new(*h, DataType::Utf8, false))
-        .collect();
-    let columns: Vec<ArrayRef> = (0..header.len())
-        .map(|c| text_column(rows.iter().map(|r| r[c].to_owned())))
-        .collect();
-    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
-    (batch, Table::from_rows(&header, rows).unwrap())
-}
-
 fn strings(batches: &[RecordBatch], column: usize) -> Vec<String> {
     batches
         .iter()
@@ -281,21 +233,11 @@ fn pseudonymization_and_k_anonymity_on_ballista_equal_the_in_memory_api() {
     }
 
     // The optimal search on Adult in 6 Parquet files: every transformation a Ballista job.
-    let (batch, mut table) = adult();
+    let (batch, mut table) = adult_batch(usize::MAX);
     let dir = TempDir::new("adult");
     write_parts(&dir.0, &batch, 6);
     cluster.register_parquet(&ctx, "adult", &dir.0);
-    let roles: Vec<(&str, AttributeRole)> = adult::ATTRIBUTES
-        .iter()
-        .map(|&a| {
-            let role = if a == "occupation" {
-                AttributeRole::Sensitive
-            } else {
-                AttributeRole::QuasiIdentifying
-            };
-            (a, role)
-        })
-        .collect();
+    let roles = adult_roles();
     // One search (k = 5, loss): each transformation costs a Ballista job of two stages, so the
     // l-diversity and t-closeness searches run on a local session only (tests/datafusion.rs),
     // through the same engine.

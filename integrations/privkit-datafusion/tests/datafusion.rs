@@ -3,18 +3,15 @@
 //! the k-anonymity search over DataFusion finds the in-memory engine's optimum on Adult.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::error::DataFusionError;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use privkit::anon::{
     AnonymizationConfig, Anonymizer, AttributeRole, EmdDistance, Hierarchy, Metric, PrivacyModel,
-    Table,
 };
 use privkit::envelope::{Aad, Encrypted, Keyset};
 use privkit::pseudonym::{
@@ -26,8 +23,8 @@ use privkit::{Algorithm, Error};
 use privkit_datafusion::{DataFusionEngine, PrivkitRegistry, to_privkit_error};
 use proptest::prelude::*;
 
-#[path = "../../../tests/common/adult.rs"]
-mod adult;
+mod common;
+use common::{TempDir, adult, adult_batch, adult_roles, write_parquet};
 
 struct Fixture {
     pseudonymizer: KeyedPseudonymizer,
@@ -149,33 +146,6 @@ fn column(batch: &RecordBatch, name: &str) -> Vec<Option<String>> {
     (0..c.len())
         .map(|i| c.is_valid(i).then(|| c.value(i).to_owned()))
         .collect()
-}
-
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("privkit-df-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn write_parquet(path: &std::path::Path, batches: &[RecordBatch]) {
-    let file = std::fs::File::create(path).unwrap();
-    let mut writer = ArrowWriter::try_new(file, batches[0].schema(), None).unwrap();
-    for b in batches {
-        writer.write(b).unwrap();
-    }
-    writer.close().unwrap();
 }
 
 const ALL_FUNCTIONS: &str = "SELECT \
@@ -477,37 +447,6 @@ proptest! {
 }
 
 // ---- k-anonymity over DataFusion -------------------------------------------------------------
-
-/// The first `rows` records of Adult as a record batch and as an in-memory table.
-fn adult_batch(rows: usize) -> (RecordBatch, Table) {
-    let text = adult::data("adult.csv").unwrap();
-    let (header, mut rows_) = adult::records(&text);
-    rows_.truncate(rows);
-    let rows = rows_;
-    let fields: Vec<Field> = header
-        .iter()
-        .map(|h| Field::new(*h, DataType::Utf8, false))
-        .collect();
-    let columns: Vec<ArrayRef> = (0..header.len())
-        .map(|c| Arc::new(rows.iter().map(|r| Some(r[c])).collect::<StringArray>()) as ArrayRef)
-        .collect();
-    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
-    (batch, Table::from_rows(&header, rows).unwrap())
-}
-
-fn adult_roles() -> Vec<(&'static str, AttributeRole)> {
-    adult::ATTRIBUTES
-        .iter()
-        .map(|&a| {
-            let role = if a == "occupation" {
-                AttributeRole::Sensitive
-            } else {
-                AttributeRole::QuasiIdentifying
-            };
-            (a, role)
-        })
-        .collect()
-}
 
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
