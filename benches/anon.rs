@@ -4,9 +4,7 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use privkit::anon::{
-    AnonymizationConfig, Anonymizer, Metric, Mondrian, MondrianConfig, PrivacyModel, Table,
-};
+use privkit::anon::{AnonymizationConfig, Anonymizer, Metric, Mondrian, PrivacyModel, Table};
 
 #[path = "../tests/common/adult.rs"]
 mod adult;
@@ -25,8 +23,8 @@ fn setup(rows: usize, nine_qis: bool) -> (Table, AnonymizationConfig) {
 }
 
 /// Mondrian's configuration for [`setup`]'s 8 quasi-identifiers: `age` numeric.
-fn mondrian_config(relaxed: bool) -> MondrianConfig {
-    let mut config = MondrianConfig::new()
+fn mondrian_config(relaxed: bool) -> AnonymizationConfig {
+    let mut config = AnonymizationConfig::new()
         .model(PrivacyModel::KAnonymity { k: 5 })
         .relaxed(relaxed)
         .numeric("age");

@@ -24,7 +24,7 @@ use std::time::Instant;
 use privkit::Error;
 use privkit::anon::{
     AnonymizationConfig, Anonymizer, AttackerRisk, AttributeRole, EmdDistance, EntropyEstimator,
-    Hierarchy, Metric, Mondrian, MondrianConfig, PrivacyModel, RiskSummary, Table,
+    Hierarchy, Metric, Mondrian, PrivacyModel, RiskSummary, Table,
 };
 
 struct Args {
@@ -225,10 +225,11 @@ fn run() -> Result<ExitCode, String> {
     let text = std::fs::read_to_string(&args.input).map_err(|e| format!("{}: {e}", args.input))?;
     let mut table =
         Table::from_csv_str(&text, args.delimiter).map_err(|e| format!("{}: {e}", args.input))?;
+    // One configuration for both methods: each uses the settings that apply to it.
     let mut config = AnonymizationConfig::new()
         .suppression_limit(args.suppression)
-        .metric(args.metric);
-    let mut local = MondrianConfig::new().relaxed(args.relaxed);
+        .metric(args.metric)
+        .relaxed(args.relaxed);
     let mut hierarchies = Vec::new();
     for (attribute, file) in &args.hierarchies {
         let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
@@ -241,7 +242,6 @@ fn run() -> Result<ExitCode, String> {
         };
         table.set_role(attribute, role).map_err(|e| e.to_string())?;
         config = config.hierarchy(attribute.clone(), h.clone());
-        local = local.hierarchy(attribute.clone(), h.clone());
         hierarchies.push((attribute.clone(), h));
     }
     if let Some(s) = &args.sensitive {
@@ -253,11 +253,10 @@ fn run() -> Result<ExitCode, String> {
         table
             .set_role(attribute, AttributeRole::QuasiIdentifying)
             .map_err(|e| e.to_string())?;
-        local = local.numeric(attribute.clone());
+        config = config.numeric(attribute.clone());
     }
     for m in models(&args, &hierarchies)? {
-        config = config.model(m.clone());
-        local = local.model(m);
+        config = config.model(m);
     }
     println!(
         "loaded {} records in {:.1} ms",
@@ -265,7 +264,7 @@ fn run() -> Result<ExitCode, String> {
         started.elapsed().as_secs_f64() * 1e3
     );
     if args.mondrian {
-        return mondrian(&args, &table, &local);
+        return mondrian(&args, &table, &config);
     }
     let search = Instant::now();
     let mut anonymizer = Anonymizer::new(&table, &config).map_err(|e| e.to_string())?;
@@ -326,14 +325,14 @@ fn run() -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn mondrian(args: &Args, table: &Table, config: &MondrianConfig) -> Result<ExitCode, String> {
+fn mondrian(args: &Args, table: &Table, config: &AnonymizationConfig) -> Result<ExitCode, String> {
     let started = Instant::now();
     let result = match Mondrian::new(table, config).and_then(|m| m.run()) {
         Ok(result) => result,
         Err(Error::InvalidOperation(message)) => {
             println!("{message}");
             println!(
-                "{{\"method\": \"mondrian\", \"partitions\": null, \"metrics\": null, \"millis\": {}}}",
+                "{{\"method\": \"mondrian\", \"partitions\": null, \"classes\": null, \"metrics\": null, \"millis\": {}}}",
                 json_number(started.elapsed().as_secs_f64() * 1e3)
             );
             return Ok(ExitCode::from(2));
@@ -342,8 +341,8 @@ fn mondrian(args: &Args, table: &Table, config: &MondrianConfig) -> Result<ExitC
     };
     let millis = started.elapsed().as_secs_f64() * 1e3;
     println!(
-        "Mondrian: {} partitions in {millis:.1} ms",
-        result.classes.classes
+        "Mondrian: {} partitions, {} equivalence classes as released, in {millis:.1} ms",
+        result.partitions, result.classes.classes
     );
     std::fs::write(&args.output, result.table.to_csv_string(args.delimiter))
         .map_err(|e| format!("{}: {e}", args.output))?;
@@ -354,7 +353,8 @@ fn mondrian(args: &Args, table: &Table, config: &MondrianConfig) -> Result<ExitC
     };
     let m = &result.metrics;
     println!(
-        "{{\"method\": \"mondrian\", \"partitions\": {}, \"min_size\": {}, \"metrics\": {{\"discernibility\": {}, \"aecs\": {}, \"loss\": {}}}, \"millis\": {}{risk}}}",
+        "{{\"method\": \"mondrian\", \"partitions\": {}, \"classes\": {}, \"min_size\": {}, \"metrics\": {{\"discernibility\": {}, \"aecs\": {}, \"loss\": {}}}, \"millis\": {}{risk}}}",
+        result.partitions,
         result.classes.classes,
         result.classes.min_size,
         json_number(m.discernibility),

@@ -9,7 +9,9 @@ use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
-use privkit::anon::{AttributeRole, Mondrian, MondrianConfig, PrivacyModel, RiskSummary, Table};
+use privkit::anon::{
+    AnonymizationConfig, AttributeRole, Mondrian, PrivacyModel, RiskSummary, Table,
+};
 
 #[path = "../tests/common/adult.rs"]
 mod adult;
@@ -41,7 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         table.len(),
         started.elapsed().as_secs_f64() * 1e3
     );
-    let mut config = MondrianConfig::new()
+    let mut config = AnonymizationConfig::new()
         .model(PrivacyModel::KAnonymity { k: 5 })
         .relaxed(args.iter().any(|a| a == "--relaxed"))
         .numeric("age");
@@ -77,7 +79,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         reports.load(Ordering::Relaxed)
     );
     println!(
-        "partitions {}, min size {}, discernibility {}, aecs {:.3}, loss {:.4}",
+        "partitions {}, released classes {}, min size {}, discernibility {}, aecs {:.3}, loss {:.4}",
+        result.partitions,
         result.classes.classes,
         result.classes.min_size,
         result.metrics.discernibility,

@@ -14,15 +14,24 @@
 //!   recursive-(c,l) l-diversity; t-closeness with equal, ordered or hierarchical ground distance.
 //! - [`Metric`]: non-uniform entropy (monotonic and not), discernibility (monotonic and not),
 //!   average equivalence class size, precision, loss — ARX's definitions.
+//! - [`AnonymizationConfig`]: one configuration for both algorithms (hierarchies, models,
+//!   suppression limit and metric of the search, Mondrian's numeric attributes, relaxed cuts
+//!   and threads).
 //! - [`Anonymizer`]: full-domain generalization with a record suppression limit; an optimal
 //!   search with monotonicity pruning ([`Anonymizer::optimal`]), the exhaustive reference
 //!   ([`Anonymizer::exhaustive`]) and a dry run of one level vector ([`Anonymizer::evaluate`]).
-//!   Grouping goes through the [`GroupingEngine`] seam ([`InMemoryEngine`] by default).
+//! - [`GroupingEngine`]: the one seam between the search and the records, as in ARX: an engine
+//!   receives a [`GroupingPlan`] (the quasi-identifiers' values and generalized codes per
+//!   level, the sensitive attributes' histogram cells) and returns [`Groups`].
+//!   [`InMemoryEngine`] implements it over a [`Table`]; a query engine implements it over
+//!   data described by a [`Profile`] ([`Anonymizer::from_profile`]), as privkit-datafusion
+//!   does with GROUP BY queries.
 //! - [`Mondrian`]: multidimensional local recoding (LeFevre et al. 2006, strict or relaxed):
 //!   numeric quasi-identifiers split at medians into `[lo-hi]` ranges, categorical ones along
 //!   their hierarchy; every partition satisfies the models; [`MondrianMetrics`] with the
-//!   search's definitions of discernibility, average class size and loss. Compact `u32` codes,
-//!   work spread over threads, a [`Progress`] callback and cancellation.
+//!   search's definitions of discernibility, average class size and loss, over the classes as
+//!   released (partitions whose generalized values print the same are one class). Compact
+//!   `u32` codes, work spread over threads, a [`Progress`] callback and cancellation.
 //! - [`RiskSummary`]: sample-based prosecutor, journalist and marketer re-identification risk
 //!   (highest, average, records at risk, sample uniques) of any table, before or after.
 //!
@@ -69,8 +78,9 @@
 //! assert_eq!(output.value(0, "age"), Some("[30, 40)"));
 //!
 //! // Local recoding of the same table, and the risk it removes.
-//! use privkit::anon::{Mondrian, MondrianConfig, RiskSummary};
-//! let local = MondrianConfig::new()
+//! // One configuration type serves both algorithms.
+//! use privkit::anon::{Mondrian, RiskSummary};
+//! let local = AnonymizationConfig::new()
 //!     .hierarchy("zip", Hierarchy::masking(&zips, '*')?)
 //!     .numeric("age")
 //!     .model(PrivacyModel::KAnonymity { k: 3 });
@@ -82,22 +92,30 @@
 //! # Ok::<(), privkit::Error>(())
 //! ```
 
+mod anonymizer;
+mod config;
+mod grouping;
 mod hierarchy;
+mod lattice;
 mod metric;
 mod model;
 mod mondrian;
+mod profile;
+mod result;
 mod risk;
 mod search;
 mod table;
 mod text;
 
+pub use anonymizer::Anonymizer;
+#[allow(deprecated)]
+pub use config::{AnonymizationConfig, MondrianConfig};
+pub use grouping::{GroupingEngine, GroupingPlan, Groups, InMemoryEngine};
 pub use hierarchy::{DateLevel, Hierarchy};
 pub use metric::{Metric, Metrics};
 pub use model::{EmdDistance, EntropyEstimator, PrivacyModel};
-pub use mondrian::{Mondrian, MondrianConfig, MondrianMetrics, MondrianResult, Progress};
+pub use mondrian::{Mondrian, MondrianMetrics, MondrianResult, Progress};
+pub use profile::{AttributeProfile, Profile};
+pub use result::{Anonymization, ClassStatistics, Evaluation};
 pub use risk::{AttackerRisk, RiskSummary};
-pub use search::{
-    Anonymization, AnonymizationConfig, Anonymizer, ClassStatistics, Evaluation, GroupingEngine,
-    Groups, InMemoryEngine,
-};
 pub use table::{AttributeRole, Table};

@@ -5,7 +5,7 @@
 
 use privkit::anon::{
     AnonymizationConfig, Anonymizer, AttributeRole, EmdDistance, EntropyEstimator, Hierarchy,
-    Metric, PrivacyModel, Table,
+    InMemoryEngine, Metric, PrivacyModel, Profile, Table,
 };
 use proptest::prelude::*;
 
@@ -243,4 +243,129 @@ fn fail_engine_with_wrong_shape_is_reported() {
         Err(privkit::Error::InvalidOperation(_))
     ));
     assert!(a.evaluate(&[0, 0, 0]).is_err());
+}
+
+/// An engine whose classes lose a record: the anonymizer notices.
+#[derive(Debug)]
+struct LosesARecord(privkit::anon::InMemoryEngine);
+
+impl privkit::anon::GroupingEngine for LosesARecord {
+    fn group(
+        &mut self,
+        levels: &[usize],
+    ) -> privkit::Result<std::sync::Arc<privkit::anon::Groups>> {
+        let g = self.0.group(levels)?;
+        let mut out = privkit::anon::Groups::new(g.quasi_identifiers(), g.histogram_width());
+        for i in 0..g.len() {
+            let n = g.class_count(i).unwrap() - u32::from(i == 0);
+            out.push(g.class_key(i).unwrap(), n, g.class_histogram(i).unwrap())?;
+        }
+        Ok(std::sync::Arc::new(out))
+    }
+}
+
+#[test]
+fn fail_engine_losing_records_is_reported() {
+    let t = table(&[(1, 1, 1, 1), (2, 2, 2, 2), (3, 3, 3, 3)]);
+    let c = config(&t, &[(0, 1)], 0.0, Metric::Loss);
+    let profile = Profile::of(&t);
+    let mut a = Anonymizer::from_profile(&profile, &c, |plan| {
+        Ok(Box::new(LosesARecord(InMemoryEngine::new(&t, plan)?)))
+    })
+    .unwrap();
+    let err = a.evaluate(&[0, 0, 0]).unwrap_err();
+    assert!(err.to_string().contains("2 records"), "{err}");
+}
+
+#[test]
+fn fail_in_memory_engine_for_another_table() {
+    let t = table(&[(1, 1, 1, 1), (2, 2, 2, 2), (3, 3, 3, 3)]);
+    let other = table(&[(1, 1, 1, 1), (2, 2, 2, 2), (4, 3, 3, 3)]);
+    let c = config(&t, &[(0, 1)], 0.0, Metric::Loss);
+    let err = Anonymizer::from_profile(&Profile::of(&t), &c, |plan| {
+        Ok(Box::new(InMemoryEngine::new(&other, plan)?))
+    })
+    .unwrap_err();
+    assert!(matches!(err, privkit::Error::InvalidArgument(_)), "{err}");
+    let fewer = table(&[(1, 1, 1, 1), (2, 2, 2, 2)]);
+    assert!(
+        Anonymizer::from_profile(&Profile::of(&t), &c, |plan| Ok(Box::new(
+            InMemoryEngine::new(&fewer, plan)?
+        )))
+        .is_err()
+    );
+}
+
+#[test]
+fn fail_profiles_that_do_not_add_up() {
+    let qi = AttributeRole::QuasiIdentifying;
+    assert!(
+        Profile::new(3)
+            .attribute("a", qi, [("x", 1), ("y", 2)])
+            .is_ok()
+    );
+    // Counts short of the records (a NULL), a zero count, a repeated value, a repeated name.
+    assert!(
+        Profile::new(3)
+            .attribute("a", qi, [("x", 1), ("y", 1)])
+            .is_err()
+    );
+    assert!(
+        Profile::new(3)
+            .attribute("a", qi, [("x", 3), ("y", 0)])
+            .is_err()
+    );
+    assert!(
+        Profile::new(3)
+            .attribute("a", qi, [("x", 1), ("x", 2)])
+            .is_err()
+    );
+    assert!(Profile::new(3).attribute("", qi, [("x", 3)]).is_err());
+    let p = Profile::new(3).attribute("a", qi, [("x", 3)]).unwrap();
+    assert!(p.attribute("a", qi, [("x", 3)]).is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// The plan an engine receives describes the in-memory grouping: every record's class key
+    /// is its values' codes mapped through the plan, and the classes of a profile-built
+    /// anonymizer over the in-memory engine are the classes of `Anonymizer::new`.
+    #[test]
+    fn plan_codes_describe_the_classes(
+        rows in proptest::collection::vec((0u8..40, 0u8..5, 0u8..30, 0u8..4), 1..40),
+        levels in (0usize..4, 0usize..3, 0usize..4),
+        models in proptest::collection::vec((0u8..8, 0u8..20), 1..3),
+    ) {
+        let t = table(&rows);
+        let c = config(&t, &models, 0.1, Metric::Loss);
+        let mut direct = Anonymizer::new(&t, &c).unwrap();
+        let levels = [levels.0, levels.1, levels.2];
+        let levels: Vec<usize> = levels.iter().zip(direct.heights()).map(|(l, h)| l % h).collect();
+        let mut seen = None;
+        let mut via = Anonymizer::from_profile(&Profile::of(&t), &c, |plan| {
+            let mut engine = InMemoryEngine::new(&t, plan)?;
+            let g = privkit::anon::GroupingEngine::group(&mut engine, &levels)?;
+            // Recompute every record's key from the plan alone.
+            let mut expected = std::collections::HashMap::<Vec<u32>, u32>::new();
+            for r in 0..t.len() {
+                let key: Vec<u32> = plan.quasi_identifiers().iter().enumerate().map(|(i, name)| {
+                    let v = t.value(r, name).unwrap();
+                    let code = plan.values(i).unwrap().iter().position(|x| x == v).unwrap();
+                    plan.codes(i, levels[i]).unwrap()[code]
+                }).collect();
+                *expected.entry(key).or_default() += 1;
+            }
+            let got: std::collections::HashMap<Vec<u32>, u32> = (0..g.len())
+                .map(|i| (g.class_key(i).unwrap().to_vec(), g.class_count(i).unwrap()))
+                .collect();
+            seen = Some(expected == got);
+            Ok(Box::new(engine))
+        }).unwrap();
+        prop_assert_eq!(seen, Some(true));
+        prop_assert_eq!(direct.evaluate(&levels).unwrap(), via.evaluate(&levels).unwrap());
+        let (a, b) = (direct.optimal().unwrap(), via.optimal().unwrap());
+        prop_assert_eq!(a.optimum, b.optimum);
+        prop_assert_eq!(a.checked, b.checked);
+        prop_assert!(b.table.is_none());
+    }
 }

@@ -1,7 +1,7 @@
 //! Information-loss metrics with ARX's definitions.
 
+use super::grouping::Groups;
 use super::hierarchy::Encoded;
-use super::search::Groups;
 
 /// The metric the search minimizes. All are computed for a result (see [`Metrics`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -109,7 +109,7 @@ impl Context {
         Self { n, nu, hierarchies }
     }
 
-    pub(crate) fn entropy_monotonic(&self, levels: &[usize]) -> f64 {
+    fn entropy_monotonic(&self, levels: &[usize]) -> f64 {
         self.nu
             .iter()
             .zip(levels)
@@ -118,8 +118,35 @@ impl Context {
     }
 
     /// Mean over attributes of `level / height`.
-    pub(crate) fn precision_bound(&self, levels: &[usize]) -> f64 {
+    fn precision_bound(&self, levels: &[usize]) -> f64 {
         self.precision(levels, 0, 1.0)
+    }
+
+    /// The value of `metric` for an anonymous transformation to `levels`, when it follows from
+    /// the level vector alone: the monotonic entropy always, the entropy and precision when no
+    /// record can be suppressed.
+    pub(crate) fn value_from_levels(
+        &self,
+        metric: Metric,
+        levels: &[usize],
+        suppression: bool,
+    ) -> Option<f64> {
+        match metric {
+            Metric::EntropyMonotonic => Some(self.entropy_monotonic(levels)),
+            Metric::Entropy if !suppression => Some(self.entropy_monotonic(levels)),
+            Metric::Precision if !suppression => Some(self.precision_bound(levels)),
+            _ => None,
+        }
+    }
+
+    /// A lower bound of `metric` from the level vector alone that never decreases under
+    /// generalization, for the metrics that have one.
+    pub(crate) fn bound_from_levels(&self, metric: Metric, levels: &[usize]) -> Option<f64> {
+        match metric {
+            Metric::Entropy | Metric::EntropyMonotonic => Some(self.entropy_monotonic(levels)),
+            Metric::Precision => Some(self.precision_bound(levels)),
+            _ => None,
+        }
     }
 
     /// The value of `metric` and a lower bound that never decreases under generalization.

@@ -5,96 +5,27 @@ use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use super::hierarchy::{Encoded, Hierarchy};
-use super::model::{Check, PrivacyModel, compile};
-use super::search::ClassStatistics;
+use super::config::AnonymizationConfig;
+use super::hierarchy::Encoded;
+use super::model::{Check, compile};
+use super::result::ClassStatistics;
 use super::table::{AttributeRole, Column, Table};
 use crate::{Error, Result};
 
 /// Partitions larger than this are split on another thread while threads remain.
 const PARALLEL_MIN: usize = 16_384;
 
-/// What Mondrian protects and how.
-#[derive(Debug, Clone)]
-pub struct MondrianConfig {
-    hierarchies: Vec<(String, Hierarchy)>,
-    numeric: Vec<String>,
-    models: Vec<PrivacyModel>,
-    relaxed: bool,
-    threads: usize,
-}
-
-impl Default for MondrianConfig {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl MondrianConfig {
-    /// Strict Mondrian, no models, all available cores.
-    #[must_use]
-    pub fn new() -> Self {
-        Self {
-            hierarchies: Vec::new(),
-            numeric: Vec::new(),
-            models: Vec::new(),
-            relaxed: false,
-            threads: std::thread::available_parallelism().map_or(1, usize::from),
-        }
-    }
-
-    /// Sets the hierarchy of a categorical quasi-identifier (or of the sensitive attribute of
-    /// hierarchical t-closeness); partitions are split along its children.
-    #[must_use]
-    pub fn hierarchy(mut self, attribute: impl Into<String>, hierarchy: Hierarchy) -> Self {
-        let attribute = attribute.into();
-        self.hierarchies.retain(|(a, _)| *a != attribute);
-        self.hierarchies.push((attribute, hierarchy));
-        self
-    }
-
-    /// Treats quasi-identifier `attribute` as numeric (split at medians into ranges) even if it
-    /// has a hierarchy. A quasi-identifier without a hierarchy is numeric when all its values
-    /// parse as finite numbers.
-    #[must_use]
-    pub fn numeric(mut self, attribute: impl Into<String>) -> Self {
-        self.numeric.push(attribute.into());
-        self
-    }
-
-    /// Adds a privacy model every partition must satisfy.
-    #[must_use]
-    pub fn model(mut self, model: PrivacyModel) -> Self {
-        self.models.push(model);
-        self
-    }
-
-    /// Relaxed Mondrian: numeric cuts at the median position, so records with the median value
-    /// may land on both sides (ranges may overlap). Strict (the default) keeps equal values
-    /// together.
-    #[must_use]
-    pub fn relaxed(mut self, relaxed: bool) -> Self {
-        self.relaxed = relaxed;
-        self
-    }
-
-    /// Number of threads (at least 1).
-    #[must_use]
-    pub fn threads(mut self, threads: usize) -> Self {
-        self.threads = threads.max(1);
-        self
-    }
-}
-
 /// Utility of a Mondrian output, with the definitions of the optimal search's [`Metric`]s
-/// (no record is suppressed, so discernibility and DM* coincide).
+/// (no record is suppressed, so discernibility and DM* coincide), over the equivalence classes
+/// as released: partitions whose generalized values are the same text in every
+/// quasi-identifier are one class to anyone reading the output, and count as one.
 ///
 /// [`Metric`]: super::Metric
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MondrianMetrics {
-    /// Discernibility: `sum |E|^2` over the partitions.
+    /// Discernibility: `sum |E|^2` over the released classes.
     pub discernibility: f64,
-    /// Average equivalence class size `n / partitions`.
+    /// Average equivalence class size `n / classes` over the released classes.
     pub aecs: f64,
     /// Loss: per attribute the records' share of the domain covered by their generalized value
     /// (for numeric ranges, the distinct values of the column within the range), normalized to
@@ -109,8 +40,12 @@ pub struct MondrianResult {
     /// a partition holds one value) or the lowest common hierarchy node; identifying attributes
     /// removed.
     pub table: Table,
-    /// Partition statistics.
+    /// Statistics of the equivalence classes as released (partitions with the same
+    /// generalized values merged).
     pub classes: ClassStatistics,
+    /// Partitions Mondrian cut the records into (at least `classes.classes`: partitions whose
+    /// generalized values print the same are one released class).
+    pub partitions: usize,
     /// Utility metrics.
     pub metrics: MondrianMetrics,
 }
@@ -256,12 +191,8 @@ impl<'t> Mondrian<'t> {
     /// quasi-identifier has no hierarchy and is not numeric, a hierarchy misses a value or
     /// names an attribute the table lacks, a model
     /// names an attribute that is not sensitive or a parameter is out of range.
-    pub fn new(table: &'t Table, config: &MondrianConfig) -> Result<Self> {
-        if config.models.is_empty() {
-            return Err(Error::invalid_argument(
-                "at least one privacy model is required",
-            ));
-        }
+    pub fn new(table: &'t Table, config: &AnonymizationConfig) -> Result<Self> {
+        config.validate()?;
         super::hierarchy::check_attributes(
             &config.hierarchies,
             table.columns.iter().map(|c| c.name.as_str()),
@@ -272,9 +203,8 @@ impl<'t> Mondrian<'t> {
             if column.role != AttributeRole::QuasiIdentifying {
                 continue;
             }
-            let hierarchy = config.hierarchies.iter().find(|(a, _)| *a == column.name);
-            let qi = match hierarchy {
-                Some((_, h)) if !config.numeric.contains(&column.name) => Qi::Categorical {
+            let qi = match config.hierarchy_of(&column.name) {
+                Some(h) if !config.numeric.contains(&column.name) => Qi::Categorical {
                     codes: &column.codes,
                     enc: Encoded::new(h, &column.name, &column.dictionary)?,
                 },
@@ -359,8 +289,11 @@ impl<'t> Mondrian<'t> {
     fn output(&self, order: &[u32], out: &Out) -> Result<MondrianResult> {
         let m = self.qis.len();
         let n = self.table.rows;
+        let partitions = out.lens.len();
         let mut columns = Vec::with_capacity(self.table.columns.len());
         let mut loss_product = 1.0f64;
+        // The released label code of every partition in every quasi-identifier.
+        let mut keys = vec![0u32; partitions * m];
         for (c, column) in self.table.columns.iter().enumerate() {
             if column.role == AttributeRole::Identifying {
                 continue;
@@ -383,6 +316,7 @@ impl<'t> Mondrian<'t> {
                     dictionary.push(l.clone());
                     next
                 });
+                keys[p * m + q] = code;
                 for &r in &order[start..start + len] {
                     codes[r as usize] = code;
                 }
@@ -405,30 +339,60 @@ impl<'t> Mondrian<'t> {
                 codes,
             });
         }
-        let partitions = out.lens.len();
-        let sizes = out.lens.iter().map(|&l| l as u64);
-        let classes = ClassStatistics {
-            classes: partitions,
-            suppressed_classes: 0,
-            min_size: sizes.clone().min().unwrap_or(0),
-            max_size: sizes.clone().max().unwrap_or(0),
-            average_size: if partitions == 0 {
+        let sizes = released_sizes(&keys, m, &out.lens);
+        debug_assert!(self.released_classes_allowable(order, &keys, m, &out.lens));
+        let classes = ClassStatistics::of(&sizes, 0);
+        let metrics = MondrianMetrics {
+            discernibility: sizes.iter().map(|&s| (s * s) as f64).sum(),
+            aecs: if sizes.is_empty() {
                 0.0
             } else {
-                n as f64 / partitions as f64
+                n as f64 / sizes.len() as f64
             },
-        };
-        let metrics = MondrianMetrics {
-            discernibility: sizes.map(|s| (s * s) as f64).sum(),
-            aecs: classes.average_size,
             loss: loss_product - 1.0,
         };
         Ok(MondrianResult {
             table: Table { columns, rows: n },
             classes,
+            partitions,
             metrics,
         })
     }
+
+    /// Whether every released class (partitions of equal keys merged) satisfies the models, as
+    /// the monotonicity of every model under merging guarantees.
+    fn released_classes_allowable(
+        &self,
+        order: &[u32],
+        keys: &[u32],
+        m: usize,
+        lens: &[usize],
+    ) -> bool {
+        let mut rows: HashMap<&[u32], Vec<u32>> = HashMap::new();
+        let mut start = 0;
+        for (p, &len) in lens.iter().enumerate() {
+            rows.entry(&keys[p * m..(p + 1) * m])
+                .or_default()
+                .extend_from_slice(&order[start..start + len]);
+            start += len;
+        }
+        rows.values().all(|r| self.allowable(r))
+    }
+}
+
+/// The sizes of the released classes: partitions (of lengths `lens`) with equal keys (`m`
+/// label codes each, concatenated) merged, in order of first partition.
+fn released_sizes(keys: &[u32], m: usize, lens: &[usize]) -> Vec<u64> {
+    let mut index: HashMap<&[u32], usize> = HashMap::with_capacity(lens.len());
+    let mut sizes: Vec<u64> = Vec::new();
+    for (p, &len) in lens.iter().enumerate() {
+        let class = *index.entry(&keys[p * m..(p + 1) * m]).or_insert_with(|| {
+            sizes.push(0);
+            sizes.len() - 1
+        });
+        sizes[class] += len as u64;
+    }
+    sizes
 }
 
 fn numeric(column: &Column) -> Result<Qi<'_>> {

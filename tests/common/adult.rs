@@ -16,12 +16,17 @@ pub(crate) const ATTRIBUTES: [&str; 9] = [
     "salary-class",
 ];
 
-/// The text of a file in `tests/data/adult/`.
+/// The text of a file in the core crate's `tests/data/adult/` (found from the manifest
+/// directory of the crate under test: the core at the workspace root, or an integration
+/// crate below it).
 pub(crate) fn data(name: &str) -> std::io::Result<String> {
-    std::fs::read_to_string(format!(
-        "{}/tests/data/adult/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = manifest
+        .ancestors()
+        .map(|d| d.join("tests/data/adult"))
+        .find(|d| d.is_dir())
+        .ok_or_else(|| std::io::Error::other("tests/data/adult not found"))?;
+    std::fs::read_to_string(dir.join(name))
 }
 
 /// The header and records of `adult.csv`.
