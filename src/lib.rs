@@ -7,6 +7,9 @@ mod backend;
 #[cfg(feature = "datafusion")]
 #[cfg_attr(docsrs, doc(cfg(feature = "datafusion")))]
 pub mod datafusion;
+#[cfg(feature = "detect")]
+#[cfg_attr(docsrs, doc(cfg(feature = "detect")))]
+pub mod detect;
 mod encoding;
 pub mod envelope;
 pub mod error;
