@@ -5,10 +5,12 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use regex_automata::meta::Regex;
-use regex_automata::{Anchored, Input};
 
 use super::entity::{EntityType, Finding};
-use super::gazetteer::{Gazetteer, STREET_GLUED, STREET_SUFFIXES, TITLES, UNIT_WORDS};
+use super::gazetteer::{
+    Gazetteer, STREET_GLUED, STREET_PREFIXES, STREET_SUFFIXES, TITLES, UNIT_WORDS,
+};
+use super::phone::PhoneMetadata;
 use super::{checksum, text};
 use crate::{Error, Result};
 
@@ -17,6 +19,27 @@ use crate::{Error, Result};
 const MAX_CANDIDATE: usize = 4096;
 /// How far validators look around a candidate, in bytes.
 const LOOK: usize = 96;
+
+/// Words before a bare digit block that make it worth a phone-number validation.
+const PHONE_WORDS: &[&str] = &[
+    "phone",
+    "tel",
+    "telephone",
+    "mobile",
+    "cell",
+    "call",
+    "fax",
+    "number",
+    "no",
+    "nr",
+    "at",
+    "on",
+    "whatsapp",
+    "sms",
+    "contact",
+    "desk",
+    "landline",
+];
 
 /// Shape of a candidate: which validator it goes to. Order = pattern priority.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,15 +73,15 @@ enum Shape {
 const SHAPES: &[(Shape, &str)] = &[
     (
         Shape::Email,
-        r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,63}",
+        r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z][A-Za-z]+",
     ),
     (
         Shape::Url,
-        r"(?i:https?|ftp|sftp|wss?)://[^\s<>\x22'\x60{}|\\^\[\]]+",
+        r"(?i-u:https?|ftp|sftp|wss?)://(?-u:[^\x00-\x20\x22'<>\x60{}|\\^\[\]\x7f])+",
     ),
     (
         Shape::Www,
-        r"(?i:www)\.[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+(?:[/?#][^\s<>\x22'\x60{}|\\^\[\]]*)?",
+        r"(?i-u:www)\.[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+(?:[/?#](?-u:[^\x00-\x20\x22'<>\x60{}|\\^\[\]\x7f])*)?",
     ),
     (
         Shape::PrivateKey,
@@ -66,7 +89,7 @@ const SHAPES: &[(Shape, &str)] = &[
     ),
     (
         Shape::Bearer,
-        r"(?i:bearer|basic|token)[ \t]+[A-Za-z0-9\-._~+/]{8,}=*",
+        r"(?i-u:bearer|basic|token)[ \t]+[A-Za-z0-9\-._~+/]{8,}=*",
     ),
     (
         Shape::Jwt,
@@ -78,15 +101,15 @@ const SHAPES: &[(Shape, &str)] = &[
     ),
     (
         Shape::AwsSecret,
-        r"(?i:aws_?secret_?(?:access_?)?key)[\x22']?[ \t]*[:=][ \t]*[\x22']?[A-Za-z0-9/+=]{40}",
+        r"(?i-u:aws_?secret_?(?:access_?)?key)[\x22']?[ \t]*[:=][ \t]*[\x22']?[A-Za-z0-9/+=]{40}",
     ),
     (
         Shape::ApiKey,
-        r"(?-u:\b)(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{60,255}|xox[abposr]-[A-Za-z0-9\-]{10,255}|[sr]k_(?:live|test)_[A-Za-z0-9]{16,255}|AIza[0-9A-Za-z_\-]{35}|glpat-[A-Za-z0-9_\-]{20})",
+        r"(?-u:\b)(?:gh[pousr]_[A-Za-z0-9]{36}[A-Za-z0-9]*|github_pat_[A-Za-z0-9_]{60}[A-Za-z0-9_]*|xox[abposr]-[A-Za-z0-9\-]{10}[A-Za-z0-9\-]*|[sr]k_(?:live|test)_[A-Za-z0-9]{16}[A-Za-z0-9]*|AIza[0-9A-Za-z_\-]{35}|glpat-[A-Za-z0-9_\-]{20})",
     ),
     (
         Shape::Iban,
-        r"(?-u:\b)[A-Za-z]{2}[0-9]{2}(?:[ \-]?[A-Za-z0-9]){11,32}",
+        r"(?-u:\b)[A-Za-z]{2}[0-9]{2}[A-Za-z0-9]*(?:[ \-][A-Za-z0-9]+)*",
     ),
     (
         Shape::Nino,
@@ -100,51 +123,50 @@ const SHAPES: &[(Shape, &str)] = &[
         Shape::FiscalCode,
         r"(?-u:\b)[A-Za-z]{6}[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{3}[A-Za-z](?-u:\b)",
     ),
-    (Shape::AlnumId, r"(?-u:\b)[A-Za-z]{1,2}[0-9]{5,14}(?-u:\b)"),
+    (
+        Shape::AlnumId,
+        r"(?-u:\b)[A-Za-z]{1,2}[0-9]{5}[0-9]*(?-u:\b)",
+    ),
     (
         Shape::Ipv6,
         r"(?-u:\b)(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f:.]*|::[0-9A-Fa-f][0-9A-Fa-f:.]*",
     ),
     (
         Shape::MonthDate,
-        r"(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?[ ]+[0-9]{1,2}(?:st|nd|rd|th)?(?:,?[ ]+[0-9]{4})?|(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?,?[ ]+[0-9]{4}",
+        r"(?i-u:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?[ ]+[0-9]{1,2}(?:st|nd|rd|th)?(?:,?[ ]+[0-9]{4})?|(?i-u:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?[ ]+[0-9]{4}",
     ),
     (
         Shape::DayMonthDate,
-        r"(?-u:\b)[0-9]{1,2}(?:st|nd|rd|th)?[ ]+(?:of[ ]+)?(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?(?:,?[ ]+[0-9]{4})?",
+        r"(?-u:\b)[0-9]{1,2}(?:st|nd|rd|th)?[ ]+(?:of[ ]+)?(?i-u:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?:,?[ ]+[0-9]{4})?",
     ),
     (
         Shape::Weekday,
-        r"(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?-u:\b)",
+        r"(?i-u:monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?-u:\b)",
     ),
     (
         Shape::Unit,
-        r"(?i:apt|apartment|suite|unit|p\.?[ ]?o\.?[ ]?box|psc)\.?,?[ ]+#?[0-9]{1,6}(?-u:\b)",
+        r"(?i-u:apt|apartment|suite|unit|p\.?[ ]?o\.?[ ]?box|psc)\.?,?[ ]+#?[0-9]{1,6}(?-u:\b)",
     ),
     (
         Shape::StreetPrefix,
-        r"(?i:via|viale|piazza|piazzale|corso|largo|vicolo|rua|avenida|calle|carrer|camino|paseo|plaza|rue|chemin|allée|impasse|ul\.|ulica|aleja|al\.|strada|bulevar|travessa|praça|rambla|avinguda)[ ]+\p{Lu}",
+        r"(?i:via|viale|piazza|piazzale|corso|largo|vicolo|rua|avenida|calle|carrer|camino|paseo|plaza|rue|chemin|allée|impasse|ul\.|ulica|aleja|al\.|strada|bulevar|travessa|praça|rambla|avinguda)[ ]+(?-u:[A-Z\xC3-\xC5])",
     ),
     (
         Shape::StreetGlued,
-        r"\p{Lu}\p{Ll}*(?:straße|strasse|weg|gasse|platz|allee|ring|damm|ufer|vägen|gatan|gränd|vej|gade|allé|katu|tie|kuja|polku|veien|vegen|gata|gate|laan|straat|plein|gracht|singel|utca|ulice|iela|tänav|cesta)[ ]+[0-9]",
-    ),
-    (
-        Shape::Numeric,
-        r"(?:\+|\(\+?)?(?-u:\b)[0-9]+(?:(?:[ \-./:]|\)[ \-]?|[ \-]?\()[0-9]+)*\)?(?:[ ]?(?:x|ext\.?|#)[ ]?[0-9]{1,6})?(?:-?[A-Za-z](?-u:\b))?",
+        r"(?-u:[A-Z\xC3-\xC5][a-z\x80-\xBF\xC3-\xC5]*)(?:straße|strasse|weg|gasse|platz|allee|ring|damm|ufer|vägen|gatan|gränd|vej|gade|allé|katu|tie|kuja|polku|veien|vegen|gata|gate|laan|straat|plein|gracht|singel|utca|ulice|iela|tänav|cesta)[ ]+[0-9]",
     ),
     (
         Shape::Domain,
-        r"(?-u:\b)[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,63}(?-u:\b)",
+        r"(?-u:\b)[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z][A-Za-z]+(?-u:\b)",
     ),
-    (Shape::Word, r"\p{Lu}[\p{Ll}\p{Lu}\p{M}'’\-]*"),
 ];
 
 /// Which built-in types are on, and their settings.
 #[derive(Clone, Debug)]
 pub(crate) struct BuiltinConfig {
     pub(crate) enabled: Vec<bool>,
-    pub(crate) phone_regions: Vec<phonenumber::country::Id>,
+    /// Indices into [`PhoneMetadata`] of the regions tried for national numbers.
+    pub(crate) phone_regions: Vec<usize>,
 }
 
 impl BuiltinConfig {
@@ -158,9 +180,6 @@ impl BuiltinConfig {
 #[derive(Debug)]
 pub(crate) struct Builtin {
     all: Regex,
-    /// Fallback for a rejected candidate: the generic shapes only, anchored.
-    fallback: Regex,
-    fallback_shapes: Vec<Shape>,
     config: BuiltinConfig,
     gaz: &'static Gazetteer,
 }
@@ -170,8 +189,14 @@ fn build(patterns: &[&str]) -> Result<Regex> {
         .configure(
             Regex::config()
                 .match_kind(regex_automata::MatchKind::LeftmostFirst)
-                .utf8_empty(true),
+                .utf8_empty(true)
+                .hybrid_cache_capacity(8 << 20),
         )
+        // Byte classes (`(?-u:...)`) keep the automaton small: Latin letters are matched
+        // as UTF-8 bytes (lead bytes C3 to C5 and continuation bytes), so every match
+        // still starts and ends on a character boundary of valid UTF-8 (checked by the
+        // validators).
+        .syntax(regex_automata::util::syntax::Config::new().utf8(false))
         .build_many(patterns)
         .map_err(|e| Error::invalid_argument(format!("built-in pattern: {e}")))
 }
@@ -179,16 +204,8 @@ fn build(patterns: &[&str]) -> Result<Regex> {
 impl Builtin {
     pub(crate) fn new(config: BuiltinConfig) -> Result<Self> {
         let all = build(&SHAPES.iter().map(|(_, p)| *p).collect::<Vec<_>>())?;
-        let generic = [Shape::Numeric, Shape::Domain, Shape::Word];
-        let fallback_pats: Vec<&str> = SHAPES
-            .iter()
-            .filter(|(s, _)| generic.contains(s))
-            .map(|(_, p)| *p)
-            .collect();
         Ok(Self {
             all,
-            fallback: build(&fallback_pats)?,
-            fallback_shapes: generic.to_vec(),
             config,
             gaz: Gazetteer::get(),
         })
@@ -200,22 +217,163 @@ impl Builtin {
 
     /// Candidates of `text`, validated, appended to `out` (unsorted, may overlap).
     pub(crate) fn scan(&self, text: &str, out: &mut Vec<Finding>) {
-        let mut cx = Cx { text, out, b: self };
+        let mut cx = Cx {
+            text,
+            out,
+            b: self,
+            buf: String::new(),
+            buf2: String::new(),
+        };
+        // Pass 1: the distinctive shapes, one regex.
         for m in self.all.find_iter(text) {
             let shape = SHAPES[m.pattern().as_usize()].0;
-            let (start, end) = (m.start(), m.end());
-            if !cx.dispatch(shape, start, end)
-                && !matches!(shape, Shape::Numeric | Shape::Domain | Shape::Word)
+            cx.dispatch(shape, m.start(), m.end());
+        }
+        // Pass 2: capitalized words and digit runs, the most frequent candidates, by a
+        // byte loop (a regex match per word would cost more than the words' checks).
+        let b = text.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i];
+            if c.is_ascii_digit()
+                || (c == b'+' || c == b'(') && b.get(i + 1).is_some_and(u8::is_ascii_digit)
             {
-                // A rejected specific shape may hide a generic one at the same place.
-                let input = Input::new(text).range(start..).anchored(Anchored::Yes);
-                if let Some(f) = self.fallback.search(&input) {
-                    let s = self.fallback_shapes[f.pattern().as_usize()];
-                    cx.dispatch(s, f.start(), f.end());
+                let end = numeric_end(b, i);
+                cx.dispatch(Shape::Numeric, i, end);
+                i = end.max(i + 1);
+            } else if c.is_ascii_uppercase() || (0xC3..=0xC5).contains(&c) {
+                let end = word_end(b, i);
+                if end > i {
+                    cx.dispatch(Shape::Word, i, end);
                 }
+                i = end.max(i + 1);
+            } else if c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80 {
+                // The rest of a word that does not start a candidate ("iPhone", "é1").
+                i += 1;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80)
+                {
+                    i += 1;
+                }
+            } else {
+                i += 1;
             }
         }
     }
+}
+
+/// End of a capitalized-word candidate at `i`: ASCII letters, Latin-1 and Latin
+/// Extended-A letters (UTF-8 lead bytes C3 to C5 with their continuation bytes),
+/// apostrophes and hyphens. Returns `i` when the word is not a candidate.
+fn word_end(b: &[u8], i: usize) -> usize {
+    let mut j = i;
+    while j < b.len() {
+        let c = b[j];
+        if c.is_ascii_alphabetic() || c == b'\'' || c == b'-' && j > i {
+            j += 1;
+        } else if (0xC3..=0xC5).contains(&c)
+            && b.get(j + 1).is_some_and(|n| (0x80..=0xBF).contains(n))
+        {
+            j += 2;
+        } else {
+            break;
+        }
+    }
+    // A word glued to digits or other scripts is not a name ("GB29", "Ωmega").
+    if b.get(j)
+        .is_some_and(|c| c.is_ascii_digit() || *c == b'_' || *c >= 0x80)
+    {
+        return i;
+    }
+    j
+}
+
+/// End of the digit run starting at `i` (`+` or `(` may open it): groups of digits
+/// joined by one separator (` `, `-`, `.`, `/`, `:`) or parentheses, then an optional
+/// extension (`x123`, `ext. 12`, `#4`) and an optional letter (`12345678Z`). The same
+/// grammar as `+41 (0)96 471 07 95`, `2/8/1935 12:20`, `345-899-3560x4587`.
+fn numeric_end(b: &[u8], i: usize) -> usize {
+    let digit = |k: usize| b.get(k).is_some_and(u8::is_ascii_digit);
+    let mut j = i;
+    if b[j] == b'+' {
+        j += 1;
+    } else if b[j] == b'(' {
+        j += 1;
+        if b.get(j) == Some(&b'+') {
+            j += 1;
+        }
+    }
+    // ASCII word boundary before the first digit.
+    if i > 0 && j == i && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_') {
+        // Inside a word: skip the whole word.
+        while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+            j += 1;
+        }
+        return j.max(i + 1);
+    }
+    if !digit(j) {
+        return i + 1;
+    }
+    let mut groups = 0;
+    loop {
+        while digit(j) {
+            j += 1;
+        }
+        groups += 1;
+        if groups >= 24 {
+            break;
+        }
+        let c = b.get(j).copied();
+        let n1 = b.get(j + 1).copied();
+        let next = match (c, n1) {
+            (Some(b' ' | b'-' | b'.' | b'/' | b':'), Some(d)) if d.is_ascii_digit() => j + 1,
+            (Some(b')'), Some(d)) if d.is_ascii_digit() => j + 1,
+            (Some(b')'), Some(b' ' | b'-')) if digit(j + 2) => j + 2,
+            (Some(b'('), Some(d)) if d.is_ascii_digit() => j + 1,
+            (Some(b' ' | b'-'), Some(b'(')) if digit(j + 2) => j + 2,
+            _ => break,
+        };
+        j = next;
+    }
+    if b.get(j) == Some(&b')') {
+        j += 1;
+    }
+    // Extension.
+    let mut k = j;
+    if b.get(k) == Some(&b' ') {
+        k += 1;
+    }
+    let marker = if b[k.min(b.len())..].starts_with(b"ext.") {
+        4
+    } else if b[k.min(b.len())..].starts_with(b"ext") {
+        3
+    } else if matches!(b.get(k), Some(b'x' | b'#')) {
+        1
+    } else {
+        0
+    };
+    if marker > 0 {
+        let mut m = k + marker;
+        if b.get(m) == Some(&b' ') {
+            m += 1;
+        }
+        let d0 = m;
+        while digit(m) && m - d0 < 6 {
+            m += 1;
+        }
+        if m > d0 && !digit(m) {
+            return m;
+        }
+    }
+    // A trailing letter (DNI "12345678Z", "12345678-Z"), at a word end.
+    let l = if b.get(j) == Some(&b'-') { j + 1 } else { j };
+    if b.get(l).is_some_and(u8::is_ascii_alphabetic)
+        && !b
+            .get(l + 1)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+    {
+        return l + 1;
+    }
+    j
 }
 
 /// State of one scan.
@@ -223,6 +381,20 @@ struct Cx<'a, 'o> {
     text: &'a str,
     out: &'o mut Vec<Finding>,
     b: &'a Builtin,
+    /// Scratch buffers for lower-cased words.
+    buf: String,
+    buf2: String,
+}
+
+/// `w` lower-cased into `buf`.
+fn lower<'b>(buf: &'b mut String, w: &str) -> &'b str {
+    buf.clear();
+    if w.is_ascii() {
+        buf.extend(w.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+    } else {
+        buf.extend(w.chars().flat_map(char::to_lowercase));
+    }
+    buf
 }
 
 impl Cx<'_, '_> {
@@ -245,6 +417,10 @@ impl Cx<'_, '_> {
 
     /// Validates one candidate; whether anything was reported.
     fn dispatch(&mut self, shape: Shape, start: usize, mut end: usize) -> bool {
+        // Byte-class patterns match UTF-8 bytes: never split a character.
+        if !self.text.is_char_boundary(start) || !self.text.is_char_boundary(end) {
+            return false;
+        }
         if end - start > MAX_CANDIDATE {
             if !matches!(shape, Shape::Url | Shape::Www) {
                 return false;
@@ -446,7 +622,8 @@ impl Cx<'_, '_> {
             return false;
         }
         // "Via Roma 131": prefix, up to four words, a house number.
-        let words_start = end - 1;
+        // From the space before the capital that ended the match.
+        let words_start = end - 2;
         let mut i = words_start;
         for _ in 0..5 {
             let Some((ws, we)) = text::next_word(self.text, i, LOOK) else {
@@ -456,7 +633,7 @@ impl Cx<'_, '_> {
             if w.as_bytes()[0].is_ascii_digit() {
                 let num_end = ws + w.bytes().take_while(|b| b.is_ascii_alphanumeric()).count();
                 let stop = self.address_tail(num_end);
-                return self.push(EntityType::StreetAddress, start, stop, 0.6);
+                return self.push(EntityType::StreetAddress, start, stop, 0.7);
             }
             i = we;
         }
@@ -491,7 +668,7 @@ impl Cx<'_, '_> {
         }
         let first = self.leading_number(start).unwrap_or(start);
         let stop = self.address_tail(num_end);
-        self.push(EntityType::StreetAddress, first, stop, 0.6)
+        self.push(EntityType::StreetAddress, first, stop, 0.7)
     }
 
     /// The start of a building number right before `start` ("6750 Koskikatu 25").
@@ -649,7 +826,7 @@ impl Cx<'_, '_> {
                     ws + w.trim_end_matches('.').len()
                 };
                 let stop = self.address_tail(stop);
-                return self.push(EntityType::StreetAddress, start, stop, 0.65);
+                return self.push(EntityType::StreetAddress, start, stop, 0.7);
             }
             if !first.is_uppercase() || words >= 4 {
                 break;
@@ -666,6 +843,8 @@ impl Cx<'_, '_> {
             return false;
         };
         let mut found = false;
+        // A card or a dashed SSN is not also tried as a phone number.
+        let mut strong = false;
         let digits = run.digits.as_slice();
         let n = digits.len();
         let groups = run.groups.as_slice();
@@ -707,6 +886,7 @@ impl Cx<'_, '_> {
             if groups.len() == 3 && run.lens() == [3, 2, 4] && same_sep && uniform(b"- .") {
                 let score = if seps[0] == b"-" { 0.6 } else { 0.45 };
                 found |= self.push(EntityType::UsSsn, start, end, score);
+                strong |= seps[0] == b"-";
             } else if groups.len() == 1 {
                 found |= self.push(EntityType::UsSsn, start, end, 0.1);
             }
@@ -722,6 +902,7 @@ impl Cx<'_, '_> {
                         || lens == [4, 6, 4]);
             if grouped {
                 found |= self.push(EntityType::CreditCard, start, end, 0.8);
+                strong = true;
             }
         }
         if plain
@@ -748,10 +929,22 @@ impl Cx<'_, '_> {
         {
             found |= self.push(EntityType::FrNir, start, end, 0.5);
         }
-        // Phone numbers.
-        if (7..=15).contains(&n)
+        // Phone numbers: formatted like one, or a bare block with a phone word before.
+        let phone_like = run.plus.is_some()
+            || run.paren
+            || run.ext.is_some()
+            || groups.len() >= 2
+                && seps
+                    .iter()
+                    .all(|s| matches!(s.as_slice(), b" " | b"-" | b"." | b"/"))
+            || text::any_word_near(self.text, start, end, (32, 3), (0, 0), |w| {
+                PHONE_WORDS.iter().any(|p| w.eq_ignore_ascii_case(p))
+            });
+        if !strong
+            && phone_like
+            && (7..=15).contains(&n)
             && self.on(&EntityType::PhoneNumber)
-            && let Some(score) = self.phone(&run, start, end)
+            && let Some(score) = self.phone(&run)
         {
             found |= self.push(EntityType::PhoneNumber, start, end, score);
         }
@@ -778,36 +971,24 @@ impl Cx<'_, '_> {
     }
 
     /// A score for `run` as a phone number, or `None` when no region validates it.
-    fn phone(&self, run: &text::NumericRun, start: usize, end: usize) -> Option<f32> {
-        let s = &self.text[start..end];
-        let separated = !run.seps.is_empty();
-        // A bare digit block is a phone number only with context.
-        let base = if separated || run.plus.is_some() {
-            0.55
-        } else {
-            0.3
-        };
+    fn phone(&self, run: &text::NumericRun) -> Option<f32> {
+        let m = PhoneMetadata::get();
+        let digits = run.digits.as_slice();
         if run.plus.is_some() {
-            let n = phonenumber::parse(None, s).ok()?;
-            return n.is_valid().then_some(0.75);
+            return m.valid_international(digits).then_some(0.75);
         }
-        // International prefix "00" / "001-" in place of "+".
-        if run.digits.starts_with(b"00") && run.digits.len() > 9 {
-            let plus = format!("+{}", &run.digits_str()[2..]);
-            if let Ok(n) = phonenumber::parse(None, &plus)
-                && n.is_valid()
-            {
-                return Some(0.65);
-            }
+        // International prefix "00" in place of "+" ("0041 ...", "001-518-...").
+        if digits.starts_with(b"00") && digits.len() > 9 && m.valid_international(&digits[2..]) {
+            return Some(0.65);
         }
-        for region in &self.b.config.phone_regions {
-            if let Ok(n) = phonenumber::parse(Some(*region), s)
-                && n.is_valid()
-            {
-                return Some(base);
-            }
-        }
-        None
+        // A bare digit block is a phone number only with context.
+        let base = if run.seps.is_empty() { 0.3 } else { 0.55 };
+        self.b
+            .config
+            .phone_regions
+            .iter()
+            .any(|&r| m.valid_national(r, digits))
+            .then_some(base)
     }
 
     fn domain(&mut self, start: usize, end: usize) -> bool {
@@ -817,12 +998,10 @@ impl Cx<'_, '_> {
         // domain: the TLD must be one, and lower case or all caps.
         let cased = tld.bytes().all(|b| b.is_ascii_lowercase())
             || tld.bytes().all(|b| b.is_ascii_uppercase());
-        if cased && text::is_tld(tld) && !text::is_file_extension(tld) {
-            return self.push(EntityType::DomainName, start, end, 0.55);
-        }
-        // "Mr.Smith": the first label may still be a word.
-        let dot = s.find('.').unwrap_or(s.len());
-        self.word(start, start + dot)
+        cased
+            && text::is_tld(tld)
+            && !text::is_file_extension(tld)
+            && self.push(EntityType::DomainName, start, end, 0.55)
     }
 
     fn word(&mut self, start: usize, end: usize) -> bool {
@@ -831,7 +1010,7 @@ impl Cx<'_, '_> {
         }
         let w = self.text[start..end].trim_end_matches(['\'', '’', '-']);
         let end = start + w.len();
-        if w.is_empty() {
+        if !w.starts_with(char::is_uppercase) {
             return false;
         }
         let mut found = false;
@@ -847,24 +1026,31 @@ impl Cx<'_, '_> {
     fn location(&mut self, start: usize, end: usize) -> bool {
         // Longest gazetteer match of up to `max_place_words` words from here.
         let g = self.b.gaz;
+        if !g
+            .place_first_words
+            .contains(lower(&mut self.buf, &self.text[start..end]))
+        {
+            return false;
+        }
         let mut best = None;
         let mut stop = end;
         let mut words = 1;
         loop {
-            let name = self.text[start..stop].to_lowercase();
-            if g.countries.contains(&name) {
+            let name = lower(&mut self.buf, &self.text[start..stop]);
+            if g.countries.contains(name) {
                 best = Some((stop, 0.6));
-            } else if g.cities.contains(&name) {
+            } else if g.cities.contains(name) {
                 best = Some((stop, 0.45));
             }
             if words >= g.max_place_words {
                 break;
             }
-            match text::next_word(self.text, stop, 2) {
-                Some((ws, we))
-                    if ws == stop + 1 && self.text[ws..].starts_with(char::is_uppercase) =>
-                {
-                    stop = ws + self.text[ws..we].trim_end_matches(['.', ',']).len();
+            match text::next_word(self.text, stop, 1) {
+                Some((ws, we)) if self.text[ws..].starts_with(char::is_uppercase) => {
+                    stop = ws
+                        + self.text[ws..we]
+                            .trim_end_matches(['.', ',', ':', ';'])
+                            .len();
                     words += 1;
                 }
                 _ => break,
@@ -879,54 +1065,55 @@ impl Cx<'_, '_> {
     fn person(&mut self, start: usize, end: usize) -> bool {
         let g = self.b.gaz;
         let word = &self.text[start..end];
-        let lower = word.to_lowercase();
-        let all_caps = word.chars().count() > 1 && !word.chars().any(char::is_lowercase);
-        if all_caps {
+        if !word.chars().skip(1).any(char::is_lowercase) {
+            // All caps ("INFO", "SEINÄJOKI") or a single letter.
             return false;
         }
+        let lw = lower(&mut self.buf, word);
+        if STREET_PREFIXES.contains(&lw) && text::next_word(self.text, end, 1).is_some() {
+            return false;
+        }
+        let first = g.first_names.contains(lw);
+        let sur = g.surnames.contains(lw);
         let titled = text::title_before(self.text, start, TITLES);
-        let first = g.first_names.contains(lower.as_str());
-        let sur = g.surnames.contains(lower.as_str());
+        if !first && !sur && !titled {
+            return false;
+        }
         // Extend over a middle initial and a capitalized surname.
         let mut stop = end;
         let mut extended = false;
         let mut known_surname = false;
         let mut i = end;
-        for _ in 0..3 {
-            let Some((ws, we)) = text::next_word(self.text, i, 2) else {
+        for _ in 0..2 {
+            let Some((ws, we)) = text::next_word(self.text, i, 1) else {
                 break;
             };
-            if ws != i + 1 || self.text.as_bytes()[i] != b' ' {
-                break;
-            }
             let w = &self.text[ws..we];
-            let wc: Vec<char> = w.chars().collect();
-            let initial = wc.len() <= 2 && wc[0].is_uppercase() && (wc.len() == 1 || wc[1] == '.');
+            let mut cs = w.chars();
+            let (c0, c1, c2) = (cs.next(), cs.next(), cs.next());
+            let initial = c0.is_some_and(char::is_uppercase)
+                && (c1.is_none() || c1 == Some('.') && c2.is_none());
             if initial {
                 i = we;
                 continue;
             }
             let w = w.trim_end_matches(['.', ',', ';', ':', '!', '?', '\'', '"', ')']);
-            let wl = w.to_lowercase();
-            let cap = w.chars().next().is_some_and(char::is_uppercase)
-                && w.chars().skip(1).any(char::is_lowercase);
-            if !cap
-                || super::gazetteer::STOP_WORDS.contains(&wl.as_str())
-                || text::month(&wl).is_some()
-            {
+            let cap =
+                w.starts_with(char::is_uppercase) && w.chars().skip(1).any(char::is_lowercase);
+            if !cap {
                 break;
             }
-            if STREET_SUFFIXES.contains(&wl.as_str())
+            let wl = lower(&mut self.buf2, w);
+            if super::gazetteer::STOP_WORDS.contains(&wl)
+                || text::month(wl).is_some()
+                || STREET_SUFFIXES.contains(&wl)
                 || STREET_GLUED.iter().any(|s| wl.ends_with(s))
+                || g.countries.contains(wl)
+                || g.cities.contains(wl) && !g.surnames.contains(wl)
             {
                 break;
             }
-            if g.countries.contains(&wl)
-                || g.cities.contains(&wl) && !g.surnames.contains(wl.as_str())
-            {
-                break;
-            }
-            known_surname |= g.surnames.contains(wl.as_str());
+            known_surname = g.surnames.contains(wl);
             stop = ws + w.len();
             extended = true;
             break;

@@ -249,8 +249,8 @@ pub(crate) fn bsn(d: &[u8]) -> bool {
 }
 
 /// A German Steuer-ID (steuerliche Identifikationsnummer): 11 digits, the first not 0;
-/// among the first 10 exactly one digit repeats (twice, or three times but not three
-/// in a row) and the others appear once; the last is the ISO 7064 MOD 11,10 check digit.
+/// among the first 10 exactly one digit repeats (twice, or three times since 2016) and
+/// the others appear once; the last is the ISO 7064 MOD 11,10 check digit.
 pub(crate) fn de_tax_id(d: &[u8]) -> bool {
     if d.len() != 11 || !d.iter().all(u8::is_ascii_digit) || d[0] == b'0' {
         return false;
@@ -260,14 +260,8 @@ pub(crate) fn de_tax_id(d: &[u8]) -> bool {
         counts[usize::from(c - b'0')] += 1;
     }
     let repeated: Vec<u8> = counts.iter().copied().filter(|&c| c > 1).collect();
-    match repeated.as_slice() {
-        [2] => {}
-        [3] => {
-            if d[..10].windows(3).any(|w| w[0] == w[1] && w[1] == w[2]) {
-                return false;
-            }
-        }
-        _ => return false,
+    if !matches!(repeated.as_slice(), [2] | [3]) {
+        return false;
     }
     let mut product = 10u32;
     for c in &d[..10] {
@@ -430,6 +424,41 @@ mod tests {
         assert!(!card(b"1234567812345670"), "Luhn-valid, no scheme");
         assert!(!card(b""));
         assert!(!card(b"4x11111111111111"));
+    }
+
+    #[test]
+    fn known_answers() {
+        let data: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/data/detect_checksums.json")).unwrap();
+        type Check = fn(&[u8]) -> bool;
+        let checks: [(&str, Check); 11] = [
+            ("iban", iban),
+            ("nhs", nhs),
+            ("bsn", bsn),
+            ("de_tax_id", de_tax_id),
+            ("fr_nir", fr_nir),
+            ("es_dni", es_dni),
+            ("es_nie", es_nie),
+            ("it_fiscal_code", it_fiscal_code),
+            ("uk_nino", uk_nino),
+            ("us_ssn", ssn),
+            ("card", card),
+        ];
+        let mut n = 0;
+        for (name, check) in checks {
+            let set = &data[name];
+            for v in set["valid"].as_array().unwrap() {
+                let v = v.as_str().unwrap();
+                assert!(check(v.as_bytes()), "{name}: {v} should be valid");
+                n += 1;
+            }
+            for v in set["invalid"].as_array().unwrap() {
+                let v = v.as_str().unwrap();
+                assert!(!check(v.as_bytes()), "{name}: {v} should be invalid");
+                n += 1;
+            }
+        }
+        assert!(n > 80, "{n} known answers");
     }
 
     #[test]

@@ -3,7 +3,35 @@
 //! immutable, so sharing it is not a registry. Provenance: `src/detect/data/PROVENANCE.md`.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
+
+/// FxHash (rustc's hasher): fast for short keys. The sets are fixed at load time, so
+/// text being scanned cannot degrade them (lookups never insert).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A hash set with [`FxHasher`].
+pub(crate) type FxSet<T> = HashSet<T, BuildHasherDefault<FxHasher>>;
 
 static FIRST_NAMES: &str = include_str!("data/first_names.txt");
 static SURNAMES: &str = include_str!("data/surnames.txt");
@@ -13,12 +41,15 @@ static CITIES: &str = include_str!("data/cities.txt");
 /// The parsed lists; keys are lower case (Unicode simple lower case).
 #[derive(Debug)]
 pub(crate) struct Gazetteer {
-    pub(crate) first_names: HashSet<&'static str>,
-    pub(crate) surnames: HashSet<&'static str>,
+    pub(crate) first_names: FxSet<&'static str>,
+    pub(crate) surnames: FxSet<&'static str>,
     /// Lower-cased country names, single and multi-word.
-    pub(crate) countries: HashSet<String>,
+    pub(crate) countries: FxSet<String>,
     /// Lower-cased city names.
-    pub(crate) cities: HashSet<String>,
+    pub(crate) cities: FxSet<String>,
+    /// The first word of every country and city, lower case: most capitalized words
+    /// are rejected by one lookup.
+    pub(crate) place_first_words: FxSet<String>,
     /// Longest country or city name in words, to bound look-ahead.
     pub(crate) max_place_words: usize,
 }
@@ -31,14 +62,19 @@ impl Gazetteer {
     pub(crate) fn get() -> &'static Gazetteer {
         static G: OnceLock<Gazetteer> = OnceLock::new();
         G.get_or_init(|| {
-            let first_names: HashSet<&str> = lines(FIRST_NAMES)
+            let first_names: FxSet<&str> = lines(FIRST_NAMES)
                 .filter(|n| !STOP_WORDS.contains(n))
                 .collect();
             let surnames = lines(SURNAMES)
                 .filter(|n| !STOP_WORDS.contains(n))
                 .collect();
-            let countries: HashSet<String> = lines(COUNTRIES).map(str::to_lowercase).collect();
-            let cities: HashSet<String> = lines(CITIES).map(str::to_lowercase).collect();
+            let countries: FxSet<String> = lines(COUNTRIES).map(str::to_lowercase).collect();
+            let cities: FxSet<String> = lines(CITIES).map(str::to_lowercase).collect();
+            let place_first_words = countries
+                .iter()
+                .chain(&cities)
+                .filter_map(|n| n.split(' ').next().map(str::to_owned))
+                .collect();
             let max_place_words = countries
                 .iter()
                 .chain(&cities)
@@ -51,6 +87,7 @@ impl Gazetteer {
                 surnames,
                 countries,
                 cities,
+                place_first_words,
                 max_place_words,
             }
         })
@@ -361,6 +398,15 @@ pub(crate) const STREET_SUFFIXES: &[&str] = &[
     "way",
     "wharf",
     "wynd",
+];
+
+/// Street types that open the address ("Via Roma 131", "Rue de Rivoli 5"), lower case:
+/// not given names there, whatever the Census lists say. The same words as the
+/// street-prefix pattern of `builtin.rs`.
+pub(crate) const STREET_PREFIXES: &[&str] = &[
+    "via", "viale", "piazza", "piazzale", "corso", "largo", "vicolo", "rua", "avenida", "calle",
+    "carrer", "camino", "paseo", "plaza", "rue", "chemin", "allée", "impasse", "ulica", "aleja",
+    "strada", "bulevar", "travessa", "praça", "rambla", "avinguda",
 ];
 
 /// Street types glued to the end of the street's name ("Hauptstraße", "Hammarvägen",

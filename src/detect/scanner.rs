@@ -166,7 +166,6 @@ fn default_context(e: &EntityType) -> &'static [&'static str] {
             "dial",
             "landline",
             "desk",
-            "number",
             "ring",
         ],
         EntityType::CreditCard => &[
@@ -210,7 +209,7 @@ fn default_context(e: &EntityType) -> &'static [&'static str] {
             "regards", "attn", "signed",
         ],
         EntityType::StreetAddress => &[
-            "address", "live", "lives", "located", "street", "deliver", "shipping", "billing",
+            "address", "live", "lives", "located", "deliver", "shipping", "billing",
         ],
         EntityType::DateTime => &[
             "date", "dob", "born", "birthday", "since", "founded", "expires", "expiry",
@@ -230,8 +229,9 @@ pub struct ScannerBuilder {
     min_score: f32,
 }
 
-/// Regions whose national phone numbers are recognized by default (international
-/// numbers with `+` are recognized for every region).
+/// Regions whose national phone numbers are recognized by default, in the order they
+/// are tried (international numbers with `+` or `00` are recognized for every region).
+/// Each region costs one anchored pattern match per phone-like candidate.
 pub const DEFAULT_PHONE_REGIONS: &[&str] = &[
     "US", "GB", "DE", "FR", "ES", "IT", "NL", "BE", "CH", "AT", "SE", "NO", "DK", "FI", "IE", "PL",
     "PT", "CA", "AU", "IN", "BR",
@@ -312,7 +312,7 @@ impl ScannerBuilder {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for a `min_score` outside `0..=1` or a phone region
-    /// that libphonenumber does not know.
+    /// that libphonenumber's metadata does not have.
     pub fn build(self) -> Result<Scanner> {
         if !(0.0..=1.0).contains(&self.min_score) {
             return Err(Error::invalid_argument(format!(
@@ -320,11 +320,12 @@ impl ScannerBuilder {
                 self.min_score
             )));
         }
+        let meta = super::phone::PhoneMetadata::get();
         let mut regions = Vec::with_capacity(self.regions.len());
         for r in &self.regions {
-            let id: phonenumber::country::Id = r.to_ascii_uppercase().parse().map_err(|_| {
+            let id = meta.region(&r.to_ascii_uppercase()).ok_or_else(|| {
                 Error::invalid_argument(format!(
-                    "phone region {r:?}: not an ISO 3166-1 alpha-2 region libphonenumber knows"
+                    "phone region {r:?}: not a region of libphonenumber's metadata (ISO 3166-1 alpha-2)"
                 ))
             })?;
             regions.push(id);
@@ -438,14 +439,15 @@ impl Scanner {
         if words.is_empty() {
             return;
         }
-        let hit = |w: &String| {
-            words.iter().any(|c| {
-                w == c || w.len() <= c.len() + 2 && w.starts_with(c.as_str()) && c.len() >= 3
-            })
-        };
-        let before = text::words_before(text, f.start, CONTEXT_BYTES, CONTEXT_WORDS);
-        let after = text::words_after(text, f.end, CONTEXT_BYTES / 3, 2);
-        if before.iter().chain(&after).any(hit) {
+        let hit = |w: &str| words.iter().any(|c| text::context_match(w, c));
+        if text::any_word_near(
+            text,
+            f.start,
+            f.end,
+            (CONTEXT_BYTES, CONTEXT_WORDS),
+            (CONTEXT_BYTES / 3, 2),
+            hit,
+        ) {
             f.score = (f.score + CONTEXT_BOOST).clamp(CONTEXT_MIN, 1.0);
         }
     }
@@ -476,6 +478,27 @@ fn resolve_overlaps(out: &mut Vec<Finding>) {
     if out.len() < 2 {
         return;
     }
+    // A finding inside a longer one of the same type ("Apt. 4" inside "22 Baker Street
+    // Apt. 4") merges into it: the longer span, the higher score.
+    out.sort_by(|a, b| {
+        a.entity
+            .cmp(&b.entity)
+            .then(a.start.cmp(&b.start))
+            .then(b.end.cmp(&a.end))
+    });
+    let mut merged: Vec<Finding> = Vec::with_capacity(out.len());
+    for f in out.drain(..) {
+        if let Some(last) = merged.last_mut()
+            && last.entity == f.entity
+            && f.start >= last.start
+            && f.end <= last.end
+        {
+            last.score = last.score.max(f.score);
+            continue;
+        }
+        merged.push(f);
+    }
+    *out = merged;
     out.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)
@@ -484,15 +507,17 @@ fn resolve_overlaps(out: &mut Vec<Finding>) {
             .then(a.entity.cmp(&b.entity))
     });
     let mut kept: Vec<Finding> = Vec::with_capacity(out.len());
-    // Kept spans, sorted by start, for overlap checks by binary search.
-    let mut spans: Vec<(usize, usize)> = Vec::with_capacity(out.len());
+    // Kept spans by start, for overlap checks in O(log n).
+    let mut spans: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
     for f in out.drain(..) {
-        let i = spans.partition_point(|&(s, _)| s < f.end);
-        // The span starting before f.end with the largest start is the only one that
-        // can reach into f (kept spans do not overlap each other).
-        let clash = i > 0 && spans[i - 1].1 > f.start;
+        // Kept spans do not overlap each other, so only the one starting last before
+        // f.end can reach into f.
+        let clash = spans
+            .range(..f.end)
+            .next_back()
+            .is_some_and(|(_, &end)| end > f.start);
         if !clash {
-            spans.insert(i, (f.start, f.end));
+            spans.insert(f.start, f.end);
             kept.push(f);
         }
     }

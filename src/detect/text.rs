@@ -86,43 +86,53 @@ pub(crate) fn title_before(text: &str, start: usize, titles: &[&str]) -> bool {
     !w.is_empty() && titles.iter().any(|t| w.eq_ignore_ascii_case(t))
 }
 
-/// The lower-cased ASCII words in the `bytes` bytes before `start`, nearest first, at
-/// most `max` of them.
-pub(crate) fn words_before(text: &str, start: usize, bytes: usize, max: usize) -> Vec<String> {
-    let from = floor_boundary(text, start.saturating_sub(bytes));
-    let mut words: Vec<String> = text[from..start]
-        .split(|c: char| !c.is_alphanumeric() && c != '\'')
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    // The first word may be cut by the window.
-    if from > 0
-        && text[..from]
-            .chars()
-            .next_back()
-            .is_some_and(char::is_alphanumeric)
-        && !words.is_empty()
-    {
-        words.remove(0);
+/// Whether `pred` holds for one of the `before_max` words in the `before` bytes before
+/// `start` or one of the `after_max` words in the `after` bytes after `end` (a word is a
+/// run of alphanumeric characters and apostrophes; one cut by the window is skipped).
+/// Allocates nothing.
+pub(crate) fn any_word_near(
+    text: &str,
+    start: usize,
+    end: usize,
+    (before, before_max): (usize, usize),
+    (after, after_max): (usize, usize),
+    pred: impl Fn(&str) -> bool,
+) -> bool {
+    let is_word = |c: char| c.is_alphanumeric() || c == '\'';
+    let from = floor_boundary(text, start.saturating_sub(before));
+    let cut_first = from > 0 && text[..from].chars().next_back().is_some_and(is_word);
+    let window = &text[from..start];
+    let mut words = window
+        .split(|c: char| !is_word(c))
+        .filter(|w| !w.is_empty());
+    if cut_first && window.starts_with(is_word) {
+        words.next();
     }
-    words.reverse();
-    words.truncate(max);
-    words
-}
-
-/// The lower-cased words in the `bytes` bytes after `end`, nearest first.
-pub(crate) fn words_after(text: &str, end: usize, bytes: usize, max: usize) -> Vec<String> {
-    let to = floor_boundary(text, end.saturating_add(bytes));
-    let mut words: Vec<String> = text[end..to]
-        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+    // Nearest first: walk from the end.
+    if words.rev().take(before_max).any(&pred) {
+        return true;
+    }
+    let to = floor_boundary(text, end.saturating_add(after));
+    let cut_last = to < text.len() && text[to..].chars().next().is_some_and(is_word);
+    let window = &text[end..to];
+    let mut words: Vec<&str> = window
+        .split(|c: char| !is_word(c))
         .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
+        .take(after_max + 1)
         .collect();
-    if to < text.len() && text[to..].chars().next().is_some_and(char::is_alphanumeric) {
+    if cut_last && window.ends_with(is_word) && words.len() <= after_max + 1 {
         words.pop();
     }
-    words.truncate(max);
-    words
+    words.into_iter().take(after_max).any(pred)
+}
+
+/// Whether `word` is the context word `c` (lower case), ignoring ASCII case, or starts
+/// with it and is at most two bytes longer ("cards", "phones"; `c` of 3 bytes or more).
+pub(crate) fn context_match(word: &str, c: &str) -> bool {
+    let (w, cb) = (word.as_bytes(), c.as_bytes());
+    w.len() >= cb.len()
+        && w[..cb.len()].eq_ignore_ascii_case(cb)
+        && (w.len() == cb.len() || cb.len() >= 3 && w.len() <= cb.len() + 2)
 }
 
 /// Top-level domains accepted in e-mail addresses, URLs and domain names: the
@@ -403,11 +413,6 @@ impl NumericRun {
     fn group_digit_offset(&self, i: usize) -> usize {
         self.groups[..i].iter().map(|(s, e)| e - s).sum()
     }
-
-    pub(crate) fn digits_str(&self) -> &str {
-        // Digits are ASCII.
-        std::str::from_utf8(&self.digits).unwrap_or("")
-    }
 }
 
 fn valid_time(h: u32, m: u32, s: Option<u32>) -> bool {
@@ -546,10 +551,10 @@ mod tests {
     #[test]
     fn numeric_runs() {
         let r = NumericRun::parse("+41 (0)96 471 07 95").unwrap();
-        assert_eq!(r.digits_str(), "410964710795");
+        assert_eq!(r.digits, b"410964710795");
         assert!(r.plus.is_some() && r.paren);
         let r = NumericRun::parse("345-899-3560x4587").unwrap();
-        assert_eq!(r.digits_str(), "3458993560");
+        assert_eq!(r.digits, b"3458993560");
         assert!(r.ext.is_some());
         let r = NumericRun::parse("12345678Z").unwrap();
         assert_eq!(r.letter, Some(b'Z'));
@@ -576,9 +581,16 @@ mod tests {
 
     #[test]
     fn words_and_boundaries() {
-        let t = "my name is  Ana";
-        assert_eq!(words_before(t, 12, 20, 3), ["is", "name", "my"]);
-        assert_eq!(next_word(t, 10, 2), Some((12, 15)));
+        let t = "my name is  Ana, ok";
+        assert!(any_word_near(t, 12, 15, (20, 3), (0, 0), |w| w == "name"));
+        assert!(!any_word_near(t, 12, 15, (20, 1), (0, 0), |w| w == "name"));
+        assert!(any_word_near(t, 12, 15, (0, 0), (5, 1), |w| w == "ok"));
+        assert!(
+            !any_word_near(t, 12, 15, (0, 0), (3, 1), |w| w == "o"),
+            "cut word"
+        );
+        assert!(context_match("Cards", "card") && !context_match("cardiology", "card"));
+        assert_eq!(next_word(t, 10, 2), Some((12, 16)));
         assert!(title_before("Dear Mr. Smith", 9, &["mr"]));
         assert!(!title_before("Smith", 0, &["mr"]));
         assert_eq!(floor_boundary("é", 1), 0);
