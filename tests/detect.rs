@@ -615,8 +615,9 @@ fn near_misses_scan_in_linear_time() {
         "https:// ",
         "-----BEGIN ",
     ];
-    let plain =
-        "the quick brown fox jumps over the lazy dog while we wait for the report to finish ";
+    // Ordinary prose: some capitalized words and numbers, as support tickets have.
+    let plain = "The quick brown fox met the team in the morning and we waited 20 minutes for \
+                 the report. Then Sam sent 3 files to the group before the meeting on Monday. ";
     let size = 10 * 1024 * 1024;
     let fill = |parts: &[&str]| {
         let mut s = String::with_capacity(size + 100);
@@ -644,7 +645,7 @@ fn near_misses_scan_in_linear_time() {
         "10 MiB plain: {p:.3} s, near misses: {n:.3} s, ratio {:.1}",
         n / p
     );
-    assert!(n < 60.0 * p, "near misses {n:.3} s vs plain {p:.3} s");
+    assert!(n < 20.0 * p, "near misses {n:.3} s vs plain {p:.3} s");
 }
 
 fn entity_values() -> impl Strategy<Value = (&'static str, &'static str)> {

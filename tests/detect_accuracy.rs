@@ -38,7 +38,7 @@ fn load(path: &str) -> Vec<Record> {
                 .expect("spans")
                 .iter()
                 .map(|s| Span {
-                    entity: s["entity_type"].as_str().expect("type").to_owned(),
+                    entity: dataset_type(s["entity_type"].as_str().expect("type")).to_owned(),
                     start: usize::try_from(s["start_position"].as_u64().expect("start"))
                         .expect("usize"),
                     end: usize::try_from(s["end_position"].as_u64().expect("end")).expect("usize"),
@@ -48,9 +48,10 @@ fn load(path: &str) -> Vec<Record> {
         .collect()
 }
 
-/// The dataset's name for a type the scanner reports: the dataset says GPE where
-/// Presidio says LOCATION, and labels a URL of a bare site (`https://www.x.se/`) as
-/// DOMAIN_NAME (presidio-research maps DOMAIN_NAME to URL the same way).
+/// The dataset's name for a type: the dataset says GPE where Presidio says LOCATION, and
+/// labels a URL of a bare site (`https://www.x.se/`) as DOMAIN_NAME (presidio-research
+/// maps DOMAIN_NAME to URL the same way). Applied to predictions and to the labels of
+/// both files, so `privkit_sentences.json` can use the scanner's names.
 fn dataset_type(t: &str) -> &str {
     match t {
         "LOCATION" => "GPE",
@@ -172,6 +173,7 @@ fn presidio_synthetic_sentences() {
     let odd: Vec<&Record> = records.iter().filter(|r| r.template % 2 == 1).collect();
     let whole = evaluate(&scanner, &all);
     table("synth_dataset_v2.json, all 1,500 records", &whole);
+    enforce(&whole);
     table(
         "development half (even template ids)",
         &evaluate(&scanner, &even),
@@ -179,5 +181,85 @@ fn presidio_synthetic_sentences() {
     table(
         "held-out half (odd template ids)",
         &evaluate(&scanner, &odd),
+    );
+}
+
+/// Issue 17's targets on the whole file, as (type, least precision, least recall). Types
+/// whose target is not met yet are held at their measured level (a regression guard),
+/// with the issue's target beside it in the comment; `tests/data/pii/README.md` and the
+/// module docs say which.
+const FLOORS: &[(&str, f64, f64)] = &[
+    // Presidio detects these: precision and recall at least Presidio's.
+    ("CREDIT_CARD", 1.000, 0.772),
+    ("EMAIL_ADDRESS", 1.000, 1.000),
+    ("IBAN_CODE", 1.000, 1.000),
+    ("IP_ADDRESS", 1.000, 1.000),
+    ("US_SSN", 1.000, 1.000),
+    ("GPE", 0.550, 0.431),
+    // Target: precision 0.9 (measured 0.80); recall >= 0.587 is met.
+    ("PHONE_NUMBER", 0.78, 0.587),
+    // Target: recall 0.624 (measured 0.52); precision >= 0.683 is met.
+    ("PERSON", 0.683, 0.50),
+    // Target: recall 1.0 (measured 0.94); precision >= 0.9 is met.
+    ("DATE_TIME", 0.90, 0.92),
+    // Target: recall 0.8 (measured 0.4, 2 of 5); precision >= 0.9 is met.
+    ("US_DRIVER_LICENSE", 0.90, 0.40),
+    // Presidio misses these; target recall 0.5. DOMAIN_NAME meets it.
+    ("DOMAIN_NAME", 0.0, 0.5),
+    // Target recall 0.5 (measured 0.31 and 0.38).
+    ("STREET_ADDRESS", 0.0, 0.30),
+    ("ZIP_CODE", 0.0, 0.35),
+];
+
+fn enforce(counts: &BTreeMap<String, Counts>) {
+    let mut failures = Vec::new();
+    for &(t, p, r) in FLOORS {
+        let c = counts.get(t).copied().unwrap_or_default();
+        if c.precision() + 1e-9 < p || c.recall() + 1e-9 < r {
+            failures.push(format!(
+                "{t}: precision {:.3} (floor {p}), recall {:.3} (floor {r})",
+                c.precision(),
+                c.recall()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// privkit's own labelled sentences (`tests/data/pii/privkit_sentences.json`, written
+/// for this test and never used to tune the recognizers): support tickets and log lines
+/// with formats the synthetic file does not have.
+#[test]
+fn privkit_sentences() {
+    let records = load("privkit_sentences.json");
+    let scanner = Scanner::new().expect("scanner");
+    let all: Vec<&Record> = records.iter().collect();
+    let counts = evaluate(&scanner, &all);
+    table("privkit_sentences.json (held out)", &counts);
+    // Types with checksums or fixed structure: every labelled one found, nothing else.
+    for t in [
+        "CREDIT_CARD",
+        "EMAIL_ADDRESS",
+        "IBAN_CODE",
+        "US_SSN",
+        "IP_ADDRESS",
+    ] {
+        let c = counts.get(t).copied().unwrap_or_default();
+        assert!(c.recall() >= 1.0 && c.precision() >= 1.0, "{t}: {c:?}");
+    }
+    let total: Counts = counts.values().fold(Counts::default(), |a, c| Counts {
+        predicted: a.predicted + c.predicted,
+        correct: a.correct + c.correct,
+        gold: a.gold + c.gold,
+        found: a.found + c.found,
+    });
+    println!(
+        "all types: precision {:.3}, recall {:.3}",
+        total.precision(),
+        total.recall()
+    );
+    assert!(
+        total.precision() >= 0.8 && total.recall() >= 0.8,
+        "{total:?}"
     );
 }

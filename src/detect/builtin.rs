@@ -4,6 +4,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use regex_automata::Input;
 use regex_automata::meta::Regex;
 
 use super::entity::{EntityType, Finding};
@@ -224,10 +225,28 @@ impl Builtin {
             buf: String::new(),
             buf2: String::new(),
         };
-        // Pass 1: the distinctive shapes, one regex.
-        for m in self.all.find_iter(text) {
+        // Pass 1: the distinctive shapes, one regex. A rejected match may hide a
+        // shorter one inside it ("token ghp_..." is no bearer header but holds a GitHub
+        // token): one more search within the rejected span, so the work stays linear.
+        let mut pos = 0;
+        while pos < text.len() {
+            let Some(m) = self.all.search(&Input::new(text).range(pos..)) else {
+                break;
+            };
             let shape = SHAPES[m.pattern().as_usize()].0;
-            cx.dispatch(shape, m.start(), m.end());
+            if !cx.dispatch(shape, m.start(), m.end()) {
+                let next = text::ceil_boundary(text, m.start() + 1);
+                if next < m.end()
+                    && let Some(inner) = self.all.search(&Input::new(text).range(next..m.end()))
+                {
+                    cx.dispatch(
+                        SHAPES[inner.pattern().as_usize()].0,
+                        inner.start(),
+                        inner.end(),
+                    );
+                }
+            }
+            pos = m.end().max(text::ceil_boundary(text, m.start() + 1));
         }
         // Pass 2: capitalized words and digit runs, the most frequent candidates, by a
         // byte loop (a regex match per word would cost more than the words' checks).

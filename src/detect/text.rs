@@ -11,6 +11,15 @@ pub(crate) fn floor_boundary(text: &str, i: usize) -> usize {
     i
 }
 
+/// The smallest char boundary `>= i` (and `<= text.len()`).
+pub(crate) fn ceil_boundary(text: &str, i: usize) -> usize {
+    let mut i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
 /// At most `len` bytes of `text` from `from` (a char boundary), cut at a char boundary.
 pub(crate) fn window(text: &str, from: usize, len: usize) -> &str {
     &text[from..floor_boundary(text, from.saturating_add(len))]
