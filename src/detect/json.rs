@@ -32,18 +32,23 @@ fn pointer_push(path: &mut String, key: &str) {
     }
 }
 
-fn walk(
-    value: &Value,
-    path: &mut String,
-    depth: usize,
-    f: &mut dyn FnMut(&str, &str) -> Result<()>,
-) -> Result<()> {
+fn check_depth(depth: usize) -> Result<()> {
     if depth > MAX_JSON_DEPTH {
         return Err(crate::Error::limit(
             "JSON nesting depth",
             MAX_JSON_DEPTH as u64,
         ));
     }
+    Ok(())
+}
+
+fn walk(
+    value: &Value,
+    path: &mut String,
+    depth: usize,
+    f: &mut dyn FnMut(&str, &str) -> Result<()>,
+) -> Result<()> {
+    check_depth(depth)?;
     match value {
         Value::String(s) => f(path, s)?,
         Value::Array(items) => {
@@ -76,12 +81,7 @@ fn walk_mut(
     depth: usize,
     f: &mut dyn FnMut(&str) -> Result<Option<String>>,
 ) -> Result<()> {
-    if depth > MAX_JSON_DEPTH {
-        return Err(crate::Error::limit(
-            "JSON nesting depth",
-            MAX_JSON_DEPTH as u64,
-        ));
-    }
+    check_depth(depth)?;
     match value {
         Value::String(s) => {
             if let Some(new) = f(s)? {
