@@ -22,6 +22,8 @@
 //! | mask, bucket, shift dates; apply a policy to records | [`pseudonym::Policy`], [`pseudonym::DateShifter`] |
 //! | publish a table that is k-anonymous, l-diverse, t-close | [`anon::Anonymizer`], [`anon::Mondrian`] |
 //! | measure re-identification risk | [`anon::RiskSummary`] |
+//! | find and redact personal data in text, logs and JSON (feature `detect`) | `detect::Scanner`, `detect::Redactor` |
+//! | record key use and privacy decisions in a tamper-evident log; scope a breach | [`audit::Auditor`], [`audit::DurableLog`], [`audit::Incident`] |
 //! | decide how long to keep data; legal holds; consent | [`retention::Schedule`], [`retention::Evaluator`], [`retention::ConsentLedger`] |
 //! | erase a customer's data everywhere, backups included | [`retention::SubjectVault`] |
 //! | hold secrets | [`secret::SecretBytes`], [`secret::SecretString`] |
@@ -33,8 +35,8 @@
 //!
 //! # Feature flags
 //! `serde`, `tokio` (async streams), `parallel` (Argon2 lanes on threads), `csv`, `toml`,
-//! `tzdb`, `json`, and `aws-lc` (a second AEAD backend: [`Backend`]). None is on by
-//! default.
+//! `tzdb`, `json`, `detect` (PII detection), `tracing` (a redacting log formatter), and
+//! `aws-lc` (a second AEAD backend: [`Backend`]). None is on by default.
 //!
 //! # Example
 //! ```
@@ -64,6 +66,9 @@
 pub mod anon;
 pub mod audit;
 mod backend;
+#[cfg(feature = "detect")]
+#[cfg_attr(docsrs, doc(cfg(feature = "detect")))]
+pub mod detect;
 mod encoding;
 pub mod envelope;
 pub mod error;

@@ -1,0 +1,1150 @@
+//! The built-in recognizers: one multi-pattern regex pass produces candidates; each
+//! candidate goes to the validator of its shape, which may look a bounded distance
+//! around it (a title before a name, a street number, a unit after an address).
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use regex_automata::Input;
+use regex_automata::meta::Regex;
+
+use super::entity::{EntityType, Finding};
+use super::gazetteer::{
+    Gazetteer, STREET_GLUED, STREET_PREFIXES, STREET_SUFFIXES, TITLES, UNIT_WORDS,
+};
+use super::phone::PhoneMetadata;
+use super::{checksum, text};
+use crate::{Error, Result};
+
+/// Longest candidate a validator considers, in bytes; longer matches are cut (a
+/// URL) or dropped (a digit run). Bounds the work per candidate.
+const MAX_CANDIDATE: usize = 4096;
+/// How far validators look around a candidate, in bytes.
+const LOOK: usize = 96;
+
+/// Words before a bare digit block that make it worth a phone-number validation.
+const PHONE_WORDS: &[&str] = &[
+    "phone",
+    "tel",
+    "telephone",
+    "mobile",
+    "cell",
+    "call",
+    "fax",
+    "number",
+    "no",
+    "nr",
+    "at",
+    "on",
+    "whatsapp",
+    "sms",
+    "contact",
+    "desk",
+    "landline",
+];
+
+/// Shape of a candidate: which validator it goes to. Order = pattern priority.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    Email,
+    Url,
+    Www,
+    PrivateKey,
+    Bearer,
+    Jwt,
+    AwsKey,
+    AwsSecret,
+    ApiKey,
+    Iban,
+    Nino,
+    Nie,
+    FiscalCode,
+    AlnumId,
+    Ipv6,
+    MonthDate,
+    DayMonthDate,
+    Weekday,
+    Unit,
+    StreetPrefix,
+    StreetGlued,
+    Numeric,
+    Domain,
+    Word,
+}
+
+const SHAPES: &[(Shape, &str)] = &[
+    (
+        Shape::Email,
+        r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z][A-Za-z]+",
+    ),
+    (
+        Shape::Url,
+        r"(?i-u:https?|ftp|sftp|wss?)://(?-u:[^\x00-\x20\x22'<>\x60{}|\\^\[\]\x7f])+",
+    ),
+    (
+        Shape::Www,
+        r"(?i-u:www)\.[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+(?:[/?#](?-u:[^\x00-\x20\x22'<>\x60{}|\\^\[\]\x7f])*)?",
+    ),
+    (
+        Shape::PrivateKey,
+        r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY( BLOCK)?-----",
+    ),
+    (
+        Shape::Bearer,
+        r"(?i-u:bearer|basic|token)[ \t]+[A-Za-z0-9\-._~+/]{8,}=*",
+    ),
+    (
+        Shape::Jwt,
+        r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{0,}",
+    ),
+    (
+        Shape::AwsKey,
+        r"(?-u:\b)(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}(?-u:\b)",
+    ),
+    (
+        Shape::AwsSecret,
+        r"(?i-u:aws_?secret_?(?:access_?)?key)[\x22']?[ \t]*[:=][ \t]*[\x22']?[A-Za-z0-9/+=]{40}",
+    ),
+    (
+        Shape::ApiKey,
+        r"(?-u:\b)(?:gh[pousr]_[A-Za-z0-9]{36}[A-Za-z0-9]*|github_pat_[A-Za-z0-9_]{60}[A-Za-z0-9_]*|xox[abposr]-[A-Za-z0-9\-]{10}[A-Za-z0-9\-]*|[sr]k_(?:live|test)_[A-Za-z0-9]{16}[A-Za-z0-9]*|AIza[0-9A-Za-z_\-]{35}|glpat-[A-Za-z0-9_\-]{20})",
+    ),
+    (
+        Shape::Iban,
+        r"(?-u:\b)[A-Za-z]{2}[0-9]{2}[A-Za-z0-9]*(?:[ \-][A-Za-z0-9]+)*",
+    ),
+    (
+        Shape::Nino,
+        r"(?-u:\b)[A-Za-z]{2}[ ]?[0-9]{2}[ ]?[0-9]{2}[ ]?[0-9]{2}[ ]?[A-Da-d](?-u:\b)",
+    ),
+    (
+        Shape::Nie,
+        r"(?-u:\b)[XYZxyz][ \-]?[0-9]{7}[ \-]?[A-Za-z](?-u:\b)",
+    ),
+    (
+        Shape::FiscalCode,
+        r"(?-u:\b)[A-Za-z]{6}[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{3}[A-Za-z](?-u:\b)",
+    ),
+    (
+        Shape::AlnumId,
+        r"(?-u:\b)[A-Za-z]{1,2}[0-9]{5}[0-9]*(?-u:\b)",
+    ),
+    (
+        Shape::Ipv6,
+        r"(?-u:\b)(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f:.]*|::[0-9A-Fa-f][0-9A-Fa-f:.]*",
+    ),
+    (
+        Shape::MonthDate,
+        r"(?i-u:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?[ ]+[0-9]{1,2}(?:st|nd|rd|th)?(?:,?[ ]+[0-9]{4})?|(?i-u:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?[ ]+[0-9]{4}",
+    ),
+    (
+        Shape::DayMonthDate,
+        r"(?-u:\b)[0-9]{1,2}(?:st|nd|rd|th)?[ ]+(?:of[ ]+)?(?i-u:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?:,?[ ]+[0-9]{4})?",
+    ),
+    (
+        Shape::Weekday,
+        r"(?i-u:monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?-u:\b)",
+    ),
+    (
+        Shape::Unit,
+        r"(?i-u:apt|apartment|suite|unit|p\.?[ ]?o\.?[ ]?box|psc)\.?,?[ ]+#?[0-9]{1,6}(?-u:\b)",
+    ),
+    (
+        Shape::StreetPrefix,
+        r"(?i:via|viale|piazza|piazzale|corso|largo|vicolo|rua|avenida|calle|carrer|camino|paseo|plaza|rue|chemin|allée|impasse|ul\.|ulica|aleja|al\.|strada|bulevar|travessa|praça|rambla|avinguda)[ ]+(?-u:[A-Z\xC3-\xC5])",
+    ),
+    (
+        Shape::StreetGlued,
+        r"(?-u:[A-Z\xC3-\xC5][a-z\x80-\xBF\xC3-\xC5]*)(?:straße|strasse|weg|gasse|platz|allee|ring|damm|ufer|vägen|gatan|gränd|vej|gade|allé|katu|tie|kuja|polku|veien|vegen|gata|gate|laan|straat|plein|gracht|singel|utca|ulice|iela|tänav|cesta)[ ]+[0-9]",
+    ),
+    (
+        Shape::Domain,
+        r"(?-u:\b)[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z][A-Za-z]+(?-u:\b)",
+    ),
+];
+
+/// Which built-in types are on, and their settings.
+#[derive(Clone, Debug)]
+pub(crate) struct BuiltinConfig {
+    pub(crate) enabled: Vec<bool>,
+    /// Indices into [`PhoneMetadata`] of the regions tried for national numbers.
+    pub(crate) phone_regions: Vec<usize>,
+}
+
+impl BuiltinConfig {
+    fn on(&self, e: &EntityType) -> bool {
+        e.builtin_index()
+            .is_some_and(|i| self.enabled.get(i).copied().unwrap_or(false))
+    }
+}
+
+/// The compiled built-in recognizers.
+#[derive(Debug)]
+pub(crate) struct Builtin {
+    all: Regex,
+    config: BuiltinConfig,
+    gaz: &'static Gazetteer,
+}
+
+fn build(patterns: &[&str]) -> Result<Regex> {
+    Regex::builder()
+        .configure(
+            Regex::config()
+                .match_kind(regex_automata::MatchKind::LeftmostFirst)
+                .utf8_empty(true)
+                .hybrid_cache_capacity(8 << 20),
+        )
+        // Byte classes (`(?-u:...)`) keep the automaton small: Latin letters are matched
+        // as UTF-8 bytes (lead bytes C3 to C5 and continuation bytes), so every match
+        // still starts and ends on a character boundary of valid UTF-8 (checked by the
+        // validators).
+        .syntax(regex_automata::util::syntax::Config::new().utf8(false))
+        .build_many(patterns)
+        .map_err(|e| Error::invalid_argument(format!("built-in pattern: {e}")))
+}
+
+impl Builtin {
+    pub(crate) fn new(config: BuiltinConfig) -> Result<Self> {
+        let all = build(&SHAPES.iter().map(|(_, p)| *p).collect::<Vec<_>>())?;
+        Ok(Self {
+            all,
+            config,
+            gaz: Gazetteer::get(),
+        })
+    }
+
+    pub(crate) fn config(&self) -> &BuiltinConfig {
+        &self.config
+    }
+
+    /// Candidates of `text`, validated, appended to `out` (unsorted, may overlap).
+    pub(crate) fn scan(&self, text: &str, out: &mut Vec<Finding>) {
+        let mut cx = Cx {
+            text,
+            out,
+            b: self,
+            buf: String::new(),
+            buf2: String::new(),
+        };
+        // Pass 1: the distinctive shapes, one regex. A rejected match may hide a
+        // shorter one inside it ("token ghp_..." is no bearer header but holds a GitHub
+        // token): one more search within the rejected span, so the work stays linear.
+        let mut pos = 0;
+        while pos < text.len() {
+            let Some(m) = self.all.search(&Input::new(text).range(pos..)) else {
+                break;
+            };
+            let shape = SHAPES[m.pattern().as_usize()].0;
+            if !cx.dispatch(shape, m.start(), m.end()) {
+                let next = text::ceil_boundary(text, m.start() + 1);
+                if next < m.end()
+                    && let Some(inner) = self.all.search(&Input::new(text).range(next..m.end()))
+                {
+                    cx.dispatch(
+                        SHAPES[inner.pattern().as_usize()].0,
+                        inner.start(),
+                        inner.end(),
+                    );
+                }
+            }
+            pos = m.end().max(text::ceil_boundary(text, m.start() + 1));
+        }
+        // Pass 2: capitalized words and digit runs, the most frequent candidates, by a
+        // byte loop (a regex match per word would cost more than the words' checks).
+        let b = text.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i];
+            if c.is_ascii_digit()
+                || (c == b'+' || c == b'(') && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+            {
+                let end = numeric_end(b, i);
+                cx.dispatch(Shape::Numeric, i, end);
+                i = end.max(i + 1);
+            } else if c.is_ascii_uppercase() || (0xC3..=0xC5).contains(&c) {
+                let end = word_end(b, i);
+                if end > i {
+                    cx.dispatch(Shape::Word, i, end);
+                }
+                i = end.max(i + 1);
+            } else if c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80 {
+                // The rest of a word that does not start a candidate ("iPhone", "é1").
+                i += 1;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80)
+                {
+                    i += 1;
+                }
+            } else {
+                i += 1;
+            }
+        }
+    }
+}
+
+/// End of a capitalized-word candidate at `i`: ASCII letters, Latin-1 and Latin
+/// Extended-A letters (UTF-8 lead bytes C3 to C5 with their continuation bytes),
+/// apostrophes and hyphens. Returns `i` when the word is not a candidate.
+fn word_end(b: &[u8], i: usize) -> usize {
+    let mut j = i;
+    while j < b.len() {
+        let c = b[j];
+        if c.is_ascii_alphabetic() || c == b'\'' || c == b'-' && j > i {
+            j += 1;
+        } else if (0xC3..=0xC5).contains(&c)
+            && b.get(j + 1).is_some_and(|n| (0x80..=0xBF).contains(n))
+        {
+            j += 2;
+        } else {
+            break;
+        }
+    }
+    // A word glued to digits or other scripts is not a name ("GB29", "Ωmega").
+    if b.get(j)
+        .is_some_and(|c| c.is_ascii_digit() || *c == b'_' || *c >= 0x80)
+    {
+        return i;
+    }
+    j
+}
+
+/// End of the digit run starting at `i` (`+` or `(` may open it): groups of digits
+/// joined by one separator (` `, `-`, `.`, `/`, `:`) or parentheses, then an optional
+/// extension (`x123`, `ext. 12`, `#4`) and an optional letter (`12345678Z`). The same
+/// grammar as `+41 (0)96 471 07 95`, `2/8/1935 12:20`, `345-899-3560x4587`.
+fn numeric_end(b: &[u8], i: usize) -> usize {
+    let digit = |k: usize| b.get(k).is_some_and(u8::is_ascii_digit);
+    let mut j = i;
+    if b[j] == b'+' {
+        j += 1;
+    } else if b[j] == b'(' {
+        j += 1;
+        if b.get(j) == Some(&b'+') {
+            j += 1;
+        }
+    }
+    // ASCII word boundary before the first digit.
+    if i > 0 && j == i && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_') {
+        // Inside a word: skip the whole word.
+        while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+            j += 1;
+        }
+        return j.max(i + 1);
+    }
+    if !digit(j) {
+        return i + 1;
+    }
+    let mut groups = 0;
+    loop {
+        while digit(j) {
+            j += 1;
+        }
+        groups += 1;
+        if groups >= 24 {
+            break;
+        }
+        let c = b.get(j).copied();
+        let n1 = b.get(j + 1).copied();
+        let next = match (c, n1) {
+            (Some(b' ' | b'-' | b'.' | b'/' | b':'), Some(d)) if d.is_ascii_digit() => j + 1,
+            (Some(b')'), Some(d)) if d.is_ascii_digit() => j + 1,
+            (Some(b')'), Some(b' ' | b'-')) if digit(j + 2) => j + 2,
+            (Some(b'('), Some(d)) if d.is_ascii_digit() => j + 1,
+            (Some(b' ' | b'-'), Some(b'(')) if digit(j + 2) => j + 2,
+            _ => break,
+        };
+        j = next;
+    }
+    if b.get(j) == Some(&b')') {
+        j += 1;
+    }
+    // Extension.
+    let mut k = j;
+    if b.get(k) == Some(&b' ') {
+        k += 1;
+    }
+    let marker = if b[k.min(b.len())..].starts_with(b"ext.") {
+        4
+    } else if b[k.min(b.len())..].starts_with(b"ext") {
+        3
+    } else if matches!(b.get(k), Some(b'x' | b'#')) {
+        1
+    } else {
+        0
+    };
+    if marker > 0 {
+        let mut m = k + marker;
+        if b.get(m) == Some(&b' ') {
+            m += 1;
+        }
+        let d0 = m;
+        while digit(m) && m - d0 < 6 {
+            m += 1;
+        }
+        if m > d0 && !digit(m) {
+            return m;
+        }
+    }
+    // A trailing letter (DNI "12345678Z", "12345678-Z"), at a word end.
+    let l = if b.get(j) == Some(&b'-') { j + 1 } else { j };
+    if b.get(l).is_some_and(u8::is_ascii_alphabetic)
+        && !b
+            .get(l + 1)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+    {
+        return l + 1;
+    }
+    j
+}
+
+/// State of one scan.
+struct Cx<'a, 'o> {
+    text: &'a str,
+    out: &'o mut Vec<Finding>,
+    b: &'a Builtin,
+    /// Scratch buffers for lower-cased words.
+    buf: String,
+    buf2: String,
+}
+
+/// `w` lower-cased into `buf`.
+fn lower<'b>(buf: &'b mut String, w: &str) -> &'b str {
+    buf.clear();
+    if w.is_ascii() {
+        buf.extend(w.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+    } else {
+        buf.extend(w.chars().flat_map(char::to_lowercase));
+    }
+    buf
+}
+
+impl Cx<'_, '_> {
+    fn on(&self, e: &EntityType) -> bool {
+        self.b.config.on(e)
+    }
+
+    fn push(&mut self, e: EntityType, start: usize, end: usize, score: f32) -> bool {
+        if !self.on(&e) || start >= end {
+            return false;
+        }
+        debug_assert!(self.text.is_char_boundary(start) && self.text.is_char_boundary(end));
+        self.out.push(Finding::new(e, start, end, score));
+        true
+    }
+
+    fn bytes(&self, start: usize, end: usize) -> &[u8] {
+        &self.text.as_bytes()[start..end]
+    }
+
+    /// Validates one candidate; whether anything was reported.
+    fn dispatch(&mut self, shape: Shape, start: usize, mut end: usize) -> bool {
+        // Byte-class patterns match UTF-8 bytes: never split a character.
+        if !self.text.is_char_boundary(start) || !self.text.is_char_boundary(end) {
+            return false;
+        }
+        if end - start > MAX_CANDIDATE {
+            if !matches!(shape, Shape::Url | Shape::Www) {
+                return false;
+            }
+            end = text::floor_boundary(self.text, start + MAX_CANDIDATE);
+        }
+        match shape {
+            Shape::Email => self.email(start, end),
+            Shape::Url | Shape::Www => self.url(start, end),
+            Shape::PrivateKey => self.private_key(start, end),
+            Shape::Bearer => self.bearer(start, end),
+            Shape::Jwt => self.push(EntityType::JsonWebToken, start, end, 0.85),
+            Shape::AwsKey => self.push(EntityType::AwsAccessKey, start, end, 0.9),
+            Shape::AwsSecret => {
+                let s = end - 40;
+                self.push(EntityType::AwsSecretKey, s, end, 0.9)
+            }
+            Shape::ApiKey => self.push(EntityType::ApiKey, start, end, 0.85),
+            Shape::Iban => self.iban(start, end),
+            Shape::Nino => {
+                let c = text::alnum(self.bytes(start, end));
+                checksum::uk_nino(&c) && self.push(EntityType::UkNino, start, end, 0.5)
+            }
+            Shape::Nie => {
+                let c = text::alnum(self.bytes(start, end));
+                checksum::es_nie(&c) && self.push(EntityType::EsNie, start, end, 0.65)
+            }
+            Shape::FiscalCode => {
+                checksum::it_fiscal_code(self.bytes(start, end))
+                    && self.push(EntityType::ItFiscalCode, start, end, 0.8)
+            }
+            Shape::AlnumId => self.push(EntityType::UsDriverLicense, start, end, 0.1),
+            Shape::Ipv6 => self.ipv6(start, end),
+            Shape::MonthDate | Shape::DayMonthDate => self.month_date(start, end),
+            Shape::Weekday => {
+                text::word_start(self.text, start)
+                    && self.push(EntityType::DateTime, start, end, 0.6)
+            }
+            Shape::Unit => self.unit(start, end),
+            Shape::StreetPrefix => self.street_prefix(start, end),
+            Shape::StreetGlued => self.street_glued(start, end),
+            Shape::Numeric => self.numeric(start, end),
+            Shape::Domain => self.domain(start, end),
+            Shape::Word => self.word(start, end),
+        }
+    }
+
+    fn email(&mut self, start: usize, end: usize) -> bool {
+        let s = &self.text[start..end];
+        let Some(at) = s.find('@') else { return false };
+        let (local, domain) = (&s[..at], &s[at + 1..]);
+        if local.len() > 64 || domain.len() > 253 || local.starts_with('.') || local.contains("..")
+        {
+            return false;
+        }
+        let tld = domain.rsplit('.').next().unwrap_or("");
+        if !text::is_tld(tld) {
+            return false;
+        }
+        self.push(EntityType::EmailAddress, start, end, 0.9)
+    }
+
+    fn url(&mut self, start: usize, end: usize) -> bool {
+        let end = text::trim_url_end(self.text, start, end);
+        let s = &self.text[start..end];
+        let host_start = s.find("://").map_or(0, |i| i + 3);
+        let rest = &s[host_start..];
+        let host_end = rest.find(['/', '?', '#', ':']).unwrap_or(rest.len());
+        let host = rest[..host_end].rsplit('@').next().unwrap_or("");
+        let ok_host = host.parse::<Ipv4Addr>().is_ok()
+            || host.starts_with('[')
+            || host.eq_ignore_ascii_case("localhost")
+            || host
+                .rsplit('.')
+                .next()
+                .is_some_and(|t| host.contains('.') && text::is_tld(t));
+        if !ok_host {
+            return false;
+        }
+        self.push(EntityType::Url, start, end, 0.7)
+    }
+
+    fn private_key(&mut self, start: usize, end: usize) -> bool {
+        // The block ends at the matching END line, at most 16 KiB later.
+        let label = &self.text[start + 11..end - 5];
+        let close = format!("-----END {label}-----");
+        let limit = text::floor_boundary(self.text, (end + 16 * 1024).min(self.text.len()));
+        match self.text[end..limit].find(&close) {
+            Some(i) => {
+                let stop = end + i + close.len();
+                self.push(EntityType::PrivateKey, start, stop, 1.0)
+            }
+            // A header without its end is still a leaked key (truncated log line).
+            None => self.push(EntityType::PrivateKey, start, end, 0.8),
+        }
+    }
+
+    fn bearer(&mut self, start: usize, end: usize) -> bool {
+        let s = &self.text[start..end];
+        let space = s.find([' ', '\t']).unwrap_or(0);
+        let scheme = &s[..space];
+        let tok_start = start + space + s[space..].len() - s[space..].trim_start().len();
+        let token = &self.text[tok_start..end];
+        let has_digit = token.bytes().any(|b| b.is_ascii_digit());
+        let has_upper = token.bytes().any(|b| b.is_ascii_uppercase());
+        let has_lower = token.bytes().any(|b| b.is_ascii_lowercase());
+        let mixed =
+            has_digit && (has_upper || has_lower) || has_upper && has_lower && token.len() >= 20;
+        if !mixed || token.len() < 16 && !scheme.eq_ignore_ascii_case("basic") {
+            return false;
+        }
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            // "Basic"/"token" are words too: require the header name before them.
+            let before =
+                &self.text[text::floor_boundary(self.text, start.saturating_sub(24))..start];
+            if !before.to_ascii_lowercase().contains("authorization") {
+                return false;
+            }
+        }
+        self.push(EntityType::BearerToken, tok_start, end, 0.85)
+    }
+
+    fn iban(&mut self, start: usize, end: usize) -> bool {
+        // The pattern is greedy over groups: take exactly the country's length.
+        let bytes = self.bytes(start, end);
+        let mut chars = Vec::with_capacity(34);
+        let mut stops = Vec::with_capacity(34);
+        for (i, &b) in bytes.iter().enumerate() {
+            if b.is_ascii_alphanumeric() {
+                chars.push(b);
+                stops.push(start + i + 1);
+            }
+        }
+        for len in (15..=chars.len().min(34)).rev() {
+            if checksum::iban(&chars[..len]) {
+                let stop = stops[len - 1];
+                // The IBAN must end at a word end.
+                if self.text[stop..]
+                    .chars()
+                    .next()
+                    .is_some_and(char::is_alphanumeric)
+                {
+                    continue;
+                }
+                return self.push(EntityType::IbanCode, start, stop, 0.95);
+            }
+        }
+        false
+    }
+
+    fn ipv6(&mut self, start: usize, end: usize) -> bool {
+        let mut e = end;
+        while e > start && matches!(self.text.as_bytes()[e - 1], b':' | b'.') {
+            e -= 1;
+        }
+        let s = &self.text[start..e];
+        if s.parse::<Ipv6Addr>().is_ok() && s.bytes().filter(|&b| b == b':').count() >= 2 {
+            // "::" alone or "1::" are valid addresses but not worth a finding.
+            if s.bytes().filter(u8::is_ascii_hexdigit).count() >= 3 {
+                return self.push(EntityType::IpAddress, start, e, 0.8);
+            }
+        }
+        false
+    }
+
+    fn month_date(&mut self, start: usize, end: usize) -> bool {
+        if !text::word_start(self.text, start) {
+            return false;
+        }
+        let s = &self.text[start..end];
+        let ok = s
+            .split([' ', ',', '.'])
+            .filter(|w| !w.is_empty() && w.as_bytes()[0].is_ascii_alphabetic())
+            .filter(|w| !w.eq_ignore_ascii_case("of"))
+            .all(|w| text::month(w).is_some());
+        if !ok {
+            return false;
+        }
+        let days_ok = s
+            .split([' ', ',', '.'])
+            .filter_map(|w| {
+                let digits = w.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+                (!digits.is_empty() && digits.len() <= 2).then(|| digits.parse::<u32>().ok())
+            })
+            .all(|d| d.is_some_and(|d| (1..=31).contains(&d)));
+        days_ok && self.push(EntityType::DateTime, start, end, 0.75)
+    }
+
+    fn unit(&mut self, start: usize, end: usize) -> bool {
+        if !text::word_start(self.text, start) {
+            return false;
+        }
+        let end = self.address_tail(end);
+        self.push(EntityType::StreetAddress, start, end, 0.5)
+    }
+
+    fn street_prefix(&mut self, start: usize, end: usize) -> bool {
+        if !text::word_start(self.text, start) {
+            return false;
+        }
+        // "Via Roma 131": prefix, up to four words, a house number.
+        // From the space before the capital that ended the match.
+        let words_start = end - 2;
+        let mut i = words_start;
+        for _ in 0..5 {
+            let Some((ws, we)) = text::next_word(self.text, i, LOOK) else {
+                break;
+            };
+            let w = &self.text[ws..we];
+            if w.as_bytes()[0].is_ascii_digit() {
+                let num_end = ws + w.bytes().take_while(|b| b.is_ascii_alphanumeric()).count();
+                let stop = self.address_tail(num_end);
+                return self.push(EntityType::StreetAddress, start, stop, 0.7);
+            }
+            i = we;
+        }
+        false
+    }
+
+    fn street_glued(&mut self, start: usize, end: usize) -> bool {
+        if !text::word_start(self.text, start) {
+            return false;
+        }
+        // The match ends at the first digit of the house number.
+        let num_start = end - 1;
+        let num_end = num_start
+            + self.text[num_start..]
+                .bytes()
+                .take_while(u8::is_ascii_digit)
+                .count();
+        if num_end - num_start > 5 {
+            return false;
+        }
+        let mut num_end = num_end;
+        // "54a", "66."
+        if let Some(b) = self.text.as_bytes().get(num_end)
+            && b.is_ascii_lowercase()
+            && !self
+                .text
+                .as_bytes()
+                .get(num_end + 1)
+                .is_some_and(u8::is_ascii_alphabetic)
+        {
+            num_end += 1;
+        }
+        let first = self.leading_number(start).unwrap_or(start);
+        let stop = self.address_tail(num_end);
+        self.push(EntityType::StreetAddress, first, stop, 0.7)
+    }
+
+    /// The start of a building number right before `start` ("6750 Koskikatu 25").
+    fn leading_number(&self, start: usize) -> Option<usize> {
+        let before = &self.text.as_bytes()[start.saturating_sub(12)..start];
+        let mut j = before.len();
+        if j == 0 || before[j - 1] != b' ' {
+            return None;
+        }
+        j -= 1;
+        let digits_end = j;
+        while j > 0 && before[j - 1].is_ascii_digit() {
+            j -= 1;
+        }
+        let n = digits_end - j;
+        let ok =
+            (1..=6).contains(&n) && (j == 0 || matches!(before[j - 1], b' ' | b'\n' | b':' | b','));
+        ok.then(|| start - (before.len() - j))
+    }
+
+    /// Extends an address over units ("Apt. 864", "Suite 201") and a final
+    /// city/region/postcode block that ends in a postcode or a country.
+    fn address_tail(&self, end: usize) -> usize {
+        let t = self.text;
+        let mut stop = end;
+        // Units right after.
+        loop {
+            let rest = text::window(t, stop, 24);
+            let trimmed = rest.trim_start_matches([' ', ',']);
+            let skip = rest.len() - trimmed.len();
+            let word_len = trimmed
+                .char_indices()
+                .find(|&(_, c)| !c.is_alphabetic())
+                .map_or(trimmed.len(), |(k, _)| k);
+            let word = trimmed[..word_len].to_lowercase();
+            if skip == 0 && !rest.is_empty() || !UNIT_WORDS.contains(&word.as_str()) {
+                break;
+            }
+            let after = &trimmed[word_len..];
+            let after_t = after.trim_start_matches(['.', ' ', '#']);
+            let n = after_t.bytes().take_while(u8::is_ascii_digit).count();
+            if n == 0 || n > 6 || after.len() - after_t.len() > 3 {
+                break;
+            }
+            stop += skip + word_len + (after.len() - after_t.len()) + n;
+        }
+        // A tail of up to 5 segments separated by ",", " " or "\n" ending in a
+        // postcode or a country: "\nArtilleros\n, CO\n Uruguay 64677".
+        let limit = text::floor_boundary(t, (stop + 2 * LOOK).min(t.len()));
+        let mut i = stop;
+        let mut best = stop;
+        let mut segments = 0;
+        while segments < 6 && i < limit {
+            let rest = &t[i..limit];
+            let trimmed = rest.trim_start_matches([' ', ',', '\n']);
+            let sep = &rest[..rest.len() - trimmed.len()];
+            if sep.is_empty() || sep.matches('\n').count() > 1 && sep.len() > 3 {
+                break;
+            }
+            let seg_start = i + sep.len();
+            // One segment: a run of words without separators other than single spaces.
+            let seg_len = trimmed
+                .char_indices()
+                .find(|&(_, c)| c == ',' || c == '\n' || c == '.' || c == ';')
+                .map_or(trimmed.len(), |(k, _)| k);
+            let seg = trimmed[..seg_len].trim_end();
+            if seg.is_empty() || seg.len() > 48 {
+                break;
+            }
+            let seg_end = seg_start + seg.len();
+            let words: Vec<&str> = seg.split(' ').filter(|w| !w.is_empty()).collect();
+            let looks = words.iter().all(|w| {
+                let c = w.chars().next().unwrap_or(' ');
+                c.is_uppercase() || c.is_ascii_digit() || (*w == "nan")
+            });
+            if !looks || words.len() > 5 {
+                break;
+            }
+            let last = words.last().copied().unwrap_or("");
+            let ends_postcode = last.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+                && (3..=10).contains(&last.len());
+            let is_country = self.b.gaz.countries.contains(&seg.to_lowercase())
+                || words.len() >= 2
+                    && self
+                        .b
+                        .gaz
+                        .countries
+                        .contains(&words[..words.len() - 1].join(" ").to_lowercase())
+                    && ends_postcode;
+            if ends_postcode || is_country {
+                best = seg_end;
+            }
+            i = seg_end;
+            segments += 1;
+        }
+        best
+    }
+
+    fn numeric(&mut self, start: usize, end: usize) -> bool {
+        let mut found = self.numeric_run(start, end);
+        // A house number followed by a street.
+        found |= self.number_street(start, end);
+        if found {
+            return true;
+        }
+        // Nothing fits the whole run: try its space-separated parts, longest first.
+        let parts = text::split_spaces(self.text, start, end);
+        if parts.len() < 2 || parts.len() > 12 {
+            return false;
+        }
+        let mut i = 0;
+        while i < parts.len() {
+            let mut j = parts.len();
+            let mut hit = false;
+            while j > i {
+                if !(i == 0 && j == parts.len()) && self.numeric_run(parts[i].0, parts[j - 1].1) {
+                    hit = true;
+                    break;
+                }
+                j -= 1;
+            }
+            if hit {
+                found = true;
+                i = j;
+            } else {
+                i += 1;
+            }
+        }
+        found
+    }
+
+    /// "1668 Glyn St", "2046 50 Point Walter Road": a number, capitalized words, a
+    /// street type.
+    fn number_street(&mut self, start: usize, end: usize) -> bool {
+        if !self.on(&EntityType::StreetAddress) {
+            return false;
+        }
+        let run = &self.text[start..end];
+        if run.len() > 12 || !run.bytes().all(|b| b.is_ascii_digit() || b == b' ') {
+            return false;
+        }
+        let mut i = end;
+        let mut words = 0;
+        while let Some((ws, we)) = text::next_word(self.text, i, 2) {
+            if ws != i + 1 {
+                break;
+            }
+            let w = &self.text[ws..we];
+            let lower = w.trim_end_matches('.').to_lowercase();
+            let first = w.chars().next().unwrap_or(' ');
+            if words > 0 && STREET_SUFFIXES.contains(&lower.as_str()) {
+                let stop = if w.ends_with('.') {
+                    we
+                } else {
+                    ws + w.trim_end_matches('.').len()
+                };
+                let stop = self.address_tail(stop);
+                return self.push(EntityType::StreetAddress, start, stop, 0.7);
+            }
+            if !first.is_uppercase() || words >= 4 {
+                break;
+            }
+            words += 1;
+            i = we;
+        }
+        false
+    }
+
+    /// Interpretations of one digit run (no splitting).
+    fn numeric_run(&mut self, start: usize, end: usize) -> bool {
+        let Some(run) = text::NumericRun::parse(&self.text[start..end]) else {
+            return false;
+        };
+        let mut found = false;
+        // A card or a dashed SSN is not also tried as a phone number.
+        let mut strong = false;
+        let digits = run.digits.as_slice();
+        let n = digits.len();
+        let groups = run.groups.as_slice();
+        let seps = run.seps.as_slice();
+        let uniform = |set: &[u8]| seps.iter().all(|s| s.len() == 1 && set.contains(&s[0]));
+        let same_sep = seps.windows(2).all(|w| w[0] == w[1]);
+
+        if run.letter.is_some() {
+            // DNI/NIF: 8 digits and a letter.
+            let mut c = digits.to_vec();
+            c.extend(run.letter);
+            if n == 8 && checksum::es_dni(&c) {
+                return self.push(EntityType::EsNif, start, end, 0.65);
+            }
+            // Not a DNI: drop the letter and read the digits alone.
+            return self.numeric_run(start, start + run.letter_at);
+        }
+        let plain = run.plus.is_none() && !run.paren && run.ext.is_none();
+
+        // IPv4.
+        if plain && groups.len() == 4 && uniform(b".") {
+            let s = &self.text[start..end];
+            if s.parse::<Ipv4Addr>().is_ok() {
+                return self.push(EntityType::IpAddress, start, end, 0.7);
+            }
+        }
+        // Dates and times.
+        if plain && let Some((stop, score)) = text::date_time(self.text, end, &run) {
+            return self.push(EntityType::DateTime, start, stop, score);
+        }
+        if plain && groups.len() == 1 && n == 4 {
+            let year: u32 = run.value(0);
+            if (1900..=2099).contains(&year) && !text::negative_year_context(self.text, start) {
+                found |= self.push(EntityType::DateTime, start, end, 0.45);
+            }
+        }
+        // US SSN.
+        if plain && n == 9 && checksum::ssn(digits) {
+            if groups.len() == 3 && run.lens() == [3, 2, 4] && same_sep && uniform(b"- .") {
+                let score = if seps[0] == b"-" { 0.6 } else { 0.45 };
+                found |= self.push(EntityType::UsSsn, start, end, score);
+                strong |= seps[0] == b"-";
+            } else if groups.len() == 1 {
+                found |= self.push(EntityType::UsSsn, start, end, 0.1);
+            }
+        }
+        // Payment cards: one block, or groups of 4 (Amex 4-6-5, Diners 4-6-4).
+        if plain && (12..=19).contains(&n) && checksum::card(digits) {
+            let lens = run.lens();
+            let grouped = groups.len() == 1
+                || same_sep
+                    && uniform(b" -")
+                    && (lens[..lens.len() - 1].iter().all(|&l| l == 4)
+                        || lens == [4, 6, 5]
+                        || lens == [4, 6, 4]);
+            if grouped {
+                found |= self.push(EntityType::CreditCard, start, end, 0.8);
+                strong = true;
+            }
+        }
+        if plain
+            && n == 10
+            && checksum::nhs(digits)
+            && (groups.len() == 1 || run.lens() == [3, 3, 4])
+        {
+            found |= self.push(EntityType::UkNhs, start, end, 0.3);
+        }
+        if plain && n == 9 && groups.len() == 1 && checksum::bsn(digits) {
+            found |= self.push(EntityType::NlBsn, start, end, 0.1);
+        }
+        if plain
+            && n == 11
+            && checksum::de_tax_id(digits)
+            && (groups.len() == 1 || run.lens() == [2, 3, 3, 3])
+        {
+            found |= self.push(EntityType::DeTaxId, start, end, 0.3);
+        }
+        if plain
+            && n == 15
+            && checksum::fr_nir(digits)
+            && (groups.len() == 1 || run.lens() == [1, 2, 2, 2, 3, 3, 2])
+        {
+            found |= self.push(EntityType::FrNir, start, end, 0.5);
+        }
+        // Phone numbers: formatted like one, or a bare block with a phone word before.
+        let phone_like = run.plus.is_some()
+            || run.paren
+            || run.ext.is_some()
+            || groups.len() >= 2
+                && seps
+                    .iter()
+                    .all(|s| matches!(s.as_slice(), b" " | b"-" | b"." | b"/"))
+            || text::any_word_near(self.text, start, end, (32, 3), (0, 0), |w| {
+                PHONE_WORDS.iter().any(|p| w.eq_ignore_ascii_case(p))
+            });
+        if !strong
+            && phone_like
+            && (7..=15).contains(&n)
+            && self.on(&EntityType::PhoneNumber)
+            && let Some(score) = self.phone(&run)
+        {
+            found |= self.push(EntityType::PhoneNumber, start, end, score);
+        }
+        // Postcodes (context decides): 5, 5-4, 4, 3 3, 4-3, 2-3, 5-3 digits.
+        if plain && !found {
+            let lens = run.lens();
+            let zip = matches!(
+                lens.as_slice(),
+                [5] | [4] | [5, 4] | [3, 2] | [4, 3] | [2, 3] | [5, 3]
+            ) && (groups.len() == 1 || uniform(b"- "));
+            if zip {
+                found |= self.push(EntityType::ZipCode, start, end, 0.1);
+            }
+        }
+        // Driver's licenses: context decides.
+        if plain
+            && !found
+            && (7..=13).contains(&n)
+            && (groups.len() == 1 || run.lens() == [4, 2, 4])
+        {
+            found |= self.push(EntityType::UsDriverLicense, start, end, 0.1);
+        }
+        found
+    }
+
+    /// A score for `run` as a phone number, or `None` when no region validates it.
+    fn phone(&self, run: &text::NumericRun) -> Option<f32> {
+        let m = PhoneMetadata::get();
+        let digits = run.digits.as_slice();
+        if run.plus.is_some() {
+            return m.valid_international(digits).then_some(0.75);
+        }
+        // International prefix "00" in place of "+" ("0041 ...", "001-518-...").
+        if digits.starts_with(b"00") && digits.len() > 9 && m.valid_international(&digits[2..]) {
+            return Some(0.65);
+        }
+        // A bare digit block is a phone number only with context.
+        let base = if run.seps.is_empty() { 0.3 } else { 0.55 };
+        self.b
+            .config
+            .phone_regions
+            .iter()
+            .any(|&r| m.valid_national(r, digits))
+            .then_some(base)
+    }
+
+    fn domain(&mut self, start: usize, end: usize) -> bool {
+        let s = &self.text[start..end];
+        let tld = s.rsplit('.').next().unwrap_or("");
+        // A file name ("config.json") or a name with an initial ("J.Smith") is not a
+        // domain: the TLD must be one, and lower case or all caps.
+        let cased = tld.bytes().all(|b| b.is_ascii_lowercase())
+            || tld.bytes().all(|b| b.is_ascii_uppercase());
+        cased
+            && text::is_tld(tld)
+            && !text::is_file_extension(tld)
+            && self.push(EntityType::DomainName, start, end, 0.55)
+    }
+
+    fn word(&mut self, start: usize, end: usize) -> bool {
+        if !text::word_start(self.text, start) {
+            return false;
+        }
+        let w = self.text[start..end].trim_end_matches(['\'', '’', '-']);
+        let end = start + w.len();
+        if !w.starts_with(char::is_uppercase) {
+            return false;
+        }
+        let mut found = false;
+        if self.on(&EntityType::Location) {
+            found |= self.location(start, end);
+        }
+        if self.on(&EntityType::Person) {
+            found |= self.person(start, end);
+        }
+        found
+    }
+
+    fn location(&mut self, start: usize, end: usize) -> bool {
+        // Longest gazetteer match of up to `max_place_words` words from here.
+        let g = self.b.gaz;
+        if !g
+            .place_first_words
+            .contains(lower(&mut self.buf, &self.text[start..end]))
+        {
+            return false;
+        }
+        let mut best = None;
+        let mut stop = end;
+        let mut words = 1;
+        loop {
+            let name = lower(&mut self.buf, &self.text[start..stop]);
+            if g.countries.contains(name) {
+                best = Some((stop, 0.6));
+            } else if g.cities.contains(name) {
+                best = Some((stop, 0.45));
+            }
+            if words >= g.max_place_words {
+                break;
+            }
+            match text::next_word(self.text, stop, 1) {
+                Some((ws, we)) if self.text[ws..].starts_with(char::is_uppercase) => {
+                    stop = ws
+                        + self.text[ws..we]
+                            .trim_end_matches(['.', ',', ':', ';'])
+                            .len();
+                    words += 1;
+                }
+                _ => break,
+            }
+        }
+        match best {
+            Some((stop, score)) => self.push(EntityType::Location, start, stop, score),
+            None => false,
+        }
+    }
+
+    fn person(&mut self, start: usize, end: usize) -> bool {
+        let g = self.b.gaz;
+        let word = &self.text[start..end];
+        if !word.chars().skip(1).any(char::is_lowercase) {
+            // All caps ("INFO", "SEINÄJOKI") or a single letter.
+            return false;
+        }
+        let lw = lower(&mut self.buf, word);
+        if STREET_PREFIXES.contains(&lw) && text::next_word(self.text, end, 1).is_some() {
+            return false;
+        }
+        let first = g.first_names.contains(lw);
+        let sur = g.surnames.contains(lw);
+        let titled = text::title_before(self.text, start, TITLES);
+        if !first && !sur && !titled {
+            return false;
+        }
+        // Extend over a middle initial and a capitalized surname.
+        let mut stop = end;
+        let mut extended = false;
+        let mut known_surname = false;
+        let mut i = end;
+        for _ in 0..2 {
+            let Some((ws, we)) = text::next_word(self.text, i, 1) else {
+                break;
+            };
+            let w = &self.text[ws..we];
+            let mut cs = w.chars();
+            let (c0, c1, c2) = (cs.next(), cs.next(), cs.next());
+            let initial = c0.is_some_and(char::is_uppercase)
+                && (c1.is_none() || c1 == Some('.') && c2.is_none());
+            if initial {
+                i = we;
+                continue;
+            }
+            let w = w.trim_end_matches(['.', ',', ';', ':', '!', '?', '\'', '"', ')']);
+            let cap =
+                w.starts_with(char::is_uppercase) && w.chars().skip(1).any(char::is_lowercase);
+            if !cap {
+                break;
+            }
+            let wl = lower(&mut self.buf2, w);
+            if super::gazetteer::STOP_WORDS.contains(&wl)
+                || text::month(wl).is_some()
+                || STREET_SUFFIXES.contains(&wl)
+                || STREET_GLUED.iter().any(|s| wl.ends_with(s))
+                || g.countries.contains(wl)
+                || g.cities.contains(wl) && !g.surnames.contains(wl)
+            {
+                break;
+            }
+            known_surname = g.surnames.contains(wl);
+            stop = ws + w.len();
+            extended = true;
+            break;
+        }
+        let score = match (first, extended, titled) {
+            (true, true, _) => 0.85,
+            (_, _, true) => 0.8,
+            (true, false, _) => 0.6,
+            (false, true, false) if sur && known_surname => 0.5,
+            (false, false, false) if sur => 0.3,
+            _ => return false,
+        };
+        self.push(EntityType::Person, start, stop, score)
+    }
+}

@@ -1,0 +1,567 @@
+//! The scanner: built-in recognizers, your own recognizers, context words, overlap
+//! resolution.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use regex_automata::meta::Regex;
+
+use super::builtin::{Builtin, BuiltinConfig};
+use super::entity::{BUILTIN, EntityType, Finding};
+use super::text;
+use crate::{Error, Result};
+
+/// A source of findings that a [`Scanner`] runs beside its built-in recognizers: a
+/// pattern of your own ([`PatternRecognizer`]), a dictionary, an ML model.
+///
+/// Implementations must be linear (or at least bounded) in the text: a scanner's
+/// cost is the sum of its recognizers'. Findings whose span is not on character
+/// boundaries of `text`, is empty or out of range are dropped by the scanner.
+pub trait Recognizer: Send + Sync + fmt::Debug {
+    /// A name for diagnostics.
+    fn name(&self) -> &str;
+
+    /// The types this recognizer reports.
+    fn entities(&self) -> Vec<EntityType>;
+
+    /// Appends the findings of `text` to `out` (any order; overlaps allowed). The
+    /// scanner then applies context words and resolves overlaps.
+    fn recognize(&self, text: &str, out: &mut Vec<Finding>);
+
+    /// Words that, near a finding of one of [`entities`](Self::entities), raise its
+    /// score (lower case). Merged into the scanner's context words.
+    fn context_words(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// A check on a matched text (a checksum).
+type Validator = Box<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// A recognizer of one entity type by a regular expression, with an optional
+/// validator and context words: a customer id, an order number, an internal ticket
+/// reference.
+///
+/// Patterns use the syntax of the `regex` crate and are compiled by a linear-time
+/// engine (no backtracking: every pattern runs in time linear in the text).
+pub struct PatternRecognizer {
+    name: String,
+    entity: EntityType,
+    regex: Regex,
+    score: f32,
+    validator: Option<Validator>,
+    context: Vec<String>,
+}
+
+impl fmt::Debug for PatternRecognizer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PatternRecognizer")
+            .field("name", &self.name)
+            .field("entity", &self.entity)
+            .field("score", &self.score)
+            .field("validator", &self.validator.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PatternRecognizer {
+    /// Findings of `entity` wherever `pattern` matches, with `score`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a pattern that does not compile (or exceeds the
+    /// engine's size limit), one that can match the empty string, or a score outside
+    /// `0..=1`.
+    pub fn new(entity: EntityType, pattern: &str, score: f32) -> Result<Self> {
+        if !(0.0..=1.0).contains(&score) {
+            return Err(Error::invalid_argument(format!(
+                "pattern recognizer score {score}: expected 0 to 1"
+            )));
+        }
+        let regex = Regex::new(pattern)
+            .map_err(|e| Error::invalid_argument(format!("pattern {pattern:?}: {e}")))?;
+        if regex.is_match("") {
+            return Err(Error::invalid_argument(format!(
+                "pattern {pattern:?} matches the empty string"
+            )));
+        }
+        Ok(Self {
+            name: format!("pattern:{}", entity.name()),
+            entity,
+            regex,
+            score,
+            validator: None,
+            context: Vec::new(),
+        })
+    }
+
+    /// Keeps only matches for which `validator` returns `true` (a checksum).
+    #[must_use]
+    pub fn with_validator(
+        mut self,
+        validator: impl Fn(&str) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.validator = Some(Box::new(validator));
+        self
+    }
+
+    /// Words that raise the score of a match near them.
+    #[must_use]
+    pub fn with_context<S: AsRef<str>>(mut self, words: &[S]) -> Self {
+        self.context = words.iter().map(|w| w.as_ref().to_lowercase()).collect();
+        self
+    }
+}
+
+impl Recognizer for PatternRecognizer {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn entities(&self) -> Vec<EntityType> {
+        vec![self.entity.clone()]
+    }
+
+    fn recognize(&self, text: &str, out: &mut Vec<Finding>) {
+        for m in self.regex.find_iter(text) {
+            let s = &text[m.range()];
+            if self.validator.as_ref().is_none_or(|v| v(s)) {
+                out.push(Finding::new(
+                    self.entity.clone(),
+                    m.start(),
+                    m.end(),
+                    self.score,
+                ));
+            }
+        }
+    }
+
+    fn context_words(&self) -> Vec<String> {
+        self.context.clone()
+    }
+}
+
+/// How much a context word raises a score, and the least score a finding with
+/// context has (Presidio's defaults: 0.35 and 0.4).
+const CONTEXT_BOOST: f32 = 0.35;
+const CONTEXT_MIN: f32 = 0.4;
+/// Context is looked for in this many bytes before a finding (and a third of it after).
+const CONTEXT_BYTES: usize = 48;
+const CONTEXT_WORDS: usize = 5;
+
+fn default_context(e: &EntityType) -> &'static [&'static str] {
+    match e {
+        EntityType::PhoneNumber => &[
+            "phone",
+            "telephone",
+            "tel",
+            "cell",
+            "cellphone",
+            "mobile",
+            "call",
+            "fax",
+            "contact",
+            "whatsapp",
+            "sms",
+            "reach",
+            "dial",
+            "landline",
+            "desk",
+            "ring",
+        ],
+        EntityType::CreditCard => &[
+            "card",
+            "credit",
+            "debit",
+            "visa",
+            "mastercard",
+            "amex",
+            "cc",
+            "payment",
+            "pan",
+        ],
+        EntityType::UsSsn => &["ssn", "ssns", "social", "security"],
+        EntityType::UkNhs => &["nhs", "health", "patient"],
+        EntityType::NlBsn => &["bsn", "burgerservicenummer", "sofinummer", "sofi"],
+        EntityType::DeTaxId => &[
+            "steuer",
+            "steuerid",
+            "steuernummer",
+            "identifikationsnummer",
+            "idnr",
+            "tin",
+            "tax",
+        ],
+        EntityType::FrNir => &["nir", "sécurité", "securite", "sociale", "insee", "sécu"],
+        EntityType::EsNif | EntityType::EsNie => &["dni", "nif", "nie", "documento"],
+        EntityType::ItFiscalCode => &["codice", "fiscale", "cf"],
+        EntityType::UkNino => &["nino", "insurance", "ni"],
+        EntityType::UsDriverLicense => &[
+            "driver", "drivers", "driver's", "license", "licence", "dl", "permit",
+        ],
+        EntityType::ZipCode => &["zip", "zipcode", "postcode", "postal", "plz", "cp"],
+        EntityType::IbanCode => &["iban", "account", "bank", "transfer", "wire"],
+        EntityType::IpAddress => &[
+            "ip", "host", "client", "server", "remote", "src", "dst", "addr",
+        ],
+        EntityType::Person => &[
+            "name", "named", "called", "dear", "hi", "hello", "hey", "says", "said", "asked",
+            "told", "customer", "patient", "client", "employee", "mr", "mrs", "ms", "miss", "dr",
+            "regards", "attn", "signed",
+        ],
+        EntityType::StreetAddress => &[
+            "address", "live", "lives", "located", "deliver", "shipping", "billing",
+        ],
+        EntityType::DateTime => &[
+            "date", "dob", "born", "birthday", "since", "founded", "expires", "expiry",
+        ],
+        _ => &[],
+    }
+}
+
+/// Builds a [`Scanner`]: which built-in types are on, your recognizers, context words,
+/// the score threshold, the regions of national phone numbers.
+#[derive(Debug)]
+pub struct ScannerBuilder {
+    enabled: Vec<bool>,
+    regions: Vec<String>,
+    custom: Vec<Box<dyn Recognizer>>,
+    context: HashMap<EntityType, Vec<String>>,
+    min_score: f32,
+}
+
+/// Regions whose national phone numbers are recognized by default, in the order they
+/// are tried (international numbers with `+` or `00` are recognized for every region).
+/// Each region costs one anchored pattern match per phone-like candidate.
+pub const DEFAULT_PHONE_REGIONS: &[&str] = &[
+    "US", "GB", "DE", "FR", "ES", "IT", "NL", "BE", "CH", "AT", "SE", "NO", "DK", "FI", "IE", "PL",
+    "PT", "CA", "AU", "IN", "BR",
+];
+
+/// The default score threshold: findings below it are not reported.
+pub const DEFAULT_MIN_SCORE: f32 = 0.4;
+
+impl Default for ScannerBuilder {
+    fn default() -> Self {
+        Self {
+            enabled: vec![true; BUILTIN.len()],
+            regions: DEFAULT_PHONE_REGIONS
+                .iter()
+                .map(|r| (*r).to_owned())
+                .collect(),
+            custom: Vec::new(),
+            context: HashMap::new(),
+            min_score: DEFAULT_MIN_SCORE,
+        }
+    }
+}
+
+impl ScannerBuilder {
+    /// Only these built-in types (replacing the default of all).
+    #[must_use]
+    pub fn only(mut self, entities: &[EntityType]) -> Self {
+        self.enabled = BUILTIN.iter().map(|e| entities.contains(e)).collect();
+        self
+    }
+
+    /// Turns these built-in types off.
+    #[must_use]
+    pub fn without(mut self, entities: &[EntityType]) -> Self {
+        for e in entities {
+            if let Some(i) = e.builtin_index() {
+                self.enabled[i] = false;
+            }
+        }
+        self
+    }
+
+    /// Adds a recognizer of your own.
+    #[must_use]
+    pub fn recognizer(mut self, recognizer: impl Recognizer + 'static) -> Self {
+        self.custom.push(Box::new(recognizer));
+        self
+    }
+
+    /// Adds context words for `entity` (lower case; a word matches a word of the text
+    /// that equals it or starts with it: `card` matches `cards`).
+    #[must_use]
+    pub fn context<S: AsRef<str>>(mut self, entity: EntityType, words: &[S]) -> Self {
+        self.context
+            .entry(entity)
+            .or_default()
+            .extend(words.iter().map(|w| w.as_ref().to_lowercase()));
+        self
+    }
+
+    /// The regions (ISO 3166-1 alpha-2, as `"GB"`) whose national phone numbers are
+    /// recognized, in the order they are tried; replaces [`DEFAULT_PHONE_REGIONS`].
+    #[must_use]
+    pub fn phone_regions<S: AsRef<str>>(mut self, regions: &[S]) -> Self {
+        self.regions = regions.iter().map(|r| r.as_ref().to_owned()).collect();
+        self
+    }
+
+    /// Findings scoring below `min_score` are not reported (default
+    /// [`DEFAULT_MIN_SCORE`]).
+    #[must_use]
+    pub fn min_score(mut self, min_score: f32) -> Self {
+        self.min_score = min_score;
+        self
+    }
+
+    /// The scanner.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a `min_score` outside `0..=1` or a phone region
+    /// that libphonenumber's metadata does not have.
+    pub fn build(self) -> Result<Scanner> {
+        if !(0.0..=1.0).contains(&self.min_score) {
+            return Err(Error::invalid_argument(format!(
+                "min_score {}: expected 0 to 1",
+                self.min_score
+            )));
+        }
+        let meta = super::phone::PhoneMetadata::get();
+        let mut regions = Vec::with_capacity(self.regions.len());
+        for r in &self.regions {
+            let id = meta.region(&r.to_ascii_uppercase()).ok_or_else(|| {
+                Error::invalid_argument(format!(
+                    "phone region {r:?}: not a region of libphonenumber's metadata (ISO 3166-1 alpha-2)"
+                ))
+            })?;
+            regions.push(id);
+        }
+        let mut context: HashMap<EntityType, Vec<String>> = HashMap::new();
+        for e in BUILTIN.iter() {
+            context.insert(
+                e.clone(),
+                default_context(e).iter().map(|w| (*w).to_owned()).collect(),
+            );
+        }
+        for r in &self.custom {
+            let words = r.context_words();
+            for e in r.entities() {
+                context.entry(e).or_default().extend(words.iter().cloned());
+            }
+        }
+        for (e, words) in self.context {
+            context.entry(e).or_default().extend(words);
+        }
+        let builtin = if self.enabled.iter().any(|&b| b) {
+            Some(Builtin::new(BuiltinConfig {
+                enabled: self.enabled,
+                phone_regions: regions,
+            })?)
+        } else {
+            None
+        };
+        Ok(Scanner {
+            builtin,
+            custom: self.custom,
+            context,
+            min_score: self.min_score,
+        })
+    }
+}
+
+/// Finds personal data in text. Built once, shared by reference across threads
+/// (`Send + Sync`); scanning takes `&self`.
+///
+/// See the [module documentation](super) for what it finds and how.
+#[derive(Debug)]
+pub struct Scanner {
+    builtin: Option<Builtin>,
+    custom: Vec<Box<dyn Recognizer>>,
+    context: HashMap<EntityType, Vec<String>>,
+    min_score: f32,
+}
+
+impl Scanner {
+    /// A builder, starting from every built-in type on.
+    #[must_use]
+    pub fn builder() -> ScannerBuilder {
+        ScannerBuilder::default()
+    }
+
+    /// A scanner with every built-in type and the defaults.
+    ///
+    /// # Errors
+    /// None in practice (the built-in patterns compile); the `Result` keeps the door
+    /// open for configuration read from elsewhere.
+    pub fn new() -> Result<Self> {
+        Self::builder().build()
+    }
+
+    /// The findings in `text`, sorted by start, not overlapping, each at or above the
+    /// score threshold.
+    #[must_use]
+    pub fn scan(&self, text: &str) -> Vec<Finding> {
+        let mut out = Vec::new();
+        self.scan_into(text, &mut out);
+        out
+    }
+
+    /// As [`scan`](Self::scan), into `out` (cleared first), reusing its allocation.
+    pub fn scan_into(&self, text: &str, out: &mut Vec<Finding>) {
+        out.clear();
+        if let Some(b) = &self.builtin {
+            b.scan(text, out);
+        }
+        let builtin_len = out.len();
+        for r in &self.custom {
+            r.recognize(text, out);
+        }
+        // Never trust a recognizer's spans.
+        let mut k = builtin_len;
+        while k < out.len() {
+            let f = &out[k];
+            let ok = f.start < f.end
+                && f.end <= text.len()
+                && text.is_char_boundary(f.start)
+                && text.is_char_boundary(f.end)
+                && f.score.is_finite();
+            if ok {
+                k += 1;
+            } else {
+                out.swap_remove(k);
+            }
+        }
+        for f in out.iter_mut() {
+            self.apply_context(text, f);
+        }
+        out.retain(|f| f.score >= self.min_score);
+        resolve_overlaps(out);
+    }
+
+    fn apply_context(&self, text: &str, f: &mut Finding) {
+        let Some(words) = self.context.get(&f.entity) else {
+            return;
+        };
+        if words.is_empty() {
+            return;
+        }
+        let hit = |w: &str| words.iter().any(|c| text::context_match(w, c));
+        if text::any_word_near(
+            text,
+            f.start,
+            f.end,
+            (CONTEXT_BYTES, CONTEXT_WORDS),
+            (CONTEXT_BYTES / 3, 2),
+            hit,
+        ) {
+            f.score = (f.score + CONTEXT_BOOST).clamp(CONTEXT_MIN, 1.0);
+        }
+    }
+
+    /// The score threshold.
+    #[must_use]
+    pub fn min_score(&self) -> f32 {
+        self.min_score
+    }
+
+    /// Whether the built-in type `entity` is on, or a recognizer of the scanner
+    /// reports it.
+    #[must_use]
+    pub fn detects(&self, entity: &EntityType) -> bool {
+        let builtin = self.builtin.as_ref().is_some_and(|b| {
+            entity
+                .builtin_index()
+                .is_some_and(|i| b.config().enabled[i])
+        });
+        builtin || self.custom.iter().any(|r| r.entities().contains(entity))
+    }
+}
+
+/// Keeps a deterministic set of non-overlapping findings: higher score first, then the
+/// longer span, then the earlier start, then the type's order; the result is sorted by
+/// start.
+fn resolve_overlaps(out: &mut Vec<Finding>) {
+    if out.len() < 2 {
+        return;
+    }
+    // A finding inside a longer one of the same type ("Apt. 4" inside "22 Baker Street
+    // Apt. 4") merges into it: the longer span, the higher score.
+    out.sort_by(|a, b| {
+        a.entity
+            .cmp(&b.entity)
+            .then(a.start.cmp(&b.start))
+            .then(b.end.cmp(&a.end))
+    });
+    let mut merged: Vec<Finding> = Vec::with_capacity(out.len());
+    for f in out.drain(..) {
+        if let Some(last) = merged.last_mut()
+            && last.entity == f.entity
+            && f.start >= last.start
+            && f.end <= last.end
+        {
+            last.score = last.score.max(f.score);
+            continue;
+        }
+        merged.push(f);
+    }
+    *out = merged;
+    out.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(b.len().cmp(&a.len()))
+            .then(a.start.cmp(&b.start))
+            .then(a.entity.cmp(&b.entity))
+    });
+    let mut kept: Vec<Finding> = Vec::with_capacity(out.len());
+    // Kept spans by start, for overlap checks in O(log n).
+    let mut spans: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
+    for f in out.drain(..) {
+        // Kept spans do not overlap each other, so only the one starting last before
+        // f.end can reach into f.
+        let clash = spans
+            .range(..f.end)
+            .next_back()
+            .is_some_and(|(_, &end)| end > f.start);
+        if !clash {
+            spans.insert(f.start, f.end);
+            kept.push(f);
+        }
+    }
+    kept.sort_by_key(|f| f.start);
+    *out = kept;
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn f(e: EntityType, s: usize, t: usize, score: f32) -> Finding {
+        Finding::new(e, s, t, score)
+    }
+
+    #[test]
+    fn overlaps_resolve_by_score_then_length() {
+        let mut v = vec![
+            f(EntityType::PhoneNumber, 0, 10, 0.5),
+            f(EntityType::CreditCard, 2, 18, 0.8),
+            f(EntityType::Person, 20, 25, 0.6),
+            f(EntityType::Location, 20, 30, 0.6),
+            f(EntityType::DateTime, 30, 34, 0.3),
+        ];
+        resolve_overlaps(&mut v);
+        let got: Vec<_> = v.iter().map(|f| (f.entity.clone(), f.start)).collect();
+        assert_eq!(
+            got,
+            [
+                (EntityType::CreditCard, 2),
+                (EntityType::Location, 20),
+                (EntityType::DateTime, 30)
+            ]
+        );
+    }
+
+    #[test]
+    fn fail_bad_configuration() {
+        assert!(Scanner::builder().min_score(1.5).build().is_err());
+        assert!(Scanner::builder().phone_regions(&["XX"]).build().is_err());
+        assert!(PatternRecognizer::new(EntityType::Person, "(", 0.5).is_err());
+        assert!(PatternRecognizer::new(EntityType::Person, "a*", 0.5).is_err());
+        assert!(PatternRecognizer::new(EntityType::Person, "a", 1.5).is_err());
+    }
+}
