@@ -1,6 +1,7 @@
 //! Instruction-count harness for the cost of auditing hot key use: runs `N` keyset
-//! encryptions of 64 bytes with no sink (`none`), with the aggregating sink's counter
-//! kept beside the key (`counter`), or through `UsageRecorder::used` (`lookup`).
+//! encryptions of 64 bytes with no sink (`none`), through a keyset audited with the
+//! aggregating sink (`audited`: `Keyset::with_audit`, the counter kept beside the key), or
+//! through `UsageRecorder::used` (`lookup`, the path for callers that count themselves).
 //!
 //! Timings on a loaded machine are noisy; instruction counts are not. Run each variant
 //! at two sizes under callgrind and divide the difference by the difference in `N`:
@@ -20,7 +21,7 @@ fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
     let variant = args.next().unwrap_or_else(|| "none".into());
     let n: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
-    let keyset = Keyset::generate(Algorithm::Aes256Gcm)?;
+    let plain = Keyset::generate(Algorithm::Aes256Gcm)?;
     let sink = Arc::new(AggregatingSink::new(
         Arc::new(MemoryLog::new()),
         SignedDuration::from_mins(1),
@@ -31,6 +32,14 @@ fn main() -> Result<()> {
         "overhead",
     );
     let recorder = auditor.keyset_recorder("customers.email", None);
+    let audited = plain
+        .clone()
+        .with_audit(auditor.keyset_recorder("customers.email", None));
+    let keyset = if variant == "audited" {
+        &audited
+    } else {
+        &plain
+    };
     let id = keyset.primary_id();
     let counter = recorder
         .counter(id, KeyOp::Encrypt, "AES-256-GCM")
@@ -39,13 +48,18 @@ fn main() -> Result<()> {
     let aad = b"table=customers;column=email;row=17";
     for _ in 0..n {
         let ct = keyset.encrypt(black_box(&pt), black_box(aad))?;
-        match variant.as_str() {
-            "counter" => counter.add(pt.len() as u64),
-            "lookup" => recorder.used(id, KeyOp::Encrypt, "AES-256-GCM", pt.len())?,
-            _ => {}
+        if variant == "lookup" {
+            recorder.used(id, KeyOp::Encrypt, "AES-256-GCM", pt.len())?;
         }
         black_box(ct);
     }
-    println!("{variant}: {n} encryptions, counted {:?}", counter.get());
+    println!(
+        "{variant}: {n} encryptions, counted {:?} (lookup) {:?} (audited keyset)",
+        counter.get(),
+        audited
+            .audit()
+            .and_then(|r| r.counter(id, KeyOp::Encrypt, "AES-256-GCM"))
+            .map(|c| c.get())
+    );
     Ok(())
 }

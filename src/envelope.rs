@@ -77,6 +77,7 @@
 
 mod async_seal;
 mod cache;
+mod compromise;
 mod engine;
 mod export;
 mod header;
@@ -88,13 +89,15 @@ mod vectors;
 
 pub use self::async_seal::{AsyncOpener, AsyncSealer, open_async, rewrap_async, seal_async};
 pub use self::cache::{CacheLimits, DEFAULT_REFRESH_PERCENT, MAX_CACHE_PARTITIONS};
+pub use self::compromise::{CompromisedLocalKek, EnvelopeStore};
 pub use self::header::{
     DEFAULT_SEGMENT_SIZE, EnvelopeLimits, MAX_SEGMENT_SIZE, MAX_WRAPPED_KEYS, MIN_SEGMENT_SIZE,
 };
 #[cfg(feature = "tokio")]
 pub use self::kek::AsyncToSync;
 pub use self::kek::{
-    AsyncKeyEncryptionKey, KekFuture, KeyEncryptionKey, LocalKek, MAX_KEK_ID_LEN, SyncToAsync,
+    AsyncKeyEncryptionKey, IntoKek, KekFuture, KekKind, KeyEncryptionKey, LocalKek, MAX_KEK_ID_LEN,
+    SyncToAsync,
 };
 pub use self::seal::{Opener, Sealer, open, rewrap, seal};
 pub use self::stream::{StreamReader, StreamWriter};

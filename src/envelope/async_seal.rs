@@ -67,7 +67,9 @@ impl Sealer<dyn AsyncKeyEncryptionKey> {
     /// # Errors
     /// As [`Sealer::seal`].
     pub async fn seal_in(&self, partition: &[u8], plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
-        self.engine.seal_in(partition, plaintext, aad, true).await
+        self.engine
+            .seal_in(partition, plaintext, aad, true, None)
+            .await
     }
 
     /// Starts a streaming envelope written to `inner`, with the data key wrapped by the
@@ -90,7 +92,14 @@ impl Opener<dyn AsyncKeyEncryptionKey> {
     /// # Errors
     /// As [`Opener::open`].
     pub async fn open(&self, envelope: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
-        engine::open(&self.keks, &self.limits, envelope, aad).await
+        engine::open(
+            &self.keks,
+            &self.limits,
+            envelope,
+            aad,
+            self.audit.as_deref(),
+        )
+        .await
     }
 
     /// Replaces the wrapped data keys of `envelope` by wrappings under `to`, leaving the
@@ -103,7 +112,14 @@ impl Opener<dyn AsyncKeyEncryptionKey> {
         envelope: &[u8],
         to: &[&dyn AsyncKeyEncryptionKey],
     ) -> Result<Vec<u8>> {
-        engine::rewrap(&self.keks, &self.limits, envelope, to).await
+        engine::rewrap(
+            &self.keks,
+            &self.limits,
+            envelope,
+            to,
+            self.audit.as_deref(),
+        )
+        .await
     }
 
     /// Starts decrypting a stream from a tokio `AsyncRead`: reads the header and unwraps
@@ -136,7 +152,7 @@ pub async fn seal_async(
     let algorithm = Algorithm::default();
     plaintext_len(algorithm, plaintext)?;
     let header = NewHeader::new(Kind::Envelope, algorithm, Material::random()?, 1, b"")?;
-    let header = wrap_all(&[kek], header).await?;
+    let header = wrap_all(&[kek], header, None).await?;
     seal_message(&header, 0, plaintext, aad)
 }
 
@@ -149,7 +165,7 @@ pub async fn open_async(
     envelope: &[u8],
     aad: &[u8],
 ) -> Result<Vec<u8>> {
-    engine::open(&[kek], &EnvelopeLimits::default(), envelope, aad).await
+    engine::open(&[kek], &EnvelopeLimits::default(), envelope, aad, None).await
 }
 
 /// Re-wraps the data key of `envelope` from `from` to `to`: the async
@@ -162,7 +178,7 @@ pub async fn rewrap_async(
     from: &dyn AsyncKeyEncryptionKey,
     to: &dyn AsyncKeyEncryptionKey,
 ) -> Result<Vec<u8>> {
-    engine::rewrap(&[from], &EnvelopeLimits::default(), envelope, &[to]).await
+    engine::rewrap(&[from], &EnvelopeLimits::default(), envelope, &[to], None).await
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use super::header::{
     ParsedHeader, plaintext_len, seal_message,
 };
 use super::kek::{AsyncKeyEncryptionKey, KeyEncryptionKey};
+use crate::audit::{Auditor, KeyOp, KeyRef, KeyUsage, UsageCounter};
 use crate::backend::AeadKey;
 use crate::secret::SecretBytes;
 use crate::{Algorithm, Error, Result};
@@ -127,30 +128,139 @@ pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     }
 }
 
-/// Wraps the header's data key under every KEK, in order, and finishes the header.
-pub(crate) async fn wrap_all<K: Kek>(keks: &[K], mut header: NewHeader) -> Result<Finished> {
+/// A KEK id and operation, with the sink's counter for them (`None` when the sink
+/// does not aggregate).
+type CounterSlot = (String, KeyOp, Option<Arc<UsageCounter>>);
+
+/// What a sealer or opener records in its audit sink: every KEK call, and key use
+/// counted per KEK (through the sink's counters when it aggregates).
+pub(crate) struct EnvelopeAudit {
+    auditor: Auditor,
+    category: Option<String>,
+    counters: std::sync::Mutex<Vec<CounterSlot>>,
+}
+
+impl EnvelopeAudit {
+    pub(crate) fn new(auditor: Auditor, category: Option<&str>) -> Self {
+        Self {
+            auditor,
+            category: category.map(str::to_owned),
+            counters: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Records a call to a KEK and its outcome.
+    fn kek_call<T>(&self, kek: &str, op: KeyOp, outcome: &Result<T>) -> Result<()> {
+        self.auditor.kek_call(kek, op, outcome.as_ref().map(|_| ()))
+    }
+
+    /// Counts one use of KEK `kek` for `op` over `bytes` of plaintext; `reference`
+    /// records the use as its own event naming the envelope.
+    pub(crate) fn used(
+        &self,
+        kek: &str,
+        op: KeyOp,
+        algorithm: Algorithm,
+        bytes: usize,
+        reference: Option<&str>,
+    ) -> Result<()> {
+        let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
+        if reference.is_none() {
+            let counter = {
+                let mut cache = self
+                    .counters
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                match cache.iter().find(|(k, o, _)| k == kek && *o == op) {
+                    Some((_, _, c)) => c.clone(),
+                    None => {
+                        let c = self.auditor.usage_counter(
+                            KeyRef::Kek(kek.to_owned()),
+                            op,
+                            algorithm.name(),
+                            self.category.as_deref(),
+                        );
+                        cache.push((kek.to_owned(), op, c.clone()));
+                        c
+                    }
+                }
+            };
+            if let Some(counter) = counter {
+                counter.add(bytes);
+                return Ok(());
+            }
+        }
+        self.auditor
+            .key_used(KeyUsage {
+                key: KeyRef::Kek(kek.to_owned()),
+                op,
+                algorithm: algorithm.name().to_owned(),
+                count: 1,
+                bytes,
+                window: None,
+                category: self.category.clone(),
+                subject: None,
+                ciphertext: reference.map(str::to_owned),
+            })
+            .map(|_| ())
+    }
+}
+
+/// Wraps the header's data key under every KEK, in order, and finishes the header; each
+/// call is recorded in `audit`.
+pub(crate) async fn wrap_all<K: Kek>(
+    keks: &[K],
+    mut header: NewHeader,
+    audit: Option<&EnvelopeAudit>,
+) -> Result<Finished> {
     for kek in keks.iter().map(Kek::kek) {
-        let wrapped = kek.wrap(header.data_key(), header.wrap_context()).await?;
-        header.push_wrapped(kek.id(), &wrapped)?;
+        let wrapped = kek.wrap(header.data_key(), header.wrap_context()).await;
+        if let Some(audit) = audit {
+            audit.kek_call(kek.id(), KeyOp::Wrap, &wrapped)?;
+        }
+        header.push_wrapped(kek.id(), &wrapped?)?;
     }
     header.finish()
+}
+
+/// Counts one use of every KEK of `keks` (a message sealed under all of them).
+fn used_by_all<K: Kek>(
+    keks: &[K],
+    audit: Option<&EnvelopeAudit>,
+    op: KeyOp,
+    algorithm: Algorithm,
+    bytes: usize,
+    reference: Option<&str>,
+) -> Result<()> {
+    if let Some(audit) = audit {
+        for kek in keks.iter().map(Kek::kek) {
+            audit.used(kek.id(), op, algorithm, bytes, reference)?;
+        }
+    }
+    Ok(())
 }
 
 /// Unwraps the data key of `header` with the first KEK that matches an entry by id and
 /// succeeds, and checks it against the commitment and the header MAC. A data key that
 /// fails those checks fails at once (a forged header), without trying other entries; if
 /// no KEK unwraps, the first KEK error (or [`Error::NoUsableKey`]).
-pub(crate) async fn unwrap_any<K: Kek>(
+pub(crate) async fn unwrap_any<'k, K: Kek>(
     header: &ParsedHeader<'_>,
-    keks: &[K],
+    keks: &'k [K],
     aad: &[u8],
-) -> Result<(SecretBytes, AeadKey)> {
+    audit: Option<&EnvelopeAudit>,
+) -> Result<(SecretBytes, AeadKey, &'k str)> {
     let mut first_error = None;
-    for (kek, wrapped) in header.candidates(keks, |k| k.kek().id()) {
-        match kek.kek().unwrap(wrapped, header.wrap_context()).await {
+    for (i, wrapped) in header.candidates(keks, |k| k.kek().id()) {
+        let kek = keks[i].kek();
+        let unwrapped = kek.unwrap(wrapped, header.wrap_context()).await;
+        if let Some(audit) = audit {
+            audit.kek_call(kek.id(), KeyOp::Unwrap, &unwrapped)?;
+        }
+        match unwrapped {
             Ok(data_key) => {
                 let cipher = header.accept(&data_key, aad)?;
-                return Ok((data_key, cipher));
+                return Ok((data_key, cipher, kek.id()));
             }
             Err(e) => {
                 first_error.get_or_insert(e);
@@ -169,6 +279,7 @@ pub(crate) struct Engine<K> {
     pub(crate) segment_size: u32,
     pub(crate) cache: Option<Arc<DataKeyCache>>,
     pub(crate) refresh_percent: u8,
+    pub(crate) audit: Option<Arc<EnvelopeAudit>>,
 }
 
 impl<K> Clone for Engine<K> {
@@ -179,6 +290,7 @@ impl<K> Clone for Engine<K> {
             segment_size: self.segment_size,
             cache: self.cache.clone(),
             refresh_percent: self.refresh_percent,
+            audit: self.audit.clone(),
         }
     }
 }
@@ -192,6 +304,7 @@ impl<K: Kek + 'static> Engine<K> {
             segment_size: DEFAULT_SEGMENT_SIZE,
             cache: None,
             refresh_percent,
+            audit: None,
         }
     }
 
@@ -215,7 +328,7 @@ impl<K: Kek + 'static> Engine<K> {
             self.keks.len(),
             b"",
         )?;
-        wrap_all(&self.keks, header).await
+        wrap_all(&self.keks, header, self.audit.as_deref()).await
     }
 
     /// Seals one message in `partition` of the cache. `background`: run a refresh-ahead
@@ -227,6 +340,7 @@ impl<K: Kek + 'static> Engine<K> {
         plaintext: &[u8],
         aad: &[u8],
         background: bool,
+        reference: Option<&str>,
     ) -> Result<Vec<u8>> {
         let len = plaintext_len(self.algorithm, plaintext)?;
         let (state, counter): Reserved = match &self.cache {
@@ -241,7 +355,16 @@ impl<K: Kek + 'static> Engine<K> {
                 reserved
             }
         };
-        seal_message(&state, counter, plaintext, aad)
+        let sealed = seal_message(&state, counter, plaintext, aad)?;
+        used_by_all(
+            &self.keks,
+            self.audit.as_deref(),
+            KeyOp::Seal,
+            self.algorithm,
+            plaintext.len(),
+            reference,
+        )?;
+        Ok(sealed)
     }
 
     async fn refresh(&self, lead: Lead, background: bool) {
@@ -291,7 +414,18 @@ impl<K: Kek + 'static> Engine<K> {
             self.keks.len(),
             aad,
         )?;
-        wrap_all(&self.keks, header).await
+        let header = wrap_all(&self.keks, header, self.audit.as_deref()).await?;
+        // A stream's length is not known when it starts: one use of each KEK is counted,
+        // with no bytes.
+        used_by_all(
+            &self.keks,
+            self.audit.as_deref(),
+            KeyOp::Seal,
+            self.algorithm,
+            0,
+            None,
+        )?;
+        Ok(header)
     }
 }
 
@@ -301,10 +435,21 @@ pub(crate) async fn open<K: Kek>(
     limits: &EnvelopeLimits,
     envelope: &[u8],
     aad: &[u8],
+    audit: Option<&EnvelopeAudit>,
 ) -> Result<Vec<u8>> {
     let parsed = ParsedEnvelope::parse(envelope, limits)?;
-    let (_, cipher) = unwrap_any(&parsed.header, keks, b"").await?;
-    parsed.open_payload(&cipher, aad)
+    let (_, cipher, kek) = unwrap_any(&parsed.header, keks, b"", audit).await?;
+    let plaintext = parsed.open_payload(&cipher, aad)?;
+    if let Some(audit) = audit {
+        audit.used(
+            kek,
+            KeyOp::Open,
+            parsed.header.algorithm,
+            plaintext.len(),
+            None,
+        )?;
+    }
+    Ok(plaintext)
 }
 
 /// Re-wraps the data key of an envelope (opened with `keks`) under `to`; the output is a
@@ -314,11 +459,15 @@ pub(crate) async fn rewrap<K: Kek, T: Kek>(
     limits: &EnvelopeLimits,
     envelope: &[u8],
     to: &[T],
+    audit: Option<&EnvelopeAudit>,
 ) -> Result<Vec<u8>> {
     let parsed = ParsedEnvelope::parse(envelope, limits)?;
-    let (data_key, _) = unwrap_any(&parsed.header, keks, b"").await?;
+    let (data_key, _, kek) = unwrap_any(&parsed.header, keks, b"", audit).await?;
     let header = NewHeader::rewrap(&parsed.header, data_key, to.len())?;
-    let header = wrap_all(to, header).await?;
+    let header = wrap_all(to, header, audit).await?;
+    if let Some(audit) = audit {
+        audit.used(kek, KeyOp::Rewrap, parsed.header.algorithm, 0, None)?;
+    }
     Ok(parsed.splice(&header))
 }
 
@@ -329,8 +478,12 @@ pub(crate) async fn open_stream_header<'h, K: Kek>(
     limits: &EnvelopeLimits,
     header: &'h [u8],
     aad: &[u8],
+    audit: Option<&EnvelopeAudit>,
 ) -> Result<(ParsedHeader<'h>, AeadKey)> {
     let parsed = ParsedHeader::parse(header, true, limits)?;
-    let (_, cipher) = unwrap_any(&parsed, keks, aad).await?;
+    let (_, cipher, kek) = unwrap_any(&parsed, keks, aad, audit).await?;
+    if let Some(audit) = audit {
+        audit.used(kek, KeyOp::Open, parsed.algorithm, 0, None)?;
+    }
     Ok((parsed, cipher))
 }

@@ -25,7 +25,9 @@ impl Keyset {
     /// material) encrypted under `kek`: an envelope (`docs/FORMAT.md` section 6).
     ///
     /// # Errors
-    /// Errors of the KEK; [`Error::LimitExceeded`] for more than 65,535 keys.
+    /// Errors of the KEK; [`Error::LimitExceeded`] for more than 4,096 keys
+    /// ([`MAX_EXPORTED_KEYS`](crate::keyset::MAX_EXPORTED_KEYS)); an audited keyset records
+    /// an export event per key and fails with its sink's error.
     ///
     /// # Example
     /// ```
@@ -43,7 +45,11 @@ impl Keyset {
     /// ```
     pub fn export_sealed(&self, kek: &dyn KeyEncryptionKey) -> Result<Vec<u8>> {
         let plaintext = self.to_plaintext()?;
-        seal(kek, &plaintext, EXPORT_AAD)
+        let sealed = seal(kek, &plaintext, EXPORT_AAD)?;
+        for key in self.keys() {
+            self.lifecycle(key.id, crate::audit::LifecycleAction::Export)?;
+        }
+        Ok(sealed)
     }
 
     /// Imports a keyset exported by [`export_sealed`](Self::export_sealed).

@@ -563,17 +563,18 @@ impl<'a> ParsedHeader<'a> {
         &self.context
     }
 
-    /// The `(KEK, wrapped key)` pairs to try, in envelope order: every KEK whose id equals
-    /// an entry's id.
+    /// The `(index in keks, wrapped key)` pairs to try, in envelope order: every KEK whose
+    /// id equals an entry's id.
     pub(crate) fn candidates<'k, K>(
         &'k self,
         keks: &'k [K],
         kek_id: impl Fn(&K) -> &str + Copy + 'k,
-    ) -> impl Iterator<Item = (&'k K, &'a [u8])> + 'k {
+    ) -> impl Iterator<Item = (usize, &'a [u8])> + 'k {
         self.entries.iter().flat_map(move |&(id, key)| {
             keks.iter()
-                .filter(move |k| kek_id(k).as_bytes() == id)
-                .map(move |k| (k, key))
+                .enumerate()
+                .filter(move |(_, k)| kek_id(k).as_bytes() == id)
+                .map(move |(i, _)| (i, key))
         })
     }
 

@@ -7,10 +7,11 @@ use std::io::Read;
 use std::sync::Arc;
 
 use super::cache::{CacheLimits, DEFAULT_REFRESH_PERCENT, DataKeyCache};
-use super::engine::{self, Engine, Kek, KekRef, block_on};
+use super::engine::{self, Engine, EnvelopeAudit, Kek, KekRef, block_on};
 use super::header::{EnvelopeLimits, Kind, Material, NewHeader, seal_message};
 use super::kek::{IntoKek, KekKind, KeyEncryptionKey};
 use super::stream::{Segments, StreamReader, StreamWriter, read_header};
+use crate::audit::Auditor;
 use crate::{Algorithm, Result};
 
 /// Seals envelopes: each message under a fresh data key (or a cached one, within
@@ -136,6 +137,39 @@ impl<K: ?Sized + KekKind + 'static> Sealer<K> {
         self
     }
 
+    /// Records every KEK call and every sealed message or started stream, counted per KEK,
+    /// through `auditor`, under data category `category`: one atomic add per message when
+    /// the sink aggregates ([`AggregatingSink`](crate::audit::AggregatingSink)), an event
+    /// per message otherwise. A message whose event the sink refuses is not returned (the
+    /// sink's error is). Cache hits make no KEK call, so only the use is counted.
+    ///
+    /// # Example
+    /// ```
+    /// use std::sync::Arc;
+    /// use privkit::audit::{Auditor, EventKind, KeyOp, MemoryLog, SubjectPseudonymizer};
+    /// use privkit::envelope::{LocalKek, Opener, Sealer};
+    /// use privkit::secret::SecretBytes;
+    ///
+    /// let log = Arc::new(MemoryLog::new());
+    /// let auditor = Auditor::new(log.clone(), Arc::new(SubjectPseudonymizer::new(&SecretBytes::random(32)?)?), "docs");
+    /// let kek = Arc::new(LocalKek::generate("documents")?);
+    /// let sealer = Sealer::new(kek.clone()).with_audit(auditor.clone(), Some("user.document"));
+    /// let envelope = sealer.seal(b"minutes", b"doc-7")?;
+    /// Opener::new(kek).with_audit(auditor, None).open(&envelope, b"doc-7")?;
+    /// let ops: Vec<_> = log.events()?.into_iter().filter_map(|e| match e.kind {
+    ///     EventKind::KekCall(c) => Some(c.op),
+    ///     EventKind::KeyUsage(u) => Some(u.op),
+    ///     _ => None,
+    /// }).collect();
+    /// assert_eq!(ops, [KeyOp::Wrap, KeyOp::Seal, KeyOp::Unwrap, KeyOp::Open]);
+    /// # Ok::<(), privkit::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_audit(mut self, auditor: Auditor, category: Option<&str>) -> Self {
+        self.engine.audit = Some(Arc::new(EnvelopeAudit::new(auditor, category)));
+        self
+    }
+
     /// Drops the cached data key of `partition`, for example when that data subject is
     /// forgotten. Returns whether there was one (or a fetch in flight).
     pub fn purge_partition(&self, partition: &[u8]) -> bool {
@@ -177,7 +211,26 @@ impl Sealer {
     /// # Errors
     /// As [`seal`](Self::seal).
     pub fn seal_in(&self, partition: &[u8], plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
-        block_on(self.engine.seal_in(partition, plaintext, aad, false))
+        block_on(self.engine.seal_in(partition, plaintext, aad, false, None))
+    }
+
+    /// [`seal`](Self::seal), recording this message in the audit sink as its own event
+    /// that names `reference` (an object name, a row key): breach scoping then lists it
+    /// for a compromised KEK ([`audit::Query`](crate::audit::Query)). Without an audit
+    /// sink, as `seal`.
+    ///
+    /// # Errors
+    /// As [`seal`](Self::seal); the sink's.
+    pub fn seal_referenced(
+        &self,
+        reference: &str,
+        plaintext: &[u8],
+        aad: &[u8],
+    ) -> Result<Vec<u8>> {
+        block_on(
+            self.engine
+                .seal_in(b"", plaintext, aad, false, Some(reference)),
+        )
     }
 
     /// Starts a streaming envelope written to `inner`: write the plaintext into the
@@ -232,6 +285,7 @@ impl Sealer {
 pub struct Opener<K: ?Sized + KekKind = dyn KeyEncryptionKey> {
     pub(crate) keks: Vec<Arc<K>>,
     pub(crate) limits: EnvelopeLimits,
+    pub(crate) audit: Option<Arc<EnvelopeAudit>>,
 }
 
 impl<K: ?Sized + KekKind> std::fmt::Debug for Opener<K> {
@@ -251,6 +305,7 @@ impl<K: ?Sized + KekKind + 'static> Opener<K> {
         Self {
             keks: vec![kek.into_kek()],
             limits: EnvelopeLimits::default(),
+            audit: None,
         }
     }
 
@@ -265,6 +320,14 @@ impl<K: ?Sized + KekKind + 'static> Opener<K> {
     #[must_use]
     pub fn with_limits(mut self, limits: EnvelopeLimits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Records every KEK call (unwrap, wrap on re-wrap) and every opened envelope or
+    /// stream, counted per KEK, through `auditor` (see [`Sealer::with_audit`]).
+    #[must_use]
+    pub fn with_audit(mut self, auditor: Auditor, category: Option<&str>) -> Self {
+        self.audit = Some(Arc::new(EnvelopeAudit::new(auditor, category)));
         self
     }
 }
@@ -284,7 +347,13 @@ impl Opener {
     /// [`Error::DecryptionFailed`](crate::Error::DecryptionFailed) for every
     /// authentication failure.
     pub fn open(&self, envelope: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
-        block_on(engine::open(&self.keks, &self.limits, envelope, aad))
+        block_on(engine::open(
+            &self.keks,
+            &self.limits,
+            envelope,
+            aad,
+            self.audit.as_deref(),
+        ))
     }
 
     /// Replaces the wrapped data keys of `envelope` by wrappings under `to`, leaving the
@@ -296,7 +365,13 @@ impl Opener {
     /// As [`open`](Self::open) for the unwrapping; as [`Sealer::seal`] for the wrapping;
     /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) if `to` is empty.
     pub fn rewrap(&self, envelope: &[u8], to: &[&dyn KeyEncryptionKey]) -> Result<Vec<u8>> {
-        block_on(engine::rewrap(&self.keks, &self.limits, envelope, to))
+        block_on(engine::rewrap(
+            &self.keks,
+            &self.limits,
+            envelope,
+            to,
+            self.audit.as_deref(),
+        ))
     }
 
     /// Starts decrypting a stream made by [`Sealer::encrypt_stream`] with the same `aad`:
@@ -354,8 +429,14 @@ impl<K: ?Sized + KekKind> Opener<K> {
         header: &[u8],
         aad: &[u8],
     ) -> Result<StreamReader<R>> {
-        let (parsed, cipher) =
-            engine::open_stream_header(&self.keks, &self.limits, header, aad).await?;
+        let (parsed, cipher) = engine::open_stream_header(
+            &self.keks,
+            &self.limits,
+            header,
+            aad,
+            self.audit.as_deref(),
+        )
+        .await?;
         let segments = Segments::for_parsed(&parsed, cipher)?;
         Ok(StreamReader::new(inner, segments, parsed.len))
     }
@@ -379,7 +460,7 @@ pub fn seal(kek: &dyn KeyEncryptionKey, plaintext: &[u8], aad: &[u8]) -> Result<
     let algorithm = Algorithm::default();
     super::header::plaintext_len(algorithm, plaintext)?;
     let header = NewHeader::new(Kind::Envelope, algorithm, Material::random()?, 1, b"")?;
-    let header = block_on(engine::wrap_all(&[kek], header))?;
+    let header = block_on(engine::wrap_all(&[kek], header, None))?;
     seal_message(&header, 0, plaintext, aad)
 }
 
@@ -393,6 +474,7 @@ pub fn open(kek: &dyn KeyEncryptionKey, envelope: &[u8], aad: &[u8]) -> Result<V
         &EnvelopeLimits::default(),
         envelope,
         aad,
+        None,
     ))
 }
 
@@ -410,5 +492,6 @@ pub fn rewrap(
         &EnvelopeLimits::default(),
         envelope,
         &[to],
+        None,
     ))
 }

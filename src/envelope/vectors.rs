@@ -76,7 +76,7 @@ fn header(
     let header = NewHeader::new(kind, alg, material, keks.len(), aad)?;
     let keks: Vec<&dyn KeyEncryptionKey> =
         keks.iter().map(|k| *k as &dyn KeyEncryptionKey).collect();
-    block_on(wrap_all(&keks, header))
+    block_on(wrap_all(&keks, header, None))
 }
 
 fn seal_deterministic(

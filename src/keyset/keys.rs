@@ -3,6 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use crate::audit::{KeyOp, LifecycleAction, UsageCounter, UsageRecorder};
 use crate::backend::{AeadKey, Algorithm, KEY_LEN, TAG_LEN};
 use crate::encoding::Reader;
 use crate::kdf::{Hash, Hkdf};
@@ -138,6 +139,10 @@ struct Entry {
     algorithm: Algorithm,
     status: KeyStatus,
     material: Option<Arc<Material>>,
+    /// The audit sink's aggregation counters for this key, resolved once when the key
+    /// joined an audited keyset (`None`: not audited, or the sink records each use).
+    encrypted: Option<Arc<UsageCounter>>,
+    decrypted: Option<Arc<UsageCounter>>,
 }
 
 /// A set of keys with unique ids and one primary key: authenticated encryption of values
@@ -168,6 +173,11 @@ struct Entry {
 /// [`encrypt`](Keyset::encrypt) returns [`Error::LimitExceeded`]: rotate. XChaCha20-Poly1305
 /// has no such limit.
 ///
+/// # Audit
+/// [`with_audit`](Keyset::with_audit) counts every encryption and decryption per key and
+/// records lifecycle changes; with an audit sink, each mutating method's errors include
+/// the sink's (the change is then applied but its event was not recorded).
+///
 /// **Fork:** a child created by `fork()` inherits prefixes and counters. Call
 /// [`refresh_nonce_prefixes`](Keyset::refresh_nonce_prefixes) in the child (or load keys
 /// after forking) before encrypting there. Clones share each key's nonce counter, so they never repeat a nonce either.
@@ -193,6 +203,7 @@ struct Entry {
 pub struct Keyset {
     entries: Vec<Entry>,
     primary: KeyId,
+    audit: Option<Arc<UsageRecorder>>,
 }
 
 impl std::fmt::Debug for Keyset {
@@ -214,6 +225,7 @@ impl Clone for Keyset {
         Self {
             entries: self.entries.clone(),
             primary: self.primary,
+            audit: self.audit.clone(),
         }
     }
 }
@@ -227,8 +239,9 @@ impl Keyset {
         let mut keyset = Self {
             entries: Vec::new(),
             primary: 0,
+            audit: None,
         };
-        keyset.primary = keyset.add(algorithm)?;
+        keyset.primary = keyset.add_key(algorithm)?;
         Ok(keyset)
     }
 
@@ -241,6 +254,7 @@ impl Keyset {
         let mut keyset = Self {
             entries: Vec::new(),
             primary: id,
+            audit: None,
         };
         keyset.insert_key(id, algorithm, key)?;
         Ok(keyset)
@@ -277,13 +291,20 @@ impl Keyset {
     /// # Errors
     /// [`Error::Random`] if the operating system's generator fails.
     pub fn add(&mut self, algorithm: Algorithm) -> Result<KeyId> {
+        let id = self.add_key(algorithm)?;
+        self.lifecycle(id, LifecycleAction::Generate)?;
+        Ok(id)
+    }
+
+    /// Adds a new random key, records nothing.
+    fn add_key(&mut self, algorithm: Algorithm) -> Result<KeyId> {
         let id = loop {
             let candidate = u32::from_be_bytes(rand::array()?);
             if candidate != 0 && self.position(candidate).is_none() {
                 break candidate;
             }
         };
-        self.insert_key(id, algorithm, SecretBytes::random(algorithm.key_len())?)?;
+        self.insert_entry(id, algorithm, SecretBytes::random(algorithm.key_len())?)?;
         Ok(id)
     }
 
@@ -292,6 +313,11 @@ impl Keyset {
     /// # Errors
     /// [`Error::InvalidArgument`] if `id` is zero or already used, or the key is not 32 bytes.
     pub fn insert_key(&mut self, id: KeyId, algorithm: Algorithm, key: SecretBytes) -> Result<()> {
+        self.insert_entry(id, algorithm, key)?;
+        self.lifecycle(id, LifecycleAction::Import)
+    }
+
+    fn insert_entry(&mut self, id: KeyId, algorithm: Algorithm, key: SecretBytes) -> Result<()> {
         if id == 0 {
             return Err(Error::invalid_argument("key id 0 is reserved"));
         }
@@ -308,11 +334,14 @@ impl Keyset {
             )));
         }
         let material = Arc::new(Material::new(algorithm, key)?);
+        let (encrypted, decrypted) = self.counters(id, algorithm);
         self.entries.push(Entry {
             id,
             algorithm,
             status: KeyStatus::Enabled,
             material: Some(material),
+            encrypted,
+            decrypted,
         });
         Ok(())
     }
@@ -322,8 +351,10 @@ impl Keyset {
     /// # Errors
     /// [`Error::Random`] if the operating system's generator fails.
     pub fn rotate(&mut self, algorithm: Algorithm) -> Result<KeyId> {
-        let id = self.add(algorithm)?;
+        let id = self.add_key(algorithm)?;
         self.primary = id;
+        self.lifecycle(id, LifecycleAction::Generate)?;
+        self.lifecycle(id, LifecycleAction::Rotate)?;
         Ok(id)
     }
 
@@ -334,7 +365,7 @@ impl Keyset {
     pub fn promote(&mut self, id: KeyId) -> Result<()> {
         self.usable(id)?;
         self.primary = id;
-        Ok(())
+        self.lifecycle(id, LifecycleAction::Promote)
     }
 
     /// Disables key `id`: it neither encrypts nor decrypts until enabled again.
@@ -343,7 +374,8 @@ impl Keyset {
     /// [`Error::InvalidOperation`] for the primary key, [`Error::UnknownKeyId`],
     /// [`Error::KeyDestroyed`].
     pub fn disable(&mut self, id: KeyId) -> Result<()> {
-        self.set_status(id, KeyStatus::Disabled)
+        self.set_status(id, KeyStatus::Disabled)?;
+        self.lifecycle(id, LifecycleAction::Disable)
     }
 
     /// Enables a disabled key again.
@@ -351,7 +383,8 @@ impl Keyset {
     /// # Errors
     /// [`Error::UnknownKeyId`], or [`Error::KeyDestroyed`] (destruction is final).
     pub fn enable(&mut self, id: KeyId) -> Result<()> {
-        self.set_status(id, KeyStatus::Enabled)
+        self.set_status(id, KeyStatus::Enabled)?;
+        self.lifecycle(id, LifecycleAction::Enable)
     }
 
     /// Destroys key `id`: its material is wiped from memory and every ciphertext under it
@@ -361,7 +394,8 @@ impl Keyset {
     /// # Errors
     /// [`Error::InvalidOperation`] for the primary key, [`Error::UnknownKeyId`].
     pub fn destroy(&mut self, id: KeyId) -> Result<()> {
-        self.set_status(id, KeyStatus::Destroyed)
+        self.set_status(id, KeyStatus::Destroyed)?;
+        self.lifecycle(id, LifecycleAction::Destroy)
     }
 
     /// Draws new nonce prefixes for every key and restarts their counters. Call it in a
@@ -397,7 +431,131 @@ impl Keyset {
     /// # Errors
     /// As [`encrypt`](Keyset::encrypt).
     pub fn encrypt_to(&self, plaintext: &[u8], aad: &[u8], out: &mut Vec<u8>) -> Result<()> {
-        self.encrypt_domain(VALUE_V1, plaintext, aad, out)
+        let entry = self.encrypt_entry(VALUE_V1, plaintext, aad, out)?;
+        self.count(
+            entry,
+            &entry.encrypted,
+            KeyOp::Encrypt,
+            plaintext.len(),
+            None,
+        )
+    }
+
+    /// Like [`encrypt`](Keyset::encrypt), and records this one use in the keyset's audit
+    /// sink as its own event naming `reference` (a row key, an object name), so that a
+    /// breach query can list what a key protected. Without an audit sink, as `encrypt`.
+    ///
+    /// # Errors
+    /// As [`encrypt`](Keyset::encrypt); the sink's.
+    pub fn encrypt_referenced(
+        &self,
+        plaintext: &[u8],
+        aad: &[u8],
+        reference: &str,
+    ) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(PREFIX_LEN + 24 + plaintext.len() + TAG_LEN);
+        let entry = self.encrypt_entry(VALUE_V1, plaintext, aad, &mut out)?;
+        self.count(
+            entry,
+            &None,
+            KeyOp::Encrypt,
+            plaintext.len(),
+            Some(reference),
+        )?;
+        Ok(out)
+    }
+
+    /// Records key use in the audit sink after a successful operation: one add to the
+    /// key's counter, or an event when the sink takes each use (or a reference is given).
+    fn count(
+        &self,
+        entry: &Entry,
+        counter: &Option<Arc<UsageCounter>>,
+        op: KeyOp,
+        bytes: usize,
+        reference: Option<&str>,
+    ) -> Result<()> {
+        if let Some(counter) = counter {
+            counter.add(u64::try_from(bytes).unwrap_or(u64::MAX));
+            return Ok(());
+        }
+        match &self.audit {
+            Some(recorder) => {
+                recorder.used_on(entry.id, op, entry.algorithm.name(), bytes, None, reference)
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Audits this keyset's key use and lifecycle through `recorder`
+    /// ([`Auditor::keyset_recorder`](crate::audit::Auditor::keyset_recorder)): every
+    /// encryption and decryption is counted per key (one atomic add when the sink
+    /// aggregates, as [`AggregatingSink`](crate::audit::AggregatingSink) does), and
+    /// `add`, `rotate`, `promote`, `enable`, `disable`, `destroy`, `insert_key`, exports
+    /// and imports are recorded as lifecycle events after they succeed. Clones share the
+    /// recorder. An operation whose event the sink refuses fails with the sink's error.
+    ///
+    /// # Example
+    /// ```
+    /// use std::sync::Arc;
+    /// use privkit::audit::{Auditor, EventKind, KeyOp, MemoryLog, SubjectPseudonymizer};
+    /// use privkit::keyset::Keyset;
+    /// use privkit::secret::SecretBytes;
+    ///
+    /// let log = Arc::new(MemoryLog::new());
+    /// let pseudonyms = Arc::new(SubjectPseudonymizer::new(&SecretBytes::random(32)?)?);
+    /// let auditor = Auditor::new(log.clone(), pseudonyms, "billing-service");
+    /// let mut keyset = Keyset::generate(Default::default())?
+    ///     .with_audit(auditor.keyset_recorder("customers.email", Some("user.contact.email")));
+    /// keyset.encrypt(b"ada@example.com", b"row 7")?; // MemoryLog records each use
+    /// keyset.rotate(Default::default())?;
+    /// let events = log.events()?;
+    /// assert!(matches!(&events[0].kind, EventKind::KeyUsage(u) if u.op == KeyOp::Encrypt));
+    /// assert!(matches!(&events[1].kind, EventKind::KeyLifecycle(_)));
+    /// # Ok::<(), privkit::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_audit(mut self, recorder: UsageRecorder) -> Self {
+        self.audit = Some(Arc::new(recorder));
+        for i in 0..self.entries.len() {
+            let (id, algorithm) = (self.entries[i].id, self.entries[i].algorithm);
+            let (encrypted, decrypted) = self.counters(id, algorithm);
+            self.entries[i].encrypted = encrypted;
+            self.entries[i].decrypted = decrypted;
+        }
+        self
+    }
+
+    /// The recorder this keyset audits through, if any.
+    #[must_use]
+    pub fn audit(&self) -> Option<&UsageRecorder> {
+        self.audit.as_deref()
+    }
+
+    /// The sink's counters for a key (encrypt, decrypt), when audited.
+    fn counters(
+        &self,
+        id: KeyId,
+        algorithm: Algorithm,
+    ) -> (Option<Arc<UsageCounter>>, Option<Arc<UsageCounter>>) {
+        match &self.audit {
+            Some(r) => (
+                r.counter(id, KeyOp::Encrypt, algorithm.name()),
+                r.counter(id, KeyOp::Decrypt, algorithm.name()),
+            ),
+            None => (None, None),
+        }
+    }
+
+    /// Records a lifecycle change of key `id`, when audited.
+    pub(crate) fn lifecycle(&self, id: KeyId, action: LifecycleAction) -> Result<()> {
+        match &self.audit {
+            Some(recorder) => {
+                let algorithm = self.entry(id).ok().map(|e| e.algorithm.name());
+                recorder.lifecycle(id, action, algorithm)
+            }
+            None => Ok(()),
+        }
     }
 
     /// Decrypts a ciphertext made by [`encrypt`](Keyset::encrypt) with the same `aad`.
@@ -408,7 +566,15 @@ impl Keyset {
     /// [`Error::KeyDestroyed`] for the key named; [`Error::DecryptionFailed`] for any
     /// authentication failure.
     pub fn decrypt(&self, ciphertext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
-        self.decrypt_domain(VALUE_V1, ciphertext, aad)
+        let (plaintext, entry) = self.decrypt_entry(VALUE_V1, ciphertext, aad)?;
+        self.count(
+            entry,
+            &entry.decrypted,
+            KeyOp::Decrypt,
+            plaintext.len(),
+            None,
+        )?;
+        Ok(plaintext)
     }
 
     pub(crate) fn encrypt_domain(
@@ -418,6 +584,16 @@ impl Keyset {
         aad: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<()> {
+        self.encrypt_entry(format, plaintext, aad, out).map(|_| ())
+    }
+
+    fn encrypt_entry(
+        &self,
+        format: u8,
+        plaintext: &[u8],
+        aad: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<&Entry> {
         let entry = self.entry(self.primary)?;
         let material = self.material(entry)?;
         let algorithm = entry.algorithm;
@@ -441,7 +617,7 @@ impl Keyset {
         out.extend_from_slice(plaintext);
         let tag = cipher.seal_in_place(&header[PREFIX_LEN..], aad, &mut out[body_start..])?;
         out.extend_from_slice(&tag);
-        Ok(())
+        Ok(entry)
     }
 
     pub(crate) fn decrypt_domain(
@@ -450,6 +626,15 @@ impl Keyset {
         ciphertext: &[u8],
         aad: &[u8],
     ) -> Result<Vec<u8>> {
+        self.decrypt_entry(format, ciphertext, aad).map(|(p, _)| p)
+    }
+
+    fn decrypt_entry(
+        &self,
+        format: u8,
+        ciphertext: &[u8],
+        aad: &[u8],
+    ) -> Result<(Vec<u8>, &Entry)> {
         let mut r = Reader::new(ciphertext);
         let version = r.u8("empty ciphertext")?;
         if version != format {
@@ -475,7 +660,7 @@ impl Keyset {
         let cipher = self.material(entry)?.cipher(format)?;
         let mut out = body[..ct_len].to_vec();
         cipher.open_in_place(nonce, aad, &mut out, &body[ct_len..])?;
-        Ok(out)
+        Ok((out, entry))
     }
 
     /// Sets a fixed nonce prefix on every key and restarts the counters: known-answer
