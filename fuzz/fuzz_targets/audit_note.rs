@@ -22,5 +22,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let signer = NoteSigner::from_seed("fuzz.example/log", &SecretBytes::from_slice(&[9; 32]))
         .expect("signer");
-    let _ = signer.verifier().verify_checkpoint(text, "fuzz.example/log");
+    let _ = signer
+        .verifier()
+        .verify_checkpoint(text, "fuzz.example/log");
 });

@@ -23,8 +23,14 @@ fuzz_target!(|data: &[u8]| {
         let _ = p.verify(&[3], &signer.verifier(), "fuzz.example/log");
     }
     if let Ok(p) = ConsistencyProof::parse(text) {
-        assert_eq!(ConsistencyProof::parse(&p.to_text()).expect("round trip"), p);
-        if let (Ok(old), Ok(new)) = (tree.root_at(p.old_size().min(13)), tree.root_at(p.new_size().min(13))) {
+        assert_eq!(
+            ConsistencyProof::parse(&p.to_text()).expect("round trip"),
+            p
+        );
+        if let (Ok(old), Ok(new)) = (
+            tree.root_at(p.old_size().min(13)),
+            tree.root_at(p.new_size().min(13)),
+        ) {
             let _ = p.verify(&old, &new);
         }
     }

@@ -23,11 +23,16 @@ fn fixture() -> &'static Fixture {
         let root = RootKey::new(1, &SecretBytes::from_slice(&[9; 32])).unwrap_or_else(|e| fail(e));
         let token = Arc::new(Tokenizer::new(&root, "fuzz-email").unwrap_or_else(|e| fail(e)));
         let ff1 = Arc::new(
-            FormatPreserving::new(&root, "fuzz-digits", &Alphabet::Digits).unwrap_or_else(|e| fail(e)),
+            FormatPreserving::new(&root, "fuzz-digits", &Alphabet::Digits)
+                .unwrap_or_else(|e| fail(e)),
         );
         Fixture {
             scanner: Scanner::builder()
-                .only(&[EntityType::EmailAddress, EntityType::CreditCard, EntityType::PhoneNumber])
+                .only(&[
+                    EntityType::EmailAddress,
+                    EntityType::CreditCard,
+                    EntityType::PhoneNumber,
+                ])
                 .build()
                 .unwrap_or_else(|e| fail(e)),
             tags: Redactor::new(Operator::TypeTag).unwrap_or_else(|e| fail(e)),
@@ -46,16 +51,31 @@ fuzz_target!(|data: &[u8]| {
     };
     let fx = fixture();
     let found = fx.scanner.scan(text);
-    let tagged = fx.tags.redact(text, &found).unwrap_or_else(|e| panic!("redact: {e}"));
+    let tagged = fx
+        .tags
+        .redact(text, &found)
+        .unwrap_or_else(|e| panic!("redact: {e}"));
     for f in &found {
         let value = f.text(text);
-        assert!(!tagged.text.contains(value), "{value:?} left in {:?}", tagged.text);
+        assert!(
+            !tagged.text.contains(value),
+            "{value:?} left in {:?}",
+            tagged.text
+        );
     }
     // FF1 refuses values shorter than its minimum; only round-trip what it accepts.
     if let Ok(out) = fx.reversible.redact(text, &found) {
-        assert_eq!(fx.reversible.restore(&out).unwrap_or_else(|e| panic!("restore: {e}")), text);
+        assert_eq!(
+            fx.reversible
+                .restore(&out)
+                .unwrap_or_else(|e| panic!("restore: {e}")),
+            text
+        );
         if !text.contains("[pk:") && found.iter().all(|f| f.entity == EntityType::EmailAddress) {
-            let back = fx.reversible.restore_tokens(&out.text).unwrap_or_else(|e| panic!("tokens: {e}"));
+            let back = fx
+                .reversible
+                .restore_tokens(&out.text)
+                .unwrap_or_else(|e| panic!("tokens: {e}"));
             assert_eq!(back, text);
         }
     }
