@@ -90,7 +90,7 @@
 //! Several beacons over one field (a standard and a compound one, or two lengths)
 //! combine: their ambiguities multiply down, so count the total bits. A value in clear
 //! in a compound beacon is in clear. Beacons are deterministic under one key: rotate the
-//! beacon key by recomputing the column. `tests/beacon.rs` measures the false-positive
+//! beacon key by recomputing the column. `tests/suite/beacon.rs` measures the false-positive
 //! rate of every length on 1,000,000 distinct values against `2^-b`; `docs/SECURITY.md`
 //! ("Blind indexes") has the threat model.
 //!

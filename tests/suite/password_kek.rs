@@ -8,7 +8,7 @@ use privkit::secret::SecretString;
 use serde_json::Value;
 
 fn doc() -> Value {
-    serde_json::from_str(include_str!("data/vectors/password_kek.json")).unwrap()
+    serde_json::from_str(include_str!("../data/vectors/password_kek.json")).unwrap()
 }
 
 #[test]

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 #[test]
 fn argon2_cffi_fixtures_verify() {
-    let doc: Value = serde_json::from_str(include_str!("data/argon2/argon2_cffi.json")).unwrap();
+    let doc: Value = serde_json::from_str(include_str!("../data/argon2/argon2_cffi.json")).unwrap();
     let hasher = PasswordHasher::new(PasswordParams::OWASP_MINIMUM).unwrap();
     let mut reusing = hasher.reusing_memory();
     let tests = doc["tests"].as_array().unwrap();

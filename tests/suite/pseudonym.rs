@@ -12,7 +12,7 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 fn vectors() -> Value {
-    serde_json::from_str(include_str!("data/vectors/pseudonym.json")).unwrap()
+    serde_json::from_str(include_str!("../data/vectors/pseudonym.json")).unwrap()
 }
 
 fn root(v: &Value) -> RootKey {
@@ -155,7 +155,7 @@ fn pseudonyms_stable_across_processes_spawned() {
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "child_prints_pseudonym",
+            "pseudonym::child_prints_pseudonym",
             "--nocapture",
             "--test-threads=1",
         ])

@@ -10,8 +10,7 @@ use privkit::anon::{
     PrivacyModel, Table,
 };
 
-#[path = "common/adult.rs"]
-mod adult;
+use crate::adult;
 
 fn adult_table() -> Table {
     let text = adult::data("adult.csv").unwrap();

@@ -12,8 +12,7 @@ use privkit::anon::{
 };
 use proptest::prelude::*;
 
-#[path = "common/adult.rs"]
-mod adult;
+use crate::adult;
 
 /// Adult's 8 usual quasi-identifiers: every attribute but `occupation`.
 const QIS: [&str; 8] = {

@@ -134,7 +134,7 @@ fn acknowledged_entries_survive_sigkill() {
         let mut child = Command::new(&exe)
             .args([
                 "--exact",
-                "acknowledged_entries_survive_sigkill",
+                "audit_crash::acknowledged_entries_survive_sigkill",
                 "--nocapture",
                 "--test-threads=1",
             ])

@@ -13,7 +13,8 @@ enum At<'a> {
 
 #[test]
 fn key_hierarchy_vectors() {
-    let doc: Value = serde_json::from_str(include_str!("data/vectors/key_hierarchy.json")).unwrap();
+    let doc: Value =
+        serde_json::from_str(include_str!("../data/vectors/key_hierarchy.json")).unwrap();
     let secret = SecretBytes::new(hex::decode(doc["root_secret"].as_str().unwrap()).unwrap());
     let root = RootKey::from_secret(&secret).unwrap();
     let tests = doc["tests"].as_array().unwrap();

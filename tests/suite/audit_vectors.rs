@@ -89,7 +89,7 @@ fn merkle_consistency_cases_behave_as_labelled() {
 fn go_sumdb_note_known_answer() {
     use privkit::audit::{NoteSigner, NoteVerifier};
     use privkit::secret::SecretString;
-    let kat: Value = serde_json::from_str(include_str!("data/audit/go_note_kat.json")).unwrap();
+    let kat: Value = serde_json::from_str(include_str!("../data/audit/go_note_kat.json")).unwrap();
     let signer = NoteSigner::from_private_key_string(&SecretString::from(
         kat["signer_key"].as_str().unwrap(),
     ))

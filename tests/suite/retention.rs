@@ -410,11 +410,11 @@ proptest! {
 #[cfg(feature = "toml")]
 #[test]
 fn example_schedule_loads() {
-    let s = Schedule::from_toml(include_str!("../examples/data/retention.toml")).unwrap();
+    let s = Schedule::from_toml(include_str!("../../examples/data/retention.toml")).unwrap();
     assert_eq!(s.rules().len(), 6);
     assert_eq!(s.legal_basis("newsletter"), Some(LegalBasis::Consent));
     let broken =
-        include_str!("../examples/data/retention.toml").replace("\"P90D\"", "\"90 minutes\"");
+        include_str!("../../examples/data/retention.toml").replace("\"P90D\"", "\"90 minutes\"");
     let e = Schedule::from_toml(&broken).unwrap_err().to_string();
     assert!(
         e.contains("rules[3]: rule `access-logs`: period `90 minutes`"),

@@ -11,7 +11,7 @@ fn hex(v: &Value) -> Vec<u8> {
 
 #[test]
 fn rfc5869_sha256_cases() {
-    let doc: Value = serde_json::from_str(include_str!("data/rfc5869.json")).unwrap();
+    let doc: Value = serde_json::from_str(include_str!("../data/rfc5869.json")).unwrap();
     let tests = doc["tests"].as_array().unwrap();
     assert_eq!(tests.len(), 3);
     for t in tests {
