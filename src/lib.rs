@@ -78,6 +78,7 @@ pub mod manual;
 pub mod pseudonym;
 mod rand;
 pub mod retention;
+pub mod rights;
 pub mod secret;
 
 pub use backend::{Algorithm, Backend};
