@@ -558,12 +558,11 @@ impl<'a, S: DataSource> Executor<'a, S> {
             Verdict::ActNow => None,
             _ => {
                 let rule = d.rule().map_or(String::new(), |r| {
-                    let reference = r.reference().map(|x| format!(", {x}")).unwrap_or_default();
+                    let reference = r.reference().map(|x| format!("; {x}")).unwrap_or_default();
                     format!(
-                        " under rule `{}` ({} after {}{reference})",
+                        " under rule `{}` ({}{reference})",
                         r.id(),
-                        r.period(),
-                        r.trigger()
+                        super::notice::rule_words(r)
                     )
                 });
                 let until = d

@@ -68,19 +68,25 @@ fn governing<'m>(map: &'m DataMap, category: &str, purpose: &str) -> Option<&'m 
         .max_by_key(|r| (r.selector().specificity(), r.purpose().is_some()))
 }
 
-fn rule_words(r: &Rule) -> String {
-    format!(
-        "{} after {}, then {}",
-        period_words(&r.period().to_string()),
-        r.trigger().describe(),
-        match r.action().keyword() {
-            "review" => "reviewed",
-            "archive" => "archived",
-            "pseudonymize" => "pseudonymized",
-            "anonymize" => "anonymized",
-            _ => "deleted",
-        }
-    )
+/// `10 years after collection, then deleted`; `until consent withdrawal, then deleted`
+/// for a zero period.
+pub(crate) fn rule_words(r: &Rule) -> String {
+    let then = match r.action().keyword() {
+        "review" => "reviewed",
+        "archive" => "archived",
+        "pseudonymize" => "pseudonymized",
+        "anonymize" => "anonymized",
+        _ => "deleted",
+    };
+    if r.period().is_zero() {
+        format!("until {}, then {then}", r.trigger().describe())
+    } else {
+        format!(
+            "{} after {}, then {then}",
+            period_words(&r.period().to_string()),
+            r.trigger().describe()
+        )
+    }
 }
 
 /// `(category, purpose)` pairs the map collects, in table and field order.
