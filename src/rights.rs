@@ -137,7 +137,7 @@
 //! [`Schedule`]: crate::retention::Schedule
 //! [`LegalBasis`]: crate::retention::LegalBasis
 
-#[cfg(feature = "serde")]
+#[cfg(any(feature = "toml", feature = "json"))]
 mod config;
 mod execute;
 mod map;

@@ -280,7 +280,9 @@ impl DataMap {
     #[cfg_attr(docsrs, doc(cfg(feature = "toml")))]
     pub fn from_toml(text: &str, taxonomy: Taxonomy) -> Result<Self> {
         let doc: MapDoc = toml::from_str(text).map_err(|e| Error::Parse {
-            line: e.span().map_or(0, |span| line_of(text, span.start)),
+            line: e.span().map_or(0, |span| {
+                crate::retention::config::line_of(text, span.start)
+            }),
             message: e.message().to_owned(),
         })?;
         doc.into_map(taxonomy).map_err(|e| match e {
@@ -308,17 +310,6 @@ impl DataMap {
         })?;
         doc.into_map(taxonomy)
     }
-}
-
-/// One-based line number of byte `offset` in `text`.
-#[cfg(feature = "toml")]
-fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
 }
 
 /// The line of the entry the first `(tables[i].fields[j])`-style location in `message`
