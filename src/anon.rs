@@ -105,7 +105,7 @@ mod result;
 mod risk;
 mod search;
 mod table;
-mod text;
+pub(crate) mod text;
 
 pub use anonymizer::Anonymizer;
 #[allow(deprecated)]

@@ -26,6 +26,7 @@
 //! | record key use and privacy decisions in a tamper-evident log; scope a breach | [`audit::Auditor`], [`audit::DurableLog`], [`audit::Incident`] |
 //! | decide how long to keep data; legal holds; consent | [`retention::Schedule`], [`retention::Evaluator`], [`retention::ConsentLedger`] |
 //! | erase a customer's data everywhere, backups included | [`retention::SubjectVault`] |
+//! | answer access, erasure and opt-out requests; publish the privacy notice and Art. 30 records | [`rights::DataMap`], [`rights::Request`], [`rights::Executor`] |
 //! | hold secrets | [`secret::SecretBytes`], [`secret::SecretString`] |
 //!
 //! # Errors
@@ -78,6 +79,7 @@ pub mod manual;
 pub mod pseudonym;
 mod rand;
 pub mod retention;
+pub mod rights;
 pub mod secret;
 
 pub use backend::{Algorithm, Backend};

@@ -159,7 +159,7 @@ mod policy;
 mod shred;
 
 #[cfg(feature = "serde")]
-mod config;
+pub(crate) mod config;
 
 pub use audited::{AuditedRecord, ErasureReceipt};
 pub use category::{Category, Selector};

@@ -302,7 +302,7 @@ fn header_line(text: &str, array: &str, i: usize) -> Option<usize> {
 
 /// One-based line number of byte `offset` in `text`.
 #[cfg(feature = "toml")]
-fn line_of(text: &str, offset: usize) -> usize {
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
     text.as_bytes()[..end]
         .iter()

@@ -30,5 +30,7 @@ mod password_interop;
 mod password_kek;
 mod pseudonym;
 mod retention;
+#[cfg(all(feature = "toml", feature = "json", feature = "detect"))]
+mod rights;
 mod stream;
 mod stream_async;

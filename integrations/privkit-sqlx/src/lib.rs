@@ -84,6 +84,7 @@ mod consent;
 mod db;
 mod error;
 mod keys;
+mod source;
 
 pub use beacon::{BeaconColumn, CompoundColumn, EncryptedColumn};
 pub use consent::ConsentStore;
@@ -92,3 +93,4 @@ pub use error::{Error, Result};
 pub use keys::{
     Erasure, ErasureReport, KeysetTable, SubjectKeyState, SubjectKeyTable, WrappedSubjectKey,
 };
+pub use source::SqlSource;
