@@ -9,7 +9,8 @@ use regex_automata::meta::Regex;
 
 use super::entity::{EntityType, Finding};
 use super::gazetteer::{
-    Gazetteer, STREET_GLUED, STREET_PREFIXES, STREET_SUFFIXES, TITLES, UNIT_WORDS,
+    Gazetteer, STREET_GLUED, STREET_SUFFIXES, TITLES, UNIT_WORDS, W_CITY, W_COUNTRY, W_FIRST,
+    W_PLACE_FIRST, W_STOP, W_STREET_PREFIX, W_STREET_SUFFIX, W_SURNAME,
 };
 use super::phone::PhoneMetadata;
 use super::{checksum, text};
@@ -254,31 +255,72 @@ impl Builtin {
         let mut i = 0;
         while i < b.len() {
             let c = b[i];
-            if c.is_ascii_digit()
-                || (c == b'+' || c == b'(') && b.get(i + 1).is_some_and(u8::is_ascii_digit)
-            {
-                let end = numeric_end(b, i);
-                cx.dispatch(Shape::Numeric, i, end);
-                i = end.max(i + 1);
-            } else if c.is_ascii_uppercase() || (0xC3..=0xC5).contains(&c) {
-                let end = word_end(b, i);
-                if end > i {
-                    cx.dispatch(Shape::Word, i, end);
+            match BYTE_CLASS[usize::from(c)] {
+                C_DIGIT => {
+                    let end = numeric_end(b, i);
+                    cx.dispatch(Shape::Numeric, i, end);
+                    i = end.max(i + 1);
                 }
-                i = end.max(i + 1);
-            } else if c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80 {
-                // The rest of a word that does not start a candidate ("iPhone", "é1").
-                i += 1;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80)
-                {
+                C_OPEN if b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                    let end = numeric_end(b, i);
+                    cx.dispatch(Shape::Numeric, i, end);
+                    i = end.max(i + 1);
+                }
+                C_UPPER => {
+                    let end = word_end(b, i);
+                    if end > i {
+                        cx.dispatch(Shape::Word, i, end);
+                    }
+                    i = end.max(i + 1);
+                }
+                C_WORD => {
+                    // The rest of a word that does not start a candidate ("iPhone", "é1").
                     i += 1;
+                    while i < b.len()
+                        && BYTE_CLASS[usize::from(b[i])] != C_OTHER
+                        && BYTE_CLASS[usize::from(b[i])] != C_OPEN
+                    {
+                        i += 1;
+                    }
                 }
-            } else {
-                i += 1;
+                _ => i += 1,
             }
         }
     }
 }
+
+/// Classes of bytes for the candidate loop of [`Builtin::scan`].
+const C_OTHER: u8 = 0;
+const C_DIGIT: u8 = 1;
+/// An ASCII capital, or a UTF-8 lead byte of Latin-1 / Latin Extended-A (C3 to C5).
+const C_UPPER: u8 = 2;
+/// Any other byte of a word: ASCII lower case, `_`, other non-ASCII bytes.
+const C_WORD: u8 = 3;
+/// `+` and `(`, which may open a phone number.
+const C_OPEN: u8 = 4;
+
+const BYTE_CLASS: [u8; 256] = {
+    let mut t = [C_OTHER; 256];
+    let mut b: u8 = 0;
+    loop {
+        t[b as usize] = if b.is_ascii_digit() {
+            C_DIGIT
+        } else if b.is_ascii_uppercase() || b >= 0xC3 && b <= 0xC5 {
+            C_UPPER
+        } else if b.is_ascii_lowercase() || b == b'_' || b >= 0x80 {
+            C_WORD
+        } else if b == b'+' || b == b'(' {
+            C_OPEN
+        } else {
+            C_OTHER
+        };
+        if b == 255 {
+            break;
+        }
+        b += 1;
+    }
+    t
+};
 
 /// End of a capitalized-word candidate at `i`: ASCII letters, Latin-1 and Latin
 /// Extended-A letters (UTF-8 lead bytes C3 to C5 with their continuation bytes),
@@ -409,7 +451,8 @@ struct Cx<'a, 'o> {
 fn lower<'b>(buf: &'b mut String, w: &str) -> &'b str {
     buf.clear();
     if w.is_ascii() {
-        buf.extend(w.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        buf.push_str(w);
+        buf.make_ascii_lowercase();
     } else {
         buf.extend(w.chars().flat_map(char::to_lowercase));
     }
@@ -794,7 +837,9 @@ impl Cx<'_, '_> {
             return true;
         }
         // Nothing fits the whole run: try its space-separated parts, longest first.
-        let parts = text::split_spaces(self.text, start, end);
+        let Some(parts) = text::split_spaces(self.text, start, end) else {
+            return false;
+        };
         if parts.len() < 2 || parts.len() > 12 {
             return false;
         }
@@ -873,8 +918,13 @@ impl Cx<'_, '_> {
 
         if run.letter.is_some() {
             // DNI/NIF: 8 digits and a letter.
-            let mut c = digits.to_vec();
-            c.extend(run.letter);
+            let mut c = [0u8; 9];
+            if n == 8
+                && let Some(l) = run.letter
+            {
+                c[..8].copy_from_slice(digits);
+                c[8] = l;
+            }
             if n == 8 && checksum::es_dni(&c) {
                 return self.push(EntityType::EsNif, start, end, 0.65);
             }
@@ -949,20 +999,24 @@ impl Cx<'_, '_> {
             found |= self.push(EntityType::FrNir, start, end, 0.5);
         }
         // Phone numbers: formatted like one, or a bare block with a phone word before.
-        let phone_like = run.plus.is_some()
-            || run.paren
-            || run.ext.is_some()
-            || groups.len() >= 2
-                && seps
-                    .iter()
-                    .all(|s| matches!(s.as_slice(), b" " | b"-" | b"." | b"/"))
-            || text::any_word_near(self.text, start, end, (32, 3), (0, 0), |w| {
-                PHONE_WORDS.iter().any(|p| w.eq_ignore_ascii_case(p))
-            });
+        // (The cheap conditions first: the word search runs only for runs that could be
+        // a phone number.)
+        let phone_like = || {
+            run.plus.is_some()
+                || run.paren
+                || run.ext.is_some()
+                || groups.len() >= 2
+                    && seps
+                        .iter()
+                        .all(|s| matches!(s.as_slice(), b" " | b"-" | b"." | b"/"))
+                || text::any_word_near(self.text, start, end, (32, 3), (0, 0), |w| {
+                    PHONE_WORDS.iter().any(|p| w.eq_ignore_ascii_case(p))
+                })
+        };
         if !strong
-            && phone_like
             && (7..=15).contains(&n)
             && self.on(&EntityType::PhoneNumber)
+            && phone_like()
             && let Some(score) = self.phone(&run)
         {
             found |= self.push(EntityType::PhoneNumber, start, end, score);
@@ -1032,12 +1086,13 @@ impl Cx<'_, '_> {
         if !w.starts_with(char::is_uppercase) {
             return false;
         }
+        let flags = self.b.gaz.word(lower(&mut self.buf, w));
         let mut found = false;
-        if self.on(&EntityType::Location) {
+        if flags & W_PLACE_FIRST != 0 && self.on(&EntityType::Location) {
             found |= self.location(start, end);
         }
         if self.on(&EntityType::Person) {
-            found |= self.person(start, end);
+            found |= self.person(start, end, flags);
         }
         found
     }
@@ -1045,12 +1100,6 @@ impl Cx<'_, '_> {
     fn location(&mut self, start: usize, end: usize) -> bool {
         // Longest gazetteer match of up to `max_place_words` words from here.
         let g = self.b.gaz;
-        if !g
-            .place_first_words
-            .contains(lower(&mut self.buf, &self.text[start..end]))
-        {
-            return false;
-        }
         let mut best = None;
         let mut stop = end;
         let mut words = 1;
@@ -1081,23 +1130,21 @@ impl Cx<'_, '_> {
         }
     }
 
-    fn person(&mut self, start: usize, end: usize) -> bool {
-        let g = self.b.gaz;
+    fn person(&mut self, start: usize, end: usize, flags: u16) -> bool {
         let word = &self.text[start..end];
         if !word.chars().skip(1).any(char::is_lowercase) {
             // All caps ("INFO", "SEINÄJOKI") or a single letter.
             return false;
         }
-        let lw = lower(&mut self.buf, word);
-        if STREET_PREFIXES.contains(&lw) && text::next_word(self.text, end, 1).is_some() {
+        if flags & W_STREET_PREFIX != 0 && text::next_word(self.text, end, 1).is_some() {
             return false;
         }
-        let first = g.first_names.contains(lw);
-        let sur = g.surnames.contains(lw);
-        let titled = text::title_before(self.text, start, TITLES);
-        if !first && !sur && !titled {
+        let first = flags & W_FIRST != 0;
+        let sur = flags & W_SURNAME != 0;
+        if !first && !sur && !text::title_before(self.text, start, TITLES) {
             return false;
         }
+        let g = self.b.gaz;
         // Extend over a middle initial and a capitalized surname.
         let mut stop = end;
         let mut extended = false;
@@ -1123,20 +1170,20 @@ impl Cx<'_, '_> {
                 break;
             }
             let wl = lower(&mut self.buf2, w);
-            if super::gazetteer::STOP_WORDS.contains(&wl)
+            let wf = g.word(wl);
+            if wf & (W_STOP | W_STREET_SUFFIX | W_COUNTRY) != 0
+                || wf & W_CITY != 0 && wf & W_SURNAME == 0
                 || text::month(wl).is_some()
-                || STREET_SUFFIXES.contains(&wl)
                 || STREET_GLUED.iter().any(|s| wl.ends_with(s))
-                || g.countries.contains(wl)
-                || g.cities.contains(wl) && !g.surnames.contains(wl)
             {
                 break;
             }
-            known_surname = g.surnames.contains(wl);
+            known_surname = wf & W_SURNAME != 0;
             stop = ws + w.len();
             extended = true;
             break;
         }
+        let titled = !(first && extended) && text::title_before(self.text, start, TITLES);
         let score = match (first, extended, titled) {
             (true, true, _) => 0.85,
             (_, _, true) => 0.8,
