@@ -71,12 +71,20 @@ pub enum EntityType {
     PrivateKey,
     /// A country or a city of at least 15,000 inhabitants, by gazetteer (`LOCATION`).
     Location,
+    /// A company or other organization, by structure: capitalized words before a legal
+    /// form ("Acme Widgets GmbH", "Hill Inc."), before an organization word ("Abt
+    /// Associates"), or a partnership of surnames ("Davis, Reynolds and Williamson")
+    /// (`ORGANIZATION`).
+    Organization,
+    /// A nationality, religious or political group, by the English demonyms and
+    /// language names of every country ("Icelandic", "Brazilians") (`NRP`).
+    Nrp,
     /// A type of your own recognizer, by its name (upper snake case, as the others).
     Custom(Arc<str>),
 }
 
 /// Every built-in type, in the order of [`EntityType`].
-pub(crate) const BUILTIN: [EntityType; 28] = [
+pub(crate) const BUILTIN: [EntityType; 30] = [
     EntityType::EmailAddress,
     EntityType::PhoneNumber,
     EntityType::CreditCard,
@@ -105,6 +113,8 @@ pub(crate) const BUILTIN: [EntityType; 28] = [
     EntityType::BearerToken,
     EntityType::PrivateKey,
     EntityType::Location,
+    EntityType::Organization,
+    EntityType::Nrp,
 ];
 
 impl EntityType {
@@ -146,6 +156,8 @@ impl EntityType {
             Self::BearerToken => "BEARER_TOKEN",
             Self::PrivateKey => "PRIVATE_KEY",
             Self::Location => "LOCATION",
+            Self::Organization => "ORGANIZATION",
+            Self::Nrp => "NRP",
             Self::Custom(name) => name,
         }
     }
@@ -207,6 +219,8 @@ impl EntityType {
             Self::BearerToken => 25,
             Self::PrivateKey => 26,
             Self::Location => 27,
+            Self::Organization => 28,
+            Self::Nrp => 29,
             Self::Custom(_) => return None,
         })
     }

@@ -39,6 +39,8 @@ static FIRST_NAMES: &str = include_str!("data/first_names.txt");
 static SURNAMES: &str = include_str!("data/surnames.txt");
 static COUNTRIES: &str = include_str!("data/countries.txt");
 static CITIES: &str = include_str!("data/cities.txt");
+static NRP: &str = include_str!("data/nrp.txt");
+static LEGAL_FORMS: &str = include_str!("data/org_legal_forms.txt");
 
 /// The parsed lists; keys are lower case (Unicode simple lower case).
 #[derive(Debug)]
@@ -52,6 +54,20 @@ pub(crate) struct Gazetteer {
     /// Every word of the lists above and of the word tables below, lower case, with
     /// what it is ([`W_FIRST`], [`W_SURNAME`], ...): one lookup per capitalized word.
     pub(crate) words: FxMap<Box<str>, u16>,
+    /// Demonyms and language names of more than one word ("new zealander").
+    pub(crate) nrp_phrases: FxSet<String>,
+    /// Bit [`trigram`] of the first three bytes of every one-word NRP name: lower-case
+    /// words of a text are rejected by one bit before any lookup.
+    pub(crate) nrp_trigrams: Vec<u64>,
+}
+
+/// Size of the trigram filters, in bits.
+pub(crate) const TRIGRAM_BITS: usize = 1 << 16;
+
+/// The filter bit of three (lower-case) bytes.
+pub(crate) fn trigram(b0: u8, b1: u8, b2: u8) -> usize {
+    let h = (u32::from(b0) << 16 | u32::from(b1) << 8 | u32::from(b2)).wrapping_mul(0x9E37_79B1);
+    (h >> 16) as usize % TRIGRAM_BITS
 }
 
 /// A given name (`first_names`).
@@ -70,6 +86,14 @@ pub(crate) const W_STOP: u16 = 1 << 5;
 pub(crate) const W_STREET_SUFFIX: u16 = 1 << 6;
 /// A word of [`STREET_PREFIXES`].
 pub(crate) const W_STREET_PREFIX: u16 = 1 << 7;
+/// A one-word demonym or language name (`nrp.txt`).
+pub(crate) const W_NRP: u16 = 1 << 8;
+/// The first word of a demonym of several words.
+pub(crate) const W_NRP_FIRST: u16 = 1 << 9;
+/// A legal form of companies (`org_legal_forms.txt`), without its final dot.
+pub(crate) const W_LEGAL_FORM: u16 = 1 << 10;
+/// A word of [`ORG_WORDS`].
+pub(crate) const W_ORG_WORD: u16 = 1 << 11;
 
 impl Gazetteer {
     /// What `lower` (a lower-cased word) is, as `W_*` bits; 0 for none.
@@ -134,11 +158,37 @@ impl Gazetteer {
             for w in STREET_PREFIXES {
                 add(w, W_STREET_PREFIX);
             }
+            let mut nrp_phrases = FxSet::default();
+            let mut nrp_trigrams = vec![0u64; TRIGRAM_BITS / 64];
+            for n in lines(NRP) {
+                match n.split_once(' ') {
+                    Some((first, _)) => {
+                        add(first, W_NRP_FIRST);
+                        nrp_phrases.insert(n.to_owned());
+                    }
+                    None => {
+                        add(n, W_NRP);
+                        if let [b0, b1, b2, ..] = n.as_bytes() {
+                            let k = trigram(*b0, *b1, *b2);
+                            nrp_trigrams[k / 64] |= 1 << (k % 64);
+                        }
+                    }
+                }
+            }
+            for f in lines(LEGAL_FORMS) {
+                add(f.strip_suffix('.').unwrap_or(f), W_LEGAL_FORM);
+            }
+            for w in ORG_WORDS {
+                add(w, W_ORG_WORD);
+            }
+
             Gazetteer {
                 countries,
                 cities,
                 max_place_words,
                 words,
+                nrp_phrases,
+                nrp_trigrams,
             }
         })
     }
@@ -354,6 +404,38 @@ pub(crate) const STOP_WORDS: &[&str] = &[
     "box",
 ];
 
+/// Words that end the names of organizations ("Abt Associates", "Wolfram Research"),
+/// lower case: privkit's own list of common designators (not legal forms, which come
+/// from `org_legal_forms.txt`).
+pub(crate) const ORG_WORDS: &[&str] = &[
+    "associates",
+    "bancorp",
+    "bank",
+    "biosciences",
+    "bioscience",
+    "consultants",
+    "consulting",
+    "enterprises",
+    "foundation",
+    "group",
+    "holdings",
+    "industries",
+    "institute",
+    "insurance",
+    "investments",
+    "laboratories",
+    "labs",
+    "logistics",
+    "partners",
+    "pharmaceuticals",
+    "research",
+    "solutions",
+    "systems",
+    "technologies",
+    "therapeutics",
+    "ventures",
+];
+
 /// Titles before a name (`Mr.`, `Dr`), lower case without the dot.
 pub(crate) const TITLES: &[&str] = &[
     "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "madam", "mme", "mlle", "herr",
@@ -509,6 +591,10 @@ mod tests {
         assert!(g.word("toronto") & W_CITY != 0);
         assert!(g.word("avenue") & W_STREET_SUFFIX != 0);
         assert!(g.word("via") & W_STREET_PREFIX != 0);
+        assert!(g.word("icelandic") & W_NRP != 0);
+        assert!(g.word("new") & W_NRP_FIRST != 0 && g.nrp_phrases.contains("new zealander"));
+        assert!(g.word("gmbh") & W_LEGAL_FORM != 0 && g.word("inc") & W_LEGAL_FORM != 0);
+        assert!(g.word("associates") & W_ORG_WORD != 0);
         assert!(g.countries.contains("new zealand"));
         assert!(g.cities.contains("toronto"));
         assert!(g.max_place_words >= 2);

@@ -8,7 +8,7 @@ use regex_automata::meta::Regex;
 
 use super::builtin::{Builtin, BuiltinConfig};
 use super::entity::{BUILTIN, EntityType, Finding};
-use super::gazetteer::FxMap;
+use super::gazetteer::{FxMap, TRIGRAM_BITS, trigram};
 use super::text;
 use crate::{Error, Result};
 
@@ -199,7 +199,7 @@ fn default_context(e: &EntityType) -> &'static [&'static str] {
         EntityType::UsDriverLicense => &[
             "driver", "drivers", "driver's", "license", "licence", "dl", "permit",
         ],
-        EntityType::ZipCode => &["zip", "zipcode", "postcode", "postal", "plz", "cp"],
+        EntityType::ZipCode => &["zip", "zipcode", "postcode", "postal", "plz", "cp", "cep"],
         EntityType::IbanCode => &["iban", "account", "bank", "transfer", "wire"],
         EntityType::IpAddress => &[
             "ip", "host", "client", "server", "remote", "src", "dst", "addr",
@@ -211,6 +211,18 @@ fn default_context(e: &EntityType) -> &'static [&'static str] {
         ],
         EntityType::StreetAddress => &[
             "address", "live", "lives", "located", "deliver", "shipping", "billing",
+        ],
+        EntityType::Organization => &[
+            "company",
+            "corporation",
+            "firm",
+            "employer",
+            "organization",
+            "organisation",
+            "startup",
+            "agency",
+            "subsidiary",
+            "vendor",
         ],
         EntityType::DateTime => &[
             "date", "dob", "born", "birthday", "since", "founded", "expires", "expiry",
@@ -412,15 +424,6 @@ impl WordTypes {
             self.more.contains(&id)
         }
     }
-}
-
-/// Size of the trigram filter of [`ContextWords`], in bits.
-const TRIGRAM_BITS: usize = 1 << 16;
-
-/// The filter bit of a word's first three (lower-case) bytes.
-fn trigram(b0: u8, b1: u8, b2: u8) -> usize {
-    let h = (u32::from(b0) << 16 | u32::from(b1) << 8 | u32::from(b2)).wrapping_mul(0x9E37_79B1);
-    (h >> 16) as usize % TRIGRAM_BITS
 }
 
 /// The longest context word looked up, in bytes; longer words of the text never match.

@@ -60,6 +60,21 @@ pub(crate) fn next_word(text: &str, i: usize, max_gap: usize) -> Option<(usize, 
     Some((i + gap, i + gap + len))
 }
 
+/// The word (letters, digits, apostrophes) that ends at byte `end` of `text` (after
+/// skipping spaces before `end`), as its start and text; at most 32 bytes back.
+pub(crate) fn word_before(text: &str, end: usize) -> Option<(usize, &str)> {
+    let b = text.as_bytes();
+    let mut e = end.min(b.len());
+    while e > 0 && b[e - 1] == b' ' {
+        e -= 1;
+    }
+    let mut s = e;
+    while s > 0 && e - s < 32 && (b[s - 1].is_ascii_alphanumeric() || b[s - 1] == b'\'') {
+        s -= 1;
+    }
+    (s < e && (s == 0 || !b[s - 1].is_ascii_alphanumeric())).then(|| (s, &text[s..e]))
+}
+
 /// The space-separated parts of `start..end`; `None` when there are more than 24.
 pub(crate) fn split_spaces(
     text: &str,
@@ -149,13 +164,13 @@ fn char_start_before(text: &str, j: usize) -> usize {
 /// `start` or one of the `after_max` words in the `after` bytes after `end` (a word is a
 /// run of alphanumeric characters and apostrophes; one cut by the window is skipped).
 /// Walks the bytes once, nearest word first; allocates nothing.
-pub(crate) fn any_word_near(
-    text: &str,
+pub(crate) fn any_word_near<'a>(
+    text: &'a str,
     start: usize,
     end: usize,
     (before, before_max): (usize, usize),
     (after, after_max): (usize, usize),
-    mut pred: impl FnMut(&str) -> bool,
+    mut pred: impl FnMut(&'a str) -> bool,
 ) -> bool {
     let b = text.as_bytes();
     // Whether the character ending at `j` is a word character, and where it starts.
