@@ -23,29 +23,12 @@ const MAX_CANDIDATE: usize = 4096;
 /// How far validators look around a candidate, in bytes.
 const LOOK: usize = 96;
 
-/// Words before a bare digit block that make it worth a phone-number validation.
-const PHONE_WORDS: &[&str] = &[
-    "phone",
-    "tel",
-    "telephone",
-    "mobile",
-    "cell",
-    "call",
-    "fax",
-    "number",
-    "no",
-    "nr",
-    "at",
-    "on",
-    "whatsapp",
-    "sms",
-    "contact",
-    "desk",
-    "landline",
-];
+/// Words before a bare digit block that make it worth a phone-number validation: these
+/// and [`STRONG_PHONE_WORDS`].
+const PHONE_WORDS: &[&str] = &["number", "no", "nr", "at", "on"];
 
 /// Phone words that are not also common prepositions ("at", "on"): near a digit run,
-/// they keep it a phone candidate whatever follows it.
+/// they make it a phone candidate, and keep it one whatever follows it.
 const STRONG_PHONE_WORDS: &[&str] = &[
     "phone",
     "tel",
@@ -1271,7 +1254,10 @@ impl Cx<'_, '_> {
                         .iter()
                         .all(|s| matches!(s.as_slice(), b" " | b"-" | b"." | b"/"))
                 || text::any_word_near(self.text, start, end, (32, 3), (0, 0), |w| {
-                    PHONE_WORDS.iter().any(|p| w.eq_ignore_ascii_case(p))
+                    PHONE_WORDS
+                        .iter()
+                        .chain(STRONG_PHONE_WORDS)
+                        .any(|p| w.eq_ignore_ascii_case(p))
                 })
         };
         let mut found_other = found;
@@ -1618,15 +1604,16 @@ impl Cx<'_, '_> {
                     .iter()
                     .find(|a| rest.starts_with(**a))
                     .map(|a| a.len());
-                if sur2 && let Some(and) = and {
-                    if let Some((ws3, we3)) = text::next_word(t, i + and - 1, 1) {
-                        let w3 = t[ws3..we3]
-                            .trim_end_matches(['.', ',', ';', ':', '!', '?', '"', '\'', ')']);
-                        if w3.starts_with(char::is_uppercase)
-                            && g.word(lower(&mut self.buf2, w3)) & W_SURNAME != 0
-                        {
-                            return self.push(EntityType::Organization, start, ws3 + w3.len(), 0.6);
-                        }
+                if sur2
+                    && let Some(and) = and
+                    && let Some((ws3, we3)) = text::next_word(t, i + and - 1, 1)
+                {
+                    let w3 = t[ws3..we3]
+                        .trim_end_matches(['.', ',', ';', ':', '!', '?', '"', '\'', ')']);
+                    if w3.starts_with(char::is_uppercase)
+                        && g.word(lower(&mut self.buf2, w3)) & W_SURNAME != 0
+                    {
+                        return self.push(EntityType::Organization, start, ws3 + w3.len(), 0.6);
                     }
                 }
             }
@@ -1694,9 +1681,7 @@ impl Cx<'_, '_> {
             return Some(stop);
         }
         // After: "X office", "X is a design agency".
-        let Some((a0, b0)) = text::next_word(t, stop, 1) else {
-            return None;
-        };
+        let (a0, b0) = text::next_word(t, stop, 1)?;
         let w0 = t[a0..b0].trim_end_matches(['.', ',', ';', ':', '!', '?']);
         if is(ORG_CUES_AFTER, w0) {
             return Some(stop);

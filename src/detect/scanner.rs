@@ -695,10 +695,11 @@ fn resolve_overlaps(out: &mut Vec<Finding>) {
     }
     // By start (longer first): the order of the result, and the order in which a
     // finding inside a longer one of the same type ("Apt. 4" inside "22 Baker Street
-    // Apt. 4") merges into it (the longer span, the higher score). Unstable sorts:
-    // ties are equal in every field the order reads but the score, and merging takes
-    // the higher score, so the result is as deterministic as a stable sort's.
-    out.sort_unstable_by(|a, b| {
+    // Apt. 4") merges into it (the longer span, the higher score). A stable sort:
+    // the built-in recognizers report in a few runs already in order (one per pass),
+    // which it merges in linear time; ties differ only in the score, and merging takes
+    // the higher one.
+    out.sort_by(|a, b| {
         a.start
             .cmp(&b.start)
             .then(b.end.cmp(&a.end))
