@@ -218,6 +218,8 @@ enum Shape {
     DayMonthDate,
     Weekday,
     Unit,
+    Corner,
+    Military,
     StreetPrefix,
     StreetGlued,
     Numeric,
@@ -303,13 +305,20 @@ const SHAPES: &[(Shape, &str)] = &[
         Shape::Unit,
         r"(?i-u:apt|apartment|suite|unit|p\.?[ ]?o\.?[ ]?box|psc)\.?,?[ ]+#?[0-9]{1,6}(?-u:\b)",
     ),
+    (Shape::Corner, r"(?i-u:corner[ ]+of)[ ]"),
+    // US military mail (USPS Publication 28, section 225): a ship or a PSC and box,
+    // then the FPO/APO/DPO line with its "state" (AA, AE, AP) and ZIP code.
+    (
+        Shape::Military,
+        r"(?-u:\b)(?i-u:(?:usns|usnv|uss|uscgc)[ ][^\n,]{1,40}|(?:psc|unit|cmr)[ ][0-9]{1,5},?[ ]box[ ][0-9]{1,5})[ ]*\n?[ ]*(?i-u:fpo|apo|dpo)[ ](?i-u:aa|ae|ap)[ ][0-9]{5}(?-u:\b)",
+    ),
     (
         Shape::StreetPrefix,
-        r"(?i:via|viale|piazza|piazzale|corso|largo|vicolo|rua|avenida|calle|carrer|camino|paseo|plaza|rue|chemin|allée|impasse|ul\.|ulica|aleja|al\.|strada|bulevar|travessa|praça|rambla|avinguda)[ ]+(?:(?:de|da|do|dos|das|del|di|du|des|la|le|los|las|della|delle|degli)[ ]+)?(?-u:[A-Z\xC3-\xC5])",
+        r"(?i:via|viale|piazza|piazzale|corso|largo|vicolo|rua|avenida|calle|carrer|camino|paseo|plaza|rue|chemin|allée|impasse|ul\.|ulica|aleja|al\.|strada|bulevar|travessa|praça|rambla|avinguda)[ ]+(?:(?:de|da|do|dos|das|del|di|du|des|la|le|los|las|della|delle|degli|dei)[ ]+)?(?-u:[A-Z\xC3-\xC5])",
     ),
     (
         Shape::StreetGlued,
-        r"(?-u:[A-Z\xC3-\xC5][a-z\x80-\xBF\xC3-\xC5]*)(?:straße|strasse|weg|gasse|platz|allee|ring|damm|ufer|vägen|gatan|gränd|vej|gade|allé|katu|tie|kuja|polku|veien|vegen|gata|gate|laan|straat|plein|gracht|singel|utca|ulice|iela|tänav|cesta)[ ]+[0-9]",
+        r"(?-u:[A-Z\xC3-\xC5][a-z\x80-\xBF\xC3-\xC5]*)(?:straße|strasse|weg|gasse|platz|allee|ring|damm|ufer|vägen|gatan|gränd|vej|gade|allé|katu|tie|kuja|polku|veien|vegen|gata|gate|laan|straat|plein|gracht|singel|utca|ulice|iela|tänav|cesta|stræti|vegur|braut|vænget|stien)[ ]+[0-9]",
     ),
     (
         Shape::Domain,
@@ -706,6 +715,8 @@ impl Cx<'_, '_> {
                     && self.push(EntityType::DateTime, start, end, 0.6)
             }
             Shape::Unit => self.unit(start, end),
+            Shape::Corner => self.corner(start, end),
+            Shape::Military => self.push(EntityType::StreetAddress, start, end, 0.9),
             Shape::StreetPrefix => self.street_prefix(start, end),
             Shape::StreetGlued => self.street_glued(start, end),
             Shape::Numeric => self.numeric(start, end),
@@ -862,6 +873,61 @@ impl Cx<'_, '_> {
         }
         let end = self.address_tail(end);
         self.push(EntityType::StreetAddress, start, end, 0.5)
+    }
+
+    /// An intersection: "(the) corner of 3744 Retreat Avenue and Władysława Route". The
+    /// first street is up to 64 bytes on the line and holds a capital or a digit; the
+    /// second is up to four words after "and", to the end of the clause.
+    fn corner(&mut self, start: usize, end: usize) -> bool {
+        if !text::word_start(self.text, start) || !self.on(&EntityType::StreetAddress) {
+            return false;
+        }
+        let t = self.text;
+        let first = if start >= 4 && t.as_bytes()[start - 4..start].eq_ignore_ascii_case(b"the ") {
+            start - 4
+        } else {
+            start
+        };
+        let line = text::window(t, end, 64);
+        let line = &line[..line.find('\n').unwrap_or(line.len())];
+        let Some(and) = line.find(" and ") else {
+            return false;
+        };
+        let street1 = &line[..and];
+        if street1.is_empty()
+            || !street1
+                .chars()
+                .any(|c| c.is_uppercase() || c.is_ascii_digit())
+        {
+            return false;
+        }
+        let mut stop = end + and + 5;
+        let mut words = 0;
+        let mut i = stop;
+        while words < 4 {
+            let Some((ws, we)) = text::next_word(t, i, 1).or_else(|| {
+                // The first word after "and " starts right at `i`.
+                (words == 0).then(|| {
+                    let w = &t[i..];
+                    let len = w.find(char::is_whitespace).unwrap_or(w.len());
+                    (i, i + len)
+                })
+            }) else {
+                break;
+            };
+            if ws == we {
+                break;
+            }
+            let w = &t[ws..we];
+            let core = w.trim_end_matches(['.', ',', ';', ':', '!', '?', '"', ')']);
+            stop = ws + core.len();
+            words += 1;
+            if core.len() < w.len() {
+                break;
+            }
+            i = we;
+        }
+        words > 0 && self.push(EntityType::StreetAddress, first, stop, 0.9)
     }
 
     fn street_prefix(&mut self, start: usize, end: usize) -> bool {
@@ -1101,6 +1167,54 @@ impl Cx<'_, '_> {
                 };
                 let stop = self.address_tail(stop);
                 return self.push(EntityType::StreetAddress, start, stop, 0.7);
+            }
+            // "95 Avenue des Tuileries", "12 Rue de la Paix": a street type that opens
+            // the name, particles, capitalized words.
+            if words == 0
+                && (super::gazetteer::STREET_PREFIXES.contains(&lower.as_str())
+                    || matches!(lower.as_str(), "avenue" | "boulevard" | "bd"))
+            {
+                let mut j = we;
+                let mut last = None;
+                for _ in 0..5 {
+                    let Some((a, b)) = text::next_word(self.text, j, 1) else {
+                        break;
+                    };
+                    let x = self.text[a..b].trim_end_matches([',', ';', '.']);
+                    let particle = matches!(
+                        x,
+                        "de" | "du"
+                            | "des"
+                            | "la"
+                            | "le"
+                            | "les"
+                            | "del"
+                            | "di"
+                            | "da"
+                            | "do"
+                            | "dos"
+                            | "das"
+                            | "della"
+                            | "dei"
+                            | "degli"
+                            | "delle"
+                            | "los"
+                            | "las"
+                    );
+                    if x.starts_with(char::is_uppercase) {
+                        last = Some(a + x.len());
+                    } else if !particle {
+                        break;
+                    }
+                    if x.len() < b - a {
+                        break;
+                    }
+                    j = b;
+                }
+                if let Some(stop) = last {
+                    let stop = self.address_tail(stop);
+                    return self.push(EntityType::StreetAddress, start, stop, 0.7);
+                }
             }
             // "20789 Allika 46", "233 Erzsébet tér 19.": a building number, the
             // street's name, its house number (the street type is part of the name or

@@ -547,7 +547,7 @@ pub(crate) const STREET_GLUED: &[&str] = &[
     "straße", "strasse", "weg", "gasse", "platz", "allee", "ring", "damm", "ufer", "vägen",
     "gatan", "gränd", "vej", "gade", "allé", "katu", "tie", "kuja", "polku", "veien", "vegen",
     "gata", "gate", "laan", "straat", "plein", "gracht", "singel", "utca", "ulice", "iela",
-    "tänav", "cesta",
+    "tänav", "cesta", "stræti", "vegur", "braut", "vænget", "stien",
 ];
 
 /// Words after a street and number that continue the address, lower case.
