@@ -13,7 +13,7 @@
 //! `US_DRIVER_LICENSE`, `IP_ADDRESS`, `URL`, `DOMAIN_NAME`, `DATE_TIME`, `PERSON`,
 //! `STREET_ADDRESS`, `ZIP_CODE`, `LOCATION`, `UK_NINO`, `UK_NHS`, `DE_TAX_ID`, `FR_NIR`,
 //! `ES_NIF`, `ES_NIE`, `IT_FISCAL_CODE`, `NL_BSN`, `AWS_ACCESS_KEY`, `AWS_SECRET_KEY`,
-//! `API_KEY`, `JSON_WEB_TOKEN`, `BEARER_TOKEN`, `PRIVATE_KEY` (the list is
+//! `API_KEY`, `JSON_WEB_TOKEN`, `BEARER_TOKEN`, `PRIVATE_KEY`, `ORGANIZATION`, `NRP` (the list is
 //! `privkit::detect::EntityType::builtin()`). Prints characters per second to standard
 //! error.
 

@@ -18,7 +18,10 @@
 //!   SSNs, libphonenumber's metadata (number-type patterns per region, compiled once)
 //!   for phone numbers, check digits for NHS, BSN, Steuer-ID, NIR, DNI/NIE and codice fiscale, the
 //!   US Census name lists and GeoNames places for names and locations, street-type words
-//!   and house numbers for addresses. Validators look a bounded distance around their
+//!   and house numbers for addresses, company legal forms (cleanco) and organization
+//!   words for organizations, demonyms and language names (world-countries) for NRP.
+//!   Names in no list are found by the words that introduce them ("My name is", "Dear")
+//!   and around middle initials; organizations by cue words ("work for", "office"). Validators look a bounded distance around their
 //!   candidate, so the whole scan is linear in the text.
 //! - **Context.** Words shortly before (or after) a finding raise its score by 0.35, to
 //!   at least 0.4, as Presidio's context enhancer does: "card 4111…", "NHS no.
@@ -45,7 +48,7 @@
 //! `IP_ADDRESS`, `URL`, `DOMAIN_NAME`, `DATE_TIME`, `PERSON`, `STREET_ADDRESS`,
 //! `ZIP_CODE`, `LOCATION`, `UK_NINO`, `UK_NHS`, `DE_TAX_ID`, `FR_NIR`, `ES_NIF`, `ES_NIE`,
 //! `IT_FISCAL_CODE`, `NL_BSN`, `AWS_ACCESS_KEY`, `AWS_SECRET_KEY`, `API_KEY`,
-//! `JSON_WEB_TOKEN`, `BEARER_TOKEN`, `PRIVATE_KEY`).
+//! `JSON_WEB_TOKEN`, `BEARER_TOKEN`, `PRIVATE_KEY`, `ORGANIZATION`, `NRP`).
 //!
 //! # Errors
 //! Scanning text never fails. Building fails with

@@ -9,7 +9,9 @@ use regex_automata::meta::Regex;
 
 use super::entity::{EntityType, Finding};
 use super::gazetteer::{
-    Gazetteer, STREET_GLUED, STREET_PREFIXES, STREET_SUFFIXES, TITLES, UNIT_WORDS,
+    Gazetteer, STREET_GLUED, STREET_SUFFIXES, TITLES, UNIT_WORDS, W_CITY, W_COUNTRY, W_FIRST,
+    W_LEGAL_FORM, W_NRP, W_NRP_FIRST, W_ORG_WORD, W_PLACE_FIRST, W_STOP, W_STREET_PREFIX,
+    W_STREET_SUFFIX, W_SURNAME, trigram,
 };
 use super::phone::PhoneMetadata;
 use super::{checksum, text};
@@ -21,8 +23,13 @@ const MAX_CANDIDATE: usize = 4096;
 /// How far validators look around a candidate, in bytes.
 const LOOK: usize = 96;
 
-/// Words before a bare digit block that make it worth a phone-number validation.
-const PHONE_WORDS: &[&str] = &[
+/// Words before a bare digit block that make it worth a phone-number validation: these
+/// and [`STRONG_PHONE_WORDS`].
+const PHONE_WORDS: &[&str] = &["number", "no", "nr", "at", "on"];
+
+/// Phone words that are not also common prepositions ("at", "on"): near a digit run,
+/// they make it a phone candidate, and keep it one whatever follows it.
+const STRONG_PHONE_WORDS: &[&str] = &[
     "phone",
     "tel",
     "telephone",
@@ -30,16 +37,163 @@ const PHONE_WORDS: &[&str] = &[
     "cell",
     "call",
     "fax",
-    "number",
-    "no",
-    "nr",
-    "at",
-    "on",
     "whatsapp",
     "sms",
     "contact",
     "desk",
     "landline",
+];
+
+/// Words right before a demonym that make it a language ("studying English", "in
+/// English"): Presidio's NRP is a group of people, not a language.
+const LANGUAGE_WORDS: &[&str] = &[
+    "speak",
+    "speaks",
+    "spoke",
+    "spoken",
+    "speaking",
+    "study",
+    "studying",
+    "studied",
+    "learn",
+    "learning",
+    "learned",
+    "learnt",
+    "fluent",
+    "translated",
+    "written",
+    "into",
+    "in",
+    "teach",
+    "teaches",
+    "teaching",
+    "taught",
+];
+
+/// Words after a demonym that make it part of a country's name ("Czech Republic").
+const COUNTRY_NAME_WORDS: &[&str] = &[
+    "republic",
+    "kingdom",
+    "islands",
+    "island",
+    "federation",
+    "emirates",
+    "states",
+    "empire",
+];
+
+/// Words shortly before capitalized words that introduce a person's name, whatever
+/// the name ("My name is Siiri", "Dear Aantje", "regards, Julcsa Kárpáthy"): a name
+/// that is in no list is still found after them.
+const NAME_CUES: &[&str] = &[
+    "name",
+    "named",
+    "called",
+    "i'm",
+    "im",
+    "dear",
+    "hi",
+    "hello",
+    "hey",
+    "regards",
+    "sincerely",
+    "attn",
+    "signed",
+    "thanks",
+    "cheers",
+    "cc",
+];
+
+/// Words before two or more capitalized words that make them a name more often than
+/// not ("by Szabina Gelencsér", "under Miklós Hajdu", "assistant to Asya Godina").
+const WEAK_NAME_CUES: &[&str] = &[
+    "by",
+    "to",
+    "under",
+    "with",
+    "and",
+    "for",
+    "ask",
+    "met",
+    "meet",
+    "asked",
+    "told",
+    "tell",
+    "thank",
+    "contact",
+    "partner",
+    "partner's",
+    "assistant",
+    "songwriter",
+    "singer",
+    "author",
+    "customer",
+    "patient",
+    "client",
+    "employee",
+    "colleague",
+    "manager",
+    "director",
+];
+
+/// Words right before capitalized words that make them an organization ("I work for
+/// Socrata", "later became Zillow", "a year at Datamarket").
+const ORG_CUES_BEFORE: &[&str] = &[
+    "for",
+    "at",
+    "joined",
+    "join",
+    "joining",
+    "became",
+    "support",
+    "supporting",
+    "acquired",
+    "employer",
+    "company",
+];
+/// Of [`ORG_CUES_BEFORE`], the prepositions, which need a word before them of
+/// [`ORG_CUE_VERBS`] ("work for", "year at").
+const ORG_CUE_PREPOSITIONS: &[&str] = &["for", "at"];
+const ORG_CUE_VERBS: &[&str] = &[
+    "work", "works", "worked", "working", "year", "years", "employed", "intern", "interned", "job",
+    "career",
+];
+/// Words right after capitalized words that make them an organization ("The Avalara
+/// office", "the Roadify Transit website", "Coden is a design agency").
+const ORG_CUES_AFTER: &[&str] = &[
+    "office",
+    "offices",
+    "website",
+    "headquarters",
+    "employees",
+    "staff",
+    "shareholders",
+    "stock",
+    "shares",
+    "resignation",
+];
+const ORG_CUE_NOUNS: &[&str] = &[
+    "company",
+    "agency",
+    "firm",
+    "startup",
+    "multinational",
+    "corporation",
+    "nonprofit",
+    "non-profit",
+    "business",
+    "brand",
+    "manufacturer",
+    "retailer",
+    "bank",
+    "provider",
+];
+
+/// Words before a digit run that say it is something else than a phone number (a
+/// postcode, a license, an account): the run is not validated as one.
+const NOT_PHONE_WORDS: &[&str] = &[
+    "zip", "zipcode", "postcode", "postal", "plz", "license", "licence", "driver", "driver's",
+    "passport", "iban", "account", "ssn", "suite", "apt", "unit", "box",
 ];
 
 /// Shape of a candidate: which validator it goes to. Order = pattern priority.
@@ -64,11 +218,14 @@ enum Shape {
     DayMonthDate,
     Weekday,
     Unit,
+    Corner,
+    Military,
     StreetPrefix,
     StreetGlued,
     Numeric,
     Domain,
     Word,
+    LowerWord,
 }
 
 const SHAPES: &[(Shape, &str)] = &[
@@ -148,13 +305,20 @@ const SHAPES: &[(Shape, &str)] = &[
         Shape::Unit,
         r"(?i-u:apt|apartment|suite|unit|p\.?[ ]?o\.?[ ]?box|psc)\.?,?[ ]+#?[0-9]{1,6}(?-u:\b)",
     ),
+    (Shape::Corner, r"(?i-u:corner[ ]+of)[ ]"),
+    // US military mail (USPS Publication 28, section 225): a ship or a PSC and box,
+    // then the FPO/APO/DPO line with its "state" (AA, AE, AP) and ZIP code.
+    (
+        Shape::Military,
+        r"(?-u:\b)(?i-u:(?:usns|usnv|uss|uscgc)[ ][^\n,]{1,40}|(?:psc|unit|cmr)[ ][0-9]{1,5},?[ ]box[ ][0-9]{1,5})[ ]*\n?[ ]*(?i-u:fpo|apo|dpo)[ ](?i-u:aa|ae|ap)[ ][0-9]{5}(?-u:\b)",
+    ),
     (
         Shape::StreetPrefix,
-        r"(?i:via|viale|piazza|piazzale|corso|largo|vicolo|rua|avenida|calle|carrer|camino|paseo|plaza|rue|chemin|allée|impasse|ul\.|ulica|aleja|al\.|strada|bulevar|travessa|praça|rambla|avinguda)[ ]+(?-u:[A-Z\xC3-\xC5])",
+        r"(?i:via|viale|piazza|piazzale|corso|largo|vicolo|rua|avenida|calle|carrer|camino|paseo|plaza|rue|chemin|allée|impasse|ul\.|ulica|aleja|al\.|strada|bulevar|travessa|praça|rambla|avinguda)[ ]+(?:(?:de|da|do|dos|das|del|di|du|des|la|le|los|las|della|delle|degli|dei)[ ]+)?(?-u:[A-Z\xC3-\xC5])",
     ),
     (
         Shape::StreetGlued,
-        r"(?-u:[A-Z\xC3-\xC5][a-z\x80-\xBF\xC3-\xC5]*)(?:straße|strasse|weg|gasse|platz|allee|ring|damm|ufer|vägen|gatan|gränd|vej|gade|allé|katu|tie|kuja|polku|veien|vegen|gata|gate|laan|straat|plein|gracht|singel|utca|ulice|iela|tänav|cesta)[ ]+[0-9]",
+        r"(?-u:[A-Z\xC3-\xC5][a-z\x80-\xBF\xC3-\xC5]*)(?:straße|strasse|weg|gasse|platz|allee|ring|damm|ufer|vägen|gatan|gränd|vej|gade|allé|katu|tie|kuja|polku|veien|vegen|gata|gate|laan|straat|plein|gracht|singel|utca|ulice|iela|tänav|cesta|stræti|vegur|braut|vænget|stien)[ ]+[0-9]",
     ),
     (
         Shape::Domain,
@@ -254,31 +418,84 @@ impl Builtin {
         let mut i = 0;
         while i < b.len() {
             let c = b[i];
-            if c.is_ascii_digit()
-                || (c == b'+' || c == b'(') && b.get(i + 1).is_some_and(u8::is_ascii_digit)
-            {
-                let end = numeric_end(b, i);
-                cx.dispatch(Shape::Numeric, i, end);
-                i = end.max(i + 1);
-            } else if c.is_ascii_uppercase() || (0xC3..=0xC5).contains(&c) {
-                let end = word_end(b, i);
-                if end > i {
-                    cx.dispatch(Shape::Word, i, end);
+            match BYTE_CLASS[usize::from(c)] {
+                C_DIGIT => {
+                    let end = numeric_end(b, i);
+                    cx.dispatch(Shape::Numeric, i, end);
+                    i = end.max(i + 1);
                 }
-                i = end.max(i + 1);
-            } else if c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80 {
-                // The rest of a word that does not start a candidate ("iPhone", "é1").
-                i += 1;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80)
-                {
+                C_OPEN if b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                    let end = numeric_end(b, i);
+                    cx.dispatch(Shape::Numeric, i, end);
+                    i = end.max(i + 1);
+                }
+                C_UPPER => {
+                    let end = word_end(b, i);
+                    if end > i {
+                        cx.dispatch(Shape::Word, i, end);
+                    }
+                    i = end.max(i + 1);
+                }
+                C_WORD => {
+                    // The rest of a word that does not start a candidate ("iPhone", "é1").
+                    let from = i;
                     i += 1;
+                    while i < b.len()
+                        && BYTE_CLASS[usize::from(b[i])] != C_OTHER
+                        && BYTE_CLASS[usize::from(b[i])] != C_OPEN
+                    {
+                        i += 1;
+                    }
+                    // Lower-case demonyms ("we are proud ecuadoreans"): one bit of a
+                    // trigram filter rejects almost every word before any lookup.
+                    if i - from >= 4
+                        && b[from].is_ascii_lowercase()
+                        && (from == 0 || !b[from - 1].is_ascii_alphanumeric())
+                    {
+                        let k = trigram(b[from], b[from + 1], b[from + 2]);
+                        if self.gaz.nrp_trigrams[k / 64] & (1 << (k % 64)) != 0 {
+                            cx.dispatch(Shape::LowerWord, from, i);
+                        }
+                    }
                 }
-            } else {
-                i += 1;
+                _ => i += 1,
             }
         }
     }
 }
+
+/// Classes of bytes for the candidate loop of [`Builtin::scan`].
+const C_OTHER: u8 = 0;
+const C_DIGIT: u8 = 1;
+/// An ASCII capital, or a UTF-8 lead byte of Latin-1 / Latin Extended-A (C3 to C5).
+const C_UPPER: u8 = 2;
+/// Any other byte of a word: ASCII lower case, `_`, other non-ASCII bytes.
+const C_WORD: u8 = 3;
+/// `+` and `(`, which may open a phone number.
+const C_OPEN: u8 = 4;
+
+const BYTE_CLASS: [u8; 256] = {
+    let mut t = [C_OTHER; 256];
+    let mut b: u8 = 0;
+    loop {
+        t[b as usize] = if b.is_ascii_digit() {
+            C_DIGIT
+        } else if b.is_ascii_uppercase() || b >= 0xC3 && b <= 0xC5 {
+            C_UPPER
+        } else if b.is_ascii_lowercase() || b == b'_' || b >= 0x80 {
+            C_WORD
+        } else if b == b'+' || b == b'(' {
+            C_OPEN
+        } else {
+            C_OTHER
+        };
+        if b == 255 {
+            break;
+        }
+        b += 1;
+    }
+    t
+};
 
 /// End of a capitalized-word candidate at `i`: ASCII letters, Latin-1 and Latin
 /// Extended-A letters (UTF-8 lead bytes C3 to C5 with their continuation bytes),
@@ -395,6 +612,24 @@ fn numeric_end(b: &[u8], i: usize) -> usize {
     j
 }
 
+/// The length of a house number at the start of `w` ("46", "19.", "54a"), when `w`
+/// is one: 1 to 4 digits, an optional lower-case letter, an optional dot.
+fn house_number(w: &str) -> Option<usize> {
+    let b = w.as_bytes();
+    let n = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    if n == 0 || n > 4 {
+        return None;
+    }
+    let mut len = n;
+    if b.get(len).is_some_and(u8::is_ascii_lowercase) {
+        len += 1;
+    }
+    if b.get(len) == Some(&b'.') {
+        len += 1;
+    }
+    (len == b.len() || matches!(b.get(len), Some(b',' | b';'))).then_some(len)
+}
+
 /// State of one scan.
 struct Cx<'a, 'o> {
     text: &'a str,
@@ -409,7 +644,8 @@ struct Cx<'a, 'o> {
 fn lower<'b>(buf: &'b mut String, w: &str) -> &'b str {
     buf.clear();
     if w.is_ascii() {
-        buf.extend(w.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        buf.push_str(w);
+        buf.make_ascii_lowercase();
     } else {
         buf.extend(w.chars().flat_map(char::to_lowercase));
     }
@@ -479,11 +715,14 @@ impl Cx<'_, '_> {
                     && self.push(EntityType::DateTime, start, end, 0.6)
             }
             Shape::Unit => self.unit(start, end),
+            Shape::Corner => self.corner(start, end),
+            Shape::Military => self.push(EntityType::StreetAddress, start, end, 0.9),
             Shape::StreetPrefix => self.street_prefix(start, end),
             Shape::StreetGlued => self.street_glued(start, end),
             Shape::Numeric => self.numeric(start, end),
             Shape::Domain => self.domain(start, end),
             Shape::Word => self.word(start, end),
+            Shape::LowerWord => self.lower_nrp(start, end),
         }
     }
 
@@ -636,6 +875,61 @@ impl Cx<'_, '_> {
         self.push(EntityType::StreetAddress, start, end, 0.5)
     }
 
+    /// An intersection: "(the) corner of 3744 Retreat Avenue and Władysława Route". The
+    /// first street is up to 64 bytes on the line and holds a capital or a digit; the
+    /// second is up to four words after "and", to the end of the clause.
+    fn corner(&mut self, start: usize, end: usize) -> bool {
+        if !text::word_start(self.text, start) || !self.on(&EntityType::StreetAddress) {
+            return false;
+        }
+        let t = self.text;
+        let first = if start >= 4 && t.as_bytes()[start - 4..start].eq_ignore_ascii_case(b"the ") {
+            start - 4
+        } else {
+            start
+        };
+        let line = text::window(t, end, 64);
+        let line = &line[..line.find('\n').unwrap_or(line.len())];
+        let Some(and) = line.find(" and ") else {
+            return false;
+        };
+        let street1 = &line[..and];
+        if street1.is_empty()
+            || !street1
+                .chars()
+                .any(|c| c.is_uppercase() || c.is_ascii_digit())
+        {
+            return false;
+        }
+        let mut stop = end + and + 5;
+        let mut words = 0;
+        let mut i = stop;
+        while words < 4 {
+            let Some((ws, we)) = text::next_word(t, i, 1).or_else(|| {
+                // The first word after "and " starts right at `i`.
+                (words == 0).then(|| {
+                    let w = &t[i..];
+                    let len = w.find(char::is_whitespace).unwrap_or(w.len());
+                    (i, i + len)
+                })
+            }) else {
+                break;
+            };
+            if ws == we {
+                break;
+            }
+            let w = &t[ws..we];
+            let core = w.trim_end_matches(['.', ',', ';', ':', '!', '?', '"', ')']);
+            stop = ws + core.len();
+            words += 1;
+            if core.len() < w.len() {
+                break;
+            }
+            i = we;
+        }
+        words > 0 && self.push(EntityType::StreetAddress, first, stop, 0.9)
+    }
+
     fn street_prefix(&mut self, start: usize, end: usize) -> bool {
         if !text::word_start(self.text, start) {
             return false;
@@ -643,6 +937,8 @@ impl Cx<'_, '_> {
         // "Via Roma 131": prefix, up to four words, a house number.
         // From the space before the capital that ended the match.
         let words_start = end - 2;
+        // "86036 Rua do Arenque 1634": a building number before the prefix.
+        let first = self.leading_number(start).unwrap_or(start);
         let mut i = words_start;
         for _ in 0..5 {
             let Some((ws, we)) = text::next_word(self.text, i, LOOK) else {
@@ -652,7 +948,7 @@ impl Cx<'_, '_> {
             if w.as_bytes()[0].is_ascii_digit() {
                 let num_end = ws + w.bytes().take_while(|b| b.is_ascii_alphanumeric()).count();
                 let stop = self.address_tail(num_end);
-                return self.push(EntityType::StreetAddress, start, stop, 0.7);
+                return self.push(EntityType::StreetAddress, first, stop, 0.7);
             }
             i = we;
         }
@@ -661,6 +957,23 @@ impl Cx<'_, '_> {
 
     fn street_glued(&mut self, start: usize, end: usize) -> bool {
         if !text::word_start(self.text, start) {
+            return false;
+        }
+        // The name before the street type has three letters or more ("Mittelweg",
+        // "Algade"): "During 1971", "Spring 2020" are not streets.
+        let word_len = self.text[start..end].find(' ').unwrap_or(end - start);
+        let lw = lower(&mut self.buf2, &self.text[start..start + word_len]);
+        let glued = STREET_GLUED
+            .iter()
+            .filter(|g| lw.ends_with(*g))
+            .map(|g| g.len())
+            .max()
+            .unwrap_or(0);
+        if self.text[start..start + word_len - glued.min(word_len)]
+            .chars()
+            .count()
+            < 3
+        {
             return false;
         }
         // The match ends at the first digit of the house number.
@@ -744,7 +1057,10 @@ impl Cx<'_, '_> {
             let rest = &t[i..limit];
             let trimmed = rest.trim_start_matches([' ', ',', '\n']);
             let sep = &rest[..rest.len() - trimmed.len()];
-            if sep.is_empty() || sep.matches('\n').count() > 1 && sep.len() > 3 {
+            // An address written on several lines is reported line by line (the
+            // street line, the unit, the town and postcode), as most labelled
+            // addresses are.
+            if sep.is_empty() || sep.contains('\n') {
                 break;
             }
             let seg_start = i + sep.len();
@@ -794,7 +1110,9 @@ impl Cx<'_, '_> {
             return true;
         }
         // Nothing fits the whole run: try its space-separated parts, longest first.
-        let parts = text::split_spaces(self.text, start, end);
+        let Some(parts) = text::split_spaces(self.text, start, end) else {
+            return false;
+        };
         if parts.len() < 2 || parts.len() > 12 {
             return false;
         }
@@ -835,7 +1153,10 @@ impl Cx<'_, '_> {
             if ws != i + 1 {
                 break;
             }
-            let w = &self.text[ws..we];
+            // A comma after the street type ends the street ("48 Wellington Road,
+            // Manchester").
+            let w = self.text[ws..we].trim_end_matches([',', ';']);
+            let we = ws + w.len();
             let lower = w.trim_end_matches('.').to_lowercase();
             let first = w.chars().next().unwrap_or(' ');
             if words > 0 && STREET_SUFFIXES.contains(&lower.as_str()) {
@@ -847,7 +1168,89 @@ impl Cx<'_, '_> {
                 let stop = self.address_tail(stop);
                 return self.push(EntityType::StreetAddress, start, stop, 0.7);
             }
-            if !first.is_uppercase() || words >= 4 {
+            // "95 Avenue des Tuileries", "12 Rue de la Paix": a street type that opens
+            // the name, particles, capitalized words.
+            if words == 0
+                && (super::gazetteer::STREET_PREFIXES.contains(&lower.as_str())
+                    || matches!(lower.as_str(), "avenue" | "boulevard" | "bd"))
+            {
+                let mut j = we;
+                let mut last = None;
+                for _ in 0..5 {
+                    let Some((a, b)) = text::next_word(self.text, j, 1) else {
+                        break;
+                    };
+                    let x = self.text[a..b].trim_end_matches([',', ';', '.']);
+                    let particle = matches!(
+                        x,
+                        "de" | "du"
+                            | "des"
+                            | "la"
+                            | "le"
+                            | "les"
+                            | "del"
+                            | "di"
+                            | "da"
+                            | "do"
+                            | "dos"
+                            | "das"
+                            | "della"
+                            | "dei"
+                            | "degli"
+                            | "delle"
+                            | "los"
+                            | "las"
+                    );
+                    if x.starts_with(char::is_uppercase) {
+                        last = Some(a + x.len());
+                    } else if !particle {
+                        break;
+                    }
+                    if x.len() < b - a {
+                        break;
+                    }
+                    j = b;
+                }
+                if let Some(stop) = last {
+                    let stop = self.address_tail(stop);
+                    return self.push(EntityType::StreetAddress, start, stop, 0.7);
+                }
+            }
+            // "20789 Allika 46", "233 Erzsébet tér 19.": a building number, the
+            // street's name, its house number (the street type is part of the name or
+            // absent), at the end of the line or before a unit or a comma.
+            if words > 0
+                && let Some(num) = house_number(w)
+                && self.text[ws + num..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| matches!(c, '\n' | ',' | ' ' | '\r'))
+            {
+                let line_end = self.text[ws + num..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| c != ' ');
+                let unit_next = text::next_word(self.text, ws + num, 1).is_some_and(|(a, b)| {
+                    UNIT_WORDS.contains(
+                        &self.text[a..b]
+                            .trim_end_matches(['.', ','])
+                            .to_ascii_lowercase()
+                            .as_str(),
+                    )
+                });
+                if line_end || unit_next {
+                    let stop = self.address_tail(ws + num);
+                    return self.push(EntityType::StreetAddress, start, stop, 0.55);
+                }
+            }
+            let plain = w
+                .trim_end_matches('.')
+                .chars()
+                .all(|c| c.is_alphabetic() || c == '-' || c == '\'');
+            if !(first.is_uppercase() || words > 0 && plain && w.chars().count() <= 4)
+                || words >= 4
+                || self.b.gaz.word(&lower) & W_STOP != 0
+            {
                 break;
             }
             words += 1;
@@ -873,8 +1276,13 @@ impl Cx<'_, '_> {
 
         if run.letter.is_some() {
             // DNI/NIF: 8 digits and a letter.
-            let mut c = digits.to_vec();
-            c.extend(run.letter);
+            let mut c = [0u8; 9];
+            if n == 8
+                && let Some(l) = run.letter
+            {
+                c[..8].copy_from_slice(digits);
+                c[8] = l;
+            }
             if n == 8 && checksum::es_dni(&c) {
                 return self.push(EntityType::EsNif, start, end, 0.65);
             }
@@ -949,44 +1357,121 @@ impl Cx<'_, '_> {
             found |= self.push(EntityType::FrNir, start, end, 0.5);
         }
         // Phone numbers: formatted like one, or a bare block with a phone word before.
-        let phone_like = run.plus.is_some()
-            || run.paren
-            || run.ext.is_some()
-            || groups.len() >= 2
-                && seps
-                    .iter()
-                    .all(|s| matches!(s.as_slice(), b" " | b"-" | b"." | b"/"))
-            || text::any_word_near(self.text, start, end, (32, 3), (0, 0), |w| {
-                PHONE_WORDS.iter().any(|p| w.eq_ignore_ascii_case(p))
-            });
+        // (The cheap conditions first: the word search runs only for runs that could be
+        // a phone number.)
+        let phone_like = || {
+            run.plus.is_some()
+                || run.paren
+                || run.ext.is_some()
+                || groups.len() >= 2
+                    && seps
+                        .iter()
+                        .all(|s| matches!(s.as_slice(), b" " | b"-" | b"." | b"/"))
+                || text::any_word_near(self.text, start, end, (32, 3), (0, 0), |w| {
+                    PHONE_WORDS
+                        .iter()
+                        .chain(STRONG_PHONE_WORDS)
+                        .any(|p| w.eq_ignore_ascii_case(p))
+                })
+        };
+        let mut found_other = found;
         if !strong
-            && phone_like
             && (7..=15).contains(&n)
             && self.on(&EntityType::PhoneNumber)
+            && phone_like()
+            && !self.not_phone(start, end, &run)
             && let Some(score) = self.phone(&run)
         {
             found |= self.push(EntityType::PhoneNumber, start, end, score);
         }
-        // Postcodes (context decides): 5, 5-4, 4, 3 3, 4-3, 2-3, 5-3 digits.
+        // Postcodes: 5, 5-4, 4, 3 3, 4-3, 2-3, 5-3 digits. Context decides, or the
+        // town before it ("Aalborg 9100", "ARENDAL 4844").
         if plain && !found {
             let lens = run.lens();
             let zip = matches!(
                 lens.as_slice(),
                 [5] | [4] | [5, 4] | [3, 2] | [4, 3] | [2, 3] | [5, 3]
-            ) && (groups.len() == 1 || uniform(b"- "));
+            ) && (groups.len() == 1 || uniform(b"- "))
+                // Three digits (Iceland, the Faroes) only right after a postcode word.
+                || lens == [3]
+                    && text::any_word_near(self.text, start, end, (24, 3), (0, 0), |w| {
+                        ["zip", "zipcode", "postcode", "postal", "code"]
+                            .iter()
+                            .any(|z| w.eq_ignore_ascii_case(z))
+                    });
             if zip {
-                found |= self.push(EntityType::ZipCode, start, end, 0.1);
+                let score = if self.town_before(start) { 0.45 } else { 0.1 };
+                found |= self.push(EntityType::ZipCode, start, end, score);
+                found_other = found;
             }
         }
-        // Driver's licenses: context decides.
+        // Driver's licenses: context decides (a phone number is no reason not to try).
         if plain
-            && !found
+            && !found_other
             && (7..=13).contains(&n)
             && (groups.len() == 1 || run.lens() == [4, 2, 4])
         {
             found |= self.push(EntityType::UsDriverLicense, start, end, 0.1);
         }
         found
+    }
+
+    /// Whether the words around a phone-shaped run say it is something else: a word
+    /// of [`NOT_PHONE_WORDS`] before it, or, for digit groups separated by spaces only,
+    /// a capitalized word right after it ("636 1812 Rue De La Gare": a building number
+    /// and a street), unless a phone word is near.
+    fn not_phone(&self, start: usize, end: usize, run: &text::NumericRun) -> bool {
+        let t = self.text;
+        if text::any_word_near(t, start, end, (32, 3), (0, 0), |w| {
+            NOT_PHONE_WORDS.iter().any(|p| w.eq_ignore_ascii_case(p))
+        }) {
+            return true;
+        }
+        let spaces_only = run.plus.is_none()
+            && !run.paren
+            && run.ext.is_none()
+            && run.seps.iter().all(|s| s.as_slice() == b" ");
+        if !spaces_only || run.seps.is_empty() {
+            return false;
+        }
+        let capital_after = text::next_word(t, end, 1)
+            .is_some_and(|(ws, _)| t[ws..].starts_with(char::is_uppercase));
+        capital_after
+            && !text::any_word_near(t, start, end, (32, 4), (0, 0), |w| {
+                STRONG_PHONE_WORDS.iter().any(|p| w.eq_ignore_ascii_case(p))
+            })
+    }
+
+    /// Whether a town stands right before a postcode at `start`: one capitalized word
+    /// (or one in capitals, "ARENDAL") that is not a stop word, a month, a unit or a
+    /// street word, then one space.
+    fn town_before(&mut self, start: usize) -> bool {
+        let t = self.text;
+        let b = t.as_bytes();
+        if start < 4 || b[start - 1] != b' ' {
+            return false;
+        }
+        let we = start - 1;
+        let from = text::floor_boundary(t, we.saturating_sub(40));
+        let ws = t[from..we]
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !c.is_alphabetic())
+            .map_or(from, |(k, c)| from + k + c.len_utf8());
+        let w = &t[ws..we];
+        if w.chars().count() < 3 || !w.starts_with(char::is_uppercase) {
+            return false;
+        }
+        // A town in capitals (the postal style, "ARENDAL 4844") or a known city; a
+        // capitalized word of another kind is as often a street ("Rua do Arenque 1634").
+        let caps = w.chars().all(|c| !c.is_lowercase());
+        let lw = lower(&mut self.buf2, w);
+        let f = self.b.gaz.word(lw);
+        let town = caps || f & W_CITY != 0;
+        town && !(f & (W_STOP | W_STREET_SUFFIX | W_STREET_PREFIX) != 0
+            || UNIT_WORDS.contains(&lw)
+            || text::month(lw).is_some()
+            || text::negative_year_context(t, start))
     }
 
     /// A score for `run` as a phone number, or `None` when no region validates it.
@@ -1032,25 +1517,358 @@ impl Cx<'_, '_> {
         if !w.starts_with(char::is_uppercase) {
             return false;
         }
+        let flags = self.b.gaz.word(lower(&mut self.buf, w));
         let mut found = false;
-        if self.on(&EntityType::Location) {
+        if self.on(&EntityType::Nrp) {
+            found |= self.nrp(start, end, flags);
+        }
+        if self.on(&EntityType::Organization) {
+            found |= self.organization(start, end, flags);
+        }
+        if flags & W_PLACE_FIRST != 0 && self.on(&EntityType::Location) {
             found |= self.location(start, end);
         }
         if self.on(&EntityType::Person) {
-            found |= self.person(start, end);
+            found |= self.person(start, end, flags);
         }
         found
+    }
+
+    /// A name that is in no list, by its shape and the words before it: capitalized
+    /// words, at most three, with middle initials ("Soib K. Kishiev"), after a word
+    /// that introduces a name ([`NAME_CUES`]), or two or more after a weaker one
+    /// ([`WEAK_NAME_CUES`]), or any two around a middle initial.
+    fn person_by_structure(&mut self, start: usize, end: usize, flags: u16) -> bool {
+        let g = self.b.gaz;
+        let plain = |f: u16| {
+            f & (W_STOP
+                | W_STREET_SUFFIX
+                | W_STREET_PREFIX
+                | W_COUNTRY
+                | W_CITY
+                | W_PLACE_FIRST
+                | W_LEGAL_FORM
+                | W_ORG_WORD
+                | W_NRP
+                | W_NRP_FIRST)
+                == 0
+        };
+        if !plain(flags) || text::month(&self.text[start..end]).is_some() {
+            return false;
+        }
+        // The words of the name.
+        let mut stop = end;
+        let mut words = 1;
+        let mut initial = false;
+        let mut i = end;
+        while words < 3 {
+            let Some((ws, we)) = text::next_word(self.text, i, 1) else {
+                break;
+            };
+            let w = &self.text[ws..we];
+            let mut cs = w.chars();
+            let (c0, c1, c2) = (cs.next(), cs.next(), cs.next());
+            if c0.is_some_and(char::is_uppercase)
+                && (c1.is_none() || c1 == Some('.') && c2.is_none())
+            {
+                initial = true;
+                i = we;
+                continue;
+            }
+            let w = w.trim_end_matches(['.', ',', ';', ':', '!', '?', '"', ')']);
+            let w = w.strip_suffix("'s").unwrap_or(w);
+            let cap =
+                w.starts_with(char::is_uppercase) && w.chars().skip(1).any(char::is_lowercase);
+            if !cap || !plain(g.word(lower(&mut self.buf2, w))) || text::month(w).is_some() {
+                break;
+            }
+            stop = ws + w.len();
+            words += 1;
+            i = stop;
+        }
+        let (mut strong, mut weak) = (false, false);
+        if !(initial && words >= 2) {
+            text::any_word_near(self.text, start, end, (24, 3), (0, 0), |w| {
+                strong |= NAME_CUES.iter().any(|c| w.eq_ignore_ascii_case(c));
+                weak |= words >= 2 && WEAK_NAME_CUES.iter().any(|c| w.eq_ignore_ascii_case(c));
+                strong
+            });
+        }
+        let score = if initial && words >= 2 || strong {
+            0.6
+        } else if weak {
+            0.5
+        } else {
+            return false;
+        };
+        self.push(EntityType::Person, start, stop, score)
+    }
+
+    /// A demonym or language name: "Icelandic", "New Zealander", "Brazilians".
+    fn nrp(&mut self, start: usize, end: usize, flags: u16) -> bool {
+        let g = self.b.gaz;
+        if flags & W_NRP_FIRST != 0 {
+            // The longest phrase of up to three words.
+            let mut stop = end;
+            let mut best = None;
+            for _ in 0..2 {
+                let Some((ws, we)) = text::next_word(self.text, stop, 1) else {
+                    break;
+                };
+                let w = self.text[ws..we].trim_end_matches(['.', ',', ';', ':', '!', '?']);
+                if !w.starts_with(char::is_uppercase) {
+                    break;
+                }
+                stop = ws + w.len();
+                if g.nrp_phrases
+                    .contains(lower(&mut self.buf2, &self.text[start..stop]))
+                {
+                    best = Some(stop);
+                }
+            }
+            if let Some(stop) = best {
+                return self.push(EntityType::Nrp, start, stop, 0.6);
+            }
+        }
+        if flags & W_NRP != 0 {
+            return self.nrp_in_context(start, end) && self.push(EntityType::Nrp, start, end, 0.6);
+        }
+        // A plural ("Brazilians", "Saudis").
+        let w = &self.text[start..end];
+        if flags == 0 && w.len() >= 5 && w.ends_with('s') && w.is_ascii() {
+            let stem = lower(&mut self.buf2, &w[..w.len() - 1]);
+            if g.word(stem) & W_NRP != 0 {
+                return self.nrp_in_context(start, end)
+                    && self.push(EntityType::Nrp, start, end, 0.55);
+            }
+        }
+        false
+    }
+
+    /// A lower-case word that passed the demonym filter: "cambodian", "ecuadoreans".
+    fn lower_nrp(&mut self, start: usize, end: usize) -> bool {
+        if !self.on(&EntityType::Nrp) {
+            return false;
+        }
+        let g = self.b.gaz;
+        let w = &self.text[start..end];
+        if !w.bytes().all(|b| b.is_ascii_lowercase()) {
+            return false;
+        }
+        let hit = g.word(w) & W_NRP != 0
+            || w.len() >= 5 && w.ends_with('s') && g.word(&w[..w.len() - 1]) & W_NRP != 0;
+        hit && self.nrp_in_context(start, end) && self.push(EntityType::Nrp, start, end, 0.45)
+    }
+
+    /// Whether a demonym at `start..end` names a group of people: not a language
+    /// ("studying English"), not part of a country's name ("Czech Republic"), not a
+    /// qualifier in parentheses ("Cyprus (Greek)").
+    fn nrp_in_context(&self, start: usize, end: usize) -> bool {
+        let t = self.text;
+        let b = t.as_bytes();
+        if start > 0 && b[start - 1] == b'(' && b.get(end) == Some(&b')') {
+            return false;
+        }
+        if text::next_word(t, end, 1).is_some_and(|(ws, we)| {
+            let w = t[ws..we].trim_end_matches(['.', ',', ';', ':', '!', '?']);
+            COUNTRY_NAME_WORDS.iter().any(|c| w.eq_ignore_ascii_case(c))
+        }) {
+            return false;
+        }
+        !text::any_word_near(t, start, end, (16, 1), (0, 0), |w| {
+            LANGUAGE_WORDS.iter().any(|l| w.eq_ignore_ascii_case(l))
+        })
+    }
+
+    /// An organization: capitalized words before a legal form or an organization word
+    /// (the candidate is that last word), a partnership of three surnames ("Davis,
+    /// Reynolds and Williamson"), two surnames joined by a hyphen ("Mayo-Walters").
+    fn organization(&mut self, start: usize, end: usize, flags: u16) -> bool {
+        let t = self.text;
+        let w = &t[start..end];
+        if flags & (W_LEGAL_FORM | W_ORG_WORD) != 0 {
+            // Legal forms of three letters or fewer count when written in capitals or
+            // capitalized as a word of their own ("AG", "Inc"), not inside a sentence
+            // as an ordinary word.
+            let legal = flags & W_LEGAL_FORM != 0;
+            let (first, _) = self.capitalized_run_before(start);
+            if first < start {
+                let mut stop = end;
+                // "Inc.", "Ltd.": the dot belongs to the legal form.
+                if legal && t.as_bytes().get(end) == Some(&b'.') {
+                    stop += 1;
+                }
+                let score = if legal { 0.8 } else { 0.65 };
+                return self.push(EntityType::Organization, first, stop, score);
+            }
+            return false;
+        }
+        let g = self.b.gaz;
+        if flags & W_SURNAME != 0 && t[end..].starts_with(", ") {
+            // "Davis, Reynolds and Williamson", "Davis, Reynolds, and Williamson".
+            let mut i = end + 2;
+            let second = text::next_word(t, i - 1, 1);
+            if let Some((ws, we)) = second {
+                let w2 = t[ws..we].trim_end_matches(',');
+                let sur2 = w2.starts_with(char::is_uppercase)
+                    && g.word(lower(&mut self.buf2, w2)) & W_SURNAME != 0;
+                i = ws + w2.len();
+                let rest = &t[i..];
+                let and = [", and ", " and ", " & "]
+                    .iter()
+                    .find(|a| rest.starts_with(**a))
+                    .map(|a| a.len());
+                if sur2
+                    && let Some(and) = and
+                    && let Some((ws3, we3)) = text::next_word(t, i + and - 1, 1)
+                {
+                    let w3 = t[ws3..we3]
+                        .trim_end_matches(['.', ',', ';', ':', '!', '?', '"', '\'', ')']);
+                    if w3.starts_with(char::is_uppercase)
+                        && g.word(lower(&mut self.buf2, w3)) & W_SURNAME != 0
+                    {
+                        return self.push(EntityType::Organization, start, ws3 + w3.len(), 0.6);
+                    }
+                }
+            }
+        }
+        if flags & (W_FIRST | W_STOP | W_COUNTRY | W_CITY | W_PLACE_FIRST | W_NRP | W_NRP_FIRST)
+            == 0
+            && !w.contains('-')
+            && let Some(stop) = self.organization_by_cue(start, end)
+        {
+            return self.push(EntityType::Organization, start, stop, 0.5);
+        }
+        if flags == 0
+            && let Some((a, b)) = w.split_once('-')
+            && !b.contains('-')
+            && a.len() >= 2
+            && b.starts_with(char::is_uppercase)
+            && g.word(lower(&mut self.buf2, a)) & W_SURNAME != 0
+            && g.word(lower(&mut self.buf2, b)) & W_SURNAME != 0
+            && self.capitalized_run_before(start).0 == start
+        {
+            return self.push(EntityType::Organization, start, end, 0.5);
+        }
+        false
+    }
+
+    /// The end of up to three capitalized words from `start..end` that the words
+    /// around them make an organization ([`ORG_CUES_BEFORE`], [`ORG_CUES_AFTER`], "is
+    /// a ... company"), or `None`.
+    fn organization_by_cue(&mut self, start: usize, end: usize) -> Option<usize> {
+        let t = self.text;
+        // Only at the first capitalized word of a run.
+        if self.capitalized_run_before(start).1 > 0 {
+            return None;
+        }
+        let mut stop = end;
+        let mut i = end;
+        for _ in 0..2 {
+            let Some((ws, we)) = text::next_word(t, i, 1) else {
+                break;
+            };
+            let w = t[ws..we].trim_end_matches(['.', ',', ';', ':', '!', '?', '"', ')']);
+            let w = w.strip_suffix("'s").unwrap_or(w);
+            if !w.starts_with(char::is_uppercase)
+                || self.b.gaz.word(lower(&mut self.buf2, w)) & (W_STOP | W_COUNTRY) != 0
+            {
+                break;
+            }
+            stop = ws + w.len();
+            i = stop;
+            if w.len() < we - ws {
+                break;
+            }
+        }
+        let is = |list: &[&str], w: &str| list.iter().any(|c| w.eq_ignore_ascii_case(c));
+        // Before: "work for X", "became X" (the word right before, after one space).
+        let cue_before = t[..start].ends_with(' ')
+            && text::word_before(t, start - 1).is_some_and(|(ps, pw)| {
+                is(ORG_CUES_BEFORE, pw)
+                    && (!is(ORG_CUE_PREPOSITIONS, pw)
+                        || ps > 0
+                            && text::word_before(t, ps - 1)
+                                .is_some_and(|(_, v)| is(ORG_CUE_VERBS, v)))
+            });
+        if cue_before {
+            return Some(stop);
+        }
+        // After: "X office", "X is a design agency".
+        let (a0, b0) = text::next_word(t, stop, 1)?;
+        let w0 = t[a0..b0].trim_end_matches(['.', ',', ';', ':', '!', '?']);
+        if is(ORG_CUES_AFTER, w0) {
+            return Some(stop);
+        }
+        if w0 != "is" {
+            return None;
+        }
+        let mut after: [&str; 3] = ["", "", ""];
+        let mut k = 0;
+        text::any_word_near(t, b0, b0, (0, 0), (32, 3), |w| {
+            after[k] = w;
+            k += 1;
+            false
+        });
+        let cue_after = matches!(after[0], "a" | "an")
+            && (is(ORG_CUE_NOUNS, after[1]) || is(ORG_CUE_NOUNS, after[2]));
+        cue_after.then_some(stop)
+    }
+
+    /// The start of up to four capitalized words (joined by single spaces, "and" or
+    /// "&" allowed between them) right before `start`, and how many; `(start, 0)` when
+    /// the word before is not capitalized. Sentence openers ("The") are not part of it.
+    fn capitalized_run_before(&self, start: usize) -> (usize, usize) {
+        let t = self.text;
+        let b = t.as_bytes();
+        let mut first = start;
+        let mut words = 0;
+        let mut i = start;
+        while words < 4 && i >= 2 && b[i - 1] == b' ' {
+            let we = i - 1;
+            let mut ws = we;
+            while ws > 0
+                && (b[ws - 1].is_ascii_alphanumeric()
+                    || b[ws - 1] >= 0x80
+                    || b[ws - 1] == b'-'
+                    || b[ws - 1] == b'\'')
+            {
+                ws -= 1;
+            }
+            if ws == we || !t.is_char_boundary(ws) {
+                break;
+            }
+            let w = &t[ws..we];
+            let connector = w == "and" || w == "&" || w == "of";
+            if connector {
+                i = ws;
+                continue;
+            }
+            if !w.starts_with(char::is_uppercase) {
+                break;
+            }
+            if w.len() > 32 {
+                break;
+            }
+            let mut buf = [0u8; 32];
+            let lw = &mut buf[..w.len()];
+            lw.copy_from_slice(w.as_bytes());
+            lw.make_ascii_lowercase();
+            let stop_word =
+                std::str::from_utf8(lw).is_ok_and(|lw| self.b.gaz.word(lw) & W_STOP != 0);
+            if stop_word || text::month(w).is_some() {
+                break;
+            }
+            first = ws;
+            words += 1;
+            i = ws;
+        }
+        (first, words)
     }
 
     fn location(&mut self, start: usize, end: usize) -> bool {
         // Longest gazetteer match of up to `max_place_words` words from here.
         let g = self.b.gaz;
-        if !g
-            .place_first_words
-            .contains(lower(&mut self.buf, &self.text[start..end]))
-        {
-            return false;
-        }
         let mut best = None;
         let mut stop = end;
         let mut words = 1;
@@ -1081,23 +1899,21 @@ impl Cx<'_, '_> {
         }
     }
 
-    fn person(&mut self, start: usize, end: usize) -> bool {
-        let g = self.b.gaz;
+    fn person(&mut self, start: usize, end: usize, flags: u16) -> bool {
         let word = &self.text[start..end];
         if !word.chars().skip(1).any(char::is_lowercase) {
             // All caps ("INFO", "SEINÄJOKI") or a single letter.
             return false;
         }
-        let lw = lower(&mut self.buf, word);
-        if STREET_PREFIXES.contains(&lw) && text::next_word(self.text, end, 1).is_some() {
+        if flags & W_STREET_PREFIX != 0 && text::next_word(self.text, end, 1).is_some() {
             return false;
         }
-        let first = g.first_names.contains(lw);
-        let sur = g.surnames.contains(lw);
-        let titled = text::title_before(self.text, start, TITLES);
-        if !first && !sur && !titled {
-            return false;
+        let first = flags & W_FIRST != 0;
+        let sur = flags & W_SURNAME != 0;
+        if !first && !sur && !text::title_before(self.text, start, TITLES) {
+            return self.person_by_structure(start, end, flags);
         }
+        let g = self.b.gaz;
         // Extend over a middle initial and a capitalized surname.
         let mut stop = end;
         let mut extended = false;
@@ -1123,20 +1939,20 @@ impl Cx<'_, '_> {
                 break;
             }
             let wl = lower(&mut self.buf2, w);
-            if super::gazetteer::STOP_WORDS.contains(&wl)
+            let wf = g.word(wl);
+            if wf & (W_STOP | W_STREET_SUFFIX | W_COUNTRY | W_LEGAL_FORM | W_ORG_WORD | W_NRP) != 0
+                || wf & W_CITY != 0 && wf & W_SURNAME == 0
                 || text::month(wl).is_some()
-                || STREET_SUFFIXES.contains(&wl)
                 || STREET_GLUED.iter().any(|s| wl.ends_with(s))
-                || g.countries.contains(wl)
-                || g.cities.contains(wl) && !g.surnames.contains(wl)
             {
                 break;
             }
-            known_surname = g.surnames.contains(wl);
+            known_surname = wf & W_SURNAME != 0;
             stop = ws + w.len();
             extended = true;
             break;
         }
+        let titled = !(first && extended) && text::title_before(self.text, start, TITLES);
         let score = match (first, extended, titled) {
             (true, true, _) => 0.85,
             (_, _, true) => 0.8,

@@ -71,12 +71,20 @@ pub enum EntityType {
     PrivateKey,
     /// A country or a city of at least 15,000 inhabitants, by gazetteer (`LOCATION`).
     Location,
+    /// A company or other organization, by structure: capitalized words before a legal
+    /// form ("Acme Widgets GmbH", "Hill Inc."), before an organization word ("Abt
+    /// Associates"), or a partnership of surnames ("Davis, Reynolds and Williamson")
+    /// (`ORGANIZATION`).
+    Organization,
+    /// A nationality, religious or political group, by the English demonyms and
+    /// language names of every country ("Icelandic", "Brazilians") (`NRP`).
+    Nrp,
     /// A type of your own recognizer, by its name (upper snake case, as the others).
     Custom(Arc<str>),
 }
 
 /// Every built-in type, in the order of [`EntityType`].
-pub(crate) const BUILTIN: [EntityType; 28] = [
+pub(crate) const BUILTIN: [EntityType; 30] = [
     EntityType::EmailAddress,
     EntityType::PhoneNumber,
     EntityType::CreditCard,
@@ -105,6 +113,8 @@ pub(crate) const BUILTIN: [EntityType; 28] = [
     EntityType::BearerToken,
     EntityType::PrivateKey,
     EntityType::Location,
+    EntityType::Organization,
+    EntityType::Nrp,
 ];
 
 impl EntityType {
@@ -146,6 +156,8 @@ impl EntityType {
             Self::BearerToken => "BEARER_TOKEN",
             Self::PrivateKey => "PRIVATE_KEY",
             Self::Location => "LOCATION",
+            Self::Organization => "ORGANIZATION",
+            Self::Nrp => "NRP",
             Self::Custom(name) => name,
         }
     }
@@ -176,8 +188,41 @@ impl EntityType {
     }
 
     /// Index of a built-in type in [`BUILTIN`]; `None` for custom types.
+    /// A `match`, not a search: it runs for every candidate the scanner reports.
     pub(crate) fn builtin_index(&self) -> Option<usize> {
-        BUILTIN.iter().position(|t| t == self)
+        Some(match self {
+            Self::EmailAddress => 0,
+            Self::PhoneNumber => 1,
+            Self::CreditCard => 2,
+            Self::IbanCode => 3,
+            Self::UsSsn => 4,
+            Self::UsDriverLicense => 5,
+            Self::IpAddress => 6,
+            Self::Url => 7,
+            Self::DomainName => 8,
+            Self::DateTime => 9,
+            Self::Person => 10,
+            Self::StreetAddress => 11,
+            Self::ZipCode => 12,
+            Self::UkNino => 13,
+            Self::UkNhs => 14,
+            Self::DeTaxId => 15,
+            Self::FrNir => 16,
+            Self::EsNif => 17,
+            Self::EsNie => 18,
+            Self::ItFiscalCode => 19,
+            Self::NlBsn => 20,
+            Self::AwsAccessKey => 21,
+            Self::AwsSecretKey => 22,
+            Self::ApiKey => 23,
+            Self::JsonWebToken => 24,
+            Self::BearerToken => 25,
+            Self::PrivateKey => 26,
+            Self::Location => 27,
+            Self::Organization => 28,
+            Self::Nrp => 29,
+            Self::Custom(_) => return None,
+        })
     }
 }
 
@@ -289,4 +334,17 @@ pub fn char_spans(text: &str, findings: &[Finding]) -> Vec<(usize, usize)> {
         .iter()
         .map(|f| (lookup(f.start), lookup(f.end)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_index_is_the_position_in_builtin() {
+        for (i, e) in BUILTIN.iter().enumerate() {
+            assert_eq!(e.builtin_index(), Some(i), "{e:?}");
+        }
+        assert_eq!(EntityType::Custom(Arc::from("X")).builtin_index(), None);
+    }
 }

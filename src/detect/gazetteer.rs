@@ -32,26 +32,74 @@ impl Hasher for FxHasher {
 
 /// A hash set with [`FxHasher`].
 pub(crate) type FxSet<T> = HashSet<T, BuildHasherDefault<FxHasher>>;
+/// A hash map with [`FxHasher`].
+pub(crate) type FxMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 static FIRST_NAMES: &str = include_str!("data/first_names.txt");
 static SURNAMES: &str = include_str!("data/surnames.txt");
 static COUNTRIES: &str = include_str!("data/countries.txt");
 static CITIES: &str = include_str!("data/cities.txt");
+static NRP: &str = include_str!("data/nrp.txt");
+static LEGAL_FORMS: &str = include_str!("data/org_legal_forms.txt");
 
 /// The parsed lists; keys are lower case (Unicode simple lower case).
 #[derive(Debug)]
 pub(crate) struct Gazetteer {
-    pub(crate) first_names: FxSet<&'static str>,
-    pub(crate) surnames: FxSet<&'static str>,
     /// Lower-cased country names, single and multi-word.
     pub(crate) countries: FxSet<String>,
     /// Lower-cased city names.
     pub(crate) cities: FxSet<String>,
-    /// The first word of every country and city, lower case: most capitalized words
-    /// are rejected by one lookup.
-    pub(crate) place_first_words: FxSet<String>,
     /// Longest country or city name in words, to bound look-ahead.
     pub(crate) max_place_words: usize,
+    /// Every word of the lists above and of the word tables below, lower case, with
+    /// what it is ([`W_FIRST`], [`W_SURNAME`], ...): one lookup per capitalized word.
+    pub(crate) words: FxMap<Box<str>, u16>,
+    /// Demonyms and language names of more than one word ("new zealander").
+    pub(crate) nrp_phrases: FxSet<String>,
+    /// Bit [`trigram`] of the first three bytes of every one-word NRP name: lower-case
+    /// words of a text are rejected by one bit before any lookup.
+    pub(crate) nrp_trigrams: Vec<u64>,
+}
+
+/// Size of the trigram filters, in bits.
+pub(crate) const TRIGRAM_BITS: usize = 1 << 16;
+
+/// The filter bit of three (lower-case) bytes.
+pub(crate) fn trigram(b0: u8, b1: u8, b2: u8) -> usize {
+    let h = (u32::from(b0) << 16 | u32::from(b1) << 8 | u32::from(b2)).wrapping_mul(0x9E37_79B1);
+    (h >> 16) as usize % TRIGRAM_BITS
+}
+
+/// A given name (`first_names`).
+pub(crate) const W_FIRST: u16 = 1;
+/// A surname (`surnames`).
+pub(crate) const W_SURNAME: u16 = 1 << 1;
+/// The first word of a country or city name.
+pub(crate) const W_PLACE_FIRST: u16 = 1 << 2;
+/// A one-word country name.
+pub(crate) const W_COUNTRY: u16 = 1 << 3;
+/// A one-word city name.
+pub(crate) const W_CITY: u16 = 1 << 4;
+/// A word of [`STOP_WORDS`].
+pub(crate) const W_STOP: u16 = 1 << 5;
+/// A word of [`STREET_SUFFIXES`].
+pub(crate) const W_STREET_SUFFIX: u16 = 1 << 6;
+/// A word of [`STREET_PREFIXES`].
+pub(crate) const W_STREET_PREFIX: u16 = 1 << 7;
+/// A one-word demonym or language name (`nrp.txt`).
+pub(crate) const W_NRP: u16 = 1 << 8;
+/// The first word of a demonym of several words.
+pub(crate) const W_NRP_FIRST: u16 = 1 << 9;
+/// A legal form of companies (`org_legal_forms.txt`), without its final dot.
+pub(crate) const W_LEGAL_FORM: u16 = 1 << 10;
+/// A word of [`ORG_WORDS`].
+pub(crate) const W_ORG_WORD: u16 = 1 << 11;
+
+impl Gazetteer {
+    /// What `lower` (a lower-cased word) is, as `W_*` bits; 0 for none.
+    pub(crate) fn word(&self, lower: &str) -> u16 {
+        self.words.get(lower).copied().unwrap_or(0)
+    }
 }
 
 fn lines(s: &'static str) -> impl Iterator<Item = &'static str> {
@@ -65,12 +113,12 @@ impl Gazetteer {
             let first_names: FxSet<&str> = lines(FIRST_NAMES)
                 .filter(|n| !STOP_WORDS.contains(n))
                 .collect();
-            let surnames = lines(SURNAMES)
+            let surnames: FxSet<&str> = lines(SURNAMES)
                 .filter(|n| !STOP_WORDS.contains(n))
                 .collect();
             let countries: FxSet<String> = lines(COUNTRIES).map(str::to_lowercase).collect();
             let cities: FxSet<String> = lines(CITIES).map(str::to_lowercase).collect();
-            let place_first_words = countries
+            let place_first_words: FxSet<String> = countries
                 .iter()
                 .chain(&cities)
                 .filter_map(|n| n.split(' ').next().map(str::to_owned))
@@ -82,13 +130,65 @@ impl Gazetteer {
                 .max()
                 .unwrap_or(1)
                 .min(4);
+            let mut words: FxMap<Box<str>, u16> = FxMap::default();
+            let mut add = |w: &str, bit: u16| {
+                *words.entry(Box::from(w)).or_default() |= bit;
+            };
+            for w in &first_names {
+                add(w, W_FIRST);
+            }
+            for w in &surnames {
+                add(w, W_SURNAME);
+            }
+            for w in &place_first_words {
+                add(w, W_PLACE_FIRST);
+            }
+            for w in countries.iter().filter(|w| !w.contains(' ')) {
+                add(w, W_COUNTRY);
+            }
+            for w in cities.iter().filter(|w| !w.contains(' ')) {
+                add(w, W_CITY);
+            }
+            for w in STOP_WORDS {
+                add(w, W_STOP);
+            }
+            for w in STREET_SUFFIXES {
+                add(w, W_STREET_SUFFIX);
+            }
+            for w in STREET_PREFIXES {
+                add(w, W_STREET_PREFIX);
+            }
+            let mut nrp_phrases = FxSet::default();
+            let mut nrp_trigrams = vec![0u64; TRIGRAM_BITS / 64];
+            for n in lines(NRP) {
+                match n.split_once(' ') {
+                    Some((first, _)) => {
+                        add(first, W_NRP_FIRST);
+                        nrp_phrases.insert(n.to_owned());
+                    }
+                    None => {
+                        add(n, W_NRP);
+                        if let [b0, b1, b2, ..] = n.as_bytes() {
+                            let k = trigram(*b0, *b1, *b2);
+                            nrp_trigrams[k / 64] |= 1 << (k % 64);
+                        }
+                    }
+                }
+            }
+            for f in lines(LEGAL_FORMS) {
+                add(f.strip_suffix('.').unwrap_or(f), W_LEGAL_FORM);
+            }
+            for w in ORG_WORDS {
+                add(w, W_ORG_WORD);
+            }
+
             Gazetteer {
-                first_names,
-                surnames,
                 countries,
                 cities,
-                place_first_words,
                 max_place_words,
+                words,
+                nrp_phrases,
+                nrp_trigrams,
             }
         })
     }
@@ -304,6 +404,38 @@ pub(crate) const STOP_WORDS: &[&str] = &[
     "box",
 ];
 
+/// Words that end the names of organizations ("Abt Associates", "Wolfram Research"),
+/// lower case: privkit's own list of common designators (not legal forms, which come
+/// from `org_legal_forms.txt`).
+pub(crate) const ORG_WORDS: &[&str] = &[
+    "associates",
+    "bancorp",
+    "bank",
+    "biosciences",
+    "bioscience",
+    "consultants",
+    "consulting",
+    "enterprises",
+    "foundation",
+    "group",
+    "holdings",
+    "industries",
+    "institute",
+    "insurance",
+    "investments",
+    "laboratories",
+    "labs",
+    "logistics",
+    "partners",
+    "pharmaceuticals",
+    "research",
+    "solutions",
+    "systems",
+    "technologies",
+    "therapeutics",
+    "ventures",
+];
+
 /// Titles before a name (`Mr.`, `Dr`), lower case without the dot.
 pub(crate) const TITLES: &[&str] = &[
     "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "madam", "mme", "mlle", "herr",
@@ -415,7 +547,7 @@ pub(crate) const STREET_GLUED: &[&str] = &[
     "straße", "strasse", "weg", "gasse", "platz", "allee", "ring", "damm", "ufer", "vägen",
     "gatan", "gränd", "vej", "gade", "allé", "katu", "tie", "kuja", "polku", "veien", "vegen",
     "gata", "gate", "laan", "straat", "plein", "gracht", "singel", "utca", "ulice", "iela",
-    "tänav", "cesta",
+    "tänav", "cesta", "stræti", "vegur", "braut", "vænget", "stien",
 ];
 
 /// Words after a street and number that continue the address, lower case.
@@ -443,16 +575,33 @@ mod tests {
     #[test]
     fn lists_load_and_are_lower_case() {
         let g = Gazetteer::get();
-        assert!(g.first_names.len() > 5_000, "{}", g.first_names.len());
-        assert!(g.surnames.len() > 80_000, "{}", g.surnames.len());
-        assert!(g.first_names.contains("mary"));
-        assert!(g.surnames.contains("smith"));
-        assert!(!g.first_names.contains("will"), "stop words are removed");
+        let count = |bit: u16| g.words.values().filter(|&&f| f & bit != 0).count();
+        assert!(count(W_FIRST) > 5_000, "{}", count(W_FIRST));
+        assert!(count(W_SURNAME) > 80_000, "{}", count(W_SURNAME));
+        assert!(g.word("mary") & W_FIRST != 0);
+        assert!(g.word("smith") & W_SURNAME != 0);
+        assert_eq!(
+            g.word("will") & (W_FIRST | W_SURNAME),
+            0,
+            "stop words are removed"
+        );
+        assert!(g.word("will") & W_STOP != 0);
+        assert!(g.word("new") & W_PLACE_FIRST != 0);
+        assert!(g.word("france") & W_COUNTRY != 0);
+        assert!(g.word("toronto") & W_CITY != 0);
+        assert!(g.word("avenue") & W_STREET_SUFFIX != 0);
+        assert!(g.word("via") & W_STREET_PREFIX != 0);
+        assert!(g.word("icelandic") & W_NRP != 0);
+        assert!(g.word("new") & W_NRP_FIRST != 0 && g.nrp_phrases.contains("new zealander"));
+        assert!(g.word("gmbh") & W_LEGAL_FORM != 0 && g.word("inc") & W_LEGAL_FORM != 0);
+        assert!(g.word("associates") & W_ORG_WORD != 0);
         assert!(g.countries.contains("new zealand"));
         assert!(g.cities.contains("toronto"));
         assert!(g.max_place_words >= 2);
-        for n in g.first_names.iter().chain(&g.surnames) {
-            assert_eq!(n.to_lowercase(), *n);
+        for n in g.words.keys() {
+            assert_eq!(n.to_lowercase(), **n);
         }
+        // `text::title_before` relies on titles of at most 7 bytes.
+        assert!(TITLES.iter().all(|t| t.len() <= 7));
     }
 }

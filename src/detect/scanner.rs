@@ -8,6 +8,7 @@ use regex_automata::meta::Regex;
 
 use super::builtin::{Builtin, BuiltinConfig};
 use super::entity::{BUILTIN, EntityType, Finding};
+use super::gazetteer::{FxMap, TRIGRAM_BITS, trigram};
 use super::text;
 use crate::{Error, Result};
 
@@ -198,7 +199,7 @@ fn default_context(e: &EntityType) -> &'static [&'static str] {
         EntityType::UsDriverLicense => &[
             "driver", "drivers", "driver's", "license", "licence", "dl", "permit",
         ],
-        EntityType::ZipCode => &["zip", "zipcode", "postcode", "postal", "plz", "cp"],
+        EntityType::ZipCode => &["zip", "zipcode", "postcode", "postal", "plz", "cp", "cep"],
         EntityType::IbanCode => &["iban", "account", "bank", "transfer", "wire"],
         EntityType::IpAddress => &[
             "ip", "host", "client", "server", "remote", "src", "dst", "addr",
@@ -210,6 +211,18 @@ fn default_context(e: &EntityType) -> &'static [&'static str] {
         ],
         EntityType::StreetAddress => &[
             "address", "live", "lives", "located", "deliver", "shipping", "billing",
+        ],
+        EntityType::Organization => &[
+            "company",
+            "corporation",
+            "firm",
+            "employer",
+            "organization",
+            "organisation",
+            "startup",
+            "agency",
+            "subsidiary",
+            "vendor",
         ],
         EntityType::DateTime => &[
             "date", "dob", "born", "birthday", "since", "founded", "expires", "expiry",
@@ -357,7 +370,7 @@ impl ScannerBuilder {
         Ok(Scanner {
             builtin,
             custom: self.custom,
-            context,
+            context: ContextWords::new(context),
             min_score: self.min_score,
         })
     }
@@ -371,8 +384,196 @@ impl ScannerBuilder {
 pub struct Scanner {
     builtin: Option<Builtin>,
     custom: Vec<Box<dyn Recognizer>>,
-    context: HashMap<EntityType, Vec<String>>,
+    context: ContextWords,
     min_score: f32,
+}
+
+/// Context words of every type, indexed by word: one lookup per word near a finding,
+/// whatever the number of types and words.
+#[derive(Debug, Default)]
+struct ContextWords {
+    /// Lower-cased word to the types it is a context word of.
+    words: FxMap<Box<[u8]>, WordTypes>,
+    /// Ids of custom types (built-in types use their index in [`BUILTIN`]).
+    custom: HashMap<EntityType, u32>,
+    /// Whether a type (by id) has any context word.
+    has_words: Vec<bool>,
+    /// Bit `b0 << 8 | b1` is set for every context word of two bytes `b0 b1`.
+    pairs: Vec<u64>,
+    /// Bit [`trigram`] is set for the first three bytes of every context word of three
+    /// bytes or more: most words of a text are rejected by one of these two bits,
+    /// without hashing.
+    trigrams: Vec<u64>,
+    /// Whether a context word has a single byte (those bypass `pairs`).
+    single: bool,
+}
+
+/// The types a context word belongs to: ids below 64 as bits, the others listed.
+#[derive(Debug, Default)]
+struct WordTypes {
+    mask: u64,
+    more: Vec<u32>,
+}
+
+impl WordTypes {
+    #[cfg(test)]
+    fn contains(&self, id: u32) -> bool {
+        if id < 64 {
+            self.mask & (1 << id) != 0
+        } else {
+            self.more.contains(&id)
+        }
+    }
+}
+
+/// The longest context word looked up, in bytes; longer words of the text never match.
+const MAX_CONTEXT_WORD: usize = 48;
+
+impl ContextWords {
+    fn new(by_type: HashMap<EntityType, Vec<String>>) -> Self {
+        let mut cx = ContextWords {
+            has_words: vec![false; BUILTIN.len()],
+            pairs: vec![0; 1024],
+            trigrams: vec![0; TRIGRAM_BITS / 64],
+            ..ContextWords::default()
+        };
+        // Sorted, so that custom ids do not depend on hash order.
+        let mut by_type: Vec<_> = by_type.into_iter().collect();
+        by_type.sort_by(|a, b| a.0.cmp(&b.0));
+        for (e, words) in by_type {
+            let id = cx.id_or_insert(&e);
+            for w in words {
+                if w.is_empty() || w.len() > MAX_CONTEXT_WORD {
+                    continue;
+                }
+                let w = w.to_lowercase();
+                match w.as_bytes() {
+                    [b0, b1] => {
+                        let k = usize::from(*b0) << 8 | usize::from(*b1);
+                        cx.pairs[k / 64] |= 1 << (k % 64);
+                    }
+                    [b0, b1, b2, ..] => {
+                        let k = trigram(*b0, *b1, *b2);
+                        cx.trigrams[k / 64] |= 1 << (k % 64);
+                    }
+                    _ => cx.single = true,
+                }
+                let types = cx
+                    .words
+                    .entry(w.into_bytes().into_boxed_slice())
+                    .or_default();
+                if id < 64 {
+                    types.mask |= 1 << id;
+                } else if !types.more.contains(&id) {
+                    types.more.push(id);
+                }
+                cx.has_words[id as usize] = true;
+            }
+        }
+        cx
+    }
+
+    fn id_or_insert(&mut self, e: &EntityType) -> u32 {
+        if let Some(i) = e.builtin_index() {
+            return u32::try_from(i).unwrap_or(u32::MAX);
+        }
+        let next = u32::try_from(self.has_words.len()).unwrap_or(u32::MAX);
+        let id = *self.custom.entry(e.clone()).or_insert(next);
+        if id == next {
+            self.has_words.push(false);
+        }
+        id
+    }
+
+    fn id(&self, e: &EntityType) -> Option<u32> {
+        match e.builtin_index() {
+            Some(i) => u32::try_from(i).ok(),
+            None => self.custom.get(e).copied(),
+        }
+    }
+
+    /// Calls `f` with the entries of the context words that `word` of the text is: it
+    /// equals one (ignoring case) or starts with one of 3 bytes or more and is at most
+    /// two bytes longer ("cards", "phones"), the rule of `text::context_match`.
+    fn lookup(&self, word: &str, mut f: impl FnMut(&WordTypes)) {
+        let b = word.as_bytes();
+        if b.len() > MAX_CONTEXT_WORD + 2 {
+            return;
+        }
+        match b {
+            [b0, b1] if b0.is_ascii() && b1.is_ascii() => {
+                let k = usize::from(b0.to_ascii_lowercase()) << 8
+                    | usize::from(b1.to_ascii_lowercase());
+                if self.pairs[k / 64] & (1 << (k % 64)) == 0 {
+                    return;
+                }
+            }
+            [b0, b1, b2, ..] if b0.is_ascii() && b1.is_ascii() && b2.is_ascii() => {
+                let k = trigram(
+                    b0.to_ascii_lowercase(),
+                    b1.to_ascii_lowercase(),
+                    b2.to_ascii_lowercase(),
+                );
+                if self.trigrams[k / 64] & (1 << (k % 64)) == 0 {
+                    return;
+                }
+            }
+            [_] if !self.single => return,
+            _ => {}
+        }
+        let mut buf = [0u8; MAX_CONTEXT_WORD + 2];
+        let lowered: String;
+        let (w, boundary): (&[u8], &dyn Fn(usize) -> bool) = if word.is_ascii() {
+            let l = &mut buf[..b.len()];
+            l.copy_from_slice(b);
+            l.make_ascii_lowercase();
+            (l, &|_| true)
+        } else {
+            lowered = word.to_lowercase();
+            (lowered.as_bytes(), &|k| lowered.is_char_boundary(k))
+        };
+        if let Some(t) = self.words.get(w) {
+            f(t);
+        }
+        for cut in 1..=2 {
+            if w.len() >= 3 + cut
+                && boundary(w.len() - cut)
+                && let Some(t) = self.words.get(&w[..w.len() - cut])
+            {
+                f(t);
+            }
+        }
+    }
+
+    /// Whether `word` of the text is a context word of type `id`.
+    #[cfg(test)]
+    fn matches(&self, word: &str, id: u32) -> bool {
+        let mut hit = false;
+        self.lookup(word, |t| hit |= t.contains(id));
+        hit
+    }
+
+    /// The types (ids below 64, as bits) that have a context word among the words near
+    /// `start..end`, and whether a type of id 64 or more has one.
+    fn near(&self, text: &str, start: usize, end: usize, id: u32) -> (u64, bool) {
+        let mut mask = 0u64;
+        let mut more = false;
+        text::any_word_near(
+            text,
+            start,
+            end,
+            (CONTEXT_BYTES, CONTEXT_WORDS),
+            (CONTEXT_BYTES / 3, 2),
+            |w| {
+                self.lookup(w, |t| {
+                    mask |= t.mask;
+                    more |= id >= 64 && t.more.contains(&id);
+                });
+                false
+            },
+        );
+        (mask, more)
+    }
 }
 
 impl Scanner {
@@ -425,30 +626,44 @@ impl Scanner {
                 out.swap_remove(k);
             }
         }
-        for f in out.iter_mut() {
-            self.apply_context(text, f);
-        }
+        self.apply_context(text, out);
         out.retain(|f| f.score >= self.min_score);
         resolve_overlaps(out);
     }
 
-    fn apply_context(&self, text: &str, f: &mut Finding) {
-        let Some(words) = self.context.get(&f.entity) else {
-            return;
-        };
-        if words.is_empty() {
-            return;
-        }
-        let hit = |w: &str| words.iter().any(|c| text::context_match(w, c));
-        if text::any_word_near(
-            text,
-            f.start,
-            f.end,
-            (CONTEXT_BYTES, CONTEXT_WORDS),
-            (CONTEXT_BYTES / 3, 2),
-            hit,
-        ) {
-            f.score = (f.score + CONTEXT_BOOST).clamp(CONTEXT_MIN, 1.0);
+    /// Raises the scores of findings with a context word nearby. Findings of one
+    /// span (a digit run read as several types) share one look at the words.
+    fn apply_context(&self, text: &str, out: &mut [Finding]) {
+        let mut last: Option<(usize, usize, u64)> = None;
+        for f in out.iter_mut() {
+            let Some(id) = self.context.id(&f.entity) else {
+                continue;
+            };
+            if !self
+                .context
+                .has_words
+                .get(id as usize)
+                .copied()
+                .unwrap_or(false)
+            {
+                continue;
+            }
+            let hit = if id < 64 {
+                let mask = match last {
+                    Some((s, e, m)) if s == f.start && e == f.end => m,
+                    _ => {
+                        let (m, _) = self.context.near(text, f.start, f.end, id);
+                        last = Some((f.start, f.end, m));
+                        m
+                    }
+                };
+                mask & (1 << id) != 0
+            } else {
+                self.context.near(text, f.start, f.end, id).1
+            };
+            if hit {
+                f.score = (f.score + CONTEXT_BOOST).clamp(CONTEXT_MIN, 1.0);
+            }
         }
     }
 
@@ -478,38 +693,61 @@ fn resolve_overlaps(out: &mut Vec<Finding>) {
     if out.len() < 2 {
         return;
     }
-    // A finding inside a longer one of the same type ("Apt. 4" inside "22 Baker Street
-    // Apt. 4") merges into it: the longer span, the higher score.
+    // By start (longer first): the order of the result, and the order in which a
+    // finding inside a longer one of the same type ("Apt. 4" inside "22 Baker Street
+    // Apt. 4") merges into it (the longer span, the higher score). A stable sort:
+    // the built-in recognizers report in a few runs already in order (one per pass),
+    // which it merges in linear time; ties differ only in the score, and merging takes
+    // the higher one.
     out.sort_by(|a, b| {
-        a.entity
-            .cmp(&b.entity)
-            .then(a.start.cmp(&b.start))
+        a.start
+            .cmp(&b.start)
             .then(b.end.cmp(&a.end))
+            .then_with(|| entity_cmp(&a.entity, &b.entity))
     });
+    // The last finding kept of each type, by index into `merged`.
+    let mut last_builtin = [usize::MAX; BUILTIN.len()];
+    let mut last_custom: Vec<(EntityType, usize)> = Vec::new();
     let mut merged: Vec<Finding> = Vec::with_capacity(out.len());
     for f in out.drain(..) {
-        if let Some(last) = merged.last_mut()
-            && last.entity == f.entity
+        let slot = match f.entity.builtin_index() {
+            Some(i) => &mut last_builtin[i],
+            None => {
+                let k = match last_custom.iter().position(|(e, _)| *e == f.entity) {
+                    Some(k) => k,
+                    None => {
+                        last_custom.push((f.entity.clone(), usize::MAX));
+                        last_custom.len() - 1
+                    }
+                };
+                &mut last_custom[k].1
+            }
+        };
+        if let Some(last) = merged.get_mut(*slot)
             && f.start >= last.start
             && f.end <= last.end
         {
             last.score = last.score.max(f.score);
             continue;
         }
+        *slot = merged.len();
         merged.push(f);
     }
-    *out = merged;
-    out.sort_by(|a, b| {
+    // Then greedily by priority: higher score, longer, earlier, type order.
+    let mut order: Vec<usize> = (0..merged.len()).collect();
+    order.sort_unstable_by(|&x, &y| {
+        let (a, b) = (&merged[x], &merged[y]);
         b.score
             .total_cmp(&a.score)
             .then(b.len().cmp(&a.len()))
             .then(a.start.cmp(&b.start))
-            .then(a.entity.cmp(&b.entity))
+            .then_with(|| entity_cmp(&a.entity, &b.entity))
     });
-    let mut kept: Vec<Finding> = Vec::with_capacity(out.len());
+    let mut keep = vec![false; merged.len()];
     // Kept spans by start, for overlap checks in O(log n).
     let mut spans: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
-    for f in out.drain(..) {
+    for &i in &order {
+        let f = &merged[i];
         // Kept spans do not overlap each other, so only the one starting last before
         // f.end can reach into f.
         let clash = spans
@@ -518,11 +756,26 @@ fn resolve_overlaps(out: &mut Vec<Finding>) {
             .is_some_and(|(_, &end)| end > f.start);
         if !clash {
             spans.insert(f.start, f.end);
-            kept.push(f);
+            keep[i] = true;
         }
     }
-    kept.sort_by_key(|f| f.start);
-    *out = kept;
+    out.extend(
+        merged
+            .into_iter()
+            .zip(keep)
+            .filter_map(|(f, k)| k.then_some(f)),
+    );
+}
+
+/// The order of [`EntityType`], with built-in types compared by index (no string
+/// comparison unless both are custom).
+fn entity_cmp(a: &EntityType, b: &EntityType) -> std::cmp::Ordering {
+    match (a.builtin_index(), b.builtin_index()) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.cmp(b),
+    }
 }
 
 #[cfg(test)]
@@ -554,6 +807,37 @@ mod tests {
                 (EntityType::DateTime, 30)
             ]
         );
+    }
+
+    #[test]
+    fn context_index_agrees_with_context_match() {
+        let words = ["card", "cc", "phone", "número"];
+        let cx = ContextWords::new(HashMap::from([(
+            EntityType::CreditCard,
+            words.iter().map(|w| (*w).to_owned()).collect(),
+        )]));
+        let id = cx.id(&EntityType::CreditCard).unwrap();
+        for w in [
+            "card",
+            "Cards",
+            "CARDS",
+            "cardio",
+            "cardiology",
+            "cc",
+            "ccs",
+            "ca",
+            "phoned",
+            "phonebook",
+            "números",
+            "x",
+        ] {
+            let want = words.iter().any(|c| text::context_match(w, c));
+            assert_eq!(cx.matches(w, id), want, "{w}");
+        }
+        // Unicode case folding where `context_match` only folds ASCII.
+        assert!(cx.matches("Número", id));
+        assert!(!cx.matches("card", cx.id(&EntityType::PhoneNumber).unwrap()));
+        assert_eq!(cx.id(&EntityType::Custom("X".into())), None);
     }
 
     #[test]

@@ -60,83 +60,201 @@ pub(crate) fn next_word(text: &str, i: usize, max_gap: usize) -> Option<(usize, 
     Some((i + gap, i + gap + len))
 }
 
-/// The space-separated parts of `start..end`.
-pub(crate) fn split_spaces(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
-    let mut parts = Vec::new();
+/// The word (letters, digits, apostrophes) that ends at byte `end` of `text` (after
+/// skipping spaces before `end`), as its start and text; at most 32 bytes back.
+pub(crate) fn word_before(text: &str, end: usize) -> Option<(usize, &str)> {
+    let b = text.as_bytes();
+    let mut e = end.min(b.len());
+    while e > 0 && b[e - 1] == b' ' {
+        e -= 1;
+    }
+    let mut s = e;
+    while s > 0 && e - s < 32 && (b[s - 1].is_ascii_alphanumeric() || b[s - 1] == b'\'') {
+        s -= 1;
+    }
+    (s < e && (s == 0 || !b[s - 1].is_ascii_alphanumeric())).then(|| (s, &text[s..e]))
+}
+
+/// The space-separated parts of `start..end`; `None` when there are more than 24.
+pub(crate) fn split_spaces(
+    text: &str,
+    start: usize,
+    end: usize,
+) -> Option<Small<(usize, usize), MAX_GROUPS>> {
+    let mut parts = Small::default();
     let mut s = start;
     for (k, b) in text.as_bytes()[start..end].iter().enumerate() {
         if *b == b' ' {
-            if s < start + k {
-                parts.push((s, start + k));
+            if s < start + k && !parts.push((s, start + k)) {
+                return None;
             }
             s = start + k + 1;
         }
     }
-    if s < end {
-        parts.push((s, end));
+    if s < end && !parts.push((s, end)) {
+        return None;
     }
-    parts
+    Some(parts)
 }
 
-/// Whether a title ("Mr.", "Dr") stands right before `start`.
+/// Whether a title ("Mr.", "Dr") stands right before `start`: the title, an optional
+/// dot, one space. Titles are at most 7 bytes.
 pub(crate) fn title_before(text: &str, start: usize, titles: &[&str]) -> bool {
-    let from = floor_boundary(text, start.saturating_sub(10));
-    let before = &text[from..start];
-    let Some(b) = before.strip_suffix(' ') else {
+    let b = text.as_bytes();
+    // Quick rejects: most words are not preceded by a space and a letter or a dot.
+    if start < 3 || b[start - 1] != b' ' {
         return false;
-    };
-    let b = b.strip_suffix('.').unwrap_or(b);
-    let word_start = b
+    }
+    let mut e = start - 1;
+    if b[e - 1] == b'.' {
+        e -= 1;
+    }
+    if !(b[e - 1].is_ascii_alphabetic() || b[e - 1] >= 0x80) {
+        return false;
+    }
+    let from = floor_boundary(text, start.saturating_sub(12));
+    let before = &text[from..e];
+    let word_start = before
         .char_indices()
         .rev()
         .find(|&(_, c)| !c.is_alphabetic())
         .map_or(0, |(k, c)| k + c.len_utf8());
-    let w = &b[word_start..];
+    // The window holds at least three bytes before any title (of at most 7 bytes), so
+    // a word that it cuts is longer than every title.
+    let w = &before[word_start..];
     !w.is_empty() && titles.iter().any(|t| w.eq_ignore_ascii_case(t))
+}
+
+/// Word bytes of ASCII: alphanumeric and the apostrophe.
+const ASCII_WORD: [bool; 128] = {
+    let mut t = [false; 128];
+    let mut c: u8 = 0;
+    while c < 128 {
+        t[c as usize] = c.is_ascii_alphanumeric() || c == b'\'';
+        c += 1;
+    }
+    t
+};
+
+/// Whether the character that starts at byte `i` of `text` (a char boundary) belongs to
+/// a word (alphanumeric or an apostrophe), and its length. ASCII by table.
+#[inline]
+fn word_char_at(text: &str, i: usize) -> (bool, usize) {
+    let b = text.as_bytes()[i];
+    if b < 0x80 {
+        return (ASCII_WORD[usize::from(b)], 1);
+    }
+    let c = text[i..].chars().next().unwrap_or(' ');
+    (c.is_alphanumeric(), c.len_utf8())
+}
+
+/// The start of the character that ends at byte `j` of `text` (`j` a char boundary,
+/// `j > 0`).
+#[inline]
+fn char_start_before(text: &str, j: usize) -> usize {
+    let b = text.as_bytes();
+    let mut i = j - 1;
+    while i > 0 && (0x80..0xC0).contains(&b[i]) {
+        i -= 1;
+    }
+    i
 }
 
 /// Whether `pred` holds for one of the `before_max` words in the `before` bytes before
 /// `start` or one of the `after_max` words in the `after` bytes after `end` (a word is a
 /// run of alphanumeric characters and apostrophes; one cut by the window is skipped).
-/// Allocates nothing.
-pub(crate) fn any_word_near(
-    text: &str,
+/// Walks the bytes once, nearest word first; allocates nothing.
+pub(crate) fn any_word_near<'a>(
+    text: &'a str,
     start: usize,
     end: usize,
     (before, before_max): (usize, usize),
     (after, after_max): (usize, usize),
-    pred: impl Fn(&str) -> bool,
+    mut pred: impl FnMut(&'a str) -> bool,
 ) -> bool {
-    let is_word = |c: char| c.is_alphanumeric() || c == '\'';
+    let b = text.as_bytes();
+    // Whether the character ending at `j` is a word character, and where it starts.
+    let back = |j: usize| -> (bool, usize) {
+        let c = b[j - 1];
+        if c < 0x80 {
+            (ASCII_WORD[usize::from(c)], j - 1)
+        } else {
+            let i = char_start_before(text, j);
+            (word_char_at(text, i).0, i)
+        }
+    };
+    // Before: from `start` backwards.
     let from = floor_boundary(text, start.saturating_sub(before));
-    let cut_first = from > 0 && text[..from].chars().next_back().is_some_and(is_word);
-    let window = &text[from..start];
-    let mut words = window
-        .split(|c: char| !is_word(c))
-        .filter(|w| !w.is_empty());
-    if cut_first && window.starts_with(is_word) {
-        words.next();
+    let mut j = start;
+    let mut seen = 0;
+    while seen < before_max && j > from {
+        let (w, i) = back(j);
+        if !w {
+            j = i;
+            continue;
+        }
+        // A word ends at `j`: find where it starts.
+        let word_end = j;
+        let mut k = i;
+        while k > from {
+            let (w, p) = back(k);
+            if !w {
+                break;
+            }
+            k = p;
+        }
+        // A word cut by the window's start is not a word of the window.
+        if k == from && from > 0 && back(from).0 {
+            break;
+        }
+        if pred(&text[k..word_end]) {
+            return true;
+        }
+        seen += 1;
+        j = k;
     }
-    // Nearest first: walk from the end.
-    if words.rev().take(before_max).any(&pred) {
-        return true;
-    }
+    // After: from `end` forwards.
     let to = floor_boundary(text, end.saturating_add(after));
-    let cut_last = to < text.len() && text[to..].chars().next().is_some_and(is_word);
-    let window = &text[end..to];
-    let mut words: Vec<&str> = window
-        .split(|c: char| !is_word(c))
-        .filter(|w| !w.is_empty())
-        .take(after_max + 1)
-        .collect();
-    if cut_last && window.ends_with(is_word) && words.len() <= after_max + 1 {
-        words.pop();
+    let fwd = |i: usize| -> (bool, usize) {
+        let c = b[i];
+        if c < 0x80 {
+            (ASCII_WORD[usize::from(c)], 1)
+        } else {
+            word_char_at(text, i)
+        }
+    };
+    let mut i = end;
+    let mut seen = 0;
+    while seen < after_max && i < to {
+        let (w, len) = fwd(i);
+        if !w {
+            i += len;
+            continue;
+        }
+        let word_start = i;
+        while i < to {
+            let (w, len) = fwd(i);
+            if !w {
+                break;
+            }
+            i += len;
+        }
+        // Cut by the window's end.
+        if i == to && to < text.len() && fwd(to).0 {
+            break;
+        }
+        if pred(&text[word_start..i]) {
+            return true;
+        }
+        seen += 1;
     }
-    words.into_iter().take(after_max).any(pred)
+    false
 }
 
 /// Whether `word` is the context word `c` (lower case), ignoring ASCII case, or starts
 /// with it and is at most two bytes longer ("cards", "phones"; `c` of 3 bytes or more).
+/// The scanner's context index implements this rule by lookups; this is its reference.
+#[cfg(test)]
 pub(crate) fn context_match(word: &str, c: &str) -> bool {
     let (w, cb) = (word.as_bytes(), c.as_bytes());
     w.len() >= cb.len()
@@ -147,113 +265,134 @@ pub(crate) fn context_match(word: &str, c: &str) -> bool {
 /// Top-level domains accepted in e-mail addresses, URLs and domain names: the
 /// country-code TLDs (GeoNames country info) and the generic ones in common use.
 pub(crate) fn is_tld(tld: &str) -> bool {
+    /// Generic TLDs, sorted (binary search).
     const GENERIC: &[&str] = &[
-        "com",
-        "org",
-        "net",
-        "edu",
-        "gov",
-        "mil",
-        "int",
-        "info",
-        "biz",
-        "name",
-        "pro",
-        "aero",
-        "coop",
-        "museum",
-        "mobi",
-        "asia",
-        "tel",
-        "travel",
-        "jobs",
-        "cat",
-        "eu",
-        "app",
-        "dev",
-        "cloud",
-        "online",
-        "site",
-        "shop",
-        "store",
-        "xyz",
-        "tech",
-        "blog",
-        "news",
-        "live",
-        "top",
-        "club",
-        "website",
-        "space",
-        "email",
-        "digital",
-        "agency",
-        "company",
-        "solutions",
-        "services",
-        "systems",
-        "network",
-        "media",
-        "group",
-        "global",
-        "world",
-        "today",
-        "life",
-        "io",
-        "ai",
-        "me",
-        "tv",
-        "page",
-        "health",
-        "bank",
-        "law",
-        "legal",
-        "finance",
-        "money",
-        "insurance",
-        "market",
-        "ltd",
-        "inc",
-        "llc",
-        "gmbh",
-        "art",
-        "design",
-        "studio",
         "academy",
-        "school",
-        "university",
-        "institute",
+        "aero",
+        "agency",
+        "ai",
+        "app",
+        "arpa",
+        "art",
+        "asia",
+        "bank",
+        "biz",
+        "blog",
+        "cat",
         "center",
-        "events",
-        "social",
-        "team",
-        "works",
-        "zone",
-        "link",
         "click",
+        "cloud",
+        "club",
+        "codes",
+        "com",
+        "company",
+        "coop",
+        "design",
+        "dev",
+        "digital",
+        "edu",
+        "email",
+        "eu",
+        "events",
+        "example",
+        "finance",
+        "global",
+        "gmbh",
+        "gov",
+        "group",
+        "health",
         "help",
         "host",
-        "run",
-        "codes",
-        "software",
-        "onion",
-        "local",
+        "inc",
+        "info",
+        "institute",
+        "insurance",
+        "int",
         "internal",
-        "example",
-        "test",
         "invalid",
+        "io",
+        "jobs",
+        "law",
+        "legal",
+        "life",
+        "link",
+        "live",
+        "llc",
+        "local",
         "localhost",
-        "arpa",
+        "ltd",
+        "market",
+        "me",
+        "media",
+        "mil",
+        "mobi",
+        "money",
+        "museum",
+        "name",
+        "net",
+        "network",
+        "news",
+        "onion",
+        "online",
+        "org",
+        "page",
+        "pro",
+        "run",
+        "school",
+        "services",
+        "shop",
+        "site",
+        "social",
+        "software",
+        "solutions",
+        "space",
+        "store",
+        "studio",
+        "systems",
+        "team",
+        "tech",
+        "tel",
+        "test",
+        "today",
+        "top",
+        "travel",
+        "tv",
+        "university",
+        "website",
+        "works",
+        "world",
+        "xyz",
+        "zone",
     ];
     const CC: &str = "ad ae af ag ai al am ao aq ar as at au aw ax az ba bb bd be bf bg bh bi bj bm bn bo bq br bs bt bv bw by bz ca cc cd cf cg ch ci ck cl cm cn co cr cu cv cw cx cy cz de dj dk dm do dz ec ee eg eh er es et fi fj fk fm fo fr ga gd ge gf gg gh gi gl gm gn gp gq gr gs gt gu gw gy hk hm hn hr ht hu id ie il im in io iq ir is it je jm jo jp ke kg kh ki km kn kp kr kw ky kz la lb lc li lk lr ls lt lu lv ly ma mc md me mg mh mk ml mm mn mo mp mq mr ms mt mu mv mw mx my mz na nc ne nf ng ni nl no np nr nu nz om pa pe pf pg ph pk pl pm pn pr ps pt pw py qa re ro rs ru rw sa sb sc sd se sg sh si sj sk sl sm sn so sr ss st sv sx sy sz tc td tf tg th tj tk tl tm tn to tr tt tv tw tz ua ug uk um us uy uz va vc ve vg vi vn vu wf ws ye yt za zm zw";
-    if tld.len() < 2 || tld.len() > 63 {
+    /// Bit `(a - 'a') * 26 + (b - 'a')` for every country-code TLD `ab`.
+    const CC_BITS: [u64; 11] = {
+        let mut bits = [0u64; 11];
+        let b = CC.as_bytes();
+        let mut i = 0;
+        while i + 1 < b.len() {
+            let k = (b[i] - b'a') as usize * 26 + (b[i + 1] - b'a') as usize;
+            bits[k / 64] |= 1 << (k % 64);
+            i += 3;
+        }
+        bits
+    };
+    let t = tld.as_bytes();
+    if t.len() < 2 || t.len() > 63 || !t.iter().all(u8::is_ascii_alphabetic) {
         return false;
     }
-    let lower = tld.to_ascii_lowercase();
-    if lower.len() == 2 {
-        return CC.split(' ').any(|c| c == lower);
+    if let [a, b] = t {
+        let k = usize::from(a.to_ascii_lowercase() - b'a') * 26
+            + usize::from(b.to_ascii_lowercase() - b'a');
+        return CC_BITS[k / 64] & (1 << (k % 64)) != 0;
     }
-    GENERIC.contains(&lower.as_str())
+    let mut buf = [0u8; 63];
+    let lower = &mut buf[..t.len()];
+    lower.copy_from_slice(t);
+    lower.make_ascii_lowercase();
+    GENERIC
+        .binary_search_by(|g| g.as_bytes().cmp(lower))
+        .is_ok()
 }
 
 /// Country-code TLDs that are more often file extensions in logs and tickets.
@@ -303,28 +442,110 @@ pub(crate) fn month(word: &str) -> Option<u32> {
         "november",
         "december",
     ];
-    let w = word.trim_end_matches('.').to_ascii_lowercase();
-    if w.len() < 3 {
+    let w = word.trim_end_matches('.');
+    if w.len() < 3 || w.len() > 9 || !w.is_ascii() {
         return None;
     }
+    let mut buf = [0u8; 9];
+    let lower = &mut buf[..w.len()];
+    lower.copy_from_slice(w.as_bytes());
+    lower.make_ascii_lowercase();
+    let lower: &[u8] = lower;
     for (i, m) in MONTHS.iter().enumerate() {
-        if *m == w || (w.len() == 3 && m.starts_with(&w)) || (w == "sept" && i == 8) {
+        let m = m.as_bytes();
+        if m == lower || (lower.len() == 3 && m.starts_with(lower)) || (lower == b"sept" && i == 8)
+        {
             return u32::try_from(i + 1).ok();
         }
     }
     None
 }
 
+/// A vector of at most `N` elements stored inline: the digit runs and word lists of
+/// one candidate, without allocating.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Small<T: Copy + Default, const N: usize> {
+    items: [T; N],
+    /// At most 255 elements: the lists are short, and the type is copied around.
+    len: u8,
+}
+
+impl<T: Copy + Default, const N: usize> Default for Small<T, N> {
+    fn default() -> Self {
+        Self {
+            items: [T::default(); N],
+            len: 0,
+        }
+    }
+}
+
+impl<T: Copy + Default, const N: usize> Small<T, N> {
+    /// Appends `v`; `false` (and nothing appended) when full.
+    #[must_use]
+    pub(crate) fn push(&mut self, v: T) -> bool {
+        let i = usize::from(self.len);
+        match self.len.checked_add(1) {
+            Some(next) if i < N => {
+                self.items[i] = v;
+                self.len = next;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub(crate) fn as_slice(&self) -> &[T] {
+        &self.items[..usize::from(self.len)]
+    }
+}
+
+impl<T: Copy + Default, const N: usize> std::ops::Deref for Small<T, N> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        self.as_slice()
+    }
+}
+
+impl<T: Copy + Default + PartialEq, const N: usize> PartialEq for Small<T, N> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl<T: Copy + Default + PartialEq, const N: usize, const M: usize> PartialEq<[T; M]>
+    for Small<T, N>
+{
+    fn eq(&self, other: &[T; M]) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl<T: Copy + Default + PartialEq, const N: usize, const M: usize> PartialEq<&[T; M]>
+    for Small<T, N>
+{
+    fn eq(&self, other: &&[T; M]) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+/// Most digit groups of a run (the candidate loop stops at 24).
+pub(crate) const MAX_GROUPS: usize = 24;
+/// Most digits of a run that is interpreted.
+pub(crate) const MAX_DIGITS: usize = 40;
+
+/// The bytes between two digit groups (`-`, ` (`, `)`, `) `).
+pub(crate) type Sep = Small<u8, 4>;
+
 /// A run of digit groups with their separators, as the numeric shape matches it:
-/// `+41 (0)96 471 07 95`, `2/8/1935`, `345-899-3560x4587`, `12345678Z`.
+/// `+41 (0)96 471 07 95`, `2/8/1935`, `345-899-3560x4587`, `12345678Z`. Stored inline.
 #[derive(Debug)]
 pub(crate) struct NumericRun {
     /// All digits of the groups (not of the extension).
-    pub(crate) digits: Vec<u8>,
-    /// Byte ranges of the digit groups, relative to the run.
-    pub(crate) groups: Vec<(usize, usize)>,
+    pub(crate) digits: Small<u8, MAX_DIGITS>,
+    /// The lengths of the digit groups, in digits.
+    pub(crate) groups: Small<u8, MAX_GROUPS>,
     /// The separator bytes between consecutive groups.
-    pub(crate) seps: Vec<Vec<u8>>,
+    pub(crate) seps: Small<Sep, MAX_GROUPS>,
     pub(crate) plus: Option<usize>,
     pub(crate) paren: bool,
     pub(crate) ext: Option<(usize, usize)>,
@@ -334,12 +555,14 @@ pub(crate) struct NumericRun {
 }
 
 impl NumericRun {
+    /// `None` when `s` has no digit group, more than [`MAX_DIGITS`] digits, more than
+    /// [`MAX_GROUPS`] groups or a separator of more than 4 bytes.
     pub(crate) fn parse(s: &str) -> Option<Self> {
         let b = s.as_bytes();
         let mut run = NumericRun {
-            digits: Vec::new(),
-            groups: Vec::new(),
-            seps: Vec::new(),
+            digits: Small::default(),
+            groups: Small::default(),
+            seps: Small::default(),
             plus: None,
             paren: false,
             ext: None,
@@ -347,7 +570,7 @@ impl NumericRun {
             letter_at: b.len(),
         };
         let mut i = 0;
-        let mut sep = Vec::new();
+        let mut sep = Sep::default();
         while i < b.len() {
             let c = b[i];
             if c.is_ascii_digit() {
@@ -359,18 +582,28 @@ impl NumericRun {
                     run.ext = Some((g, i));
                     continue;
                 }
-                if !run.groups.is_empty() {
-                    run.seps.push(std::mem::take(&mut sep));
+                if !run.groups.is_empty() && !run.seps.push(std::mem::take(&mut sep)) {
+                    return None;
                 }
-                run.groups.push((g, i));
-                run.digits.extend_from_slice(&b[g..i]);
+                // At most MAX_DIGITS (40) digits in all, checked below.
+                let len = u8::try_from(i - g).unwrap_or(u8::MAX);
+                if !run.groups.push(len) {
+                    return None;
+                }
+                for &d in &b[g..i] {
+                    if !run.digits.push(d) {
+                        return None;
+                    }
+                }
                 continue;
             }
             match c {
                 b'+' if run.groups.is_empty() => run.plus = Some(i),
                 b'(' | b')' => {
                     run.paren = true;
-                    sep.push(c);
+                    if !sep.push(c) {
+                        return None;
+                    }
                 }
                 b'x' | b'#' | b'e'
                     if !run.groups.is_empty()
@@ -393,34 +626,34 @@ impl NumericRun {
                     }
                     break;
                 }
-                _ => sep.push(c),
+                _ => {
+                    if !sep.push(c) {
+                        return None;
+                    }
+                }
             }
             i += 1;
         }
-        if run.groups.is_empty() || run.digits.len() > 40 {
+        if run.groups.is_empty() {
             return None;
         }
         Some(run)
     }
 
     /// The lengths of the digit groups.
-    pub(crate) fn lens(&self) -> Vec<usize> {
-        self.groups.iter().map(|(s, e)| e - s).collect()
+    pub(crate) fn lens(&self) -> Small<u8, MAX_GROUPS> {
+        self.groups
     }
 
     /// Group `i` as a number (saturating; groups are short).
     pub(crate) fn value(&self, i: usize) -> u32 {
+        let start: usize = self.groups[..i].iter().map(|&l| usize::from(l)).sum();
+        let len = usize::from(self.groups[i]);
         let mut v = 0u32;
-        let (s, e) = self.groups[i];
-        let start = self.group_digit_offset(i);
-        for d in &self.digits[start..start + (e - s)] {
+        for d in &self.digits[start..start + len] {
             v = v.saturating_mul(10).saturating_add(u32::from(d - b'0'));
         }
         v
-    }
-
-    fn group_digit_offset(&self, i: usize) -> usize {
-        self.groups[..i].iter().map(|(s, e)| e - s).sum()
     }
 }
 
@@ -436,7 +669,13 @@ fn valid_date(y: u32, m: u32, d: u32) -> bool {
 /// following `T10:00:00Z`, ` am`/` pm` or time zone; the end and a score.
 pub(crate) fn date_time(text: &str, end: usize, run: &NumericRun) -> Option<(usize, f32)> {
     let lens = run.lens();
-    let seps: Vec<&[u8]> = run.seps.iter().map(Vec::as_slice).collect();
+    let seps: Small<&[u8], MAX_GROUPS> = {
+        let mut v = Small::default();
+        for sep in run.seps.iter() {
+            let _ = v.push(sep.as_slice());
+        }
+        v
+    };
     let v = |i: usize| run.value(i);
     let mut date_groups = 0;
     let mut score = 0.0f32;
@@ -605,6 +844,8 @@ mod tests {
         assert_eq!(floor_boundary("é", 1), 0);
         assert_eq!(window("aé", 0, 2), "a");
         assert!(is_tld("com") && is_tld("UK") && !is_tld("json"));
+        assert!(is_tld("zw") && is_tld("ad") && is_tld("Museum") && !is_tld("zz"));
+        assert!(!is_tld("c1") && !is_tld("é") && !is_tld(""));
         assert_eq!(month("Sept."), Some(9));
         assert_eq!(month("ma"), None);
         assert_eq!(trim_url_end("(see http://a.com/x).", 5, 21), 19);

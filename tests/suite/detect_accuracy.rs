@@ -184,10 +184,10 @@ fn presidio_synthetic_sentences() {
     );
 }
 
-/// Issue 17's targets on the whole file, as (type, least precision, least recall). Types
-/// whose target is not met yet are held at their measured level (a regression guard),
-/// with the issue's target beside it in the comment; `tests/data/pii/README.md` and the
-/// module docs say which.
+/// Issue 17's targets on the whole file, as (type, least precision, least recall):
+/// precision and recall at least Presidio's on every type Presidio detects, precision
+/// at least 0.9 where Presidio is weak, recall at least 0.5 on the types Presidio
+/// misses. Every target is met; `docs/PERFORMANCE.md` has the measured values.
 const FLOORS: &[(&str, f64, f64)] = &[
     // Presidio detects these: precision and recall at least Presidio's.
     ("CREDIT_CARD", 1.000, 0.772),
@@ -196,20 +196,34 @@ const FLOORS: &[(&str, f64, f64)] = &[
     ("IP_ADDRESS", 1.000, 1.000),
     ("US_SSN", 1.000, 1.000),
     ("GPE", 0.550, 0.431),
-    // Target: precision 0.9 (measured 0.80); recall >= 0.587 is met.
-    ("PHONE_NUMBER", 0.78, 0.587),
-    // Target: recall 0.624 (measured 0.52); precision >= 0.683 is met.
-    ("PERSON", 0.683, 0.50),
-    // Target: recall 1.0 (measured 0.94); precision >= 0.9 is met.
-    ("DATE_TIME", 0.90, 0.92),
-    // Target: recall 0.8 (measured 0.4, 2 of 5); precision >= 0.9 is met.
-    ("US_DRIVER_LICENSE", 0.90, 0.40),
-    // Presidio misses these; target recall 0.5. DOMAIN_NAME meets it.
+    ("PERSON", 0.683, 0.624),
+    ("NRP", 0.632, 0.655),
+    ("ORGANIZATION", 0.200, 0.432),
+    // Presidio is weak here: precision at least 0.9, recall at least Presidio's.
+    ("PHONE_NUMBER", 0.900, 0.587),
+    ("DATE_TIME", 0.900, 1.000),
+    ("US_DRIVER_LICENSE", 0.900, 0.800),
+    // Presidio misses these: recall at least 0.5.
     ("DOMAIN_NAME", 0.0, 0.5),
-    // Target recall 0.5 (measured 0.31 and 0.38).
-    ("STREET_ADDRESS", 0.0, 0.30),
-    ("ZIP_CODE", 0.0, 0.35),
+    ("ZIP_CODE", 0.0, 0.5),
+    ("STREET_ADDRESS", 0.0, 0.5),
 ];
+
+/// The counts of every type added up, printed.
+fn total(counts: &BTreeMap<String, Counts>) -> Counts {
+    let total = counts.values().fold(Counts::default(), |a, c| Counts {
+        predicted: a.predicted + c.predicted,
+        correct: a.correct + c.correct,
+        gold: a.gold + c.gold,
+        found: a.found + c.found,
+    });
+    println!(
+        "all types: precision {:.3}, recall {:.3}",
+        total.precision(),
+        total.recall()
+    );
+    total
+}
 
 fn enforce(counts: &BTreeMap<String, Counts>) {
     let mut failures = Vec::new();
@@ -247,19 +261,28 @@ fn privkit_sentences() {
         let c = counts.get(t).copied().unwrap_or_default();
         assert!(c.recall() >= 1.0 && c.precision() >= 1.0, "{t}: {c:?}");
     }
-    let total: Counts = counts.values().fold(Counts::default(), |a, c| Counts {
-        predicted: a.predicted + c.predicted,
-        correct: a.correct + c.correct,
-        gold: a.gold + c.gold,
-        found: a.found + c.found,
-    });
-    println!(
-        "all types: precision {:.3}, recall {:.3}",
-        total.precision(),
-        total.recall()
-    );
+    let total = total(&counts);
     assert!(
         total.precision() >= 0.8 && total.recall() >= 0.8,
+        "{total:?}"
+    );
+}
+
+/// privkit's second set of labelled sentences (`tests/data/pii/privkit_sentences_2.json`),
+/// written after the recognizers of NRP, ORGANIZATION and names outside the lists were,
+/// and not used to change them: names from many countries, demonyms, organizations,
+/// addresses in several national styles, and sentences with no personal data.
+#[test]
+fn privkit_sentences_2() {
+    let records = load("privkit_sentences_2.json");
+    let scanner = Scanner::new().expect("scanner");
+    let all: Vec<&Record> = records.iter().collect();
+    let counts = evaluate(&scanner, &all);
+    table("privkit_sentences_2.json (held out)", &counts);
+    let total = total(&counts);
+    // Measured 0.93 and 0.86 when the file was written; held there.
+    assert!(
+        total.precision() >= 0.9 && total.recall() >= 0.84,
         "{total:?}"
     );
 }
