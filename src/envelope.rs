@@ -91,7 +91,8 @@ pub use self::async_seal::{AsyncOpener, AsyncSealer, open_async, rewrap_async, s
 pub use self::cache::{CacheLimits, DEFAULT_REFRESH_PERCENT, MAX_CACHE_PARTITIONS};
 pub use self::compromise::{CompromisedLocalKek, EnvelopeStore};
 pub use self::header::{
-    DEFAULT_SEGMENT_SIZE, EnvelopeLimits, MAX_SEGMENT_SIZE, MAX_WRAPPED_KEYS, MIN_SEGMENT_SIZE,
+    DEFAULT_SEGMENT_SIZE, EnvelopeInfo, EnvelopeLimits, MAX_SEGMENT_SIZE, MAX_WRAPPED_KEYS,
+    MIN_SEGMENT_SIZE, inspect,
 };
 #[cfg(feature = "tokio")]
 pub use self::kek::AsyncToSync;

@@ -62,10 +62,14 @@
 mod aad;
 mod export;
 mod field;
+mod inspect;
 mod keys;
+mod sweep;
 
 pub use self::aad::Aad;
 pub use self::export::MAX_EXPORTED_KEYS;
 pub use self::field::{Encrypted, FieldValue};
-pub(crate) use self::keys::WRAPPED_KEY_V1;
+pub use self::inspect::{CiphertextInfo, CiphertextKind, inspect};
 pub use self::keys::{KeyId, KeyInfo, KeyStatus, Keyset};
+pub(crate) use self::keys::{SUBJECT_FIELD_V1, WRAPPED_KEY_V1};
+pub use self::sweep::{RotationSweep, RowOutcome, SweepCursor, SweepReport};

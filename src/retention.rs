@@ -54,6 +54,15 @@
 //! subject fails with [`Error::KeyDestroyed`](crate::Error::KeyDestroyed) or
 //! [`Error::DecryptionFailed`](crate::Error::DecryptionFailed).
 //!
+//! **Erasable fields**: [`ErasableVault`] (or [`ErasableKeys`] in front of an async store,
+//! as `privkit-sqlx` does) encrypts every field of a subject under the subject's key, which
+//! a keyset wraps ([`SealedSubjectKey`] in a [`SealedKeyStore`]). One [`SubjectCipher`]
+//! handle per row serves all of its fields from a bounded cache; forgetting the subject
+//! destroys the key and evicts the handle; rotating the wrapping keyset re-wraps subject
+//! keys ([`ErasableVault::rewrap_sweep`]) and leaves the fields alone. It lives here, not
+//! in `keyset`, because it is about subjects and their erasure; its two ciphertexts are
+//! keyset formats (`docs/FORMAT.md` section 9.1).
+//!
 //! Evaluation is pure computation without I/O. Resolve categories and purposes to ids
 //! once ([`Schedule::classify`], [`Schedule::purpose_set`]); an evaluation then allocates
 //! nothing and formats its reason only when displayed.
@@ -153,6 +162,7 @@
 mod audited;
 mod category;
 mod consent;
+mod erasable;
 mod evaluate;
 mod period;
 mod policy;
@@ -164,6 +174,10 @@ pub(crate) mod config;
 pub use audited::{AuditedRecord, ErasureReceipt};
 pub use category::{Category, Selector};
 pub use consent::{ConsentLedger, ConsentRecord, ConsentState, SubjectId};
+pub use erasable::{
+    DEFAULT_CACHE_CAPACITY, ErasableKeys, ErasableVault, InMemorySealedKeyStore, SealedKeyState,
+    SealedKeyStore, SealedSubjectKey, SubjectCipher,
+};
 pub use evaluate::{
     ClassId, Decision, Evaluator, EventId, Facts, HoldId, PurposeId, PurposeSet, Reason, Verdict,
 };

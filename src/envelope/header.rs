@@ -811,3 +811,56 @@ mod tests {
         ));
     }
 }
+
+/// What an envelope's header says, read without any key (nothing here is authenticated
+/// until the envelope is opened): which KEKs can open it, the payload algorithm, the
+/// format version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EnvelopeInfo {
+    /// The format version (2, or 1 for envelopes written before version 2).
+    pub version: u8,
+    /// The payload's algorithm.
+    pub algorithm: Algorithm,
+    /// The ids of the KEKs that wrapped the data key, in header order.
+    pub kek_ids: Vec<String>,
+    /// The payload's plaintext length.
+    pub plaintext_len: u64,
+}
+
+/// Reads an envelope's header without a key (`docs/FORMAT.md` section 3): which KEKs it
+/// is wrapped for, so a re-wrap sweep can find the envelopes still under an old KEK
+/// (and [`rewrap`](super::rewrap) them). Parsed under the default [`EnvelopeLimits`].
+///
+/// # Errors
+/// As opening does before any key is used: [`Error::Malformed`],
+/// [`Error::UnsupportedVersion`], [`Error::UnsupportedAlgorithm`],
+/// [`Error::LimitExceeded`].
+///
+/// # Example
+/// ```
+/// use privkit::envelope::{self, LocalKek};
+///
+/// let kek = LocalKek::generate("orders-2026")?;
+/// let sealed = envelope::seal(&kek, b"order 17", b"orders/17")?;
+/// let info = envelope::inspect(&sealed)?;
+/// assert_eq!(info.kek_ids, ["orders-2026"]);
+/// assert_eq!(info.plaintext_len, 8);
+/// # Ok::<(), privkit::Error>(())
+/// ```
+pub fn inspect(envelope: &[u8]) -> Result<EnvelopeInfo> {
+    let parsed = ParsedEnvelope::parse(envelope, &EnvelopeLimits::default())?;
+    let header = &parsed.header;
+    let kek_ids = header
+        .entries
+        .iter()
+        .map(|(id, _)| String::from_utf8_lossy(id).into_owned())
+        .collect();
+    let payload = envelope.len() - parsed.nonce_start - header.algorithm.nonce_len() - TAG_LEN;
+    Ok(EnvelopeInfo {
+        version: header.version,
+        algorithm: header.algorithm,
+        kek_ids,
+        plaintext_len: to_u64(payload),
+    })
+}

@@ -20,6 +20,10 @@ pub(crate) const VALUE_V1: u8 = 0x01;
 /// encrypted under a key derived from the keyset key, never the key itself, so neither
 /// kind of ciphertext can pass as the other.
 pub(crate) const WRAPPED_KEY_V1: u8 = 0x02;
+/// First byte of a field encrypted under a subject key (format version 1, see
+/// `retention::SubjectCipher`): the keyset layout, under a key derived from the subject
+/// key, so one table of format bytes keeps the kinds apart.
+pub(crate) const SUBJECT_FIELD_V1: u8 = 0x03;
 /// Bytes before the nonce: format byte, algorithm id, key id.
 pub(crate) const PREFIX_LEN: usize = 6;
 
@@ -113,7 +117,7 @@ impl Material {
     /// The cipher of a format: the key itself for values, a key derived from it for
     /// wrapped data keys. Each nonce sequence value is used once across both.
     fn cipher(&self, format: u8) -> Result<&AeadKey> {
-        if format == VALUE_V1 {
+        if format == VALUE_V1 || format == SUBJECT_FIELD_V1 {
             return Ok(&self.cipher);
         }
         if let Some(cipher) = self.wrap_cipher.get() {
@@ -577,6 +581,46 @@ impl Keyset {
         Ok(plaintext)
     }
 
+    /// Re-encrypts a value ciphertext under the primary key, with the same associated
+    /// data, in one call: what a rotation sweep does to each row still under an old key.
+    /// Returns `None`, without decrypting, when the ciphertext is already under the
+    /// primary (its header names the primary's id), so a sweep can run again over rows it
+    /// has done.
+    ///
+    /// The ciphertext is decrypted and authenticated before anything is encrypted; the
+    /// plaintext never leaves this call and is zeroized.
+    ///
+    /// # Errors
+    /// As [`decrypt`](Keyset::decrypt) (a ciphertext under a destroyed key cannot be
+    /// rotated any more: [`Error::KeyDestroyed`]) and [`encrypt`](Keyset::encrypt).
+    ///
+    /// # Example
+    /// ```
+    /// use privkit::keyset::{self, Keyset};
+    ///
+    /// let mut keyset = Keyset::generate(Default::default())?;
+    /// let ct = keyset.encrypt(b"4111 1111 1111 1111", b"cards.7")?;
+    /// let old = keyset.primary_id();
+    /// keyset.rotate(Default::default())?;
+    /// let rotated = keyset.reencrypt(&ct, b"cards.7")?.expect("was under the old key");
+    /// assert_eq!(keyset::inspect(&rotated)?.key_id, keyset.primary_id());
+    /// assert!(keyset.reencrypt(&rotated, b"cards.7")?.is_none());
+    /// keyset.disable(old)?; // nothing needs it any more
+    /// assert_eq!(keyset.decrypt(&rotated, b"cards.7")?, b"4111 1111 1111 1111");
+    /// # Ok::<(), privkit::Error>(())
+    /// ```
+    pub fn reencrypt(&self, ciphertext: &[u8], aad: &[u8]) -> Result<Option<Vec<u8>>> {
+        let info = super::inspect(ciphertext)?;
+        if info.kind != super::CiphertextKind::Value {
+            return Err(Error::Malformed("ciphertext of another kind"));
+        }
+        if info.key_id == self.primary {
+            return Ok(None);
+        }
+        let plaintext = zeroize::Zeroizing::new(self.decrypt(ciphertext, aad)?);
+        self.encrypt(&plaintext, aad).map(Some)
+    }
+
     pub(crate) fn encrypt_domain(
         &self,
         format: u8,
@@ -638,11 +682,13 @@ impl Keyset {
         let mut r = Reader::new(ciphertext);
         let version = r.u8("empty ciphertext")?;
         if version != format {
-            return Err(if version == VALUE_V1 || version == WRAPPED_KEY_V1 {
-                Error::Malformed("ciphertext of another kind")
-            } else {
-                Error::UnsupportedVersion(version)
-            });
+            return Err(
+                if matches!(version, VALUE_V1 | WRAPPED_KEY_V1 | SUBJECT_FIELD_V1) {
+                    Error::Malformed("ciphertext of another kind")
+                } else {
+                    Error::UnsupportedVersion(version)
+                },
+            );
         }
         let algorithm = Algorithm::from_id(r.u8("truncated header")?)?;
         let id = r.u32("truncated header")?;

@@ -3,7 +3,10 @@
 
 use jiff::Timestamp;
 
+use std::sync::Arc;
+
 use super::consent::{ConsentLedger, ConsentRecord, ConsentState, SubjectId};
+use super::erasable::{ErasableVault, SealedKeyStore, SubjectCipher};
 use super::evaluate::{Decision, Evaluator, Facts, Verdict};
 use super::shred::{SubjectKeyStore, SubjectVault};
 use crate::audit::{
@@ -176,21 +179,69 @@ impl<S: SubjectKeyStore> SubjectVault<S> {
         if !self.forget(subject)? {
             return Ok(None);
         }
-        let erased_at = auditor.now();
-        let pseudonym = auditor.subject(subject.as_str());
-        let log_index = auditor.record_at(
-            erased_at,
-            EventKind::SubjectKey(SubjectKeyEvent {
-                subject: pseudonym,
-                key_id,
-                action: SubjectKeyAction::Erased,
-            }),
-        )?;
-        Ok(Some(ErasureReceipt {
+        erasure_receipt(subject, key_id, auditor).map(Some)
+    }
+}
+
+impl<S: SealedKeyStore> ErasableVault<S> {
+    /// [`cipher`](Self::cipher), recording the creation of the subject's key when this
+    /// call creates it.
+    ///
+    /// # Errors
+    /// As `cipher`; the sink's (the handle is then not returned, but the key stays
+    /// stored: the next call finds it and records nothing).
+    pub fn cipher_audited(
+        &self,
+        subject: &SubjectId,
+        auditor: &Auditor,
+    ) -> Result<Arc<SubjectCipher>> {
+        let (cipher, created) = self.cipher_inner(subject, true)?;
+        if created {
+            auditor.record(EventKind::SubjectKey(SubjectKeyEvent {
+                subject: auditor.subject(subject.as_str()),
+                key_id: cipher.key_id(),
+                action: SubjectKeyAction::Created,
+            }))?;
+        }
+        Ok(cipher)
+    }
+
+    /// [`forget`](Self::forget), recording the erasure; returns the receipt, or `None`
+    /// if the subject had no live key (nothing destroyed, nothing logged).
+    ///
+    /// The key is destroyed before the event is recorded: if recording fails, the
+    /// subject is forgotten all the same and the error says the receipt is missing.
+    ///
+    /// # Errors
+    /// The store's (the subject is then not forgotten); the sink's.
+    pub fn forget_audited(
+        &self,
+        subject: &SubjectId,
+        auditor: &Auditor,
+    ) -> Result<Option<ErasureReceipt>> {
+        let Some(key_id) = self.forget(subject)? else {
+            return Ok(None);
+        };
+        erasure_receipt(subject, key_id, auditor).map(Some)
+    }
+}
+
+/// Records the erasure of `subject`'s key `key_id` and returns its receipt.
+fn erasure_receipt(subject: &SubjectId, key_id: u32, auditor: &Auditor) -> Result<ErasureReceipt> {
+    let erased_at = auditor.now();
+    let pseudonym = auditor.subject(subject.as_str());
+    let log_index = auditor.record_at(
+        erased_at,
+        EventKind::SubjectKey(SubjectKeyEvent {
             subject: pseudonym,
             key_id,
-            erased_at,
-            log_index,
-        }))
-    }
+            action: SubjectKeyAction::Erased,
+        }),
+    )?;
+    Ok(ErasureReceipt {
+        subject: pseudonym,
+        key_id,
+        erased_at,
+        log_index,
+    })
 }
