@@ -8,10 +8,22 @@
 //! `black_box`, as every real caller's is unknown at compile time: with a literal `b""`
 //! the compiler specialises GHASH for empty associated data, which no real use sees.
 //!
-//! With `--features aws-lc` the privkit rows run on the aws-lc backend (their names end in
-//! `_awslc`) and each group gains a `raw_awslc_aes256gcm` row: aws-lc-rs `LessSafeKey`
-//! doing the same least work. The `aead_small` group compares ChaCha20-Poly1305 with
-//! AES-256-GCM per message on both raw primitives and through a keyset.
+//! With `--features aws-lc` or `--features ring` the privkit rows run on that backend (their
+//! names end in `_awslc` or `_ring`; with both features on, ring runs AES-256-GCM and
+//! ChaCha20-Poly1305) and each group gains `raw_awslc_*` / `raw_ring_*` rows: aws-lc-rs's or
+//! ring's `LessSafeKey` doing the same least work. The `aead_small` group compares
+//! ChaCha20-Poly1305 with AES-256-GCM per message on the raw primitives and through a keyset.
+//!
+//! `envelope_seal` has a peer row, `tink_equivalent`: what Tink's `KmsEnvelopeAead` does with
+//! a local AES-256-GCM key-encryption key, on the same RustCrypto `aes-gcm` that Tink's Rust
+//! port uses: a fresh 32-byte data key and two 12-byte nonces from rand's `ThreadRng` (a
+//! userspace ChaCha12 generator, as in Tink's Rust port), the data key's key schedule, the data
+//! key encrypted under the KEK (AES-GCM, empty associated data), the payload encrypted under
+//! the data key, and the output `u32 length | wrapped key | nonce | ciphertext | tag`. It has
+//! no key commitment, no header MAC and binds nothing to the wrapped key.
+//!
+//! The run starts by printing the processor and its AES-relevant flags (from
+//! `/proc/cpuinfo`), and the backend of each algorithm.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -26,12 +38,111 @@ use privkit::{Algorithm, Backend};
 
 const SIZES: [usize; 4] = [64, 1024, 16 * 1024, 1024 * 1024];
 
-/// A privkit row's name, marked `_awslc` when `algorithm` runs on the aws-lc backend.
+/// A privkit row's name, marked `_awslc` or `_ring` when `algorithm` runs on that backend.
 fn row(name: &str, algorithm: Algorithm) -> String {
     match algorithm.backend() {
         Backend::AwsLc => format!("{name}_awslc"),
+        Backend::Ring => format!("{name}_ring"),
         _ => name.to_owned(),
     }
+}
+
+/// Prints the processor model, its AES, VAES, VPCLMULQDQ, PCLMULQDQ, AVX2, AVX-512 and SHA
+/// flags, and the backend of each algorithm, so that every run records what it ran on.
+fn print_machine() {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let field = |name: &str| {
+        info.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_once(':'))
+            .map(|(_, v)| v.trim().to_owned())
+    };
+    let model = field("model name").unwrap_or_else(|| "unknown (no /proc/cpuinfo)".into());
+    let flags = field("flags").unwrap_or_default();
+    let wanted = [
+        "aes",
+        "pclmulqdq",
+        "vaes",
+        "vpclmulqdq",
+        "avx2",
+        "avx512f",
+        "avx512vl",
+        "sha_ni",
+    ];
+    let present: Vec<&str> = flags.split(' ').filter(|f| wanted.contains(f)).collect();
+    let absent: Vec<&str> = wanted
+        .iter()
+        .copied()
+        .filter(|w| !present.contains(w))
+        .collect();
+    eprintln!(
+        "cpu: {model}; flags: {} (absent: {})",
+        present.join(" "),
+        absent.join(" ")
+    );
+    let backends: Vec<String> = Algorithm::ALL
+        .iter()
+        .map(|a| format!("{a} on {}", a.backend()))
+        .collect();
+    eprintln!("backends: {}", backends.join(", "));
+}
+
+/// The raw ring baseline, the same shape as [`raw_seal`].
+#[cfg(feature = "ring")]
+fn raw_ring_seal(key: &ring::aead::LessSafeKey, nonce: [u8; 12], pt: &[u8]) -> Vec<u8> {
+    use ring::aead::{Aad, Nonce};
+    let mut out = Vec::with_capacity(pt.len() + 16);
+    out.extend_from_slice(pt);
+    let tag = key
+        .seal_in_place_separate_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(black_box(b"".as_slice())),
+            &mut out,
+        )
+        .expect("enc");
+    out.extend_from_slice(tag.as_ref());
+    out
+}
+
+#[cfg(feature = "ring")]
+fn ring_key(alg: &'static ring::aead::Algorithm) -> ring::aead::LessSafeKey {
+    let key = ring::aead::UnboundKey::new(alg, &[7u8; 32]).expect("key");
+    ring::aead::LessSafeKey::new(key)
+}
+
+/// Tink's `KmsEnvelopeAead` with a local AES-256-GCM KEK (see the module docs).
+fn tink_equivalent_seal(kek: &Aes256Gcm, pt: &[u8], aad: &[u8]) -> Vec<u8> {
+    use rand::Rng;
+    let mut random = [0u8; 32 + 12 + 12];
+    rand::rng().fill_bytes(&mut random);
+    let (dek, nonces) = random.split_at(32);
+    let (kek_nonce, dek_nonce) = nonces.split_at(12);
+    let dek_cipher = Aes256Gcm::new_from_slice(dek).expect("key");
+    let mut out = Vec::with_capacity(4 + 12 + 32 + 16 + 12 + pt.len() + 16);
+    out.extend_from_slice(&(12u32 + 32 + 16).to_be_bytes());
+    out.extend_from_slice(kek_nonce);
+    let start = out.len();
+    out.extend_from_slice(dek);
+    let tag = kek
+        .encrypt_inout_detached(
+            &Nonce::try_from(kek_nonce).expect("nonce"),
+            black_box(b"".as_slice()),
+            (&mut out[start..]).into(),
+        )
+        .expect("enc");
+    out.extend_from_slice(&tag);
+    out.extend_from_slice(dek_nonce);
+    let start = out.len();
+    out.extend_from_slice(pt);
+    let tag = dek_cipher
+        .encrypt_inout_detached(
+            &Nonce::try_from(dek_nonce).expect("nonce"),
+            aad,
+            (&mut out[start..]).into(),
+        )
+        .expect("enc");
+    out.extend_from_slice(&tag);
+    out
 }
 
 /// The raw aws-lc-rs baseline, the same shape as [`raw_seal`].
@@ -58,7 +169,7 @@ fn raw_seal(cipher: &Aes256Gcm, nonce: &Nonce<aes_gcm::aead::consts::U12>, pt: &
     let mut out = Vec::with_capacity(pt.len() + 16);
     out.extend_from_slice(pt);
     let tag = cipher
-        .encrypt_inout_detached(nonce, b"", out.as_mut_slice().into())
+        .encrypt_inout_detached(nonce, black_box(b"".as_slice()), out.as_mut_slice().into())
         .expect("enc");
     out.extend_from_slice(&tag);
     out
@@ -80,6 +191,7 @@ fn raw_open(cipher: &Aes256Gcm, nonce: &Nonce<aes_gcm::aead::consts::U12>, ct: &
 }
 
 fn keyset(c: &mut Criterion) {
+    print_machine();
     let mut g = c.benchmark_group("keyset_encrypt");
     let raw = Aes256Gcm::new_from_slice(&[7u8; 32]).expect("key");
     let nonce = Nonce::from([1u8; 12]);
@@ -87,6 +199,8 @@ fn keyset(c: &mut Criterion) {
     let name = row("keyset_aes256gcm", Algorithm::Aes256Gcm);
     #[cfg(feature = "aws-lc")]
     let awslc = awslc_key(&aws_lc_rs::aead::AES_256_GCM);
+    #[cfg(feature = "ring")]
+    let ring_aes = ring_key(&ring::aead::AES_256_GCM);
     for size in SIZES {
         let pt = vec![0x5au8; size];
         g.throughput(Throughput::Bytes(size as u64));
@@ -98,6 +212,12 @@ fn keyset(c: &mut Criterion) {
             BenchmarkId::new("raw_awslc_aes256gcm", size),
             &pt,
             |b, pt| b.iter(|| raw_awslc_seal(&awslc, [1u8; 12], black_box(pt))),
+        );
+        #[cfg(feature = "ring")]
+        g.bench_with_input(
+            BenchmarkId::new("raw_ring_aes256gcm", size),
+            &pt,
+            |b, pt| b.iter(|| raw_ring_seal(&ring_aes, [1u8; 12], black_box(pt))),
         );
         g.bench_with_input(BenchmarkId::new(&name, size), &pt, |b, pt| {
             b.iter(|| ks.encrypt(black_box(pt), b"").expect("enc"))
@@ -165,6 +285,11 @@ fn aead_small(c: &mut Criterion) {
     let awslc_chacha = awslc_key(&aws_lc_rs::aead::CHACHA20_POLY1305);
     #[cfg(feature = "aws-lc")]
     let awslc_aes = awslc_key(&aws_lc_rs::aead::AES_256_GCM);
+    #[cfg(feature = "ring")]
+    let (ring_aes, ring_chacha) = (
+        ring_key(&ring::aead::AES_256_GCM),
+        ring_key(&ring::aead::CHACHA20_POLY1305),
+    );
     let keysets = [Algorithm::Aes256Gcm, Algorithm::ChaCha20Poly1305]
         .map(|alg| (alg, Keyset::generate(alg).expect("keyset")));
     for size in [64usize, 1024, 1024 * 1024] {
@@ -181,7 +306,11 @@ fn aead_small(c: &mut Criterion) {
                     let mut out = Vec::with_capacity(pt.len() + 16);
                     out.extend_from_slice(black_box(pt));
                     let tag = chacha
-                        .encrypt_inout_detached(&nonce, b"", out.as_mut_slice().into())
+                        .encrypt_inout_detached(
+                            &nonce,
+                            black_box(b"".as_slice()),
+                            out.as_mut_slice().into(),
+                        )
                         .expect("enc");
                     out.extend_from_slice(&tag);
                     out
@@ -199,6 +328,19 @@ fn aead_small(c: &mut Criterion) {
                 BenchmarkId::new("raw_awslc_chacha20poly1305", size),
                 &pt,
                 |b, pt| b.iter(|| raw_awslc_seal(&awslc_chacha, [1u8; 12], black_box(pt))),
+            );
+        }
+        #[cfg(feature = "ring")]
+        {
+            g.bench_with_input(
+                BenchmarkId::new("raw_ring_aes256gcm", size),
+                &pt,
+                |b, pt| b.iter(|| raw_ring_seal(&ring_aes, [1u8; 12], black_box(pt))),
+            );
+            g.bench_with_input(
+                BenchmarkId::new("raw_ring_chacha20poly1305", size),
+                &pt,
+                |b, pt| b.iter(|| raw_ring_seal(&ring_chacha, [1u8; 12], black_box(pt))),
             );
         }
         for (alg, ks) in &keysets {
@@ -228,12 +370,19 @@ fn envelope(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("raw_aes256gcm", size), &pt, |b, pt| {
             b.iter(|| raw_seal(&raw, &nonce, black_box(pt)))
         });
-        g.bench_with_input(BenchmarkId::new("seal_local_kek", size), &pt, |b, pt| {
-            b.iter(|| sealer.seal(black_box(pt), b"").expect("seal"))
+        g.bench_with_input(BenchmarkId::new("tink_equivalent", size), &pt, |b, pt| {
+            b.iter(|| tink_equivalent_seal(&raw, black_box(pt), black_box(b"".as_slice())))
         });
-        g.bench_with_input(BenchmarkId::new("seal_cached", size), &pt, |b, pt| {
-            b.iter(|| cached.seal(black_box(pt), b"").expect("seal"))
-        });
+        g.bench_with_input(
+            BenchmarkId::new(row("seal_local_kek", Algorithm::Aes256Gcm), size),
+            &pt,
+            |b, pt| b.iter(|| sealer.seal(black_box(pt), b"").expect("seal")),
+        );
+        g.bench_with_input(
+            BenchmarkId::new(row("seal_cached", Algorithm::Aes256Gcm), size),
+            &pt,
+            |b, pt| b.iter(|| cached.seal(black_box(pt), b"").expect("seal")),
+        );
     }
     g.finish();
 

@@ -8,7 +8,8 @@
 //!
 //! With `--features aws-lc` the stream rows run on the aws-lc backend (names end in
 //! `_awslc`) and each group gains `raw_awslc_aes256gcm_segments`: the same segment work
-//! on aws-lc-rs `LessSafeKey`.
+//! on aws-lc-rs `LessSafeKey`. With `--features ring`, the same with `_ring` and
+//! `raw_ring_aes256gcm_segments` (ring's `LessSafeKey`); with both, AES-256-GCM runs on ring.
 
 use std::hint::black_box;
 use std::io::{Read, Write};
@@ -99,10 +100,52 @@ fn awslc_open_segments(key: &aws_lc_rs::aead::LessSafeKey, ct: &[u8], out: &mut 
     }
 }
 
+#[cfg(feature = "ring")]
+fn ring_seal_segments(key: &ring::aead::LessSafeKey, pt: &[u8], out: &mut Vec<u8>) {
+    use ring::aead::{Aad, Nonce};
+    out.clear();
+    for (i, chunk) in pt.chunks(SEGMENT).enumerate() {
+        let mut nonce = [0u8; 12];
+        nonce[4..8].copy_from_slice(&u32::try_from(i).expect("segment index").to_be_bytes());
+        let start = out.len();
+        out.extend_from_slice(chunk);
+        let tag = key
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(black_box(b"".as_slice())),
+                &mut out[start..],
+            )
+            .expect("enc");
+        out.extend_from_slice(tag.as_ref());
+    }
+}
+
+#[cfg(feature = "ring")]
+fn ring_open_segments(key: &ring::aead::LessSafeKey, ct: &[u8], out: &mut Vec<u8>) {
+    use ring::aead::{Aad, Nonce, Tag};
+    out.clear();
+    for (i, chunk) in ct.chunks(SEGMENT + 16).enumerate() {
+        let mut nonce = [0u8; 12];
+        nonce[4..8].copy_from_slice(&u32::try_from(i).expect("segment index").to_be_bytes());
+        let (body, tag) = chunk.split_at(chunk.len() - 16);
+        let start = out.len();
+        out.extend_from_slice(body);
+        key.open_in_place_separate_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(black_box(b"".as_slice())),
+            Tag::try_from(tag).expect("tag"),
+            &mut out[start..],
+            0..,
+        )
+        .expect("dec");
+    }
+}
+
 /// A privkit row's name, marked `_awslc` when AES-256-GCM runs on the aws-lc backend.
 fn row(name: &str) -> String {
     match privkit::Algorithm::Aes256Gcm.backend() {
         privkit::Backend::AwsLc => format!("{name}_awslc"),
+        privkit::Backend::Ring => format!("{name}_ring"),
         _ => name.to_owned(),
     }
 }
@@ -112,6 +155,10 @@ fn stream(c: &mut Criterion) {
     #[cfg(feature = "aws-lc")]
     let awslc = aws_lc_rs::aead::LessSafeKey::new(
         aws_lc_rs::aead::UnboundKey::new(&aws_lc_rs::aead::AES_256_GCM, &[7u8; 32]).expect("key"),
+    );
+    #[cfg(feature = "ring")]
+    let ring_key = ring::aead::LessSafeKey::new(
+        ring::aead::UnboundKey::new(&ring::aead::AES_256_GCM, &[7u8; 32]).expect("key"),
     );
     let kek = Arc::new(LocalKek::generate("bench").expect("kek"));
     let sealer = Sealer::new(kek.clone());
@@ -134,6 +181,12 @@ fn stream(c: &mut Criterion) {
             BenchmarkId::new("raw_awslc_aes256gcm_segments", size),
             &pt,
             |b, pt| b.iter(|| awslc_seal_segments(&awslc, black_box(pt), &mut out)),
+        );
+        #[cfg(feature = "ring")]
+        g.bench_with_input(
+            BenchmarkId::new("raw_ring_aes256gcm_segments", size),
+            &pt,
+            |b, pt| b.iter(|| ring_seal_segments(&ring_key, black_box(pt), &mut out)),
         );
         g.bench_with_input(
             BenchmarkId::new(row("stream_writer"), size),
@@ -170,6 +223,12 @@ fn stream(c: &mut Criterion) {
             BenchmarkId::new("raw_awslc_aes256gcm_segments", size),
             &raw_ct,
             |b, ct| b.iter(|| awslc_open_segments(&awslc, black_box(ct), &mut out)),
+        );
+        #[cfg(feature = "ring")]
+        g.bench_with_input(
+            BenchmarkId::new("raw_ring_aes256gcm_segments", size),
+            &raw_ct,
+            |b, ct| b.iter(|| ring_open_segments(&ring_key, black_box(ct), &mut out)),
         );
         g.bench_with_input(
             BenchmarkId::new(row("stream_reader"), size),

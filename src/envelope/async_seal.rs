@@ -4,7 +4,7 @@
 //! end: everything but the awaited KEK calls is shared with it.
 
 use super::engine::{self, wrap_all};
-use super::header::{EnvelopeLimits, Kind, Material, NewHeader, plaintext_len, seal_message};
+use super::header::{EnvelopeLimits, Material, NewHeader, plaintext_len, seal_message_after};
 use super::kek::AsyncKeyEncryptionKey;
 use super::seal::{Opener, Sealer};
 use super::stream::StreamWriter;
@@ -151,9 +151,9 @@ pub async fn seal_async(
 ) -> Result<Vec<u8>> {
     let algorithm = Algorithm::default();
     plaintext_len(algorithm, plaintext)?;
-    let header = NewHeader::new(Kind::Envelope, algorithm, Material::random()?, 1, b"")?;
+    let header = NewHeader::for_message(algorithm, Material::random()?, 1, plaintext.len())?;
     let header = wrap_all(&[kek], header, None).await?;
-    seal_message(&header, 0, plaintext, aad)
+    seal_message_after(header, plaintext, aad)
 }
 
 /// Opens an envelope with `kek` under default limits: the async [`open`](super::open).

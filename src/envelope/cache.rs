@@ -277,7 +277,13 @@ impl DataKeyCache {
                 return Step::Uncached;
             }
         }
-        let slot = slots.entry(partition.to_vec()).or_default();
+        if !slots.contains_key(partition) {
+            slots.insert(partition.to_vec(), Slot::default());
+        }
+        // The partition is copied only when it gets a slot, not on every message.
+        let Some(slot) = slots.get_mut(partition) else {
+            return Step::Uncached;
+        };
         if let Some(current) = slot.current.as_mut()
             && let Some((state, counter)) = current.reserve(len, &limits, now)
         {

@@ -11,7 +11,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use super::cache::{DataKeyCache, Lead, Reserved};
 use super::header::{
     DEFAULT_SEGMENT_SIZE, EnvelopeLimits, Finished, Kind, Material, NewHeader, ParsedEnvelope,
-    ParsedHeader, plaintext_len, seal_message,
+    ParsedHeader, plaintext_len, seal_message, seal_message_after,
 };
 use super::kek::{AsyncKeyEncryptionKey, KeyEncryptionKey};
 use crate::audit::{Auditor, KeyOp, KeyRef, KeyUsage, UsageCounter};
@@ -344,7 +344,20 @@ impl<K: Kek + 'static> Engine<K> {
     ) -> Result<Vec<u8>> {
         let len = plaintext_len(self.algorithm, plaintext)?;
         let (state, counter): Reserved = match &self.cache {
-            None => (Arc::new(self.fetch().await?), 0),
+            None => {
+                // A data key for this message only: the envelope is written after the
+                // header in the header's own buffer.
+                let header = NewHeader::for_message(
+                    self.algorithm,
+                    Material::random()?,
+                    self.keks.len(),
+                    plaintext.len(),
+                )?;
+                let header = wrap_all(&self.keks, header, self.audit.as_deref()).await?;
+                let sealed = seal_message_after(header, plaintext, aad)?;
+                self.used(plaintext.len(), reference)?;
+                return Ok(sealed);
+            }
             Some(cache) => {
                 let (reserved, refresh) = cache
                     .reserve(partition, len, self.refresh_percent, || self.fetch())
@@ -356,15 +369,20 @@ impl<K: Kek + 'static> Engine<K> {
             }
         };
         let sealed = seal_message(&state, counter, plaintext, aad)?;
+        self.used(plaintext.len(), reference)?;
+        Ok(sealed)
+    }
+
+    /// Counts one sealed message of `bytes` under every KEK.
+    fn used(&self, bytes: usize, reference: Option<&str>) -> Result<()> {
         used_by_all(
             &self.keks,
             self.audit.as_deref(),
             KeyOp::Seal,
             self.algorithm,
-            plaintext.len(),
+            bytes,
             reference,
-        )?;
-        Ok(sealed)
+        )
     }
 
     async fn refresh(&self, lead: Lead, background: bool) {

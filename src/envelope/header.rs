@@ -7,15 +7,13 @@
 //! collects the wrapped keys; [`ParsedHeader`] says which wrapped keys to try and checks an
 //! unwrapped data key. Byte layouts: `docs/FORMAT.md` sections 3 and 5.
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use super::kek::MAX_KEK_ID_LEN;
 use crate::backend::{AeadKey, Algorithm, KEY_LEN, TAG_LEN};
 use crate::encoding::{Reader, put_u16_prefixed};
-use crate::kdf::{Hash, Hkdf, encode_labels};
+use crate::kdf::{HmacSha256, encode_labels, hkdf_labeled};
 use crate::secret::SecretBytes;
 use crate::{Error, Result, rand};
 
@@ -166,12 +164,18 @@ fn schedule(
     salt: &[u8],
     aad: &[u8],
 ) -> Result<Schedule> {
-    let prk = Hkdf::extract(Hash::Sha256, salt, data_key);
     let alg = [algorithm.id()];
-    let len = KEY_LEN + COMMITMENT_LEN + MAC_LEN;
-    let okm = match kind {
-        Kind::Envelope => prk.expand_labeled(&[b"privkit envelope", &[V1], &alg], len)?,
-        Kind::Stream { segment_size } => prk.expand_labeled(
+    let mut okm = Zeroizing::new([0u8; KEY_LEN + COMMITMENT_LEN + MAC_LEN]);
+    match kind {
+        Kind::Envelope => hkdf_labeled(
+            salt,
+            data_key,
+            &[b"privkit envelope", &[V1], &alg],
+            &mut *okm,
+        )?,
+        Kind::Stream { segment_size } => hkdf_labeled(
+            salt,
+            data_key,
             &[
                 b"privkit stream",
                 &[V1],
@@ -179,10 +183,9 @@ fn schedule(
                 &segment_size.to_be_bytes(),
                 aad,
             ],
-            len,
+            &mut *okm,
         )?,
-    };
-    let okm = okm.expose_secret();
+    }
     let mut commitment = [0u8; COMMITMENT_LEN];
     commitment.copy_from_slice(&okm[KEY_LEN..KEY_LEN + COMMITMENT_LEN]);
     let mut mac_key = Zeroizing::new([0u8; MAC_LEN]);
@@ -222,11 +225,8 @@ fn wrap_context(
     }
 }
 
-fn header_mac(key: &[u8; MAC_LEN], header: &[u8]) -> Result<[u8; MAC_LEN]> {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key)
-        .map_err(|_| Error::InvalidOperation("HMAC key".into()))?;
-    mac.update(header);
-    Ok(mac.finalize().into_bytes().into())
+fn header_mac(key: &[u8; MAC_LEN], header: &[u8]) -> [u8; MAC_LEN] {
+    HmacSha256::new(key).mac(header)
 }
 
 /// Fresh random material for a new header: data key, salt and (streams) nonce prefix, from
@@ -239,10 +239,11 @@ pub(crate) struct Material {
 
 impl Material {
     pub(crate) fn random() -> Result<Self> {
-        // One system call for everything: it costs more than the encryption of a small
-        // message it precedes.
+        // From the thread's generator (seeded from the operating system; see
+        // `rand::fill_message`): a system call per message cost more than the rest of
+        // sealing a small one.
         let mut random = Zeroizing::new([0u8; KEY_LEN + SALT_LEN + MAX_PREFIX_LEN]);
-        rand::fill(&mut *random)?;
+        rand::fill_message(&mut *random)?;
         let mut salt = [0u8; SALT_LEN];
         salt.copy_from_slice(&random[KEY_LEN..KEY_LEN + SALT_LEN]);
         let mut prefix = [0u8; MAX_PREFIX_LEN];
@@ -285,6 +286,30 @@ impl NewHeader {
         keks: usize,
         aad: &[u8],
     ) -> Result<Self> {
+        Self::with_room(kind, algorithm, material, keks, aad, 0)
+    }
+
+    /// A version 2 envelope header whose buffer also has room for a message of
+    /// `plaintext_len` bytes after it ([`seal_message_after`]): one allocation for the
+    /// whole envelope when the data key is not cached.
+    pub(crate) fn for_message(
+        algorithm: Algorithm,
+        material: Material,
+        keks: usize,
+        plaintext_len: usize,
+    ) -> Result<Self> {
+        let room = LENGTH_LEN + algorithm.nonce_len() + plaintext_len + TAG_LEN;
+        Self::with_room(Kind::Envelope, algorithm, material, keks, b"", room)
+    }
+
+    fn with_room(
+        kind: Kind,
+        algorithm: Algorithm,
+        material: Material,
+        keks: usize,
+        aad: &[u8],
+        room: usize,
+    ) -> Result<Self> {
         if keks == 0 || keks > MAX_WRAPPED_KEYS {
             return Err(Error::invalid_argument(format_args!(
                 "{keks} key-encryption keys: a header names 1 to {MAX_WRAPPED_KEYS}"
@@ -303,7 +328,10 @@ impl NewHeader {
             Kind::Envelope => &[][..],
             Kind::Stream { .. } => &prefix[..prefix_len(algorithm)],
         };
-        let mut bytes = Vec::with_capacity(kind.fixed_len() + prefix.len() + 1 + keks * 96);
+        // Room for entries of a typical size (a short KEK id, a local KEK's 66-byte wrapped
+        // key), the MAC and `room`; longer ones grow the buffer.
+        let mut bytes =
+            Vec::with_capacity(kind.fixed_len() + prefix.len() + 1 + keks * 96 + MAC_LEN + room);
         bytes.extend_from_slice(&kind.magic());
         bytes.push(V2);
         bytes.push(algorithm.id());
@@ -381,7 +409,7 @@ impl NewHeader {
                 self.pushed, self.expected
             )));
         }
-        let mac = header_mac(&self.schedule.mac_key, &self.bytes)?;
+        let mac = header_mac(&self.schedule.mac_key, &self.bytes);
         self.bytes.extend_from_slice(&mac);
         Ok(Finished {
             bytes: self.bytes,
@@ -598,7 +626,7 @@ impl<'a> ParsedHeader<'a> {
             return Err(Error::DecryptionFailed);
         }
         if let Some(mac) = self.mac {
-            let expected = header_mac(&schedule.mac_key, self.signed)?;
+            let expected = header_mac(&schedule.mac_key, self.signed);
             if !bool::from(expected.ct_eq(mac)) {
                 return Err(Error::DecryptionFailed);
             }
@@ -624,19 +652,44 @@ pub(crate) fn seal_message(
     plaintext: &[u8],
     aad: &[u8],
 ) -> Result<Vec<u8>> {
-    let algorithm = header.cipher.algorithm();
-    let (nonce, nonce_len) = counter_nonce(algorithm, counter);
-    let nonce = &nonce[..nonce_len];
+    let nonce_len = header.cipher.algorithm().nonce_len();
     let mut out =
         Vec::with_capacity(header.bytes.len() + LENGTH_LEN + nonce_len + plaintext.len() + TAG_LEN);
     out.extend_from_slice(&header.bytes);
+    append_message(&header.cipher, &mut out, counter, plaintext, aad)?;
+    Ok(out)
+}
+
+/// The only message under `header` (a data key that is not cached): written after the
+/// header in its own buffer, which [`NewHeader::for_message`] sized for it.
+pub(crate) fn seal_message_after(
+    header: Finished,
+    plaintext: &[u8],
+    aad: &[u8],
+) -> Result<Vec<u8>> {
+    let Finished { mut bytes, cipher } = header;
+    append_message(&cipher, &mut bytes, 0, plaintext, aad)?;
+    Ok(bytes)
+}
+
+/// Appends `u64 ciphertext length | nonce | ciphertext | tag` of message `counter`.
+fn append_message(
+    cipher: &AeadKey,
+    out: &mut Vec<u8>,
+    counter: u64,
+    plaintext: &[u8],
+    aad: &[u8],
+) -> Result<()> {
+    let (nonce, nonce_len) = counter_nonce(cipher.algorithm(), counter);
+    let nonce = &nonce[..nonce_len];
+    out.reserve(LENGTH_LEN + nonce_len + plaintext.len() + TAG_LEN);
     out.extend_from_slice(&to_u64(plaintext.len()).to_be_bytes());
     out.extend_from_slice(nonce);
     let body = out.len();
     out.extend_from_slice(plaintext);
-    let tag = header.cipher.seal_in_place(nonce, aad, &mut out[body..])?;
+    let tag = cipher.seal_in_place(nonce, aad, &mut out[body..])?;
     out.extend_from_slice(&tag);
-    Ok(out)
+    Ok(())
 }
 
 /// A parsed envelope: its header and where the payload is.

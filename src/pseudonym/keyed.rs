@@ -3,100 +3,14 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use sha2::block_api::compress256;
 use unicode_normalization::UnicodeNormalization;
-use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::keys::{Derive, Purpose, RootKey};
+pub(crate) use crate::kdf::HmacSha256;
 use crate::{Error, Result};
 
 /// Pseudonyms must carry at least this many bits of the MAC.
 pub const MIN_PSEUDONYM_BITS: u32 = 64;
-
-/// SHA-256 initial hash value (FIPS 180-4, section 5.3.3).
-const SHA256_IV: [u32; 8] = [
-    0x6a09_e667,
-    0xbb67_ae85,
-    0x3c6e_f372,
-    0xa54f_f53a,
-    0x510e_527f,
-    0x9b05_688c,
-    0x1f83_d9ab,
-    0x5be0_cd19,
-];
-
-/// HMAC-SHA256 (RFC 2104) with the keyed inner and outer states computed once.
-///
-/// Each MAC then costs the compressions of the message blocks plus one for the outer
-/// hash: two SHA-256 compressions for a message of at most 55 bytes, against four for
-/// keying `Hmac<Sha256>` afresh per value.
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub(crate) struct HmacSha256 {
-    inner: [u32; 8],
-    outer: [u32; 8],
-}
-
-impl HmacSha256 {
-    pub(crate) fn new(key: &[u8]) -> Self {
-        let mut block = [0u8; 64];
-        if key.len() > 64 {
-            let mut h = SHA256_IV;
-            sha256_finish(&mut h, key, 0);
-            block[..32].copy_from_slice(&state_bytes(&h));
-        } else {
-            block[..key.len()].copy_from_slice(key);
-        }
-        let mut inner = SHA256_IV;
-        let mut outer = SHA256_IV;
-        let mut pad = [0u8; 64];
-        for (p, k) in pad.iter_mut().zip(&block) {
-            *p = k ^ 0x36;
-        }
-        compress256(&mut inner, &[pad]);
-        for (p, k) in pad.iter_mut().zip(&block) {
-            *p = k ^ 0x5c;
-        }
-        compress256(&mut outer, &[pad]);
-        pad.zeroize();
-        block.zeroize();
-        Self { inner, outer }
-    }
-
-    /// HMAC-SHA256 of `msg`.
-    pub(crate) fn mac(&self, msg: &[u8]) -> [u8; 32] {
-        let mut h = self.inner;
-        sha256_finish(&mut h, msg, 64);
-        let mut block = [0u8; 64];
-        block[..32].copy_from_slice(&state_bytes(&h));
-        block[32] = 0x80;
-        block[56..].copy_from_slice(&((64u64 + 32) * 8).to_be_bytes());
-        let mut o = self.outer;
-        compress256(&mut o, &[block]);
-        state_bytes(&o)
-    }
-}
-
-/// Finishes SHA-256 over `msg` from state `h`, which has already absorbed `prefix_len`
-/// bytes (a multiple of 64).
-fn sha256_finish(h: &mut [u32; 8], msg: &[u8], prefix_len: u64) {
-    let (blocks, rest) = msg.as_chunks::<64>();
-    compress256(h, blocks);
-    let mut tail = [0u8; 128];
-    tail[..rest.len()].copy_from_slice(rest);
-    tail[rest.len()] = 0x80;
-    let end = if rest.len() < 56 { 64 } else { 128 };
-    let bits = (prefix_len.wrapping_add(msg.len() as u64)).wrapping_mul(8);
-    tail[end - 8..end].copy_from_slice(&bits.to_be_bytes());
-    compress256(h, tail[..end].as_chunks::<64>().0);
-}
-
-fn state_bytes(h: &[u32; 8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    for (o, w) in out.chunks_exact_mut(4).zip(h) {
-        o.copy_from_slice(&w.to_be_bytes());
-    }
-    out
-}
 
 /// The text encoding of a keyed pseudonym.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -492,36 +406,13 @@ impl KeyedPseudonymizer {
 
 #[cfg(test)]
 mod tests {
-    use hmac::{Hmac, KeyInit, Mac};
+    // HmacSha256 itself is tested against RFC 4231 and the hmac crate in kdf/sha256.rs.
     use proptest::prelude::*;
-    use sha2::Sha256;
 
     use super::*;
     use crate::secret::SecretBytes;
 
-    fn reference(key: &[u8], msg: &[u8]) -> [u8; 32] {
-        let mut m =
-            <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
-        m.update(msg);
-        m.finalize().into_bytes().into()
-    }
-
-    #[test]
-    fn rfc4231_case_2() {
-        let mac = HmacSha256::new(b"Jefe").mac(b"what do ya want for nothing?");
-        assert_eq!(
-            crate::encoding::hex_encode(&mac),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
-    }
-
     proptest! {
-        #[test]
-        fn matches_hmac_crate(key in proptest::collection::vec(any::<u8>(), 0..150),
-                              msg in proptest::collection::vec(any::<u8>(), 0..300)) {
-            prop_assert_eq!(HmacSha256::new(&key).mac(&msg), reference(&key, &msg));
-        }
-
         #[test]
         fn encodings_have_length_and_alphabet(len in 0usize..64, seed in any::<[u8; 32]>()) {
             for enc in [Encoding::Hex, Encoding::Base32Crockford, Encoding::Base64Url, Encoding::Decimal] {
