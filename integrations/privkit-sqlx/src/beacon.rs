@@ -10,9 +10,9 @@ use crate::{Error, Result};
 /// column that decryption filters read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EncryptedColumn {
-    table: String,
-    key: String,
-    ciphertext: String,
+    pub(crate) table: String,
+    pub(crate) key: String,
+    pub(crate) ciphertext: String,
 }
 
 impl EncryptedColumn {

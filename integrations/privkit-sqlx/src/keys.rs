@@ -210,6 +210,7 @@ impl SubjectKeyTable {
             db: self.db.clone(),
             subject: subject.clone(),
             deleted: 0,
+            evict: None,
         })
     }
 }
@@ -247,6 +248,8 @@ pub struct Erasure {
     db: Database,
     subject: SubjectId,
     deleted: u64,
+    /// The handle cache to evict after the commit (an erasable store's).
+    evict: Option<std::sync::Arc<privkit::retention::ErasableKeys>>,
 }
 
 /// What an erasure did.
@@ -260,6 +263,15 @@ pub struct ErasureReport {
 }
 
 impl Erasure {
+    /// Evicts the subject's cached handle from `keys` once the erasure commits.
+    pub(crate) fn evicting(
+        mut self,
+        keys: std::sync::Arc<privkit::retention::ErasableKeys>,
+    ) -> Self {
+        self.evict = Some(keys);
+        self
+    }
+
     /// Deletes the rows of `table` whose `subject_column` holds the subject's id.
     ///
     /// # Errors
@@ -309,6 +321,9 @@ impl Erasure {
         .await?
         .rows_affected();
         self.tx.commit().await?;
+        if let Some(keys) = &self.evict {
+            keys.forget(&self.subject)?;
+        }
         Ok(ErasureReport {
             key_destroyed: destroyed == 1,
             rows_deleted: self.deleted,

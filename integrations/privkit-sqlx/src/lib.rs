@@ -23,6 +23,11 @@
 //!   race-free creation, compare-and-swap re-wrap, resumable sweeps by wrapping key, and
 //!   [`Erasure`]: the subject's row deletes and the key's destruction in one transaction.
 //! - [`KeysetTable`]: sealed keysets by name and version.
+//! - [`ErasableStore`]: erasable fields (`privkit::retention::SubjectCipher`) with their
+//!   subject keys in `privkit_subject_keys`: one query per subject, then cached handles;
+//!   erasure deletes rows and destroys the key in one transaction and evicts the handle.
+//! - [`ColumnSweep`]: a rotation sweep over an encrypted column, one transaction per batch
+//!   with its cursor in `privkit_sweeps`, resumable after a crash.
 //!
 //! Statements are built from privkit's own text and from identifiers checked as
 //! `[a-z_][a-z0-9_]*`; every value is bound, never formatted into SQL.
@@ -82,15 +87,19 @@
 mod beacon;
 mod consent;
 mod db;
+mod erasable;
 mod error;
 mod keys;
 mod source;
+mod sweep;
 
 pub use beacon::{BeaconColumn, CompoundColumn, EncryptedColumn};
 pub use consent::ConsentStore;
 pub use db::{Backend, Database};
+pub use erasable::ErasableStore;
 pub use error::{Error, Result};
 pub use keys::{
     Erasure, ErasureReport, KeysetTable, SubjectKeyState, SubjectKeyTable, WrappedSubjectKey,
 };
 pub use source::SqlSource;
+pub use sweep::ColumnSweep;
