@@ -2,7 +2,7 @@
 """Independent decoder for privkit's wire formats, written from docs/FORMAT.md alone.
 
 Decodes every vector in tests/data/vectors/ (keysets, envelopes and streams of versions 1
-and 2, keyset exports) with the Python `cryptography` package (no privkit code), checks
+and 2, keyset exports, erasable fields and their sealed subject keys) with the Python `cryptography` package (no privkit code), checks
 the key schedule, the commitment and the header MAC, checks that every `fail` vector is
 refused, and exits non-zero on any mismatch. The audit-log vectors (audit.json,
 FORMAT.md section 12) are decoded too: events, segment records, the post-order tree-hash
@@ -18,6 +18,7 @@ import struct
 import sys
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESGCMSIV, ChaCha20Poly1305
+from cryptography.exceptions import InvalidTag
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -452,8 +453,44 @@ def audit_vectors():
     return count
 
 
+def erasable_vectors():
+    """FORMAT.md section 9.1: the sealed subject key, then the field under it."""
+    count = 0
+    for v in load("erasable_field.json")["cases"]:
+        subject = v["subject"].encode()
+        sealed = bytes.fromhex(v["sealed"])
+        wrap_aad = labels(b"privkit erasable subject key v1", subject,
+                          struct.pack(">I", v["subject_key_id"]))
+        assert wrap_aad == bytes.fromhex(v["wrap_aad"])
+        wrapping = {v["wrapping_key_id"]: (sealed[1], bytes.fromhex(v["wrapping_key"]))}
+        opened = keyset_open(wrapping, sealed, wrap_aad, fmt=0x02)
+        assert len(opened) == 33
+        alg, sk = opened[0], opened[1:]
+        assert sk == bytes.fromhex(v["subject_key"])
+        field = bytes.fromhex(v["field"])
+        assert field[0] == 0x03 and field[1] == alg
+        assert struct.unpack(">I", field[2:6])[0] == v["subject_key_id"]
+        fk = hkdf_sha256(b"", sk, labels(b"privkit erasable field key v1", subject), 32)
+        assert fk == bytes.fromhex(v["field_key"])
+        pt = keyset_open({v["subject_key_id"]: (alg, fk)}, field,
+                         bytes.fromhex(v["aad"]), fmt=0x03)
+        assert pt == bytes.fromhex(v["plaintext"])
+        # Another subject's key derivation must not open it.
+        other = hkdf_sha256(b"", sk, labels(b"privkit erasable field key v1", subject + b"x"), 32)
+        try:
+            keyset_open({v["subject_key_id"]: (alg, other)}, field,
+                        bytes.fromhex(v["aad"]), fmt=0x03)
+        except InvalidTag:
+            pass
+        else:
+            raise AssertionError("a field opened under another subject's key")
+        count += 1
+    return count
+
+
 def main():
     count = audit_vectors()
+    count += erasable_vectors()
     for v in load("keyset.json")["vectors"]:
         keys = {v["key_id"]: (v["algorithm_id"], bytes.fromhex(v["key"]))}
         pt = keyset_open(keys, bytes.fromhex(v["ciphertext"]), bytes.fromhex(v["aad"]))
