@@ -8,7 +8,8 @@ use privkit::secret::SecretBytes;
 
 fn reference_hex(text: &str) -> Option<Vec<u8>> {
     let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if digits.is_empty() || digits.len() % 2 != 0 {
+    // `u8::from_str_radix` accepts a leading `+`, which is no hex digit: check digits first.
+    if digits.is_empty() || digits.len() % 2 != 0 || !digits.iter().all(u8::is_ascii_hexdigit) {
         return None;
     }
     digits
