@@ -1,6 +1,7 @@
-//! privkit in DataFusion: the SQL functions give byte-for-byte the results of the in-memory
-//! APIs (in-memory tables and Parquet files), bad names and arguments fail at planning time, and
-//! the k-anonymity search over DataFusion finds the in-memory engine's optimum on Adult.
+//! privkit in DataFusion: the SQL functions (detection and redaction included) give
+//! byte-for-byte the results of the in-memory APIs (in-memory tables and Parquet files), bad
+//! names and arguments fail at planning time, and the k-anonymity search over DataFusion finds
+//! the in-memory engine's optimum on Adult.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::sync::Arc;
@@ -1030,4 +1031,69 @@ fn fail_an_operator_refusing_a_value_is_an_execution_error() {
         matches!(to_privkit_error(err), Error::Field { .. }),
         "FF1 refuses the letters of an e-mail address"
     );
+}
+
+/// Pieces of text the generated notes are made of: findings, near misses and non-ASCII.
+const FRAGMENTS: &[&str] = &[
+    "ann@example.com",
+    "ann@",
+    "4111 1111 1111 1111",
+    "4111 1111 1111 1112",
+    "+44 20 7946 0958",
+    "GB82 WEST 1234 5698 7654 32",
+    "10.0.0.1",
+    "Maria Garcia",
+    "call",
+    "card",
+    "ZIP 94103",
+    "Zürich",
+    "—",
+    "日本",
+    " ",
+    ", ",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    #[test]
+    fn detect_and_redact_equal_the_scanner_on_generated_notes(
+        notes in proptest::collection::vec(
+            proptest::option::weighted(
+                0.9,
+                proptest::collection::vec(proptest::sample::select(FRAGMENTS), 0..8)
+                    .prop_map(|parts| parts.join(" ")),
+            ),
+            1..24,
+        )
+    ) {
+        let scanner = Scanner::new().unwrap();
+        let ctx = detection_context(Scanner::new().unwrap());
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("note", DataType::Utf8, true),
+        ]));
+        let batch = RecordBatch::try_new(schema, vec![
+            Arc::new(datafusion::arrow::array::Int64Array::from_iter_values(
+                (0..notes.len()).map(|i| i64::try_from(i).unwrap()),
+            )),
+            Arc::new(notes.iter().cloned().collect::<StringArray>()),
+        ]).unwrap();
+        ctx.register_batch("notes", batch).unwrap();
+        let expected: Vec<Option<Vec<Row>>> = notes
+            .iter()
+            .map(|n| n.as_deref().map(|t| expected_rows(&scanner, t, &[])))
+            .collect();
+        prop_assert_eq!(
+            detections(&ctx, "SELECT privkit_detect(note) FROM notes ORDER BY id"),
+            expected
+        );
+        let reference = redactor();
+        let redacted: Vec<Option<String>> = notes
+            .iter()
+            .map(|n| n.as_deref().map(|t| reference.redact_text(&scanner, t).unwrap().text))
+            .collect();
+        let out = query(&ctx, "SELECT privkit_redact(note) FROM notes ORDER BY id").unwrap();
+        prop_assert_eq!(text(&out[0]), redacted);
+    }
 }
