@@ -27,7 +27,9 @@ pub(crate) fn from_datafusion(e: DataFusionError) -> Error {
             Err(other) => Error::InvalidOperation(format!("query failed: {other}")),
         },
         DataFusionError::IoError(e) => Error::Io(e),
-        DataFusionError::Context(_, inner) => from_datafusion(*inner),
+        DataFusionError::Context(_, inner) | DataFusionError::Diagnostic(_, inner) => {
+            from_datafusion(*inner)
+        }
         e @ (DataFusionError::Plan(_) | DataFusionError::SchemaError(..)) => {
             Error::InvalidArgument(e.to_string())
         }

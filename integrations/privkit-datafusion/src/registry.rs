@@ -8,11 +8,13 @@ use datafusion::logical_expr::ScalarUDF;
 use datafusion::prelude::SessionContext;
 
 use privkit::anon::Hierarchy;
+use privkit::detect::{Redactor, Scanner};
 use privkit::keyset::Keyset;
 use privkit::pseudonym::{FormatPreserving, KeyedPseudonymizer, Tokenizer};
 use privkit::{Error, Result};
 
 use crate::code::CodeUdf;
+use crate::detect::{DetectKind, DetectUdf, Detection};
 use crate::udf::{Kind, PrivkitUdf};
 
 /// What the functions look up by name; shared (behind an `Arc`) by every function of one
@@ -26,8 +28,9 @@ pub(crate) struct Entries {
     pub(crate) keysets: BTreeMap<String, Keyset>,
 }
 
-/// Named pseudonymizers, tokenizers, FF1 ciphers, hierarchies and keysets, built in Rust by
-/// the application and registered with a DataFusion session as the `privkit_*` SQL functions.
+/// Named pseudonymizers, tokenizers, FF1 ciphers, hierarchies and keysets, and a detection
+/// scanner and redactor, built in Rust by the application and registered with a DataFusion
+/// session as the `privkit_*` SQL functions.
 ///
 /// SQL names the objects by string literal (`privkit_pseudonymize('email', email)`); key
 /// material never appears in a query. Each kind has its own namespace. A name that is not
@@ -35,6 +38,7 @@ pub(crate) struct Entries {
 #[derive(Debug, Default)]
 pub struct PrivkitRegistry {
     entries: Entries,
+    detection: Option<Detection>,
 }
 
 fn check_name(name: &str) -> Result<String> {
@@ -101,12 +105,39 @@ impl PrivkitRegistry {
         Ok(self)
     }
 
+    /// Registers `privkit_detect(text[, 'ENTITY_TYPE']...)` and
+    /// `privkit_redact(text[, 'ENTITY_TYPE']...)` over `scanner` (what is found) and
+    /// `redactor` (what replaces it, an [`Operator`](privkit::detect::Operator) per type).
+    /// Without this call the two functions are not registered. A second call replaces
+    /// the first.
+    ///
+    /// Each row is one document: with [`TagScope::Document`](privkit::detect::TagScope)
+    /// instance tags restart at `<PERSON_1>` in every row; with
+    /// [`TagScope::Redactor`](privkit::detect::TagScope) they last for the registration,
+    /// and which value gets which number depends on the order in which the engine's
+    /// partitions run.
+    #[must_use]
+    pub fn with_detection(mut self, scanner: Scanner, redactor: Redactor) -> Self {
+        self.detection = Some(Detection { scanner, redactor });
+        self
+    }
+
     /// The `privkit_*` scalar functions over this registry (and `privkit_code`, which the
-    /// k-anonymity search groups by), for a `SessionStateBuilder::with_scalar_functions`, a
+    /// k-anonymity search groups by; `privkit_detect` and `privkit_redact` after
+    /// [`with_detection`](Self::with_detection)), for a `SessionStateBuilder::with_scalar_functions`, a
     /// Ballista scheduler's session builder or an executor's function registry.
     #[must_use]
     pub fn udfs(self) -> Vec<Arc<ScalarUDF>> {
         let entries = Arc::new(self.entries);
+        let detection = self.detection.map(Arc::new);
+        let detect = detection.iter().flat_map(|d| {
+            DetectKind::ALL.iter().map(|&kind| {
+                Arc::new(ScalarUDF::new_from_impl(DetectUdf::new(
+                    kind,
+                    Arc::clone(d),
+                )))
+            })
+        });
         Kind::ALL
             .iter()
             .map(|&kind| {
@@ -116,6 +147,7 @@ impl PrivkitRegistry {
                 )))
             })
             .chain([Arc::new(ScalarUDF::new_from_impl(CodeUdf::new()))])
+            .chain(detect)
             .collect()
     }
 

@@ -146,12 +146,12 @@ impl Hash for PrivkitUdf {
     }
 }
 
-fn plan_error(message: String) -> DataFusionError {
+pub(crate) fn plan_error(message: String) -> DataFusionError {
     DataFusionError::Plan(message)
 }
 
 /// A privkit error raised while a query runs.
-fn exec(e: privkit::Error) -> DataFusionError {
+pub(crate) fn exec(e: privkit::Error) -> DataFusionError {
     DataFusionError::External(Box::new(e))
 }
 
@@ -226,7 +226,7 @@ impl PrivkitUdf {
     }
 }
 
-fn literal_str(v: Option<&ScalarValue>) -> Option<&str> {
+pub(crate) fn literal_str(v: Option<&ScalarValue>) -> Option<&str> {
     match v? {
         ScalarValue::Utf8(Some(s))
         | ScalarValue::LargeUtf8(Some(s))
@@ -498,7 +498,7 @@ impl ScalarUDFImpl for PrivkitUdf {
 }
 
 /// Maps every non-null string of `value` through `f` into a new string array (nulls stay null).
-fn map_str(
+pub(crate) fn map_str(
     value: &ArrayRef,
     mut f: impl FnMut(&str, &mut StringBuilder) -> DfResult<()>,
 ) -> DfResult<ArrayRef> {

@@ -7,10 +7,10 @@
 //! each executor's function registry to decode and run its tasks. Plans cross gRPC as protobuf,
 //! so an executor runs the functions it registered itself, never the client's objects.
 //!
-//! Checked against the in-memory APIs: keyed pseudonyms, tokens and generalizations row by row,
-//! and the optimal k-anonymity search on Adult (same levels, suppression, classes, metrics and
-//! number of transformations evaluated). An executor that lacks the
-//! functions fails the query instead of running something else.
+//! Checked against the in-memory APIs: keyed pseudonyms, tokens, generalizations and
+//! `privkit_redact` row by row, and the optimal k-anonymity search on Adult (same levels,
+//! suppression, classes, metrics and number of transformations evaluated). An executor that
+//! lacks the functions fails the query instead of running something else.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::path::Path;
@@ -29,6 +29,7 @@ use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::logical_expr::ScalarUDF;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use privkit::anon::{AnonymizationConfig, Anonymizer, Metric, PrivacyModel};
+use privkit::detect::{Operator, Redactor, Scanner};
 use privkit::pseudonym::{KeyRing, KeyedConfig, KeyedPseudonymizer, RootKey, Tokenizer};
 use privkit::secret::SecretBytes;
 use privkit_datafusion::{DataFusionEngine, PrivkitRegistry};
@@ -60,6 +61,11 @@ fn registry() -> PrivkitRegistry {
         .unwrap()
         .with_hierarchy("age", adult::hierarchy("age").unwrap())
         .unwrap()
+        .with_detection(Scanner::new().unwrap(), redactor())
+}
+
+fn redactor() -> Redactor {
+    Redactor::new(Operator::TypeTag).unwrap()
 }
 
 /// A scheduler and two executors on loopback; the executors register `executor_udfs`.
@@ -205,19 +211,22 @@ fn pseudonymization_and_k_anonymity_on_ballista_equal_the_in_memory_api() {
         .sql(
             &ctx,
             "SELECT id, privkit_pseudonymize('email', email), privkit_tokenize('ssn', ssn), \
-             privkit_generalize('age', age, 2) FROM people",
+             privkit_generalize('age', age, 2), privkit_redact('mail ' || email || ' ok') \
+             FROM people",
         )
         .unwrap();
-    let (ids, pseudonyms, tokens, ages) = (
+    let (ids, pseudonyms, tokens, ages, redacted) = (
         strings(&out, 0),
         strings(&out, 1),
         strings(&out, 2),
         strings(&out, 3),
+        strings(&out, 4),
     );
     assert_eq!(ids.len(), n);
     let p = pseudonymizer();
     let t = Tokenizer::new(&root(), "ssn").unwrap();
     let h = adult::hierarchy("age").unwrap();
+    let (scanner, redactor) = (Scanner::new().unwrap(), redactor());
     for (k, id) in ids.iter().enumerate() {
         let i: usize = id.parse().unwrap();
         assert_eq!(
@@ -229,6 +238,11 @@ fn pseudonymization_and_k_anonymity_on_ballista_equal_the_in_memory_api() {
         assert_eq!(
             Some(ages[k].as_str()),
             h.generalize(&(17 + i % 74).to_string(), 2)
+        );
+        let note = format!("mail user{i}@example.org ok");
+        assert_eq!(
+            redacted[k],
+            redactor.redact_text(&scanner, &note).unwrap().text
         );
     }
 

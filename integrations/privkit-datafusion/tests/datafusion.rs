@@ -1,6 +1,7 @@
-//! privkit in DataFusion: the SQL functions give byte-for-byte the results of the in-memory
-//! APIs (in-memory tables and Parquet files), bad names and arguments fail at planning time, and
-//! the k-anonymity search over DataFusion finds the in-memory engine's optimum on Adult.
+//! privkit in DataFusion: the SQL functions (detection and redaction included) give
+//! byte-for-byte the results of the in-memory APIs (in-memory tables and Parquet files), bad
+//! names and arguments fail at planning time, and the k-anonymity search over DataFusion finds
+//! the in-memory engine's optimum on Adult.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use privkit::anon::{
     AnonymizationConfig, Anonymizer, AttributeRole, EmdDistance, Hierarchy, Metric, PrivacyModel,
 };
+use privkit::detect::{EntityType, Finding, Operator, Redactor, Scanner, char_spans};
 use privkit::keyset::{Aad, Encrypted, Keyset};
 use privkit::pseudonym::{
     Alphabet, FormatPreserving, KeyRing, KeyedConfig, KeyedPseudonymizer, RootKey, Tokenizer,
@@ -679,4 +681,419 @@ fn fail_engine_rejects_unknown_tables_attributes_and_nulls() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("NULL"), "{err}");
+}
+
+// ---- detection: privkit_detect and privkit_redact ----------------------------------------------
+
+/// Support notes; every 7th row NULL, one non-ASCII template so that character and byte
+/// offsets differ.
+fn note(i: usize) -> Option<String> {
+    (i % 7 != 3).then(|| match i % 5 {
+        0 => format!(
+            "Ticket {i} from Maria Garcia <maria.garcia{i}@example.com>, card 4111 1111 1111 1111"
+        ),
+        1 => format!(
+            "call +44 20 7946 {:04} or see https://example.org/u/{i}",
+            i % 10_000
+        ),
+        2 => format!("nothing personal in row {i}"),
+        3 => format!(
+            "login from 10.0.{}.{} by Maria Garcia, IBAN GB82 WEST 1234 5698 7654 32",
+            i % 256,
+            i % 7
+        ),
+        _ => format!("Grüße — schreib an jörg{i}@beispiel.de, Zürich"),
+    })
+}
+
+/// The notes as one table of several batches, the same text as Utf8, LargeUtf8 and
+/// Utf8View.
+fn notes_table(ctx: &SessionContext, rows: usize, batch_rows: usize) -> Vec<Option<String>> {
+    use datafusion::arrow::array::{LargeStringArray, StringViewArray};
+    let notes: Vec<Option<String>> = (0..rows).map(note).collect();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("note", DataType::Utf8, true),
+        Field::new("large", DataType::LargeUtf8, true),
+        Field::new("view", DataType::Utf8View, true),
+    ]));
+    let batches: Vec<RecordBatch> = (0..rows)
+        .step_by(batch_rows)
+        .map(|start| {
+            let range = start..(start + batch_rows).min(rows);
+            let part = &notes[range.clone()];
+            RecordBatch::try_new(
+                Arc::clone(&schema),
+                vec![
+                    Arc::new(datafusion::arrow::array::Int64Array::from_iter_values(
+                        range.map(|i| i64::try_from(i).unwrap()),
+                    )),
+                    Arc::new(part.iter().cloned().collect::<StringArray>()),
+                    Arc::new(part.iter().cloned().collect::<LargeStringArray>()),
+                    Arc::new(part.iter().cloned().collect::<StringViewArray>()),
+                ],
+            )
+            .unwrap()
+        })
+        .collect();
+    assert!(batches.len() > 1);
+    let table = datafusion::datasource::MemTable::try_new(schema, vec![batches]).unwrap();
+    ctx.register_table("notes", Arc::new(table)).unwrap();
+    notes
+}
+
+fn redactor() -> Redactor {
+    Redactor::new(Operator::InstanceTag)
+        .unwrap()
+        .with(EntityType::CreditCard, Operator::Mask { keep_last: 4 })
+}
+
+fn detection_context(scanner: Scanner) -> SessionContext {
+    let ctx = SessionContext::new();
+    PrivkitRegistry::new()
+        .with_detection(scanner, redactor())
+        .register(&ctx);
+    ctx
+}
+
+/// One finding as SQL returns it: type, start and end in Unicode scalar values, score.
+type Row = (String, i64, i64, f32);
+
+/// Runs `sql` whose first column is `privkit_detect`'s list, row order kept.
+fn detections(ctx: &SessionContext, sql: &str) -> Vec<Option<Vec<Row>>> {
+    use datafusion::arrow::array::{Float32Array, Int64Array, StructArray};
+    let batches = runtime()
+        .block_on(async { ctx.sql(sql).await?.collect().await })
+        .unwrap();
+    let mut out = Vec::new();
+    for batch in &batches {
+        let list = batch.column(0).as_list::<i32>();
+        for i in 0..list.len() {
+            if list.is_null(i) {
+                out.push(None);
+                continue;
+            }
+            let items = list.value(i);
+            let items = items.as_any().downcast_ref::<StructArray>().unwrap();
+            let types = items
+                .column_by_name("entity_type")
+                .unwrap()
+                .as_string::<i32>();
+            let int = |name: &str| {
+                items
+                    .column_by_name(name)
+                    .unwrap()
+                    .as_any()
+                    .downcast_ref::<Int64Array>()
+                    .unwrap()
+                    .clone()
+            };
+            let (starts, ends) = (int("start"), int("end"));
+            let scores = items.column_by_name("score").unwrap();
+            let scores = scores.as_any().downcast_ref::<Float32Array>().unwrap();
+            out.push(Some(
+                (0..items.len())
+                    .map(|k| {
+                        (
+                            types.value(k).to_owned(),
+                            starts.value(k),
+                            ends.value(k),
+                            scores.value(k),
+                        )
+                    })
+                    .collect(),
+            ));
+        }
+    }
+    out
+}
+
+/// What the in-memory scanner reports for `text`, as `privkit_detect` spells it.
+fn expected_rows(scanner: &Scanner, text: &str, only: &[EntityType]) -> Vec<Row> {
+    let found: Vec<Finding> = scanner
+        .scan(text)
+        .into_iter()
+        .filter(|f| only.is_empty() || only.contains(&f.entity))
+        .collect();
+    found
+        .iter()
+        .zip(char_spans(text, &found))
+        .map(|(f, (s, e))| {
+            (
+                f.entity.name().to_owned(),
+                i64::try_from(s).unwrap(),
+                i64::try_from(e).unwrap(),
+                f.score,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn detect_and_redact_equal_the_scanner_row_by_row() {
+    let scanner = Scanner::new().unwrap();
+    let ctx = detection_context(Scanner::new().unwrap());
+    let notes = notes_table(&ctx, 500, 64);
+    let expected: Vec<Option<Vec<Row>>> = notes
+        .iter()
+        .map(|n| n.as_deref().map(|t| expected_rows(&scanner, t, &[])))
+        .collect();
+    // Not vacuous: most rows have findings, of several types, and some offsets differ from
+    // byte offsets.
+    let found: Vec<&Row> = expected.iter().flatten().flatten().collect();
+    assert!(found.len() > 500, "{}", found.len());
+    for t in [
+        "PERSON",
+        "EMAIL_ADDRESS",
+        "CREDIT_CARD",
+        "PHONE_NUMBER",
+        "IBAN_CODE",
+    ] {
+        assert!(found.iter().any(|r| r.0 == t), "{t}");
+    }
+    assert!(notes.iter().any(Option::is_none));
+    for column in ["note", "large", "view"] {
+        let sql = format!("SELECT privkit_detect({column}) FROM notes ORDER BY id");
+        assert_eq!(detections(&ctx, &sql), expected, "{column}");
+    }
+
+    let reference = redactor();
+    let redacted: Vec<Option<String>> = notes
+        .iter()
+        .map(|n| {
+            n.as_deref()
+                .map(|t| reference.redact_text(&scanner, t).unwrap().text)
+        })
+        .collect();
+    assert!(
+        redacted
+            .iter()
+            .flatten()
+            .any(|r| r.contains("<EMAIL_ADDRESS_1>"))
+    );
+    assert!(
+        redacted
+            .iter()
+            .flatten()
+            .any(|r| r.contains("***************1111"))
+    );
+    let out = query(
+        &ctx,
+        "SELECT privkit_redact(note), privkit_redact(large), privkit_redact(view) \
+         FROM notes ORDER BY id",
+    )
+    .unwrap();
+    for column in &out {
+        assert_eq!(text(column), redacted);
+    }
+}
+
+#[test]
+fn detect_and_redact_filtered_by_entity_type() {
+    let scanner = Scanner::new().unwrap();
+    let ctx = detection_context(Scanner::new().unwrap());
+    let notes = notes_table(&ctx, 200, 50);
+    let only = [EntityType::EmailAddress, EntityType::CreditCard];
+    let expected: Vec<Option<Vec<Row>>> = notes
+        .iter()
+        .map(|n| n.as_deref().map(|t| expected_rows(&scanner, t, &only)))
+        .collect();
+    assert!(
+        expected
+            .iter()
+            .flatten()
+            .flatten()
+            .any(|r| r.0 == "CREDIT_CARD")
+    );
+    assert_eq!(
+        detections(
+            &ctx,
+            "SELECT privkit_detect(note, 'EMAIL_ADDRESS', 'CREDIT_CARD') FROM notes ORDER BY id"
+        ),
+        expected
+    );
+
+    let reference = redactor();
+    let redacted: Vec<Option<String>> = notes
+        .iter()
+        .map(|n| {
+            n.as_deref().map(|t| {
+                let found: Vec<Finding> = scanner
+                    .scan(t)
+                    .into_iter()
+                    .filter(|f| f.entity == EntityType::EmailAddress)
+                    .collect();
+                reference.redact(t, &found).unwrap().text
+            })
+        })
+        .collect();
+    // Names stay when only e-mail addresses are redacted.
+    assert!(
+        redacted
+            .iter()
+            .flatten()
+            .any(|r| r.contains("Maria Garcia <<EMAIL"))
+    );
+    let out = query(
+        &ctx,
+        "SELECT privkit_redact(note, 'EMAIL_ADDRESS') FROM notes ORDER BY id",
+    )
+    .unwrap();
+    assert_eq!(text(&out[0]), redacted);
+
+    // The list unnests into rows a query filters on: the e-mail findings, by row.
+    let batches = runtime()
+        .block_on(async {
+            ctx.sql(
+                "SELECT id, get_field(f, 'start') AS s, get_field(f, 'end') AS e FROM \
+                 (SELECT id, unnest(privkit_detect(note)) AS f FROM notes) \
+                 WHERE get_field(f, 'entity_type') = 'EMAIL_ADDRESS' ORDER BY id, s",
+            )
+            .await?
+            .collect()
+            .await
+        })
+        .unwrap();
+    let mut got = Vec::new();
+    for b in &batches {
+        let ids = b
+            .column(0)
+            .as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+        let s = b
+            .column(1)
+            .as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+        let e = b
+            .column(2)
+            .as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+        for k in 0..b.num_rows() {
+            got.push((ids.value(k), s.value(k), e.value(k)));
+        }
+    }
+    let want: Vec<(i64, i64, i64)> = notes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| Some((i, n.as_deref()?)))
+        .flat_map(|(i, t)| {
+            expected_rows(&scanner, t, &[EntityType::EmailAddress])
+                .into_iter()
+                .map(move |r| (i64::try_from(i).unwrap(), r.1, r.2))
+        })
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
+}
+
+#[test]
+fn fail_bad_detection_arguments_are_planning_errors() {
+    let ctx = detection_context(
+        Scanner::builder()
+            .only(&[EntityType::EmailAddress, EntityType::Person])
+            .build()
+            .unwrap(),
+    );
+    notes_table(&ctx, 20, 8);
+    for f in ["privkit_detect", "privkit_redact"] {
+        let m = plan_error(&ctx, &format!("SELECT {f}() FROM notes"));
+        assert!(m.contains("got no arguments"), "{m}");
+        let m = plan_error(&ctx, &format!("SELECT {f}(note, 'not a type') FROM notes"));
+        assert!(m.contains("upper snake case"), "{m}");
+        // A type the registered scanner never reports.
+        let m = plan_error(&ctx, &format!("SELECT {f}(note, 'CREDIT_CARD') FROM notes"));
+        assert!(m.contains("does not detect 'CREDIT_CARD'"), "{m}");
+        // Entity types are literals, never values from the data.
+        let m = plan_error(&ctx, &format!("SELECT {f}(note, note) FROM notes"));
+        assert!(m.contains("string literal"), "{m}");
+        plan_error(&ctx, &format!("SELECT {f}(note, NULL) FROM notes"));
+        plan_error(
+            &ctx,
+            &format!("SELECT {f}(note, 'EMAIL_ADDRESS', 1) FROM notes"),
+        );
+    }
+    // Not registered without `with_detection`.
+    let bare = context(&fixture());
+    notes_table(&bare, 20, 8);
+    plan_error(&bare, "SELECT privkit_redact(note) FROM notes");
+}
+
+#[test]
+fn fail_an_operator_refusing_a_value_is_an_execution_error() {
+    let ctx = SessionContext::new();
+    let ff1 = FormatPreserving::new(&root(), "card", &Alphabet::Digits).unwrap();
+    let redactor = Redactor::new(Operator::TypeTag)
+        .unwrap()
+        .with(EntityType::EmailAddress, Operator::Ff1(Arc::new(ff1)));
+    PrivkitRegistry::new()
+        .with_detection(Scanner::new().unwrap(), redactor)
+        .register(&ctx);
+    notes_table(&ctx, 20, 8);
+    let err = query(&ctx, "SELECT privkit_redact(note) FROM notes").unwrap_err();
+    assert!(
+        matches!(to_privkit_error(err), Error::Field { .. }),
+        "FF1 refuses the letters of an e-mail address"
+    );
+}
+
+/// Pieces of text the generated notes are made of: findings, near misses and non-ASCII.
+const FRAGMENTS: &[&str] = &[
+    "ann@example.com",
+    "ann@",
+    "4111 1111 1111 1111",
+    "4111 1111 1111 1112",
+    "+44 20 7946 0958",
+    "GB82 WEST 1234 5698 7654 32",
+    "10.0.0.1",
+    "Maria Garcia",
+    "call",
+    "card",
+    "ZIP 94103",
+    "Zürich",
+    "—",
+    "日本",
+    " ",
+    ", ",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    #[test]
+    fn detect_and_redact_equal_the_scanner_on_generated_notes(
+        notes in proptest::collection::vec(
+            proptest::option::weighted(
+                0.9,
+                proptest::collection::vec(proptest::sample::select(FRAGMENTS), 0..8)
+                    .prop_map(|parts| parts.join(" ")),
+            ),
+            1..24,
+        )
+    ) {
+        let scanner = Scanner::new().unwrap();
+        let ctx = detection_context(Scanner::new().unwrap());
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("note", DataType::Utf8, true),
+        ]));
+        let batch = RecordBatch::try_new(schema, vec![
+            Arc::new(datafusion::arrow::array::Int64Array::from_iter_values(
+                (0..notes.len()).map(|i| i64::try_from(i).unwrap()),
+            )),
+            Arc::new(notes.iter().cloned().collect::<StringArray>()),
+        ]).unwrap();
+        ctx.register_batch("notes", batch).unwrap();
+        let expected: Vec<Option<Vec<Row>>> = notes
+            .iter()
+            .map(|n| n.as_deref().map(|t| expected_rows(&scanner, t, &[])))
+            .collect();
+        prop_assert_eq!(
+            detections(&ctx, "SELECT privkit_detect(note) FROM notes ORDER BY id"),
+            expected
+        );
+        let reference = redactor();
+        let redacted: Vec<Option<String>> = notes
+            .iter()
+            .map(|n| n.as_deref().map(|t| reference.redact_text(&scanner, t).unwrap().text))
+            .collect();
+        let out = query(&ctx, "SELECT privkit_redact(note) FROM notes ORDER BY id").unwrap();
+        prop_assert_eq!(text(&out[0]), redacted);
+    }
 }
