@@ -380,7 +380,9 @@ async fn run(url: &str) -> Result<(), BoxError> {
     report("lookups by e-mail (beacon, decrypt, filter)", t, found);
 
     // 5. Rotation. Payments: a new primary, the cards re-encrypted by a resumable sweep,
-    // then the old key destroyed (a backup from before the rotation no longer reads).
+    // then the old key destroyed and the saved versions that held it pruned. (Copies of
+    // those versions in database backups stay readable with the KEK until the backups
+    // expire: rotate the KEK on that schedule too.)
     let t = Instant::now();
     let old_card_key = s.payments.primary_id();
     s.payments.rotate(Algorithm::Aes256Gcm)?;
@@ -397,6 +399,7 @@ async fn run(url: &str) -> Result<(), BoxError> {
     }
     s.payments.destroy(old_card_key)?;
     save(&s.db, &secrets, "payments", &s.payments).await?;
+    KeysetTable::new(&s.db).prune("payments", 1).await?;
     report(
         "card rotation sweep (ColumnSweep)",
         t,
@@ -414,7 +417,9 @@ async fn run(url: &str) -> Result<(), BoxError> {
         return Err(format!("re-wrap sweep: {rewrapped:?}").into());
     }
     wrapping.destroy(old_wrapping)?;
+    s.store.keys().set_wrapping(wrapping.clone())?;
     save(&s.db, &secrets, "customer-keys", &wrapping).await?;
+    KeysetTable::new(&s.db).prune("customer-keys", 1).await?;
     report(
         "customer key re-wrap sweep",
         t,
