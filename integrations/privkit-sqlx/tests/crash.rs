@@ -1,10 +1,13 @@
 //! A child process erases subjects and re-wraps subject keys (a rotation sweep) on a real
 //! database, and is killed with SIGKILL midway. Afterwards every subject is whole or
 //! wholly erased: a live key unwraps under the key its row names and decrypts every one of
-//! the subject's rows; a destroyed key has no rows left. On SQLite and on PostgreSQL.
+//! the subject's rows; a destroyed key has no rows left. A second child runs a
+//! `ColumnSweep` and is killed midway: every row still decrypts, the rows up to the
+//! committed cursor are under the new key and the others under the old one, and the
+//! resumed sweep finishes. On SQLite and on PostgreSQL.
 //!
-//! The child is this test binary again, running the ignored test `crash_child` with the
-//! database URL in `PRIVKIT_CRASH_CHILD_URL`.
+//! The children are this test binary again, running the ignored tests `crash_child` and
+//! `sweep_crash_child` with the database URL in `PRIVKIT_CRASH_CHILD_URL`.
 
 #![allow(clippy::unwrap_used)]
 #![cfg(unix)]
@@ -51,17 +54,21 @@ fn field_keyset(subject_key: &[u8]) -> Keyset {
     .unwrap()
 }
 
-async fn populate(db: &Database) {
-    let blob = match db.backend() {
-        privkit_sqlx::Backend::Sqlite => "BLOB",
-        _ => "BYTEA",
+/// Runs `CREATE TABLE` statement `sql`, its `BLOB` columns `BYTEA` on PostgreSQL.
+async fn create(db: &Database, sql: &str) {
+    let sql = match db.backend() {
+        privkit_sqlx::Backend::Sqlite => sql.to_owned(),
+        _ => sql.replace("BLOB", "BYTEA"),
     };
-    sqlx::query(&format!(
-        "CREATE TABLE orders (id BIGINT PRIMARY KEY, customer TEXT NOT NULL, item_ct {blob} NOT NULL)"
-    ))
-    .execute(db.pool())
-    .await
-    .unwrap();
+    sqlx::query(&sql).execute(db.pool()).await.unwrap();
+}
+
+async fn populate(db: &Database) {
+    create(
+        db,
+        "CREATE TABLE orders (id BIGINT PRIMARY KEY, customer TEXT NOT NULL, item_ct BLOB NOT NULL)",
+    )
+    .await;
     let table = SubjectKeyTable::new(db);
     let old = wrapping("kek-old");
     let mut keys = Vec::new();
@@ -137,39 +144,33 @@ async fn sweep(db: &Database) {
 #[test]
 #[ignore = "the child process of the crash tests; run by them"]
 fn crash_child() {
+    in_child(async |db| sweep(&db).await);
+}
+
+/// A child's work on the database of `PRIVKIT_CRASH_CHILD_URL`.
+fn in_child(work: impl AsyncFnOnce(Database)) {
     let url = std::env::var("PRIVKIT_CRASH_CHILD_URL").unwrap();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async {
-        let db = Database::connect(&url).await.unwrap();
-        sweep(&db).await;
+        work(Database::connect(&url).await.unwrap()).await;
     });
 }
 
-async fn killed_midway(t: &common::TestDb) {
-    let db = &t.db;
-    populate(db).await;
+/// Starts the ignored test `name` of this binary as a child on `t`'s database, and
+/// kills it (SIGKILL) once `progress` (an SQL count) reaches `at`.
+async fn kill_midway(t: &common::TestDb, name: &str, progress: &str, at: i64) {
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--ignored", "--exact", "crash_child", "--nocapture"])
+        .args(["--ignored", "--exact", name, "--nocapture"])
         .env("PRIVKIT_CRASH_CHILD_URL", &t.url)
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    // Kill once the sweep is well under way, never after it finished.
     let started = Instant::now();
-    loop {
-        let done = common::count(
-            db,
-            "SELECT COUNT(*) FROM privkit_subject_keys \
-             WHERE wrapped IS NULL OR wrapping_key = 'kek-new'",
-        )
-        .await;
-        if done >= i64::from(SUBJECTS / 4) {
-            break;
-        }
+    while common::count(&t.db, progress).await < at {
         assert!(
             child.try_wait().unwrap().is_none(),
             "the child exited before it was killed"
@@ -180,6 +181,20 @@ async fn killed_midway(t: &common::TestDb) {
     child.kill().unwrap(); // SIGKILL
     let status = child.wait().unwrap();
     assert!(!status.success(), "{status}");
+}
+
+async fn killed_midway(t: &common::TestDb) {
+    let db = &t.db;
+    populate(db).await;
+    // Kill once the sweep is well under way, never after it finished.
+    kill_midway(
+        t,
+        "crash_child",
+        "SELECT COUNT(*) FROM privkit_subject_keys \
+         WHERE wrapped IS NULL OR wrapping_key = 'kek-new'",
+        i64::from(SUBJECTS / 4),
+    )
+    .await;
 
     let table = SubjectKeyTable::new(db);
     let (mut live_old, mut live_new, mut erased) = (0, 0, 0);
@@ -229,3 +244,127 @@ async fn killed_midway(t: &common::TestDb) {
     assert!(live_old > 0, "the kill came before the sweep finished");
 }
 on_both!(sqlite_killed_midway, postgres_killed_midway, killed_midway);
+
+const CARDS: i64 = 2_000;
+const SWEEP_BATCH: u32 = 20;
+
+/// The keyset of the column sweep: the old key 1 and the new primary 2 (fixed, so the
+/// child and the parent share them).
+fn card_keyset() -> Keyset {
+    let mut k = wrapping("kek-old");
+    k.insert_key(2, Algorithm::Aes256Gcm, SecretBytes::from_slice(&[2; 32]))
+        .unwrap();
+    k.promote(2).unwrap();
+    k
+}
+
+fn card_aad(id: i64) -> Vec<u8> {
+    format!("cards/{id}").into_bytes()
+}
+
+fn card_sweep(db: &Database) -> privkit_sqlx::ColumnSweep {
+    privkit_sqlx::ColumnSweep::new(
+        db,
+        "cards-rotation",
+        privkit_sqlx::EncryptedColumn::new("cards", "id", "card_ct").unwrap(),
+        SWEEP_BATCH,
+    )
+    .unwrap()
+}
+
+#[test]
+#[ignore = "the child process of the column sweep crash tests; run by them"]
+fn sweep_crash_child() {
+    in_child(async |db| {
+        let (keyset, sweep) = (card_keyset(), card_sweep(&db));
+        // A pause between batches keeps the sweep running long enough to be killed midway.
+        while !sweep.run_batch(&keyset, card_aad).await.unwrap().1 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    });
+}
+
+/// A `ColumnSweep` killed with SIGKILL midway: every row still decrypts under a live key,
+/// the rows up to the committed cursor are under the new key and the others under the
+/// old one (a batch and its cursor commit together), and the sweep resumed from the
+/// cursor finishes with every row rotated exactly once.
+async fn sweep_killed_midway(t: &common::TestDb) {
+    let db = &t.db;
+    create(
+        db,
+        "CREATE TABLE cards (id BIGINT PRIMARY KEY, card_ct BLOB NOT NULL)",
+    )
+    .await;
+    let old = wrapping("kek-old");
+    let mut tx = db.pool().begin().await.unwrap();
+    for id in 0..CARDS {
+        sqlx::query(&common::sql(
+            db,
+            "INSERT INTO cards (id, card_ct) VALUES ($1, $2)",
+        ))
+        .bind(id)
+        .bind(
+            old.encrypt(format!("card {id}").as_bytes(), &card_aad(id))
+                .unwrap(),
+        )
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    kill_midway(
+        t,
+        "sweep_crash_child",
+        "SELECT COALESCE(MAX(cursor_key), -1) FROM privkit_sweeps",
+        CARDS / 4,
+    )
+    .await;
+
+    let keyset = card_keyset();
+    let sweep = card_sweep(db);
+    let (cursor, report) = sweep.state().await.unwrap();
+    let cursor = *cursor.last().unwrap();
+    assert!(
+        cursor < CARDS - 1,
+        "the kill came before the sweep finished"
+    );
+    assert_eq!(report.rotated, u64::try_from(cursor + 1).unwrap());
+    let check = async |want_new: &dyn Fn(i64) -> bool| {
+        let rows = sqlx::query("SELECT id, card_ct FROM cards ORDER BY id")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), usize::try_from(CARDS).unwrap(), "rows lost");
+        for r in &rows {
+            let (id, ct): (i64, Vec<u8>) = (r.try_get(0).unwrap(), r.try_get(1).unwrap());
+            let key = privkit::keyset::inspect(&ct).unwrap().key_id;
+            assert_eq!(key == 2, want_new(id), "row {id} under key {key}");
+            assert_eq!(
+                keyset
+                    .decrypt(&ct, &card_aad(id))
+                    .unwrap_or_else(|e| panic!("row {id}: {e}")),
+                format!("card {id}").as_bytes()
+            );
+        }
+    };
+    check(&|id| id <= cursor).await;
+    println!(
+        "{:?} column sweep after SIGKILL: cursor at row {cursor} of {CARDS}",
+        db.backend()
+    );
+
+    // Resumed: the rest, each row once; the counts span both runs.
+    let report = sweep.run(&keyset, card_aad).await.unwrap();
+    assert_eq!(
+        report,
+        privkit::keyset::SweepReport::new(u64::try_from(CARDS).unwrap(), 0, 0)
+    );
+    assert_eq!(sweep.state().await.unwrap().0.last(), Some(&(CARDS - 1)));
+    check(&|_| true).await;
+}
+on_both!(
+    sqlite_sweep_killed_midway,
+    postgres_sweep_killed_midway,
+    sweep_killed_midway
+);
