@@ -204,14 +204,13 @@ async fn save(
 /// with its customer's handle and compared after the beacon's normalization.
 async fn find_by_email(s: &Service, email: &str) -> Result<Vec<i64>, BoxError> {
     let rows = EncryptedColumn::new("customers", "id", "email_ct")?;
-    let lookup = s.email.beacon().lookup(email);
-    let mut found = Vec::new();
-    for (id, ct) in s.email.candidates(&s.db, &rows, email).await? {
-        let cipher = s.store.existing_cipher(&subject(id)?).await?;
-        if lookup.matches_bytes(&cipher.decrypt(&ct, &aad(id, "email"))?) {
-            found.push(id);
-        }
-    }
+    let found = s
+        .email
+        .find_async(&s.db, &rows, email, async |id, ct| {
+            let cipher = s.store.existing_cipher(&subject(id)?).await?;
+            Ok(cipher.decrypt(ct, &aad(id, "email"))?)
+        })
+        .await?;
     Ok(found)
 }
 

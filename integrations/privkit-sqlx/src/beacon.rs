@@ -198,11 +198,51 @@ impl BeaconColumn {
         value: &str,
         mut decrypt: impl FnMut(i64, &[u8]) -> privkit::Result<Vec<u8>>,
     ) -> Result<Vec<i64>> {
+        self.find_async(db, rows, value, async |key, ciphertext| {
+            Ok(decrypt(key, ciphertext)?)
+        })
+        .await
+    }
+
+    /// As [`find`](Self::find), with a decryption that awaits: each candidate's key may
+    /// have to be loaded first, as for erasable fields, whose subject key comes from an
+    /// [`ErasableStore`](crate::ErasableStore):
+    ///
+    /// ```no_run
+    /// # async fn lookup(
+    /// #     db: &privkit_sqlx::Database,
+    /// #     store: &privkit_sqlx::ErasableStore,
+    /// #     column: &privkit_sqlx::BeaconColumn,
+    /// # ) -> Result<Vec<i64>, privkit_sqlx::Error> {
+    /// use privkit::retention::SubjectId;
+    /// use privkit_sqlx::EncryptedColumn;
+    ///
+    /// let rows = EncryptedColumn::new("customers", "id", "email_ct")?;
+    /// column
+    ///     .find_async(db, &rows, "ada@example.com", async |id, ct| {
+    ///         let subject = SubjectId::new(&format!("customer-{id}"))?;
+    ///         let cipher = store.existing_cipher(&subject).await?;
+    ///         Ok(cipher.decrypt(ct, &id.to_be_bytes())?)
+    ///     })
+    ///     .await
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Database`]; whatever `decrypt` returns (a candidate that does not decrypt,
+    /// or whose subject was erased, is an error, not a miss).
+    pub async fn find_async(
+        &self,
+        db: &Database,
+        rows: &EncryptedColumn,
+        value: &str,
+        mut decrypt: impl AsyncFnMut(i64, &[u8]) -> Result<Vec<u8>>,
+    ) -> Result<Vec<i64>> {
         let lookup = self.beacon.lookup(value);
         let (condition, params) = self.condition(&lookup, 1);
         let mut keys = Vec::new();
         for (key, ciphertext) in fetch_candidates(db, rows, &condition, &params).await? {
-            if lookup.matches_bytes(&decrypt(key, &ciphertext)?) {
+            if lookup.matches_bytes(&decrypt(key, &ciphertext).await?) {
                 keys.push(key);
             }
         }

@@ -18,7 +18,9 @@
 //! - [`BeaconColumn`] and [`CompoundColumn`]: a `privkit::pseudonym::StandardBeacon` or
 //!   `CompoundBeacon` in a column of the application's own table; [`BeaconColumn::find`]
 //!   returns exactly the rows holding a value (the database finds the candidates,
-//!   decryption filters the beacon's false positives).
+//!   decryption filters the beacon's false positives), and
+//!   [`BeaconColumn::find_async`] does the same for erasable fields, whose subject keys
+//!   are loaded from an [`ErasableStore`] as the candidates come.
 //! - [`SubjectKeyTable`]: wrapped per-subject keys (opaque bytes made by the core),
 //!   race-free creation, compare-and-swap re-wrap, resumable sweeps by wrapping key, and
 //!   [`Erasure`]: the subject's row deletes and the key's destruction in one transaction.

@@ -8,8 +8,12 @@ use std::sync::Arc;
 
 use privkit::Algorithm;
 use privkit::keyset::{self, Aad, Keyset, SweepReport};
+use privkit::pseudonym::{BeaconKeys, Normalization};
 use privkit::retention::{ErasableKeys, SubjectId};
-use privkit_sqlx::{ColumnSweep, EncryptedColumn, ErasableStore, SubjectKeyState, SubjectKeyTable};
+use privkit::secret::SecretBytes;
+use privkit_sqlx::{
+    BeaconColumn, ColumnSweep, EncryptedColumn, ErasableStore, SubjectKeyState, SubjectKeyTable,
+};
 use sqlx::Row;
 
 fn blob(db: &privkit_sqlx::Database) -> &'static str {
@@ -38,6 +42,15 @@ async fn erasable_fields(t: &common::TestDb) {
     .execute(db.pool())
     .await
     .unwrap();
+    // 4 bits over 20 addresses: lookups have false positives for decryption to filter.
+    let keys = BeaconKeys::from_secret(&SecretBytes::from_slice(&[3; 32])).unwrap();
+    let beacon = BeaconColumn::new(
+        keys.standard("customers.email", 4, Normalization::ALL)
+            .unwrap(),
+        "email_beacon",
+    )
+    .unwrap();
+    beacon.ensure(db, "customers").await.unwrap();
     let mut wrapping = Keyset::generate(Algorithm::Aes256Gcm).unwrap();
     let store = ErasableStore::new(db, Arc::new(ErasableKeys::new(wrapping.clone())));
     for id in 0..20i64 {
@@ -57,6 +70,15 @@ async fn erasable_fields(t: &common::TestDb) {
             c.encrypt(format!("+1 555 {id:04}").as_bytes(), &aad(id, "phone"))
                 .unwrap(),
         )
+        .execute(db.pool())
+        .await
+        .unwrap();
+        sqlx::query(&common::sql(
+            db,
+            "UPDATE customers SET email_beacon = $1 WHERE id = $2",
+        ))
+        .bind(beacon.value(&format!("c{id}@example.com")).unwrap())
+        .bind(id)
         .execute(db.pool())
         .await
         .unwrap();
@@ -91,6 +113,26 @@ async fn erasable_fields(t: &common::TestDb) {
             format!("+1 555 {id:04}").as_bytes()
         );
     }
+
+    // Lookups over the erasable e-mail: each candidate's key is loaded as it comes (the
+    // restarted store has none cached), false positives are filtered by decryption.
+    let rows = EncryptedColumn::new("customers", "id", "email_ct").unwrap();
+    let subject_of = |id: i64| SubjectId::new(&format!("c{id:03}"));
+    let mut filtered = 0;
+    for id in 0..20i64 {
+        let typed = format!("  C{id}@Example.COM");
+        let found = beacon
+            .find_async(db, &rows, &typed, async |row, ct| {
+                let cipher = restarted.existing_cipher(&subject_of(row)?).await?;
+                Ok(cipher.decrypt(ct, &aad(row, "email"))?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(found, vec![id], "{typed}");
+        filtered += beacon.candidates(db, &rows, &typed).await.unwrap().len() - 1;
+    }
+    // 20 rows in 16 beacon values: about 20 * 19/16 false positives in all.
+    assert!(filtered > 5, "{filtered}");
 
     // Erase c007: rows and key in one transaction, handle evicted.
     let (id, s, email, _) = fields(db).await.swap_remove(7);
@@ -136,6 +178,36 @@ async fn erasable_fields(t: &common::TestDb) {
         .await
         .unwrap_err();
     assert!(unknown.to_string().contains("nobody"), "{unknown}");
+
+    // A lookup that meets a row whose subject was erased (a row left behind) is an error,
+    // not a silent miss; the erased customer's own row is gone, so it is not found.
+    let found = beacon
+        .find_async(db, &rows, "c7@example.com", async |row, ct| {
+            let cipher = restarted.existing_cipher(&subject_of(row)?).await?;
+            Ok(cipher.decrypt(ct, &aad(row, "email"))?)
+        })
+        .await;
+    match found {
+        Ok(ids) => assert!(ids.is_empty(), "{ids:?}"),
+        Err(e) => panic!("c007's row is deleted, no candidate should need its key: {e}"),
+    }
+    let leftover = SubjectId::new("c009").unwrap();
+    let erasure = restarted.begin_erasure(&leftover).await.unwrap();
+    assert!(erasure.commit().await.unwrap().key_destroyed);
+    let e = beacon
+        .find_async(db, &rows, "c9@example.com", async |row, ct| {
+            let cipher = restarted.existing_cipher(&subject_of(row)?).await?;
+            Ok(cipher.decrypt(ct, &aad(row, "email"))?)
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            privkit_sqlx::Error::Privkit(privkit::Error::KeyDestroyed(_))
+        ),
+        "{e}"
+    );
 }
 on_both!(
     sqlite_erasable_fields,
