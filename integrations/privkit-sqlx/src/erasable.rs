@@ -7,7 +7,7 @@ use privkit::keyset::SweepReport;
 use privkit::retention::{ErasableKeys, SealedSubjectKey, SubjectCipher, SubjectId};
 
 use crate::db::Database;
-use crate::keys::{Erasure, SubjectKeyState, SubjectKeyTable, WrappedSubjectKey};
+use crate::keys::{Erasure, Rewrap, SubjectKeyState, SubjectKeyTable, WrappedSubjectKey};
 use crate::{Error, Result};
 
 /// The `wrapping_key` column of a subject key wrapped by keyset key `id`.
@@ -126,8 +126,9 @@ impl ErasableStore {
     }
 
     /// Re-wraps every live subject key that is not under the wrapping keyset's primary,
-    /// `page` keys per query, each with a compare-and-swap update (a key erased or
-    /// re-wrapped meanwhile is skipped). Resumable by construction: a stopped sweep run
+    /// `page` keys per query and per transaction (one commit per page), each with a
+    /// compare-and-swap update (a key erased or re-wrapped meanwhile is skipped). A page
+    /// is written whole or not at all. Resumable by construction: a stopped sweep run
     /// again finds only the keys it had not done. Returns the counts (`failed`: keys the
     /// keyset could not unwrap, left as they were).
     ///
@@ -151,22 +152,33 @@ impl ErasableStore {
             let mut after: Option<SubjectId> = None;
             loop {
                 let rows = self.table.live_under(&name, after.as_ref(), page).await?;
+                // Re-wrap the page in memory, then write it in one transaction.
+                let mut rewrapped = Vec::with_capacity(rows.len());
                 for (subject, k) in &rows {
                     match self.keys.rewrap(subject, &sealed(k)) {
                         Ok(Some(new)) => {
                             let to = wrapping_name(new.wrapping_key_id()?);
-                            if self
-                                .table
-                                .rewrap(subject, k.key_id, &name, &new.wrapped, &to)
-                                .await?
-                            {
-                                rotated += 1;
-                            } else {
-                                skipped += 1;
-                            }
+                            rewrapped.push((subject, k.key_id, new, to));
                         }
                         Ok(None) => skipped += 1,
                         Err(_) => failed += 1,
+                    }
+                }
+                let items: Vec<Rewrap<'_>> = rewrapped
+                    .iter()
+                    .map(|(subject, key_id, new, to)| Rewrap {
+                        subject,
+                        key_id: *key_id,
+                        old_wrapping_key: &name,
+                        wrapped: &new.wrapped,
+                        wrapping_key: to,
+                    })
+                    .collect();
+                for done in self.table.rewrap_page(&items).await? {
+                    if done {
+                        rotated += 1;
+                    } else {
+                        skipped += 1;
                     }
                 }
                 if rows.len() < usize::try_from(page).unwrap_or(usize::MAX) {

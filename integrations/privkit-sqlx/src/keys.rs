@@ -156,6 +156,31 @@ impl SubjectKeyTable {
         Ok(done.rows_affected() == 1)
     }
 
+    /// [`rewrap`](Self::rewrap) for a page of keys in one transaction (one commit, so one
+    /// `fsync`, per page instead of per key); each row is still a compare-and-swap, so a
+    /// key erased or re-wrapped meanwhile is left alone. One flag per item, as `rewrap`.
+    pub(crate) async fn rewrap_page(&self, items: &[Rewrap<'_>]) -> Result<Vec<bool>> {
+        let sql = self.db.sql(
+            "UPDATE privkit_subject_keys SET wrapped = $1, wrapping_key = $2 \
+             WHERE subject = $3 AND key_id = $4 AND wrapping_key = $5 AND wrapped IS NOT NULL",
+        );
+        let mut tx = self.db.pool().begin().await?;
+        let mut done = Vec::with_capacity(items.len());
+        for item in items {
+            let result = sqlx::query(&sql)
+                .bind(item.wrapped.to_vec())
+                .bind(item.wrapping_key)
+                .bind(item.subject.as_str())
+                .bind(i64::from(item.key_id))
+                .bind(item.old_wrapping_key)
+                .execute(&mut *tx)
+                .await?;
+            done.push(result.rows_affected() == 1);
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
     /// Up to `limit` live keys wrapped by `wrapping_key`, in subject order after `after`:
     /// the pages of a resumable re-wrap sweep (pass the last subject of a page to get the
     /// next; a sweep that stopped resumes from the last subject it finished).
@@ -449,4 +474,13 @@ impl KeysetTable {
         .await?;
         Ok(done.rows_affected())
     }
+}
+
+/// One key of a re-wrap page: as the arguments of [`SubjectKeyTable::rewrap`].
+pub(crate) struct Rewrap<'a> {
+    pub(crate) subject: &'a SubjectId,
+    pub(crate) key_id: u32,
+    pub(crate) old_wrapping_key: &'a str,
+    pub(crate) wrapped: &'a [u8],
+    pub(crate) wrapping_key: &'a str,
 }
