@@ -175,16 +175,14 @@ impl Slots {
         self.get(partition).is_some()
     }
 
-    /// The slot of `partition`, made empty if it has none (the key is copied only then,
+    /// Gives `partition`, which has no slot, an empty one (the key is copied only then,
     /// not on every message).
-    fn get_or_insert(&mut self, partition: &[u8]) -> Option<&mut Slot> {
+    fn insert_empty(&mut self, partition: &[u8]) {
         if partition.is_empty() {
-            return Some(self.default.get_or_insert_with(Slot::default));
-        }
-        if !self.named.contains_key(partition) {
+            self.default = Some(Slot::default());
+        } else {
             self.named.insert(partition.to_vec(), Slot::default());
         }
-        self.named.get_mut(partition)
     }
 
     fn remove(&mut self, partition: &[u8]) -> Option<Slot> {
@@ -335,18 +333,21 @@ impl DataKeyCache {
         let limits = self.limits;
         let now = Instant::now();
         let mut slots = self.lock();
-        if !slots.contains(partition) && slots.len() >= MAX_CACHE_PARTITIONS {
-            slots.retain(|s| {
-                s.flight.is_some()
-                    || s.current
-                        .as_ref()
-                        .is_some_and(|c| !c.past(100, &limits, now))
-            });
+        if !slots.contains(partition) {
             if slots.len() >= MAX_CACHE_PARTITIONS {
-                return Step::Uncached;
+                slots.retain(|s| {
+                    s.flight.is_some()
+                        || s.current
+                            .as_ref()
+                            .is_some_and(|c| !c.past(100, &limits, now))
+                });
+                if slots.len() >= MAX_CACHE_PARTITIONS {
+                    return Step::Uncached;
+                }
             }
+            slots.insert_empty(partition);
         }
-        let Some(slot) = slots.get_or_insert(partition) else {
+        let Some(slot) = slots.get_mut(partition) else {
             return Step::Uncached;
         };
         if let Some(current) = slot.current.as_mut()

@@ -153,27 +153,20 @@ impl ErasableStore {
             loop {
                 let rows = self.table.live_under(&name, after.as_ref(), page).await?;
                 // Re-wrap the page in memory, then write it in one transaction.
-                let mut rewrapped = Vec::with_capacity(rows.len());
+                let mut items = Vec::with_capacity(rows.len());
                 for (subject, k) in &rows {
                     match self.keys.rewrap(subject, &sealed(k)) {
-                        Ok(Some(new)) => {
-                            let to = wrapping_name(new.wrapping_key_id()?);
-                            rewrapped.push((subject, k.key_id, new, to));
-                        }
+                        Ok(Some(new)) => items.push(Rewrap {
+                            subject,
+                            key_id: k.key_id,
+                            old_wrapping_key: &name,
+                            wrapping_key: wrapping_name(new.wrapping_key_id()?),
+                            wrapped: new.wrapped,
+                        }),
                         Ok(None) => skipped += 1,
                         Err(_) => failed += 1,
                     }
                 }
-                let items: Vec<Rewrap<'_>> = rewrapped
-                    .iter()
-                    .map(|(subject, key_id, new, to)| Rewrap {
-                        subject,
-                        key_id: *key_id,
-                        old_wrapping_key: &name,
-                        wrapped: &new.wrapped,
-                        wrapping_key: to,
-                    })
-                    .collect();
                 for done in self.table.rewrap_page(&items).await? {
                     if done {
                         rotated += 1;

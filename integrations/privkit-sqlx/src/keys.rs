@@ -142,17 +142,14 @@ impl SubjectKeyTable {
         wrapped: &[u8],
         wrapping_key: &str,
     ) -> Result<bool> {
-        let done = sqlx::query(&self.db.sql(
-            "UPDATE privkit_subject_keys SET wrapped = $1, wrapping_key = $2 \
-             WHERE subject = $3 AND key_id = $4 AND wrapping_key = $5 AND wrapped IS NOT NULL",
-        ))
-        .bind(wrapped.to_vec())
-        .bind(wrapping_key)
-        .bind(subject.as_str())
-        .bind(i64::from(key_id))
-        .bind(old_wrapping_key)
-        .execute(self.db.pool())
-        .await?;
+        let done = sqlx::query(&self.db.sql(REWRAP_SQL))
+            .bind(wrapped.to_vec())
+            .bind(wrapping_key)
+            .bind(subject.as_str())
+            .bind(i64::from(key_id))
+            .bind(old_wrapping_key)
+            .execute(self.db.pool())
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -160,16 +157,13 @@ impl SubjectKeyTable {
     /// `fsync`, per page instead of per key); each row is still a compare-and-swap, so a
     /// key erased or re-wrapped meanwhile is left alone. One flag per item, as `rewrap`.
     pub(crate) async fn rewrap_page(&self, items: &[Rewrap<'_>]) -> Result<Vec<bool>> {
-        let sql = self.db.sql(
-            "UPDATE privkit_subject_keys SET wrapped = $1, wrapping_key = $2 \
-             WHERE subject = $3 AND key_id = $4 AND wrapping_key = $5 AND wrapped IS NOT NULL",
-        );
+        let sql = self.db.sql(REWRAP_SQL);
         let mut tx = self.db.pool().begin().await?;
         let mut done = Vec::with_capacity(items.len());
         for item in items {
             let result = sqlx::query(&sql)
-                .bind(item.wrapped.to_vec())
-                .bind(item.wrapping_key)
+                .bind(item.wrapped.as_slice())
+                .bind(item.wrapping_key.as_str())
                 .bind(item.subject.as_str())
                 .bind(i64::from(item.key_id))
                 .bind(item.old_wrapping_key)
@@ -481,6 +475,11 @@ pub(crate) struct Rewrap<'a> {
     pub(crate) subject: &'a SubjectId,
     pub(crate) key_id: u32,
     pub(crate) old_wrapping_key: &'a str,
-    pub(crate) wrapped: &'a [u8],
-    pub(crate) wrapping_key: &'a str,
+    pub(crate) wrapped: Vec<u8>,
+    pub(crate) wrapping_key: String,
 }
+
+/// The compare-and-swap update of one re-wrap: only a live key still under the old
+/// wrapping key changes.
+const REWRAP_SQL: &str = "UPDATE privkit_subject_keys SET wrapped = $1, wrapping_key = $2 \
+     WHERE subject = $3 AND key_id = $4 AND wrapping_key = $5 AND wrapped IS NOT NULL";
