@@ -945,7 +945,11 @@ impl Cx<'_, '_> {
                 break;
             };
             let w = &self.text[ws..we];
-            if w.as_bytes()[0].is_ascii_digit() {
+            // `next_word` can return an empty word (fuzzing found one after U+FFFD).
+            let Some(&lead) = w.as_bytes().first() else {
+                break;
+            };
+            if lead.is_ascii_digit() {
                 let num_end = ws + w.bytes().take_while(|b| b.is_ascii_alphanumeric()).count();
                 let stop = self.address_tail(num_end);
                 return self.push(EntityType::StreetAddress, first, stop, 0.7);

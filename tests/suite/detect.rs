@@ -53,6 +53,16 @@ fn assert_none(text: &str, entity: &str) {
     );
 }
 
+/// Found by the `detect_scan` fuzz target: a street prefix ("ulica") followed by a word
+/// that `next_word` returned empty (after U+FFFD) indexed its first byte.
+#[test]
+fn fail_street_prefix_before_an_empty_word_does_not_panic() {
+    let data = b"4111 11ex.141*ulica N\xf7BK ((\x00\x00\x00*----BEGIN \n";
+    let text = String::from_utf8_lossy(data);
+    let f = found(&text);
+    assert!(!f.iter().any(|(t, _)| t == "STREET_ADDRESS"), "{f:?}");
+}
+
 #[test]
 fn emails_urls_domains_ips() {
     assert_found(
