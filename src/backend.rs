@@ -366,6 +366,42 @@ impl AeadKey {
         }, k => k.seal_in_place(nonce, aad, buf).map_err(|()| self.too_long()))
     }
 
+    /// Appends the encryption of `plaintext` to `out` and returns the tag, in the fewest
+    /// passes over the bytes the backend allows: RustCrypto encrypts straight from
+    /// `plaintext` into the zeroed room (one read of the plaintext, one write of the
+    /// ciphertext, instead of a copy and an in-place pass over it). ring only encrypts in
+    /// place, so the plaintext is copied in first; aws-lc does too, as before (its
+    /// out-of-place call has not been measured against it). On failure `out` is as it was.
+    pub(crate) fn seal_append(
+        &self,
+        nonce: &[u8],
+        aad: &[u8],
+        plaintext: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<[u8; TAG_LEN]> {
+        let start = out.len();
+        let sealed = match &self.inner {
+            #[cfg(feature = "aws-lc")]
+            Inner::AwsLc(_) => {
+                out.extend_from_slice(plaintext);
+                self.seal_in_place(nonce, aad, &mut out[start..])
+            }
+            #[cfg(feature = "ring")]
+            Inner::Ring(_) => {
+                out.extend_from_slice(plaintext);
+                self.seal_in_place(nonce, aad, &mut out[start..])
+            }
+            _ => {
+                out.resize(start + plaintext.len(), 0);
+                self.seal_to(nonce, aad, plaintext, &mut out[start..])
+            }
+        };
+        if sealed.is_err() {
+            out.truncate(start);
+        }
+        sealed
+    }
+
     /// Encrypts `input` into `output` (same length) and returns the tag: no copy of the
     /// plaintext is made.
     pub(crate) fn seal_to(

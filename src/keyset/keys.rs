@@ -656,10 +656,11 @@ impl Keyset {
         let header = &mut header[..PREFIX_LEN + nonce_len];
         material.nonces.next(algorithm, &mut header[PREFIX_LEN..])?;
         out.reserve(header.len() + plaintext.len() + TAG_LEN);
+        let start = out.len();
         out.extend_from_slice(header);
-        let body_start = out.len();
-        out.extend_from_slice(plaintext);
-        let tag = cipher.seal_in_place(&header[PREFIX_LEN..], aad, &mut out[body_start..])?;
+        let tag = cipher
+            .seal_append(&header[PREFIX_LEN..], aad, plaintext, out)
+            .inspect_err(|_| out.truncate(start))?;
         out.extend_from_slice(&tag);
         Ok(entry)
     }
