@@ -10,6 +10,9 @@
 //! `_awslc`) and each group gains `raw_awslc_aes256gcm_segments`: the same segment work
 //! on aws-lc-rs `LessSafeKey`. With `--features ring`, the same with `_ring` and
 //! `raw_ring_aes256gcm_segments` (ring's `LessSafeKey`); with both, AES-256-GCM runs on ring.
+//! The ring build also has `raw_ring_aes256gcm_segments_via_write` and `_via_read`: the
+//! same segments behind the `Write` and `Read` interfaces (one more copy per segment, since
+//! ring only encrypts and decrypts in place), the floor for the stream types on ring.
 
 use std::hint::black_box;
 use std::io::{Read, Write};
@@ -141,6 +144,68 @@ fn ring_open_segments(key: &ring::aead::LessSafeKey, ct: &[u8], out: &mut Vec<u8
     }
 }
 
+/// The raw ring segments behind the `Write` interface a stream writer has: ring only
+/// encrypts in place, so each segment is copied into a buffer, sealed there, and handed to
+/// the writer (which copies it again). The floor for any `Write` over ring's AEAD.
+#[cfg(feature = "ring")]
+fn ring_seal_segments_via_write(
+    key: &ring::aead::LessSafeKey,
+    pt: &[u8],
+    buf: &mut [u8],
+    out: &mut impl Write,
+) {
+    use ring::aead::{Aad, Nonce};
+    for (i, chunk) in pt.chunks(SEGMENT).enumerate() {
+        let mut nonce = [0u8; 12];
+        nonce[4..8].copy_from_slice(&u32::try_from(i).expect("segment index").to_be_bytes());
+        let (body, rest) = buf.split_at_mut(chunk.len());
+        body.copy_from_slice(chunk);
+        let tag = key
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(black_box(b"".as_slice())),
+                body,
+            )
+            .expect("enc");
+        rest[..16].copy_from_slice(tag.as_ref());
+        out.write_all(&buf[..chunk.len() + 16]).expect("write");
+    }
+}
+
+/// The raw ring segments behind the `Read` interface a stream reader has: each sealed
+/// segment is read from the source into a buffer, then copied to the caller's output and
+/// opened in place there.
+#[cfg(feature = "ring")]
+fn ring_open_segments_via_read(
+    key: &ring::aead::LessSafeKey,
+    mut ct: &[u8],
+    buf: &mut [u8],
+    out: &mut [u8],
+) {
+    use ring::aead::{Aad, Nonce, Tag};
+    let mut i = 0u32;
+    let mut at = 0;
+    while !ct.is_empty() {
+        let n = ct.len().min(SEGMENT + 16);
+        ct.read_exact(&mut buf[..n]).expect("read");
+        let mut nonce = [0u8; 12];
+        nonce[4..8].copy_from_slice(&i.to_be_bytes());
+        let (body, tag) = buf[..n].split_at(n - 16);
+        let dst = &mut out[at..at + body.len()];
+        dst.copy_from_slice(body);
+        key.open_in_place_separate_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(black_box(b"".as_slice())),
+            Tag::try_from(tag).expect("tag"),
+            dst,
+            0..,
+        )
+        .expect("dec");
+        at += body.len();
+        i += 1;
+    }
+}
+
 /// A privkit row's name, marked `_awslc` when AES-256-GCM runs on the aws-lc backend.
 fn row(name: &str) -> String {
     match privkit::Algorithm::Aes256Gcm.backend() {
@@ -188,6 +253,20 @@ fn stream(c: &mut Criterion) {
             &pt,
             |b, pt| b.iter(|| ring_seal_segments(&ring_key, black_box(pt), &mut out)),
         );
+        #[cfg(feature = "ring")]
+        {
+            let mut buf = vec![0u8; SEGMENT + 16];
+            g.bench_with_input(
+                BenchmarkId::new("raw_ring_aes256gcm_segments_via_write", size),
+                &pt,
+                |b, pt| {
+                    b.iter(|| {
+                        out.clear();
+                        ring_seal_segments_via_write(&ring_key, black_box(pt), &mut buf, &mut out)
+                    })
+                },
+            );
+        }
         g.bench_with_input(
             BenchmarkId::new(row("stream_writer"), size),
             &pt,
@@ -230,6 +309,19 @@ fn stream(c: &mut Criterion) {
             &raw_ct,
             |b, ct| b.iter(|| ring_open_segments(&ring_key, black_box(ct), &mut out)),
         );
+        #[cfg(feature = "ring")]
+        {
+            let mut buf = vec![0u8; SEGMENT + 16];
+            g.bench_with_input(
+                BenchmarkId::new("raw_ring_aes256gcm_segments_via_read", size),
+                &raw_ct,
+                |b, ct| {
+                    b.iter(|| {
+                        ring_open_segments_via_read(&ring_key, black_box(ct), &mut buf, &mut plain)
+                    })
+                },
+            );
+        }
         g.bench_with_input(
             BenchmarkId::new(row("stream_reader"), size),
             &ct,
