@@ -67,6 +67,12 @@ impl Sha256State {
 
     /// The digest.
     fn finish(&mut self) -> [u8; 32] {
+        self.pad();
+        state_bytes(&self.h)
+    }
+
+    /// Absorbs the padding: `h` is then the final state.
+    fn pad(&mut self) {
         let bits = (self.total + self.used as u64) * 8;
         let used = self.used;
         self.block[used] = 0x80;
@@ -77,7 +83,6 @@ impl Sha256State {
         }
         self.block[56..].copy_from_slice(&bits.to_be_bytes());
         compress256(&mut self.h, &[self.block]);
-        state_bytes(&self.h)
     }
 }
 
@@ -124,9 +129,17 @@ impl HmacSha256 {
 
     /// The MAC whose message `state` (from [`start`](Self::start)) absorbed.
     pub(crate) fn finish(&self, mut state: Sha256State) -> [u8; 32] {
-        let inner = state.finish();
+        state.pad();
+        self.outer_hash(&state.h)
+    }
+
+    /// The outer hash over the inner hash's final state `inner`: one compression of the
+    /// padded 32-byte digest under the keyed outer state.
+    fn outer_hash(&self, inner: &[u32; 8]) -> [u8; 32] {
         let mut block = [0u8; 64];
-        block[..32].copy_from_slice(&inner);
+        for (o, w) in block.chunks_exact_mut(4).zip(inner) {
+            o.copy_from_slice(&w.to_be_bytes());
+        }
         block[32] = 0x80;
         block[56..].copy_from_slice(&((64u64 + 32) * 8).to_be_bytes());
         let mut o = self.outer;
@@ -135,7 +148,21 @@ impl HmacSha256 {
     }
 
     /// HMAC-SHA256 of `msg`.
+    ///
+    /// A message of at most 55 bytes (a pseudonymized e-mail address or name, a beacon's
+    /// value) fits with its padding in one block, which is built in place and compressed
+    /// once, without the buffering of [`Sha256State`].
     pub(crate) fn mac(&self, msg: &[u8]) -> [u8; 32] {
+        if msg.len() <= 55 {
+            let mut block = [0u8; 64];
+            block[..msg.len()].copy_from_slice(msg);
+            block[msg.len()] = 0x80;
+            // The keyed block (64 bytes) plus the message, in bits.
+            block[56..].copy_from_slice(&((64 + msg.len() as u64) * 8).to_be_bytes());
+            let mut h = self.inner;
+            compress256(&mut h, &[block]);
+            return self.outer_hash(&h);
+        }
         let mut state = self.start();
         state.update(msg);
         self.finish(state)
@@ -236,6 +263,22 @@ mod tests {
             s.update(&msg[..split]);
             s.update(&msg[split..]);
             assert_eq!(hmac.finish(s), reference(&key, &msg), "split at {split}");
+        }
+    }
+
+    #[test]
+    fn one_block_path_matches_at_every_length() {
+        // 0..=55 bytes take the one-block path, 56 and more the buffered one.
+        let msg: Vec<u8> = (0..130u8).collect();
+        for key in [&b"k"[..], &[0x5au8; 64][..], &[0xa5u8; 100][..]] {
+            let hmac = HmacSha256::new(key);
+            for len in 0..=msg.len() {
+                assert_eq!(
+                    hmac.mac(&msg[..len]),
+                    reference(key, &msg[..len]),
+                    "{len} bytes"
+                );
+            }
         }
     }
 
