@@ -4,7 +4,7 @@
 //! end: everything but the awaited KEK calls is shared with it.
 
 use super::engine::{self, wrap_all};
-use super::header::{EnvelopeLimits, Material, NewHeader, plaintext_len, seal_message_after};
+use super::header::{EnvelopeLimits, NewHeader, plaintext_len, seal_message_after};
 use super::kek::AsyncKeyEncryptionKey;
 use super::seal::{Opener, Sealer};
 use super::stream::StreamWriter;
@@ -151,7 +151,7 @@ pub async fn seal_async(
 ) -> Result<Vec<u8>> {
     let algorithm = Algorithm::default();
     plaintext_len(algorithm, plaintext)?;
-    let header = NewHeader::for_message(algorithm, Material::random()?, 1, plaintext.len())?;
+    let header = NewHeader::for_message(algorithm, 1, plaintext.len())?;
     let header = wrap_all(&[kek], header, None).await?;
     seal_message_after(header, plaintext, aad)
 }
@@ -284,10 +284,13 @@ mod tests {
                 .seal(b"x", b"a")
                 .await
                 .unwrap();
+            assert_eq!(env[4], super::super::header::V3);
             assert_eq!(
                 Opener::new(Arc::clone(&local)).open(&env, b"a").unwrap(),
                 b"x"
             );
+            let one_shot = seal_async(&asynk, b"x", b"a").await.unwrap();
+            assert_eq!(one_shot[4], super::super::header::V3);
             let env = Sealer::new(Arc::clone(&local)).seal(b"y", b"b").unwrap();
             assert_eq!(
                 AsyncOpener::new(asynk.clone())

@@ -321,13 +321,7 @@ impl<K: Kek + 'static> Engine<K> {
 
     /// A fresh data key wrapped by every KEK.
     async fn fetch(&self) -> Result<Finished> {
-        let header = NewHeader::new(
-            Kind::Envelope,
-            self.algorithm,
-            Material::random()?,
-            self.keks.len(),
-            b"",
-        )?;
+        let header = NewHeader::for_envelope(self.algorithm, self.keks.len())?;
         wrap_all(&self.keks, header, self.audit.as_deref()).await
     }
 
@@ -347,12 +341,8 @@ impl<K: Kek + 'static> Engine<K> {
             None => {
                 // A data key for this message only: the envelope is written after the
                 // header in the header's own buffer.
-                let header = NewHeader::for_message(
-                    self.algorithm,
-                    Material::random()?,
-                    self.keks.len(),
-                    plaintext.len(),
-                )?;
+                let header =
+                    NewHeader::for_message(self.algorithm, self.keks.len(), plaintext.len())?;
                 let header = wrap_all(&self.keks, header, self.audit.as_deref()).await?;
                 let sealed = seal_message_after(header, plaintext, aad)?;
                 self.used(plaintext.len(), reference)?;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::cache::{CacheLimits, DEFAULT_REFRESH_PERCENT, DataKeyCache};
 use super::engine::{self, Engine, EnvelopeAudit, Kek, KekRef, block_on};
-use super::header::{EnvelopeLimits, Material, NewHeader, seal_message_after};
+use super::header::{EnvelopeLimits, NewHeader, seal_message_after};
 use super::kek::{IntoKek, KekKind, KeyEncryptionKey};
 use super::stream::{Segments, StreamReader, StreamWriter, read_header};
 use crate::audit::Auditor;
@@ -459,7 +459,7 @@ impl<K: ?Sized + KekKind> Opener<K> {
 pub fn seal(kek: &dyn KeyEncryptionKey, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
     let algorithm = Algorithm::default();
     super::header::plaintext_len(algorithm, plaintext)?;
-    let header = NewHeader::for_message(algorithm, Material::random()?, 1, plaintext.len())?;
+    let header = NewHeader::for_message(algorithm, 1, plaintext.len())?;
     let header = block_on(engine::wrap_all(&[kek], header, None))?;
     seal_message_after(header, plaintext, aad)
 }

@@ -10,7 +10,7 @@
 use serde_json::{Value, json};
 
 use super::engine::{block_on, wrap_all};
-use super::header::{Finished, Kind, Material, NewHeader, seal_message};
+use super::header::{Finished, Kind, Material, NewHeader, V2, V3, seal_message};
 use super::{KeyEncryptionKey, LocalKek, Opener, StreamWriter, open};
 use crate::encoding::{hex_decode, hex_encode};
 use crate::kdf::{Hash, Hkdf};
@@ -37,6 +37,10 @@ const STREAM_FILE: &str = concat!(
 const ENVELOPE_FILE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/data/vectors/envelope_v2.json"
+);
+const ENVELOPE_V3_FILE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/vectors/envelope_v3.json"
 );
 const V1_FILES: [&str; 4] = [
     concat!(
@@ -72,11 +76,36 @@ fn header(
         data_key: dek.clone(),
         salt: *salt,
         prefix: *prefix,
+        header_nonce: [0; 24],
     };
-    let header = NewHeader::new(kind, alg, material, keks.len(), aad)?;
+    wrapped(
+        NewHeader::versioned(kind, V2, alg, material, keks.len(), aad, 0)?,
+        keks,
+    )
+}
+
+fn wrapped(header: NewHeader, keks: &[&LocalKek]) -> Result<Finished> {
     let keks: Vec<&dyn KeyEncryptionKey> =
         keks.iter().map(|k| *k as &dyn KeyEncryptionKey).collect();
     block_on(wrap_all(&keks, header, None))
+}
+
+/// A version 3 envelope header for a fixed data key and header nonce (the high bit of
+/// whose first byte the header sets), wrapped by `keks`.
+fn header_v3(
+    alg: Algorithm,
+    dek: &SecretBytes,
+    header_nonce: &[u8; 24],
+    keks: &[&LocalKek],
+) -> Result<Finished> {
+    let material = Material {
+        data_key: dek.clone(),
+        salt: [0; 32],
+        prefix: [0; 19],
+        header_nonce: *header_nonce,
+    };
+    let header = NewHeader::versioned(Kind::Envelope, V3, alg, material, keks.len(), b"", 0)?;
+    wrapped(header, keks)
 }
 
 fn seal_deterministic(
@@ -277,6 +306,182 @@ fn envelope_fail_vectors(vectors: &[Value]) -> Result<Value> {
         "version byte set to 1 (downgrade): the wrap context names version 1, unwrapping fails",
         m,
         "decryption failed",
+    );
+    let mut m = env.clone();
+    m.truncate(m.len() - 1);
+    push(
+        "truncated by one byte: shorter than its declared ciphertext length",
+        m,
+        "malformed",
+    );
+    let mut m = env.clone();
+    m.push(0);
+    push("one byte appended after the tag", m, "malformed");
+    Ok(Value::Array(cases))
+}
+
+/// The two vector KEKs: `vector-kek` (AES-256-GCM keyset) and `vector-kek-2`
+/// (XChaCha20-Poly1305 keyset), and their JSON descriptions.
+fn vector_keks() -> Result<(LocalKek, LocalKek)> {
+    Ok((
+        LocalKek::new(
+            "vector-kek",
+            vector_keyset(Algorithm::Aes256Gcm, 0x0a0b_0c0d, 0x80),
+        )?,
+        LocalKek::new(
+            "vector-kek-2",
+            vector_keyset(Algorithm::XChaCha20Poly1305, 0x0e0f_1011, 0xc0),
+        )?,
+    ))
+}
+
+fn kek_json(k: &LocalKek) -> Value {
+    let info = k.keyset().key(k.keyset().primary_id()).unwrap();
+    let key_start = if info.id == 0x0a0b_0c0d { 0x80 } else { 0xc0 };
+    json!({
+        "kek_id": KeyEncryptionKey::kek_id(k),
+        "keyset_key_id": info.id,
+        "keyset_algorithm": info.algorithm.name(),
+        "keyset_key": hex_encode(&seq(key_start, 32)),
+    })
+}
+
+/// Version 3 envelopes (`docs/FORMAT.md` 3): for each algorithm a one-KEK and a two-KEK
+/// envelope, with the intermediate values an independent decoder checks.
+fn envelope_v3_vectors() -> Result<Value> {
+    let mut out = Vec::new();
+    let dek = SecretBytes::new(seq(0x40, 32));
+    let header_nonce: [u8; 24] = seq(0x70, 24).try_into().unwrap();
+    for alg in Algorithm::ALL {
+        for two_keks in [false, true] {
+            let (kek_a, kek_b) = vector_keks()?;
+            let keks: Vec<&LocalKek> = if two_keks {
+                vec![&kek_a, &kek_b]
+            } else {
+                vec![&kek_a]
+            };
+            let (pt, aad, counter): (&[u8], &[u8], u64) = if two_keks {
+                (b"", b"", 5)
+            } else {
+                (b"hello, envelope", b"doc-1", 0)
+            };
+            let finished = header_v3(alg, &dek, &header_nonce, &keks)?;
+            let env = seal_message(&finished, counter, pt, aad)?;
+            let n = alg.nonce_len();
+            // The key schedule, from the hkdf crate (no Extract: the data key is the PRK).
+            let okm = Hkdf::from_prk(Hash::Sha256, dek.expose_secret())?
+                .expand_labeled(&[b"privkit envelope v3", &[alg.id()]], 64)?;
+            let commitment = &okm.expose_secret()[32..];
+            let mut nonce = header_nonce[..n].to_vec();
+            nonce[0] |= 0x80;
+            let header_len = finished.bytes.len();
+            let signed = &env[..header_len - 16];
+            assert_eq!(&env[6..38], commitment);
+            assert_eq!(&env[38..38 + n], &nonce[..]);
+            // The header tag opens under the payload key, with the header as associated data.
+            let payload_key = crate::backend::AeadKey::new(alg, &okm.expose_secret()[..32])?;
+            payload_key.open_in_place(
+                &nonce,
+                signed,
+                &mut [],
+                &env[header_len - 16..header_len],
+            )?;
+            let context = crate::kdf::encode_labels(&[
+                b"privkit envelope wrap",
+                &[3],
+                &[alg.id()],
+                commitment,
+            ])?;
+            out.push(json!({
+                "comment": if two_keks { "two KEKs, empty payload, nonce counter 5" } else { "one KEK" },
+                "algorithm": alg.name(),
+                "algorithm_id": alg.id(),
+                "data_key": hex_encode(dek.expose_secret()),
+                "payload_key": hex_encode(&okm.expose_secret()[..32]),
+                "commitment": hex_encode(commitment),
+                "header_nonce": hex_encode(&nonce),
+                "wrap_context": hex_encode(&context),
+                "header_tag": hex_encode(&env[header_len - 16..header_len]),
+                "header_len": header_len,
+                "keks": keks.iter().map(|k| kek_json(k)).collect::<Vec<_>>(),
+                "nonce_counter": counter,
+                "plaintext": hex_encode(pt),
+                "aad": hex_encode(aad),
+                "envelope": hex_encode(&env),
+            }));
+        }
+    }
+    Ok(json!({
+        "format": "privkit envelope, magic PKEV, version 3 (docs/FORMAT.md section 3)",
+        "kek_nonce_prefix": hex_encode(&prefix()),
+        "vectors": out,
+        "fail": envelope_v3_fail_vectors(&out)?,
+    }))
+}
+
+/// Version 3 envelopes that every decoder must refuse, made from the two-KEK AES-256-GCM
+/// vector and opened holding only `vector-kek`, the first KEK.
+fn envelope_v3_fail_vectors(vectors: &[Value]) -> Result<Value> {
+    let v = vectors
+        .iter()
+        .find(|v| v["algorithm_id"] == 1 && v["keks"].as_array().is_some_and(|k| k.len() == 2))
+        .expect("two-KEK vector");
+    let env = field(v, "envelope");
+    let header_len = usize::try_from(v["header_len"].as_u64().unwrap()).unwrap();
+    // AES-256-GCM: 12-byte header nonce at 38, the count at 50, entry 1 from 51: u16 id
+    // length (10), "vector-kek", u16 key length, key.
+    let first_key_len = usize::from(u16::from_be_bytes([env[63], env[64]]));
+    let second_entry = 65 + first_key_len;
+    assert_eq!(&env[second_entry + 2..second_entry + 14], b"vector-kek-2");
+    let nonce_at = header_len + 8;
+    let mut cases = Vec::new();
+    let mut push = |comment: &str, bytes: Vec<u8>, error: &str| {
+        cases.push(json!({"comment": comment, "envelope": hex_encode(&bytes), "error": error}));
+    };
+    let mut m = env.clone();
+    m[second_entry + 2 + 12 + 2 + 20] ^= 0x01;
+    push(
+        "one bit flipped in the wrapped key of the second KEK (a decoder holding only the first KEK must fail: the header tag covers it)",
+        m,
+        "decryption failed",
+    );
+    let mut m = env.clone();
+    m[second_entry + 2 + 3] ^= 0x20;
+    push(
+        "the second KEK's id changed from vector-kek-2 to vector-KEK-2",
+        m,
+        "decryption failed",
+    );
+    let mut m = env.clone();
+    m[header_len - 1] ^= 0x80;
+    push("one bit flipped in the header tag", m, "decryption failed");
+    let mut m = env.clone();
+    m[38 + 11] ^= 0x01;
+    push(
+        "one bit flipped in the header nonce (its last byte)",
+        m,
+        "decryption failed",
+    );
+    let mut m = env.clone();
+    m[38] &= 0x7f;
+    push(
+        "the high bit of the header nonce cleared: not a header nonce",
+        m,
+        "malformed",
+    );
+    let mut m = env.clone();
+    m[nonce_at] |= 0x80;
+    push(
+        "the high bit of the payload nonce set: not a payload nonce",
+        m,
+        "malformed",
+    );
+    let mut m = env.clone();
+    m[4] = 2;
+    push(
+        "version byte set to 2 (downgrade): read as version 2, the commitment field holds the header nonce and entries, and the header no longer parses",
+        m,
+        "malformed",
     );
     let mut m = env.clone();
     m.truncate(m.len() - 1);
@@ -538,6 +743,69 @@ fn fail_envelope_vectors() -> Result<()> {
     Ok(())
 }
 
+/// The keyset KEK of a vector's `keks` entry.
+fn local_kek(kek: &Value) -> Result<LocalKek> {
+    let alg = match kek["keyset_algorithm"].as_str().unwrap() {
+        "AES-256-GCM" => Algorithm::Aes256Gcm,
+        _ => Algorithm::XChaCha20Poly1305,
+    };
+    let id = u32::try_from(kek["keyset_key_id"].as_u64().unwrap()).unwrap();
+    let ks = Keyset::from_key(id, alg, SecretBytes::new(field(kek, "keyset_key")))?;
+    LocalKek::new(kek["kek_id"].as_str().unwrap(), ks)
+}
+
+#[test]
+fn check_envelope_v3_vectors() -> Result<()> {
+    let file = load(ENVELOPE_V3_FILE);
+    assert_eq!(
+        file,
+        envelope_v3_vectors()?,
+        "regenerated version 3 envelope vectors differ from the file"
+    );
+    let target = LocalKek::generate("v3-target")?;
+    for v in file["vectors"].as_array().unwrap() {
+        let env = field(v, "envelope");
+        assert_eq!(env[4], 3);
+        for kek in v["keks"].as_array().unwrap() {
+            let local = local_kek(kek)?;
+            assert_eq!(open(&local, &env, &field(v, "aad"))?, field(v, "plaintext"));
+            // Re-wrap keeps version 3 and the payload; the header nonce and tag change.
+            let rewrapped = Opener::new(local).rewrap(&env, &[&target])?;
+            assert_eq!(rewrapped[4], 3);
+            assert_eq!(rewrapped[..38], env[..38]);
+            let payload = 8 + alg_nonce_len(v) + field(v, "plaintext").len() + 16;
+            assert_eq!(
+                rewrapped[rewrapped.len() - payload..],
+                env[env.len() - payload..]
+            );
+            assert_eq!(
+                open(&target, &rewrapped, &field(v, "aad"))?,
+                field(v, "plaintext")
+            );
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn fail_envelope_v3_vectors() -> Result<()> {
+    let file = load(ENVELOPE_V3_FILE);
+    let kek = local_kek(&file["vectors"][0]["keks"][0])?;
+    assert_eq!(kek.kek_id(), "vector-kek");
+    let cases = file["fail"].as_array().unwrap();
+    assert_eq!(cases.len(), 9);
+    for case in cases {
+        let err = open(&kek, &field(case, "envelope"), b"").unwrap_err();
+        let expected = case["error"].as_str().unwrap();
+        assert!(
+            err.to_string().starts_with(expected),
+            "{}: {err}",
+            case["comment"]
+        );
+    }
+    Ok(())
+}
+
 /// Version 1 envelopes, streams and keyset exports, no longer written, still open; and
 /// re-wrapping a version 1 envelope makes a version 2 envelope of the same payload.
 #[test]
@@ -708,6 +976,11 @@ fn regenerate() -> Result<()> {
     std::fs::write(
         ENVELOPE_FILE,
         serde_json::to_string_pretty(&envelope_vectors()?).unwrap() + "\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ENVELOPE_V3_FILE,
+        serde_json::to_string_pretty(&envelope_v3_vectors()?).unwrap() + "\n",
     )
     .unwrap();
     std::fs::write(
