@@ -27,8 +27,10 @@ def labels(*parts):
     return b"".join(struct.pack(">I", len(p)) + p for p in parts)
 
 
-def hkdf_sha256(salt, ikm, info, length):
-    prk = hmac.new(salt or b"\0" * 32, ikm, hashlib.sha256).digest()
+def hkdf_sha256(salt, ikm, info, length, prk=None):
+    """RFC 5869 HKDF; with `prk` given, Expand alone (version 3 envelopes: the data key is
+    the PRK)."""
+    prk = prk or hmac.new(salt or b"\0" * 32, ikm, hashlib.sha256).digest()
     out, block, i = b"", b"", 1
     while len(out) < length:
         block = hmac.new(prk, block + info + bytes([i]), hashlib.sha256).digest()
@@ -107,16 +109,6 @@ def check_mac(version, mac_key, signed, mac):
         assert hmac.compare_digest(hmac.new(mac_key, signed, hashlib.sha256).digest(), mac), "header MAC"
 
 
-def hkdf_expand_sha256(prk, info, length):
-    """RFC 5869 HKDF-Expand alone (the PRK is a uniformly random key)."""
-    out, block, i = b"", b"", 1
-    while len(out) < length:
-        block = hmac.new(prk, block + info + bytes([i]), hashlib.sha256).digest()
-        out += block
-        i += 1
-    return out[:length]
-
-
 def aead_seal(alg, key, nonce, pt, aad):
     if alg == 1:
         return AESGCM(key).encrypt(nonce, pt, aad)
@@ -151,7 +143,7 @@ def envelope_open_v3(env, aad, keks):
             continue
         dk = keyset_open(keks[kek_id], wk, ctx, fmt=0x02)
         assert len(dk) == 32, "data key length"
-        okm = hkdf_expand_sha256(dk, labels(b"privkit envelope v3", bytes([alg])), 64)
+        okm = hkdf_sha256(None, None, labels(b"privkit envelope v3", bytes([alg])), 64, prk=dk)
         assert hmac.compare_digest(okm[32:64], commitment), "commitment"
         # The header tag: the payload AEAD of an empty plaintext, the header as associated data.
         assert aead_open(alg, okm[:32], header_nonce, tag, signed) == b"", "header tag"
