@@ -143,7 +143,7 @@ def envelope_open_v3(env, aad, keks):
             continue
         dk = keyset_open(keks[kek_id], wk, ctx, fmt=0x02)
         assert len(dk) == 32, "data key length"
-        okm = hkdf_sha256(None, None, labels(b"privkit envelope v3", bytes([alg])), 64, prk=dk)
+        okm = hkdf_sha256(None, None, labels(b"PKEV v3", bytes([alg])), 64, prk=dk)
         assert hmac.compare_digest(okm[32:64], commitment), "commitment"
         # The header tag: the payload AEAD of an empty plaintext, the header as associated data.
         assert aead_open(alg, okm[:32], header_nonce, tag, signed) == b"", "header tag"

@@ -264,8 +264,11 @@ impl DataKeyCache {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<Finished>>,
     {
+        // The fetches are boxed: they run once per data key, and inline they would make
+        // this future (and every seal's, served from the cache or not) several KiB, copied
+        // on every call.
         if len > self.limits.max_bytes {
-            return Ok(((Arc::new(fetch().await?), 0), None));
+            return Ok(((Arc::new(Box::pin(fetch()).await?), 0), None));
         }
         loop {
             match self.step(partition, len, refresh_percent) {
@@ -284,7 +287,7 @@ impl DataKeyCache {
                 }
                 Step::Lead(flight) => {
                     let lead = Lead::new(Arc::clone(self), partition.to_vec(), flight);
-                    match fetch().await {
+                    match Box::pin(fetch()).await {
                         Ok(state) => {
                             if let Some(reserved) = lead.install(state, Some(len)) {
                                 return Ok((reserved, None));
@@ -297,7 +300,7 @@ impl DataKeyCache {
                         }
                     }
                 }
-                Step::Uncached => return Ok(((Arc::new(fetch().await?), 0), None)),
+                Step::Uncached => return Ok(((Arc::new(Box::pin(fetch()).await?), 0), None)),
             }
         }
     }

@@ -383,7 +383,9 @@ impl<K: Kek + 'static> Engine<K> {
             return;
         }
         let _ = background;
-        lead.settle(self.fetch().await);
+        // Boxed, as the cache's fetches: a refresh is rare, and inline its future would
+        // be part of every cached seal's.
+        lead.settle(Box::pin(self.fetch()).await);
     }
 
     /// Drops the cached data key of `partition`.

@@ -397,7 +397,7 @@ fn envelope_v3_vectors() -> Result<Value> {
         let n = alg.nonce_len();
         // The key schedule, from the hkdf crate (no Extract: the data key is the PRK).
         let okm = Hkdf::from_prk(Hash::Sha256, dek.expose_secret())?
-            .expand_labeled(&[b"privkit envelope v3", &[alg.id()]], 64)?;
+            .expand_labeled(&[b"PKEV v3", &[alg.id()]], 64)?;
         let commitment = &okm.expose_secret()[32..];
         let mut nonce = header_nonce[..n].to_vec();
         nonce[0] |= 0x80;
