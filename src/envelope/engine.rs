@@ -103,8 +103,8 @@ impl<K: ?Sized + Sealed> Kek for &K {
 /// thread's fetch of a cached data key) gets a waker that unparks this thread.
 ///
 /// Inlined, so that the future is pinned where the caller builds it: passed to a function
-/// by value, a sealer's future (about a KiB) was copied on every call, a tenth of the
-/// instructions of a cached seal.
+/// by value, a sealer's future (about a KiB) was copied on every call, 124 of the 1,983
+/// instructions of a cached seal (callgrind).
 #[inline(always)]
 pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     block_on_pinned(pin!(future))

@@ -334,7 +334,8 @@ impl<K: ?Sized + KekKind + 'static> Opener<K> {
 
 /// The blocking API.
 impl Opener {
-    /// Opens `envelope` (version 1 or 2), which must have been sealed with the same `aad`.
+    /// Opens `envelope` (version 3, 2 or 1), which must have been sealed with the same
+    /// `aad`.
     ///
     /// # Errors
     /// [`Error::LimitExceeded`](crate::Error::LimitExceeded),
@@ -358,8 +359,10 @@ impl Opener {
 
     /// Replaces the wrapped data keys of `envelope` by wrappings under `to`, leaving the
     /// payload byte for byte as it was (it is neither decrypted nor re-encrypted). The data
-    /// key is checked against the envelope's key commitment and header MAC first. The
-    /// result is a version 2 envelope, whatever the version of `envelope`.
+    /// key is checked against the envelope's key commitment and header tag or MAC first.
+    /// A version 3 envelope stays version 3 (with a new header nonce and tag); a version 1
+    /// or 2 envelope becomes version 2 (its key schedule needs the salt that version 3
+    /// has no field for).
     ///
     /// # Errors
     /// As [`open`](Self::open) for the unwrapping; as [`Sealer::seal`] for the wrapping;
