@@ -534,19 +534,20 @@ impl NewHeader {
         if opened.kind != Kind::Envelope {
             return Err(Error::InvalidOperation("streams are not re-wrapped".into()));
         }
-        let mut material = if opened.version == V3 {
-            Material::envelope(opened.algorithm)?
-        } else {
-            Material {
-                data_key: SecretBytes::from_slice(&[]),
-                salt: [0u8; SALT_LEN],
-                prefix: [0u8; MAX_PREFIX_LEN],
-                header_nonce: [0u8; 24],
-            }
+        let mut material = Material {
+            data_key,
+            salt: [0u8; SALT_LEN],
+            prefix: [0u8; MAX_PREFIX_LEN],
+            header_nonce: [0u8; 24],
         };
-        material.salt[..opened.salt.len()].copy_from_slice(opened.salt);
-        material.data_key = data_key;
-        let version = if opened.version == V3 { V3 } else { V2 };
+        let version = if opened.version == V3 {
+            // A fresh header nonce: this data key authenticates one more header.
+            rand::fill_message(&mut material.header_nonce[..opened.algorithm.nonce_len()])?;
+            V3
+        } else {
+            material.salt.copy_from_slice(opened.salt);
+            V2
+        };
         Self::versioned(
             opened.kind,
             version,
