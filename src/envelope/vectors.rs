@@ -670,6 +670,24 @@ fn open_and_rewrap_every_vector(file: &Value, version: u8) -> Result<()> {
     for v in file["vectors"].as_array().unwrap() {
         let env = field(v, "envelope");
         assert_eq!(env[4], version);
+        // `inspect` reads the version, algorithm, KEK ids and length without a key.
+        let info = super::inspect(&env)?;
+        assert_eq!(info.version, version);
+        assert_eq!(
+            u64::from(info.algorithm.id()),
+            v["algorithm_id"].as_u64().unwrap()
+        );
+        let ids: Vec<&str> = v["keks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kek_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(info.kek_ids, ids);
+        assert_eq!(
+            info.plaintext_len,
+            u64::try_from(field(v, "plaintext").len()).unwrap()
+        );
         for kek in v["keks"].as_array().unwrap() {
             let local = local_kek(kek)?;
             assert_eq!(open(&local, &env, &field(v, "aad"))?, field(v, "plaintext"));
