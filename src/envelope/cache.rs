@@ -91,15 +91,20 @@ impl CacheLimits {
 struct CachedKey {
     state: Arc<Finished>,
     created: Instant,
+    /// `created + max_age`: the age check of every message is one comparison.
+    expires: Instant,
     messages: u64,
     bytes: u64,
 }
 
 impl CachedKey {
-    fn new(state: Arc<Finished>, created: Instant) -> Self {
+    fn new(state: Arc<Finished>, created: Instant, max_age: Duration) -> Self {
         Self {
             state,
             created,
+            // `max_age` is at most 24 hours, so this does not overflow; if it did, the key
+            // would count as expired at once.
+            expires: created.checked_add(max_age).unwrap_or(created),
             messages: 0,
             bytes: 0,
         }
@@ -115,7 +120,7 @@ impl CachedKey {
     ) -> Option<(Arc<Finished>, u64)> {
         let usable = self.messages < limits.max_messages
             && self.bytes.saturating_add(len) <= limits.max_bytes
-            && now.saturating_duration_since(self.created) < limits.max_age;
+            && now < self.expires;
         if !usable {
             return None;
         }
@@ -426,7 +431,7 @@ impl Lead {
         let now = Instant::now();
         let mut reserved = None;
         let ours = self.release(|slot| {
-            let mut entry = CachedKey::new(Arc::new(state), now);
+            let mut entry = CachedKey::new(Arc::new(state), now, limits.max_age);
             if let Some(len) = reserve {
                 reserved = entry.reserve(len, &limits, now);
             }
