@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Independent decoder for privkit's wire formats, written from docs/FORMAT.md alone.
 
-Decodes every vector in tests/data/vectors/ (keysets, envelopes and streams of versions 1
-and 2, keyset exports, erasable fields and their sealed subject keys) with the Python `cryptography` package (no privkit code), checks
-the key schedule, the commitment and the header MAC, checks that every `fail` vector is
+Decodes every vector in tests/data/vectors/ (keysets, envelopes of versions 1, 2 and 3,
+streams of versions 1 and 2, keyset exports, erasable fields and their sealed subject keys) with the Python `cryptography` package (no privkit code), checks
+the key schedule, the commitment and the header MAC or tag, checks that every `fail` vector is
 refused, and exits non-zero on any mismatch. The audit-log vectors (audit.json,
 FORMAT.md section 12) are decoded too: events, segment records, the post-order tree-hash
 file, the Ed25519 checkpoint note, and RFC 9162 inclusion and consistency proofs verified
@@ -27,8 +27,10 @@ def labels(*parts):
     return b"".join(struct.pack(">I", len(p)) + p for p in parts)
 
 
-def hkdf_sha256(salt, ikm, info, length):
-    prk = hmac.new(salt or b"\0" * 32, ikm, hashlib.sha256).digest()
+def hkdf_sha256(salt, ikm, info, length, prk=None):
+    """RFC 5869 HKDF; with `prk` given, Expand alone (version 3 envelopes: the data key is
+    the PRK)."""
+    prk = prk or hmac.new(salt or b"\0" * 32, ikm, hashlib.sha256).digest()
     out, block, i = b"", b"", 1
     while len(out) < length:
         block = hmac.new(prk, block + info + bytes([i]), hashlib.sha256).digest()
@@ -107,9 +109,55 @@ def check_mac(version, mac_key, signed, mac):
         assert hmac.compare_digest(hmac.new(mac_key, signed, hashlib.sha256).digest(), mac), "header MAC"
 
 
+def aead_seal(alg, key, nonce, pt, aad):
+    if alg == 1:
+        return AESGCM(key).encrypt(nonce, pt, aad)
+    if alg == 2:
+        return ChaCha20Poly1305(key).encrypt(nonce, pt, aad)
+    if alg == 3:
+        sub = hchacha20(key, nonce[:16])
+        return ChaCha20Poly1305(sub).encrypt(b"\0\0\0\0" + nonce[16:], pt, aad)
+    if alg == 4:
+        return AESGCMSIV(key).encrypt(nonce, pt, aad)
+    raise ValueError("unsupported algorithm %d" % alg)
+
+
+def envelope_open_v3(env, aad, keks):
+    """FORMAT.md section 3, version 3: no salt, Expand-only schedule, header tag."""
+    alg = env[5]
+    n = NONCE_LEN[alg]
+    commitment, header_nonce = env[6:38], env[38:38 + n]
+    assert len(header_nonce) == n and header_nonce[0] & 0x80, "header nonce"
+    wrapped, pos = parse_entries(env, 39 + n, env[38 + n])
+    signed, tag = env[:pos], env[pos:pos + 16]
+    assert len(tag) == 16, "truncated header tag"
+    pos += 16
+    (ct_len,) = struct.unpack(">Q", env[pos:pos + 8]); pos += 8
+    nonce, body = env[pos:pos + n], env[pos + n:]
+    assert len(nonce) == n and not nonce[0] & 0x80, "payload nonce"
+    assert len(body) - 16 == ct_len, "ciphertext length"
+    ctx = labels(b"privkit envelope wrap", b"\x03", bytes([alg]), commitment)
+    results = []
+    for kek_id, wk in wrapped:
+        if kek_id not in keks:
+            continue
+        dk = keyset_open(keks[kek_id], wk, ctx, fmt=0x02)
+        assert len(dk) == 32, "data key length"
+        okm = hkdf_sha256(None, None, labels(b"PKEV v3", bytes([alg])), 64, prk=dk)
+        assert hmac.compare_digest(okm[32:64], commitment), "commitment"
+        # The header tag: the payload AEAD of an empty plaintext, the header as associated data.
+        assert aead_open(alg, okm[:32], header_nonce, tag, signed) == b"", "header tag"
+        assert aead_seal(alg, okm[:32], header_nonce, b"", signed) == tag
+        results.append((dk, okm, aead_open(alg, okm[:32], nonce, body, aad)))
+    assert results, "no usable KEK"
+    return results
+
+
 def envelope_open(env, aad, keks):
-    """keks: {kek_id: {key_id: (alg, key)}}. FORMAT.md section 3 (versions 1 and 2)."""
-    assert env[:4] == b"PKEV" and env[4] in (1, 2), "magic or version"
+    """keks: {kek_id: {key_id: (alg, key)}}. FORMAT.md section 3 (versions 1, 2 and 3)."""
+    assert env[:4] == b"PKEV" and env[4] in (1, 2, 3), "magic or version"
+    if env[4] == 3:
+        return envelope_open_v3(env, aad, keks)
     version, alg, salt, commitment = env[4], env[5], env[6:38], env[38:70]
     wrapped, pos = parse_entries(env, 71, env[70])
     signed, mac = env[:pos], None
@@ -496,7 +544,7 @@ def main():
         pt = keyset_open(keys, bytes.fromhex(v["ciphertext"]), bytes.fromhex(v["aad"]))
         assert pt == bytes.fromhex(v["plaintext"]), v["comment"]
         count += 1
-    for name, version in (("envelope.json", 1), ("envelope_v2.json", 2)):
+    for name, version in (("envelope.json", 1), ("envelope_v2.json", 2), ("envelope_v3.json", 3)):
         file = load(name)
         for v in file["vectors"]:
             keks = {}
@@ -504,6 +552,11 @@ def main():
                 keks.update(kek_map(k))
             env = bytes.fromhex(v["envelope"])
             assert env[4] == version
+            if version == 3:
+                assert env[38:38 + NONCE_LEN[env[5]]].hex() == v["header_nonce"]
+                n = v["header_len"]
+                assert env[n - 16:n].hex() == v["header_tag"]
+                assert labels(b"privkit envelope wrap", b"\x03", env[5:6], env[6:38]).hex() == v["wrap_context"]
             for dk, okm, pt in envelope_open(env, bytes.fromhex(v["aad"]), keks):
                 assert dk.hex() == v["data_key"]
                 assert okm[:32].hex() == v["payload_key"] and okm[32:].hex() == v["commitment"]

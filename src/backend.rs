@@ -324,20 +324,21 @@ impl AeadKey {
             // RustCrypto (`offers` is false for the backends this build lacks).
             _ => {}
         }
-        let bad = |_| Error::invalid_argument("AEAD keys are 32 bytes");
+        // The key is checked first and the cipher built with `new`, not `new_from_slice`,
+        // straight into its box: a `Result` around a cipher state (an AES-256 key schedule,
+        // encryption and decryption round keys, and the GHASH key: about a KiB) is one more
+        // copy of it per key, and envelopes build a key per message.
+        let key: &Array<u8, _> = <&Array<u8, _>>::try_from(key)
+            .map_err(|_| Error::invalid_argument("AEAD keys are 32 bytes"))?;
         let inner = match algorithm {
-            Algorithm::Aes256Gcm => {
-                Inner::Aes256Gcm(Box::new(Aes256Gcm::new_from_slice(key).map_err(bad)?))
+            Algorithm::Aes256Gcm => Inner::Aes256Gcm(Box::new(Aes256Gcm::new(key))),
+            Algorithm::ChaCha20Poly1305 => {
+                Inner::ChaCha20Poly1305(Box::new(ChaCha20Poly1305::new(key)))
             }
-            Algorithm::ChaCha20Poly1305 => Inner::ChaCha20Poly1305(Box::new(
-                ChaCha20Poly1305::new_from_slice(key).map_err(bad)?,
-            )),
-            Algorithm::XChaCha20Poly1305 => Inner::XChaCha20Poly1305(Box::new(
-                XChaCha20Poly1305::new_from_slice(key).map_err(bad)?,
-            )),
-            Algorithm::Aes256GcmSiv => {
-                Inner::Aes256GcmSiv(Box::new(Aes256GcmSiv::new_from_slice(key).map_err(bad)?))
+            Algorithm::XChaCha20Poly1305 => {
+                Inner::XChaCha20Poly1305(Box::new(XChaCha20Poly1305::new(key)))
             }
+            Algorithm::Aes256GcmSiv => Inner::Aes256GcmSiv(Box::new(Aes256GcmSiv::new(key))),
         };
         Ok(Self { algorithm, inner })
     }

@@ -18,13 +18,15 @@
 //! # How it works
 //! - Every envelope and stream has its own 32-byte data key (or, with a cache, one per
 //!   cache entry and partition, each message with its own counter nonce). HKDF-SHA256
-//!   derives from it the payload key, a 32-byte **key commitment** stored in the header,
-//!   and a header MAC key.
+//!   derives from it the payload key and a 32-byte **key commitment** stored in the
+//!   header (envelopes, format version 3: HKDF-Expand straight from the random data key).
 //! - Each KEK wraps the data key under a **wrap context** that names the format version,
-//!   algorithm, salt and commitment, so a wrapped key moved into another header fails.
-//! - The **header MAC** (HMAC-SHA256, version 2) authenticates every header byte, the
+//!   algorithm and commitment, so a wrapped key moved into another header fails.
+//! - The **header tag** (version 3: a tag of the payload AEAD over the header, under a
+//!   header nonce that no payload nonce can equal) authenticates every header byte, the
 //!   wrapped-key entries for other KEKs included; [`Opener::rewrap`] recomputes it.
-//!   Opening checks commitment and MAC in constant time before any payload byte.
+//!   Opening checks commitment and tag before any payload byte. Streams (and version 2
+//!   envelopes) use an HMAC-SHA256 header MAC instead.
 //! - The computations are written once, without I/O; the sync types ([`Sealer`],
 //!   [`Opener`]) and the async types ([`AsyncSealer`], [`AsyncOpener`]) differ only in how
 //!   they call the KEKs, and share one data-key cache ([`CacheLimits`]).
@@ -32,11 +34,12 @@
 //!   nonces carry their index and a last-segment flag, so truncation, reordering and
 //!   splicing are detected.
 //! - Every byte layout is in `docs/FORMAT.md` (sections 3 and 5); version 1 envelopes and
-//!   streams still open, and re-wrapping turns a version 1 envelope into version 2.
+//!   streams still open (and version 2 envelopes); re-wrapping keeps a version 3
+//!   envelope version 3 and turns a version 1 or 2 envelope into version 2.
 //!
 //! # Errors
 //! Authentication failures are always [`Error::DecryptionFailed`](crate::Error::DecryptionFailed),
-//! whether the data key, the commitment, the header MAC or a tag failed. Structural problems
+//! whether the data key, the commitment, the header tag or MAC, or a payload tag failed. Structural problems
 //! found before any key is used are [`Malformed`](crate::Error::Malformed),
 //! [`UnsupportedVersion`](crate::Error::UnsupportedVersion) or
 //! [`LimitExceeded`](crate::Error::LimitExceeded); no KEK of the opener named in the header

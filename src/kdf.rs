@@ -104,4 +104,4 @@ pub use self::hkdf::{Hash, Hkdf, encode_labels};
 pub use self::password::fuzz_parse_phc;
 pub use self::password::{PasswordHasher, PasswordParams, ReusingPasswordHasher, VerifyLimits};
 pub use self::password_kek::PasswordKekParams;
-pub(crate) use self::sha256::{HmacSha256, hkdf_labeled};
+pub(crate) use self::sha256::{HmacSha256, hkdf_expand_labeled, hkdf_labeled};

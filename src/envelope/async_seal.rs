@@ -4,7 +4,7 @@
 //! end: everything but the awaited KEK calls is shared with it.
 
 use super::engine::{self, wrap_all};
-use super::header::{EnvelopeLimits, Material, NewHeader, plaintext_len, seal_message_after};
+use super::header::{EnvelopeLimits, NewHeader, plaintext_len, seal_message_after};
 use super::kek::AsyncKeyEncryptionKey;
 use super::seal::{Opener, Sealer};
 use super::stream::StreamWriter;
@@ -103,7 +103,8 @@ impl Opener<dyn AsyncKeyEncryptionKey> {
     }
 
     /// Replaces the wrapped data keys of `envelope` by wrappings under `to`, leaving the
-    /// payload as it was (checked against the key commitment and header MAC first).
+    /// payload as it was (checked against the key commitment and header tag or MAC
+    /// first; the version is kept as [`Opener::rewrap`](super::Opener::rewrap) says).
     ///
     /// # Errors
     /// As [`Opener::rewrap`].
@@ -151,7 +152,7 @@ pub async fn seal_async(
 ) -> Result<Vec<u8>> {
     let algorithm = Algorithm::default();
     plaintext_len(algorithm, plaintext)?;
-    let header = NewHeader::for_message(algorithm, Material::random()?, 1, plaintext.len())?;
+    let header = NewHeader::for_message(algorithm, 1, plaintext.len())?;
     let header = wrap_all(&[kek], header, None).await?;
     seal_message_after(header, plaintext, aad)
 }
@@ -251,7 +252,8 @@ mod tests {
             .unwrap()
     }
 
-    fn salt(envelope: &[u8]) -> Vec<u8> {
+    /// The commitment (bytes 6..38 of a version 3 envelope): one per data key.
+    fn commitment(envelope: &[u8]) -> Vec<u8> {
         envelope[6..38].to_vec()
     }
 
@@ -284,10 +286,13 @@ mod tests {
                 .seal(b"x", b"a")
                 .await
                 .unwrap();
+            assert_eq!(env[4], super::super::header::V3);
             assert_eq!(
                 Opener::new(Arc::clone(&local)).open(&env, b"a").unwrap(),
                 b"x"
             );
+            let one_shot = seal_async(&asynk, b"x", b"a").await.unwrap();
+            assert_eq!(one_shot[4], super::super::header::V3);
             let env = Sealer::new(Arc::clone(&local)).seal(b"y", b"b").unwrap();
             assert_eq!(
                 AsyncOpener::new(asynk.clone())
@@ -326,18 +331,21 @@ mod tests {
             let limits = CacheLimits::new(messages, bytes, Duration::from_secs(600)).unwrap();
             let sealer = AsyncSealer::new(Arc::clone(&kek)).with_cache(limits);
             let sealed = rt().block_on(seal_many(&sealer, 200));
-            let mut per_salt: HashMap<Vec<u8>, Vec<u64>> = HashMap::new();
+            let mut per_commitment: HashMap<Vec<u8>, Vec<u64>> = HashMap::new();
             for env in sealed {
                 let env = env.unwrap();
-                per_salt.entry(salt(&env)).or_default().push(counter(&env));
+                per_commitment
+                    .entry(commitment(&env))
+                    .or_default()
+                    .push(counter(&env));
             }
-            for counters in per_salt.values_mut() {
+            for counters in per_commitment.values_mut() {
                 counters.sort_unstable();
                 assert!(counters.len() <= per_key, "{} messages", counters.len());
                 counters.dedup();
                 assert!(counters.len() <= per_key, "a nonce counter was reused");
             }
-            assert!(per_salt.len() >= 200 / per_key);
+            assert!(per_commitment.len() >= 200 / per_key);
         }
     }
 
@@ -347,12 +355,12 @@ mod tests {
         let limits = CacheLimits::new(10, 1 << 20, Duration::from_secs(600)).unwrap();
         let sealer = AsyncSealer::new(Arc::clone(&kek)).with_cache(limits);
         rt().block_on(async {
-            let mut salts = Vec::new();
+            let mut commitments = Vec::new();
             for _ in 0..8 {
-                salts.push(salt(&sealer.seal(b"payload", b"").await.unwrap()));
+                commitments.push(commitment(&sealer.seal(b"payload", b"").await.unwrap()));
             }
             // The 8th message reached 80 %: a refresh is in flight, the old key serves.
-            assert!(salts.iter().all(|s| *s == salts[0]));
+            assert!(commitments.iter().all(|s| *s == commitments[0]));
             for _ in 0..200 {
                 if kek.wraps() == 2 && !sealer.engine.cache.as_ref().unwrap().in_flight(b"") {
                     break;
@@ -361,8 +369,8 @@ mod tests {
             }
             assert_eq!(kek.wraps(), 2);
             // The next message already has the new key and makes no call.
-            let next = salt(&sealer.seal(b"payload", b"").await.unwrap());
-            assert_ne!(next, salts[0]);
+            let next = commitment(&sealer.seal(b"payload", b"").await.unwrap());
+            assert_ne!(next, commitments[0]);
             assert_eq!(kek.wraps(), 2);
         });
     }
@@ -390,21 +398,21 @@ mod tests {
         let limits = CacheLimits::new(1000, 1 << 20, Duration::from_secs(600)).unwrap();
         let sealer = AsyncSealer::new(Arc::clone(&kek)).with_cache(limits);
         rt().block_on(async {
-            let a1 = salt(&sealer.seal_in(b"alice", b"payload", b"").await.unwrap());
-            let b1 = salt(&sealer.seal_in(b"bob", b"payload", b"").await.unwrap());
+            let a1 = commitment(&sealer.seal_in(b"alice", b"payload", b"").await.unwrap());
+            let b1 = commitment(&sealer.seal_in(b"bob", b"payload", b"").await.unwrap());
             assert_ne!(a1, b1);
             assert!(sealer.purge_partition(b"alice"));
             assert!(!sealer.purge_partition(b"carol"));
-            let a2 = salt(&sealer.seal_in(b"alice", b"payload", b"").await.unwrap());
-            let b2 = salt(&sealer.seal_in(b"bob", b"payload", b"").await.unwrap());
+            let a2 = commitment(&sealer.seal_in(b"alice", b"payload", b"").await.unwrap());
+            let b2 = commitment(&sealer.seal_in(b"bob", b"payload", b"").await.unwrap());
             assert_ne!(a1, a2);
             assert_eq!(b1, b2);
             assert!(!sealer.purge_kek("someone-else"));
             assert!(sealer.purge_kek("slow"));
-            let b3 = salt(&sealer.seal_in(b"bob", b"payload", b"").await.unwrap());
+            let b3 = commitment(&sealer.seal_in(b"bob", b"payload", b"").await.unwrap());
             assert_ne!(b2, b3);
             sealer.purge_all();
-            let b4 = salt(&sealer.seal_in(b"bob", b"payload", b"").await.unwrap());
+            let b4 = commitment(&sealer.seal_in(b"bob", b"payload", b"").await.unwrap());
             assert_ne!(b3, b4);
             assert_eq!(kek.wraps(), 5);
         });
@@ -452,7 +460,7 @@ mod tests {
         rt().block_on(async {
             let a = sealer.seal(b"payload", b"").await.unwrap();
             let b = sealer.seal(b"payload", b"").await.unwrap();
-            assert_ne!(salt(&a), salt(&b));
+            assert_ne!(commitment(&a), commitment(&b));
             assert_eq!(kek.wraps(), 2);
         });
     }

@@ -91,15 +91,20 @@ impl CacheLimits {
 struct CachedKey {
     state: Arc<Finished>,
     created: Instant,
+    /// `created + max_age`: the age check of every message is one comparison.
+    expires: Instant,
     messages: u64,
     bytes: u64,
 }
 
 impl CachedKey {
-    fn new(state: Arc<Finished>, created: Instant) -> Self {
+    fn new(state: Arc<Finished>, created: Instant, max_age: Duration) -> Self {
         Self {
             state,
             created,
+            // `max_age` is at most 24 hours, so this does not overflow; if it did, the key
+            // would count as expired at once.
+            expires: created.checked_add(max_age).unwrap_or(created),
             messages: 0,
             bytes: 0,
         }
@@ -115,7 +120,7 @@ impl CachedKey {
     ) -> Option<(Arc<Finished>, u64)> {
         let usable = self.messages < limits.max_messages
             && self.bytes.saturating_add(len) <= limits.max_bytes
-            && now.saturating_duration_since(self.created) < limits.max_age;
+            && now < self.expires;
         if !usable {
             return None;
         }
@@ -264,8 +269,11 @@ impl DataKeyCache {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<Finished>>,
     {
+        // The fetches are boxed: they run once per data key, and inline they would make
+        // this future (and every seal's, served from the cache or not) several KiB, copied
+        // on every call.
         if len > self.limits.max_bytes {
-            return Ok(((Arc::new(fetch().await?), 0), None));
+            return Ok(((Arc::new(Box::pin(fetch()).await?), 0), None));
         }
         loop {
             match self.step(partition, len, refresh_percent) {
@@ -284,7 +292,7 @@ impl DataKeyCache {
                 }
                 Step::Lead(flight) => {
                     let lead = Lead::new(Arc::clone(self), partition.to_vec(), flight);
-                    match fetch().await {
+                    match Box::pin(fetch()).await {
                         Ok(state) => {
                             if let Some(reserved) = lead.install(state, Some(len)) {
                                 return Ok((reserved, None));
@@ -297,7 +305,7 @@ impl DataKeyCache {
                         }
                     }
                 }
-                Step::Uncached => return Ok(((Arc::new(fetch().await?), 0), None)),
+                Step::Uncached => return Ok(((Arc::new(Box::pin(fetch()).await?), 0), None)),
             }
         }
     }
@@ -423,7 +431,7 @@ impl Lead {
         let now = Instant::now();
         let mut reserved = None;
         let ours = self.release(|slot| {
-            let mut entry = CachedKey::new(Arc::new(state), now);
+            let mut entry = CachedKey::new(Arc::new(state), now, limits.max_age);
             if let Some(len) = reserve {
                 reserved = entry.reserve(len, &limits, now);
             }

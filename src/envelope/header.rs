@@ -1,5 +1,6 @@
 //! Envelope and stream headers, computed without I/O: key schedules, key commitment,
-//! wrap contexts, the header MAC, header building and parsing under limits.
+//! wrap contexts, header authentication (the version 2 header MAC, the version 3 header
+//! tag), header building and parsing under limits.
 //!
 //! The sync and async front ends ([`Sealer`](super::Sealer), [`AsyncSealer`](super::AsyncSealer),
 //! the openers and the stream types) only make the key-encryption-key calls around what
@@ -13,7 +14,7 @@ use zeroize::Zeroizing;
 use super::kek::MAX_KEK_ID_LEN;
 use crate::backend::{AeadKey, Algorithm, KEY_LEN, TAG_LEN};
 use crate::encoding::{Reader, put_u16_prefixed};
-use crate::kdf::{HmacSha256, encode_labels, hkdf_labeled};
+use crate::kdf::{HmacSha256, hkdf_expand_labeled, hkdf_labeled};
 use crate::secret::SecretBytes;
 use crate::{Error, Result, rand};
 
@@ -23,11 +24,20 @@ pub(crate) const ENVELOPE_MAGIC: [u8; 4] = *b"PKEV";
 pub(crate) const STREAM_MAGIC: [u8; 4] = *b"PKST";
 /// Version 1: wrapped-key entries not authenticated (read, never written).
 pub(crate) const V1: u8 = 1;
-/// Version 2: every header byte authenticated by the header MAC (written).
+/// Version 2: every header byte authenticated by the header MAC (streams are written in
+/// it; envelopes only by a re-wrap of a version 1 or 2 envelope).
 pub(crate) const V2: u8 = 2;
+/// Version 3, envelopes only: no salt, an Expand-only key schedule, the header
+/// authenticated by a tag of the payload AEAD (written by every sealer).
+pub(crate) const V3: u8 = 3;
 pub(crate) const SALT_LEN: usize = 32;
 pub(crate) const COMMITMENT_LEN: usize = 32;
 pub(crate) const MAC_LEN: usize = 32;
+/// Bytes of the header tag of a version 3 envelope (an AEAD tag).
+pub(crate) const HEADER_TAG_LEN: usize = TAG_LEN;
+/// The bit that tells a version 3 header nonce (set) from a payload nonce (clear): the
+/// high bit of the nonce's first byte.
+const HEADER_NONCE_BIT: u8 = 0x80;
 /// Bytes of the ciphertext-length field of a version 2 envelope.
 pub(crate) const LENGTH_LEN: usize = 8;
 /// Most key-encryption keys one envelope or stream can name (the count is one byte).
@@ -120,12 +130,27 @@ impl Kind {
         }
     }
 
-    /// Bytes before the nonce prefix (streams) or the wrapped-key count (envelopes).
+    /// Bytes before the nonce prefix (streams) or the wrapped-key count (version 1 and 2
+    /// envelopes).
     fn fixed_len(self) -> usize {
         match self {
             Kind::Envelope => 4 + 1 + 1 + SALT_LEN + COMMITMENT_LEN,
             Kind::Stream { .. } => 4 + 1 + 1 + 4 + SALT_LEN + COMMITMENT_LEN,
         }
+    }
+
+    /// Offset of the header nonce of a version 3 envelope: after magic, version,
+    /// algorithm and commitment.
+    const fn fixed_len_v3(self) -> usize {
+        4 + 1 + 1 + COMMITMENT_LEN
+    }
+}
+
+/// The version privkit writes for new headers of `kind`.
+fn written_version(kind: Kind) -> u8 {
+    match kind {
+        Kind::Envelope => V3,
+        Kind::Stream { .. } => V2,
     }
 }
 
@@ -146,19 +171,34 @@ pub(crate) fn check_segment_size(segment_size: u32) -> Result<()> {
 }
 
 /// The keys one data key yields: the payload (or segment) cipher, the commitment stored in
-/// the header, and (version 2) the header MAC key.
+/// the header, and (version 2) the header MAC key. Version 3 has no MAC key: its header
+/// tag is made with the payload cipher.
 pub(crate) struct Schedule {
     pub(crate) cipher: AeadKey,
     pub(crate) commitment: [u8; COMMITMENT_LEN],
     mac_key: Zeroizing<[u8; MAC_LEN]>,
 }
 
-/// The key schedule (`docs/FORMAT.md` 3.1 and 5.2): one HKDF-Expand of 96 bytes gives
-/// the payload (or segment) key, the commitment and the header MAC key. HKDF output is a
-/// prefix-stable stream, so the first 64 bytes are version 1's payload key and commitment:
-/// re-wrapping a version 1 envelope adds the MAC without touching the payload.
+/// The first label of the version 3 envelope key schedule (`docs/FORMAT.md` 3.1): short
+/// enough that the info (16 bytes with the algorithm id) and the first output block fit
+/// the second block's inner hash in one SHA-256 block, so the schedule costs 6
+/// compressions (a 19-byte label cost 7).
+const V3_SCHEDULE_LABEL: &[u8] = b"PKEV v3";
+
+/// The key schedule (`docs/FORMAT.md` 3.1 and 5.2).
+///
+/// Versions 1 and 2, and streams: HKDF-Extract with the header's salt, then one
+/// HKDF-Expand of 96 bytes giving the payload (or segment) key, the commitment and the
+/// header MAC key. HKDF output is a prefix-stable stream, so the first 64 bytes are version
+/// 1's payload key and commitment: re-wrapping a version 1 envelope adds the MAC without
+/// touching the payload.
+///
+/// Version 3: the data key is 32 uniformly random bytes, a valid HKDF pseudorandom key
+/// (RFC 5869 section 3.3), so there is no Extract and no salt: one HKDF-Expand of 64 bytes
+/// gives the payload key and the commitment (6 SHA-256 compressions instead of 14).
 fn schedule(
     kind: Kind,
+    version: u8,
     algorithm: Algorithm,
     data_key: &[u8],
     salt: &[u8],
@@ -167,6 +207,16 @@ fn schedule(
     let alg = [algorithm.id()];
     let mut okm = Zeroizing::new([0u8; KEY_LEN + COMMITMENT_LEN + MAC_LEN]);
     match kind {
+        Kind::Envelope if version == V3 => {
+            if data_key.len() != KEY_LEN {
+                return Err(Error::DecryptionFailed);
+            }
+            hkdf_expand_labeled(
+                data_key,
+                &[V3_SCHEDULE_LABEL, &alg],
+                &mut okm[..KEY_LEN + COMMITMENT_LEN],
+            )?;
+        }
         Kind::Envelope => hkdf_labeled(
             salt,
             data_key,
@@ -197,9 +247,41 @@ fn schedule(
     })
 }
 
+/// A wrap context, encoded in place: the longest (a stream's: seven labels, 111 bytes of
+/// them) fits, so building one allocates nothing.
+#[derive(Clone)]
+pub(crate) struct WrapContext {
+    bytes: [u8; 160],
+    len: usize,
+}
+
+impl WrapContext {
+    fn new(labels: &[&[u8]]) -> Result<Self> {
+        let mut bytes = [0u8; 160];
+        let mut len = 0;
+        for label in labels {
+            let end = len + 4 + label.len();
+            if end > bytes.len() {
+                // Cannot happen: the contexts below have fixed sizes that fit.
+                return Err(Error::InvalidOperation("wrap context too long".into()));
+            }
+            let n = u32::try_from(label.len()).unwrap_or(u32::MAX);
+            bytes[len..len + 4].copy_from_slice(&n.to_be_bytes());
+            bytes[len + 4..end].copy_from_slice(label);
+            len = end;
+        }
+        Ok(Self { bytes, len })
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
 /// The context every wrapping of a data key binds (`docs/FORMAT.md` 3.3, 5.2): the
-/// version, the algorithm, the salt, the commitment and, for streams, the segment size and
-/// the nonce prefix. A wrapped key moved to another header fails to unwrap.
+/// version, the algorithm, the salt (not in version 3, which has none), the commitment
+/// and, for streams, the segment size and the nonce prefix. A wrapped key moved to another
+/// header fails to unwrap.
 fn wrap_context(
     kind: Kind,
     version: u8,
@@ -207,13 +289,16 @@ fn wrap_context(
     salt: &[u8],
     commitment: &[u8],
     prefix: &[u8],
-) -> Result<Vec<u8>> {
+) -> Result<WrapContext> {
     let alg = [algorithm.id()];
     match kind {
-        Kind::Envelope => {
-            encode_labels(&[b"privkit envelope wrap", &[version], &alg, salt, commitment])
+        Kind::Envelope if version == V3 => {
+            WrapContext::new(&[b"privkit envelope wrap", &[version], &alg, commitment])
         }
-        Kind::Stream { segment_size } => encode_labels(&[
+        Kind::Envelope => {
+            WrapContext::new(&[b"privkit envelope wrap", &[version], &alg, salt, commitment])
+        }
+        Kind::Stream { segment_size } => WrapContext::new(&[
             b"privkit stream wrap",
             &[version],
             &alg,
@@ -229,15 +314,29 @@ fn header_mac(key: &[u8; MAC_LEN], header: &[u8]) -> [u8; MAC_LEN] {
     HmacSha256::new(key).mac(header)
 }
 
-/// Fresh random material for a new header: data key, salt and (streams) nonce prefix, from
-/// one call to the operating system.
+/// The header tag of a version 3 envelope (`docs/FORMAT.md` 3.2): the payload AEAD under
+/// the payload key, with the header nonce, the header bytes `0..P` as associated data and
+/// an empty plaintext.
+fn header_tag(cipher: &AeadKey, nonce: &[u8], header: &[u8]) -> Result<[u8; HEADER_TAG_LEN]> {
+    cipher.seal_in_place(nonce, header, &mut [])
+}
+
+/// Fresh random material for a new header: the data key and, as the header's kind and
+/// version need, the salt and nonce prefix (streams) or the header nonce (version 3
+/// envelopes), from one call to the thread's generator.
 pub(crate) struct Material {
     pub(crate) data_key: SecretBytes,
+    /// Streams and version 1 and 2 envelopes; unused (zero) in version 3.
     pub(crate) salt: [u8; SALT_LEN],
+    /// Streams: the nonce prefix (its first `prefix_len` bytes).
     pub(crate) prefix: [u8; MAX_PREFIX_LEN],
+    /// Version 3 envelopes: the header nonce (its first `nonce_len` bytes; the high bit is
+    /// set when the header is built).
+    pub(crate) header_nonce: [u8; 24],
 }
 
 impl Material {
+    /// Material for a new stream: data key, salt and nonce prefix.
     pub(crate) fn random() -> Result<Self> {
         // From the thread's generator (seeded from the operating system; see
         // `rand::fill_message`): a system call per message cost more than the rest of
@@ -252,6 +351,23 @@ impl Material {
             data_key: SecretBytes::from_slice(&random[..KEY_LEN]),
             salt,
             prefix,
+            header_nonce: [0u8; 24],
+        })
+    }
+
+    /// Material for a new version 3 envelope of `algorithm`: the data key and the header
+    /// nonce, and nothing else drawn (56 bytes at most).
+    pub(crate) fn envelope(algorithm: Algorithm) -> Result<Self> {
+        let n = algorithm.nonce_len();
+        let mut random = Zeroizing::new([0u8; KEY_LEN + 24]);
+        rand::fill_message(&mut random[..KEY_LEN + n])?;
+        let mut header_nonce = [0u8; 24];
+        header_nonce[..n].copy_from_slice(&random[KEY_LEN..KEY_LEN + n]);
+        Ok(Self {
+            data_key: SecretBytes::from_slice(&random[..KEY_LEN]),
+            salt: [0u8; SALT_LEN],
+            prefix: [0u8; MAX_PREFIX_LEN],
+            header_nonce,
         })
     }
 }
@@ -262,8 +378,9 @@ impl Material {
 /// [`push_wrapped`](Self::push_wrapped), then [`finish`](Self::finish).
 pub(crate) struct NewHeader {
     data_key: SecretBytes,
+    version: u8,
     bytes: Vec<u8>,
-    context: Vec<u8>,
+    context: WrapContext,
     schedule: Schedule,
     expected: usize,
     pushed: usize,
@@ -271,14 +388,15 @@ pub(crate) struct NewHeader {
 
 /// A finished header and the cipher of its payload or segments.
 pub(crate) struct Finished {
-    /// The header bytes, header MAC included.
+    /// The header bytes, header MAC or tag included.
     pub(crate) bytes: Vec<u8>,
     pub(crate) cipher: AeadKey,
 }
 
 impl NewHeader {
-    /// A version 2 header for `material` under `keks` key-encryption keys. `aad` enters
-    /// the stream key schedule (envelopes bind it per message instead).
+    /// A header of the version privkit writes for `kind` (version 3 for envelopes, 2 for
+    /// streams) for `material` under `keks` key-encryption keys. `aad` enters the stream
+    /// key schedule (envelopes bind it per message instead).
     pub(crate) fn new(
         kind: Kind,
         algorithm: Algorithm,
@@ -286,24 +404,41 @@ impl NewHeader {
         keks: usize,
         aad: &[u8],
     ) -> Result<Self> {
-        Self::with_room(kind, algorithm, material, keks, aad, 0)
+        Self::versioned(
+            kind,
+            written_version(kind),
+            algorithm,
+            material,
+            keks,
+            aad,
+            0,
+        )
     }
 
-    /// A version 2 envelope header whose buffer also has room for a message of
-    /// `plaintext_len` bytes after it ([`seal_message_after`]): one allocation for the
-    /// whole envelope when the data key is not cached.
+    /// A version 3 envelope header for a fresh data key, whose buffer also has room for a
+    /// message of `plaintext_len` bytes after it ([`seal_message_after`]): one allocation
+    /// for the whole envelope when the data key is not cached.
     pub(crate) fn for_message(
         algorithm: Algorithm,
-        material: Material,
         keks: usize,
         plaintext_len: usize,
     ) -> Result<Self> {
         let room = LENGTH_LEN + algorithm.nonce_len() + plaintext_len + TAG_LEN;
-        Self::with_room(Kind::Envelope, algorithm, material, keks, b"", room)
+        let material = Material::envelope(algorithm)?;
+        Self::versioned(Kind::Envelope, V3, algorithm, material, keks, b"", room)
     }
 
-    fn with_room(
+    /// A version 3 envelope header for a fresh data key (a data-key cache's entry).
+    pub(crate) fn for_envelope(algorithm: Algorithm, keks: usize) -> Result<Self> {
+        let material = Material::envelope(algorithm)?;
+        Self::versioned(Kind::Envelope, V3, algorithm, material, keks, b"", 0)
+    }
+
+    /// A header of `version` (the vectors write version 2 envelopes this way too);
+    /// `room` more bytes are reserved after it.
+    pub(crate) fn versioned(
         kind: Kind,
+        version: u8,
         algorithm: Algorithm,
         material: Material,
         keks: usize,
@@ -315,37 +450,68 @@ impl NewHeader {
                 "{keks} key-encryption keys: a header names 1 to {MAX_WRAPPED_KEYS}"
             )));
         }
-        if let Kind::Stream { segment_size } = kind {
-            check_segment_size(segment_size)?;
+        let supported = match kind {
+            Kind::Envelope => version == V2 || version == V3,
+            Kind::Stream { segment_size } => {
+                check_segment_size(segment_size)?;
+                version == V2
+            }
+        };
+        if !supported {
+            return Err(Error::InvalidOperation(format!(
+                "privkit does not write version {version} of this header"
+            )));
         }
         let Material {
             data_key,
             salt,
             prefix,
+            mut header_nonce,
         } = material;
-        let schedule = schedule(kind, algorithm, data_key.expose_secret(), &salt, aad)?;
+        let schedule = schedule(
+            kind,
+            version,
+            algorithm,
+            data_key.expose_secret(),
+            &salt,
+            aad,
+        )?;
         let prefix = match kind {
             Kind::Envelope => &[][..],
             Kind::Stream { .. } => &prefix[..prefix_len(algorithm)],
         };
         // Room for entries of a typical size (a short KEK id, a local KEK's 66-byte wrapped
-        // key), the MAC and `room`; longer ones grow the buffer.
+        // key), the MAC or tag and `room`; longer ones grow the buffer.
         let mut bytes =
             Vec::with_capacity(kind.fixed_len() + prefix.len() + 1 + keks * 96 + MAC_LEN + room);
         bytes.extend_from_slice(&kind.magic());
-        bytes.push(V2);
+        bytes.push(version);
         bytes.push(algorithm.id());
         if let Kind::Stream { segment_size } = kind {
             bytes.extend_from_slice(&segment_size.to_be_bytes());
         }
-        bytes.extend_from_slice(&salt);
-        bytes.extend_from_slice(&schedule.commitment);
-        bytes.extend_from_slice(prefix);
+        if version == V3 {
+            bytes.extend_from_slice(&schedule.commitment);
+            header_nonce[0] |= HEADER_NONCE_BIT;
+            bytes.extend_from_slice(&header_nonce[..algorithm.nonce_len()]);
+        } else {
+            bytes.extend_from_slice(&salt);
+            bytes.extend_from_slice(&schedule.commitment);
+            bytes.extend_from_slice(prefix);
+        }
         // Checked above: 1..=255.
         bytes.push(u8::try_from(keks).unwrap_or(u8::MAX));
-        let context = wrap_context(kind, V2, algorithm, &salt, &schedule.commitment, prefix)?;
+        let context = wrap_context(
+            kind,
+            version,
+            algorithm,
+            &salt,
+            &schedule.commitment,
+            prefix,
+        )?;
         Ok(Self {
             data_key,
+            version,
             bytes,
             context,
             schedule,
@@ -354,28 +520,43 @@ impl NewHeader {
         })
     }
 
-    /// A version 2 header for the data key of an opened header, with new wrapped keys
-    /// (re-wrap): the salt, commitment and algorithm are kept, so the payload stays valid.
+    /// A header for the data key of an opened envelope header, with new wrapped keys
+    /// (re-wrap): the algorithm and commitment are kept, so the payload stays valid. A
+    /// version 3 envelope gets a version 3 header with a new header nonce; a version 1 or
+    /// 2 envelope a version 2 header with the same salt (its key schedule needs it).
     pub(crate) fn rewrap(
         opened: &ParsedHeader<'_>,
         data_key: SecretBytes,
         keks: usize,
     ) -> Result<Self> {
-        let mut salt = [0u8; SALT_LEN];
-        salt.copy_from_slice(opened.salt);
-        let mut prefix = [0u8; MAX_PREFIX_LEN];
-        prefix[..opened.prefix.len()].copy_from_slice(opened.prefix);
         // The stream schedule binds the stream's associated data; streams are not
         // re-wrapped, so only envelopes come here.
         if opened.kind != Kind::Envelope {
             return Err(Error::InvalidOperation("streams are not re-wrapped".into()));
         }
-        let material = Material {
+        let mut material = Material {
             data_key,
-            salt,
-            prefix,
+            salt: [0u8; SALT_LEN],
+            prefix: [0u8; MAX_PREFIX_LEN],
+            header_nonce: [0u8; 24],
         };
-        Self::new(opened.kind, opened.algorithm, material, keks, b"")
+        let version = if opened.version == V3 {
+            // A fresh header nonce: this data key authenticates one more header.
+            rand::fill_message(&mut material.header_nonce[..opened.algorithm.nonce_len()])?;
+            V3
+        } else {
+            material.salt.copy_from_slice(opened.salt);
+            V2
+        };
+        Self::versioned(
+            opened.kind,
+            version,
+            opened.algorithm,
+            material,
+            keks,
+            b"",
+            0,
+        )
     }
 
     pub(crate) fn data_key(&self) -> &SecretBytes {
@@ -383,7 +564,7 @@ impl NewHeader {
     }
 
     pub(crate) fn wrap_context(&self) -> &[u8] {
-        &self.context
+        self.context.as_bytes()
     }
 
     /// Appends one wrapped-key entry: `u16 id_len, id, u16 key_len, key`.
@@ -401,7 +582,7 @@ impl NewHeader {
         Ok(())
     }
 
-    /// The header with its MAC, and the payload cipher.
+    /// The header with its MAC (version 2) or tag (version 3), and the payload cipher.
     pub(crate) fn finish(mut self) -> Result<Finished> {
         if self.pushed != self.expected {
             return Err(Error::InvalidOperation(format!(
@@ -409,8 +590,15 @@ impl NewHeader {
                 self.pushed, self.expected
             )));
         }
-        let mac = header_mac(&self.schedule.mac_key, &self.bytes);
-        self.bytes.extend_from_slice(&mac);
+        if self.version == V3 {
+            let n = self.schedule.cipher.algorithm().nonce_len();
+            let at = Kind::Envelope.fixed_len_v3();
+            let tag = header_tag(&self.schedule.cipher, &self.bytes[at..at + n], &self.bytes)?;
+            self.bytes.extend_from_slice(&tag);
+        } else {
+            let mac = header_mac(&self.schedule.mac_key, &self.bytes);
+            self.bytes.extend_from_slice(&mac);
+        }
         Ok(Finished {
             bytes: self.bytes,
             cipher: self.schedule.cipher,
@@ -424,16 +612,19 @@ pub(crate) struct ParsedHeader<'a> {
     pub(crate) kind: Kind,
     pub(crate) version: u8,
     pub(crate) algorithm: Algorithm,
+    /// Empty in version 3.
     salt: &'a [u8],
     commitment: &'a [u8],
     pub(crate) prefix: &'a [u8],
+    /// Version 3 only (empty otherwise).
+    header_nonce: &'a [u8],
     entries: Vec<(&'a [u8], &'a [u8])>,
-    /// The bytes the header MAC covers (version 2), and the MAC.
+    /// The bytes the header MAC (version 2) or tag (version 3) covers, and the MAC or tag.
     signed: &'a [u8],
     mac: Option<&'a [u8]>,
-    /// Header length in bytes, MAC included.
+    /// Header length in bytes, MAC or tag included.
     pub(crate) len: usize,
-    context: Vec<u8>,
+    context: WrapContext,
 }
 
 /// How many more bytes a stream header needs, given its first `have` bytes: 0 when it is
@@ -493,7 +684,11 @@ fn check_start(bytes: &[u8], kind: Kind) -> Result<(u8, Algorithm)> {
         }));
     }
     let version = r.u8("truncated header")?;
-    if version != V1 && version != V2 {
+    let known = match kind {
+        Kind::Envelope => version == V1 || version == V2 || version == V3,
+        Kind::Stream { .. } => version == V1 || version == V2,
+    };
+    if !known {
         return Err(Error::UnsupportedVersion(version));
     }
     let algorithm = Algorithm::from_id(r.u8("truncated header")?)?;
@@ -534,8 +729,21 @@ impl<'a> ParsedHeader<'a> {
         } else {
             Kind::Envelope
         };
-        let salt = r.take(SALT_LEN, "truncated salt")?;
-        let commitment = r.take(COMMITMENT_LEN, "truncated commitment")?;
+        let (salt, commitment, header_nonce) = if version == V3 {
+            let commitment = r.take(COMMITMENT_LEN, "truncated commitment")?;
+            let nonce = r.take(algorithm.nonce_len(), "truncated header nonce")?;
+            if nonce[0] & HEADER_NONCE_BIT == 0 {
+                return Err(Error::Malformed("header nonce without its high bit"));
+            }
+            (&[][..], commitment, nonce)
+        } else {
+            let salt = r.take(SALT_LEN, "truncated salt")?;
+            (
+                salt,
+                r.take(COMMITMENT_LEN, "truncated commitment")?,
+                &[][..],
+            )
+        };
         let prefix = if stream {
             r.take(prefix_len(algorithm), "truncated nonce prefix")?
         } else {
@@ -561,10 +769,10 @@ impl<'a> ParsedHeader<'a> {
             entries.push((id, key));
         }
         let signed_len = r.position();
-        let mac = if version == V2 {
-            Some(r.take(MAC_LEN, "truncated header MAC")?)
-        } else {
-            None
+        let mac = match version {
+            V2 => Some(r.take(MAC_LEN, "truncated header MAC")?),
+            V3 => Some(r.take(HEADER_TAG_LEN, "truncated header tag")?),
+            _ => None,
         };
         let len = r.position();
         if len > limits.max_header_len {
@@ -578,6 +786,7 @@ impl<'a> ParsedHeader<'a> {
             salt,
             commitment,
             prefix,
+            header_nonce,
             entries,
             signed: &bytes[..signed_len],
             mac,
@@ -588,7 +797,7 @@ impl<'a> ParsedHeader<'a> {
 
     /// The context the wrapped keys were bound to.
     pub(crate) fn wrap_context(&self) -> &[u8] {
-        &self.context
+        self.context.as_bytes()
     }
 
     /// The `(index in keks, wrapped key)` pairs to try, in envelope order: every KEK whose
@@ -606,8 +815,9 @@ impl<'a> ParsedHeader<'a> {
         })
     }
 
-    /// Checks an unwrapped data key: the key commitment, then (version 2) the header MAC,
-    /// both in constant time. Returns the payload or segment cipher.
+    /// Checks an unwrapped data key: the key commitment (in constant time), then the
+    /// header MAC (version 2, in constant time) or the header tag (version 3, by the
+    /// AEAD). Returns the payload or segment cipher.
     ///
     /// A data key that fails either check means a forged header: callers fail at once
     /// rather than try other wrapped keys.
@@ -617,6 +827,7 @@ impl<'a> ParsedHeader<'a> {
         }
         let schedule = schedule(
             self.kind,
+            self.version,
             self.algorithm,
             data_key.expose_secret(),
             self.salt,
@@ -624,6 +835,13 @@ impl<'a> ParsedHeader<'a> {
         )?;
         if !bool::from(schedule.commitment.ct_eq(self.commitment)) {
             return Err(Error::DecryptionFailed);
+        }
+        if self.version == V3 {
+            let tag = self.mac.ok_or(Error::DecryptionFailed)?;
+            schedule
+                .cipher
+                .open_in_place(self.header_nonce, self.signed, &mut [], tag)?;
+            return Ok(schedule.cipher);
         }
         if let Some(mac) = self.mac {
             let expected = header_mac(&schedule.mac_key, self.signed);
@@ -701,7 +919,7 @@ pub(crate) struct ParsedEnvelope<'a> {
 }
 
 impl<'a> ParsedEnvelope<'a> {
-    /// Parses a whole envelope of either version under `limits` (`docs/FORMAT.md` 3.5).
+    /// Parses a whole envelope of any version under `limits` (`docs/FORMAT.md` 3.5).
     pub(crate) fn parse(bytes: &'a [u8], limits: &EnvelopeLimits) -> Result<Self> {
         if bytes.len() > limits.max_envelope_len {
             return Err(Error::limit(
@@ -713,13 +931,18 @@ impl<'a> ParsedEnvelope<'a> {
         let nonce_len = header.algorithm.nonce_len();
         let mut r = Reader::new(bytes);
         r.take(header.len, "truncated header")?;
-        if header.version == V2 {
+        if header.version != V1 {
             let declared = u64::from_be_bytes(r.array("truncated ciphertext length")?);
             if header.len + LENGTH_LEN + nonce_len > limits.max_header_len {
                 return Err(limits.header_limit());
             }
             let nonce_start = r.position();
-            r.take(nonce_len, "truncated nonce")?;
+            let nonce = r.take(nonce_len, "truncated nonce")?;
+            // Version 3 payload nonces are counters, high bit clear: one with the bit set
+            // could be the header nonce, and the header tag a forged empty payload.
+            if header.version == V3 && nonce[0] & HEADER_NONCE_BIT != 0 {
+                return Err(Error::Malformed("payload nonce with the high bit set"));
+            }
             let actual = r.rest().len().checked_sub(TAG_LEN);
             match actual.map(to_u64) {
                 Some(n) if n == declared => {}
@@ -767,7 +990,8 @@ impl<'a> ParsedEnvelope<'a> {
 
     /// The envelope with `header` (a finished re-wrap) in place of its own: the ciphertext
     /// length, nonce, ciphertext and tag are kept byte for byte. A version 1 envelope
-    /// becomes version 2 (it gains the header MAC and the length field).
+    /// becomes version 2 (it gains the header MAC and the length field); versions 2 and 3
+    /// stay what they were.
     pub(crate) fn splice(&self, header: &Finished) -> Vec<u8> {
         let payload = &self.bytes[self.nonce_start..];
         let mut out = Vec::with_capacity(header.bytes.len() + LENGTH_LEN + payload.len());
@@ -829,6 +1053,49 @@ mod tests {
     }
 
     #[test]
+    fn fail_version_3_is_for_envelopes_only() {
+        let stream = Kind::Stream { segment_size: 64 };
+        let material = Material::random().unwrap();
+        assert!(matches!(
+            NewHeader::versioned(stream, V3, Algorithm::Aes256Gcm, material, 1, b"", 0),
+            Err(Error::InvalidOperation(_))
+        ));
+        let mut bytes = finished(stream, &["a"]).bytes;
+        assert_eq!(bytes[4], V2);
+        bytes[4] = V3;
+        let limits = EnvelopeLimits::default();
+        assert!(matches!(
+            ParsedHeader::parse(&bytes, true, &limits),
+            Err(Error::UnsupportedVersion(3))
+        ));
+        assert!(matches!(
+            stream_header_needs(&bytes, &limits),
+            Err(Error::UnsupportedVersion(3))
+        ));
+    }
+
+    #[test]
+    fn version_3_header_nonce_has_its_high_bit_and_the_tag_covers_the_header() {
+        for alg in Algorithm::ALL {
+            let material = Material::envelope(alg).unwrap();
+            let mut h = NewHeader::versioned(Kind::Envelope, V3, alg, material, 1, b"", 0).unwrap();
+            let dk = h.data_key().clone();
+            h.push_wrapped("a", b"wrapped").unwrap();
+            let h = h.finish().unwrap();
+            let n = alg.nonce_len();
+            assert_eq!(h.bytes[38] & HEADER_NONCE_BIT, HEADER_NONCE_BIT);
+            assert_eq!(h.bytes.len(), 38 + n + 1 + 2 + 1 + 2 + 7 + HEADER_TAG_LEN);
+            let parsed = ParsedHeader::parse(&h.bytes, false, &EnvelopeLimits::default()).unwrap();
+            assert!(parsed.accept(&dk, b"").is_ok());
+            let other = SecretBytes::random(32).unwrap();
+            assert!(matches!(
+                parsed.accept(&other, b""),
+                Err(Error::DecryptionFailed)
+            ));
+        }
+    }
+
+    #[test]
     fn fail_wrong_count_of_wrapped_keys() {
         let mut h = NewHeader::new(
             Kind::Envelope,
@@ -856,8 +1123,10 @@ mod tests {
     fn fail_kek_id_not_utf8() {
         let h = finished(Kind::Envelope, &["ab"]);
         let mut bytes = h.bytes.clone();
-        // The id starts after the fixed fields, the count and the id length.
-        bytes[70 + 1 + 2] = 0xff;
+        assert_eq!(bytes[4], V3);
+        // The id starts after the fixed fields (version 3, AES-256-GCM: 38 bytes and the
+        // 12-byte header nonce), the count and the id length.
+        bytes[50 + 1 + 2] = 0xff;
         assert!(matches!(
             ParsedHeader::parse(&bytes, false, &EnvelopeLimits::default()),
             Err(Error::Malformed("KEK id is not UTF-8"))
@@ -871,7 +1140,7 @@ mod tests {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct EnvelopeInfo {
-    /// The format version (2, or 1 for envelopes written before version 2).
+    /// The format version (3; 2 or 1 for envelopes written before version 3).
     pub version: u8,
     /// The payload's algorithm.
     pub algorithm: Algorithm,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::cache::{CacheLimits, DEFAULT_REFRESH_PERCENT, DataKeyCache};
 use super::engine::{self, Engine, EnvelopeAudit, Kek, KekRef, block_on};
-use super::header::{EnvelopeLimits, Material, NewHeader, seal_message_after};
+use super::header::{EnvelopeLimits, NewHeader, seal_message_after};
 use super::kek::{IntoKek, KekKind, KeyEncryptionKey};
 use super::stream::{Segments, StreamReader, StreamWriter, read_header};
 use crate::audit::Auditor;
@@ -334,7 +334,8 @@ impl<K: ?Sized + KekKind + 'static> Opener<K> {
 
 /// The blocking API.
 impl Opener {
-    /// Opens `envelope` (version 1 or 2), which must have been sealed with the same `aad`.
+    /// Opens `envelope` (version 3, 2 or 1), which must have been sealed with the same
+    /// `aad`.
     ///
     /// # Errors
     /// [`Error::LimitExceeded`](crate::Error::LimitExceeded),
@@ -358,8 +359,10 @@ impl Opener {
 
     /// Replaces the wrapped data keys of `envelope` by wrappings under `to`, leaving the
     /// payload byte for byte as it was (it is neither decrypted nor re-encrypted). The data
-    /// key is checked against the envelope's key commitment and header MAC first. The
-    /// result is a version 2 envelope, whatever the version of `envelope`.
+    /// key is checked against the envelope's key commitment and header tag or MAC first.
+    /// A version 3 envelope stays version 3 (with a new header nonce and tag); a version 1
+    /// or 2 envelope becomes version 2 (its key schedule needs the salt that version 3
+    /// has no field for).
     ///
     /// # Errors
     /// As [`open`](Self::open) for the unwrapping; as [`Sealer::seal`] for the wrapping;
@@ -459,7 +462,7 @@ impl<K: ?Sized + KekKind> Opener<K> {
 pub fn seal(kek: &dyn KeyEncryptionKey, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
     let algorithm = Algorithm::default();
     super::header::plaintext_len(algorithm, plaintext)?;
-    let header = NewHeader::for_message(algorithm, Material::random()?, 1, plaintext.len())?;
+    let header = NewHeader::for_message(algorithm, 1, plaintext.len())?;
     let header = block_on(engine::wrap_all(&[kek], header, None))?;
     seal_message_after(header, plaintext, aad)
 }

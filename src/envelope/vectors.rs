@@ -10,7 +10,7 @@
 use serde_json::{Value, json};
 
 use super::engine::{block_on, wrap_all};
-use super::header::{Finished, Kind, Material, NewHeader, seal_message};
+use super::header::{Finished, Kind, Material, NewHeader, V2, V3, seal_message};
 use super::{KeyEncryptionKey, LocalKek, Opener, StreamWriter, open};
 use crate::encoding::{hex_decode, hex_encode};
 use crate::kdf::{Hash, Hkdf};
@@ -37,6 +37,10 @@ const STREAM_FILE: &str = concat!(
 const ENVELOPE_FILE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/data/vectors/envelope_v2.json"
+);
+const ENVELOPE_V3_FILE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/vectors/envelope_v3.json"
 );
 const V1_FILES: [&str; 4] = [
     concat!(
@@ -72,11 +76,36 @@ fn header(
         data_key: dek.clone(),
         salt: *salt,
         prefix: *prefix,
+        header_nonce: [0; 24],
     };
-    let header = NewHeader::new(kind, alg, material, keks.len(), aad)?;
+    wrapped(
+        NewHeader::versioned(kind, V2, alg, material, keks.len(), aad, 0)?,
+        keks,
+    )
+}
+
+fn wrapped(header: NewHeader, keks: &[&LocalKek]) -> Result<Finished> {
     let keks: Vec<&dyn KeyEncryptionKey> =
         keks.iter().map(|k| *k as &dyn KeyEncryptionKey).collect();
     block_on(wrap_all(&keks, header, None))
+}
+
+/// A version 3 envelope header for a fixed data key and header nonce (the high bit of
+/// whose first byte the header sets), wrapped by `keks`.
+fn header_v3(
+    alg: Algorithm,
+    dek: &SecretBytes,
+    header_nonce: &[u8; 24],
+    keks: &[&LocalKek],
+) -> Result<Finished> {
+    let material = Material {
+        data_key: dek.clone(),
+        salt: [0; 32],
+        prefix: [0; 19],
+        header_nonce: *header_nonce,
+    };
+    let header = NewHeader::versioned(Kind::Envelope, V3, alg, material, keks.len(), b"", 0)?;
+    wrapped(header, keks)
 }
 
 fn seal_deterministic(
@@ -173,20 +202,17 @@ fn keyset_vectors() -> Result<Value> {
     }))
 }
 
-fn envelope_vectors() -> Result<Value> {
+/// One envelope vector of each kind, for every algorithm: one KEK (`vector-kek`) with a
+/// short payload, and two KEKs (`vector-kek-2` second) with an empty payload at nonce
+/// counter 5. `build` seals one and returns its version's own fields; the fields common to
+/// both versions are added here.
+fn envelope_cases(
+    mut build: impl FnMut(Algorithm, &[&LocalKek], u64, &[u8], &[u8]) -> Result<(Vec<u8>, Value)>,
+) -> Result<Vec<Value>> {
     let mut out = Vec::new();
-    let dek = SecretBytes::new(seq(0x40, 32));
-    let salt: [u8; 32] = seq(0x60, 32).try_into().unwrap();
     for alg in Algorithm::ALL {
         for two_keks in [false, true] {
-            let kek_a = LocalKek::new(
-                "vector-kek",
-                vector_keyset(Algorithm::Aes256Gcm, 0x0a0b_0c0d, 0x80),
-            )?;
-            let kek_b = LocalKek::new(
-                "vector-kek-2",
-                vector_keyset(Algorithm::XChaCha20Poly1305, 0x0e0f_1011, 0xc0),
-            )?;
+            let (kek_a, kek_b) = vector_keks()?;
             let keks: Vec<&LocalKek> = if two_keks {
                 vec![&kek_a, &kek_b]
             } else {
@@ -197,98 +223,244 @@ fn envelope_vectors() -> Result<Value> {
             } else {
                 (b"hello, envelope", b"doc-1", 0)
             };
-            let env = seal_deterministic(alg, &dek, &salt, &keks, counter, pt, aad)?;
-            let okm = Hkdf::extract(Hash::Sha256, &salt, dek.expose_secret())
-                .expand_labeled(&[b"privkit envelope", &[1], &[alg.id()]], 64)?;
-            let header_len = env.len() - 8 - alg.nonce_len() - pt.len() - 16;
-            let mac = mac_fields(Kind::Envelope, alg, &dek, &salt, header_len, &env)?;
-            out.push(json!({
+            let (env, mut v) = build(alg, &keks, counter, pt, aad)?;
+            let common = json!({
                 "comment": if two_keks { "two KEKs, empty payload, nonce counter 5" } else { "one KEK" },
                 "algorithm": alg.name(),
                 "algorithm_id": alg.id(),
-                "data_key": hex_encode(dek.expose_secret()),
-                "salt": hex_encode(&salt),
-                "payload_key": hex_encode(&okm.expose_secret()[..32]),
-                "commitment": hex_encode(&okm.expose_secret()[32..]),
-                "mac_key": mac["mac_key"],
-                "header_mac": mac["header_mac"],
-                "header_len": header_len,
-                "keks": keks.iter().map(|k| {
-                    let info = k.keyset().key(k.keyset().primary_id()).unwrap();
-                    let key_start = if info.id == 0x0a0b_0c0d { 0x80 } else { 0xc0 };
-                    json!({
-                        "kek_id": super::KeyEncryptionKey::kek_id(*k),
-                        "keyset_key_id": info.id,
-                        "keyset_algorithm": info.algorithm.name(),
-                        "keyset_key": hex_encode(&seq(key_start, 32)),
-                    })
-                }).collect::<Vec<_>>(),
+                "data_key": hex_encode(&seq(0x40, 32)),
+                "keks": keks.iter().map(|k| kek_json(k)).collect::<Vec<_>>(),
                 "nonce_counter": counter,
                 "plaintext": hex_encode(pt),
                 "aad": hex_encode(aad),
                 "envelope": hex_encode(&env),
-            }));
+            });
+            for (name, value) in common.as_object().unwrap() {
+                v[name] = value.clone();
+            }
+            out.push(v);
         }
     }
+    Ok(out)
+}
+
+fn envelope_vectors() -> Result<Value> {
+    let dek = SecretBytes::new(seq(0x40, 32));
+    let salt: [u8; 32] = seq(0x60, 32).try_into().unwrap();
+    let out = envelope_cases(|alg, keks, counter, pt, aad| {
+        let env = seal_deterministic(alg, &dek, &salt, keks, counter, pt, aad)?;
+        let okm = Hkdf::extract(Hash::Sha256, &salt, dek.expose_secret())
+            .expand_labeled(&[b"privkit envelope", &[1], &[alg.id()]], 64)?;
+        let header_len = env.len() - 8 - alg.nonce_len() - pt.len() - 16;
+        let mac = mac_fields(Kind::Envelope, alg, &dek, &salt, header_len, &env)?;
+        let v = json!({
+            "salt": hex_encode(&salt),
+            "payload_key": hex_encode(&okm.expose_secret()[..32]),
+            "commitment": hex_encode(&okm.expose_secret()[32..]),
+            "mac_key": mac["mac_key"],
+            "header_mac": mac["header_mac"],
+            "header_len": header_len,
+        });
+        Ok((env, v))
+    })?;
+    // Entry 1 starts at 71: u16 id length (10), "vector-kek", u16 key length, key.
+    let fail = envelope_fail_vectors(&out, 71, |m| {
+        m[4] = 1;
+        (
+            "version byte set to 1 (downgrade): the wrap context names version 1, unwrapping fails",
+            "decryption failed",
+        )
+    })?;
     Ok(json!({
         "format": "privkit envelope, magic PKEV, version 2 (docs/FORMAT.md section 3)",
         "kek_nonce_prefix": hex_encode(&prefix()),
         "vectors": out,
-        "fail": envelope_fail_vectors(&out)?,
+        "fail": fail,
     }))
 }
 
 /// Envelopes that every decoder must refuse, made from the two-KEK AES-256-GCM vector
-/// (the first decoded by holding only `vector-kek`, the first KEK).
-fn envelope_fail_vectors(vectors: &[Value]) -> Result<Value> {
+/// (decoded holding only `vector-kek`, the first KEK): the cases of both versions, whose
+/// first entry starts at `first_entry`, and `downgrade`'s change of the version byte
+/// (which returns the case's comment and error). `extra` adds a version's own cases.
+fn envelope_fail_vectors(
+    vectors: &[Value],
+    first_entry: usize,
+    downgrade: impl Fn(&mut Vec<u8>) -> (&'static str, &'static str),
+) -> Result<Value> {
+    envelope_fail_vectors_with(vectors, first_entry, downgrade, |_, _| {})
+}
+
+type FailCase = (String, Vec<u8>, &'static str);
+
+fn envelope_fail_vectors_with(
+    vectors: &[Value],
+    first_entry: usize,
+    downgrade: impl Fn(&mut Vec<u8>) -> (&'static str, &'static str),
+    extra: impl Fn(&[u8], &mut Vec<FailCase>),
+) -> Result<Value> {
     let v = vectors
         .iter()
         .find(|v| v["algorithm_id"] == 1 && v["keks"].as_array().is_some_and(|k| k.len() == 2))
         .expect("two-KEK vector");
     let env = field(v, "envelope");
     let header_len = usize::try_from(v["header_len"].as_u64().unwrap()).unwrap();
-    // Entry 1 starts at 71: u16 id length (10), "vector-kek", u16 key length, key.
-    let first_key_len = usize::from(u16::from_be_bytes([env[83], env[84]]));
-    let second_entry = 85 + first_key_len;
-    let mut cases = Vec::new();
-    let mut push = |comment: &str, bytes: Vec<u8>, error: &str| {
-        cases.push(json!({"comment": comment, "envelope": hex_encode(&bytes), "error": error}));
+    let key_len_at = first_entry + 2 + "vector-kek".len();
+    let first_key_len = usize::from(u16::from_be_bytes([env[key_len_at], env[key_len_at + 1]]));
+    let second_entry = key_len_at + 2 + first_key_len;
+    assert_eq!(&env[second_entry + 2..second_entry + 14], b"vector-kek-2");
+    let authenticator = if env[4] == 3 {
+        "header tag"
+    } else {
+        "header MAC"
     };
+    let flip = |at: usize, bit: u8| {
+        let mut m = env.clone();
+        m[at] ^= bit;
+        m
+    };
+    let mut cases: Vec<FailCase> = vec![
+        (
+            "one bit flipped in the wrapped key of the second KEK (a decoder holding only the first KEK must fail)".into(),
+            flip(second_entry + 2 + 12 + 2 + 20, 0x01),
+            "decryption failed",
+        ),
+        (
+            "the second KEK's id changed from vector-kek-2 to vector-KEK-2".into(),
+            flip(second_entry + 2 + 3, 0x20),
+            "decryption failed",
+        ),
+        (
+            format!("one bit flipped in the {authenticator}"),
+            flip(header_len - 1, 0x80),
+            "decryption failed",
+        ),
+    ];
+    extra(&env, &mut cases);
     let mut m = env.clone();
-    m[second_entry + 2 + 12 + 2 + 20] ^= 0x01;
-    push(
-        "one bit flipped in the wrapped key of the second KEK (a decoder holding only the first KEK must fail)",
-        m,
-        "decryption failed",
-    );
-    let mut m = env.clone();
-    m[second_entry + 2 + 3] ^= 0x20;
-    push(
-        "the second KEK's id changed from vector-kek-2 to vector-KEK-2",
-        m,
-        "decryption failed",
-    );
-    let mut m = env.clone();
-    m[header_len - 1] ^= 0x80;
-    push("one bit flipped in the header MAC", m, "decryption failed");
-    let mut m = env.clone();
-    m[4] = 1;
-    push(
-        "version byte set to 1 (downgrade): the wrap context names version 1, unwrapping fails",
-        m,
-        "decryption failed",
-    );
+    let (comment, error) = downgrade(&mut m);
+    cases.push((comment.into(), m, error));
     let mut m = env.clone();
     m.truncate(m.len() - 1);
-    push(
-        "truncated by one byte: shorter than its declared ciphertext length",
+    cases.push((
+        "truncated by one byte: shorter than its declared ciphertext length".into(),
         m,
         "malformed",
-    );
+    ));
     let mut m = env.clone();
     m.push(0);
-    push("one byte appended after the tag", m, "malformed");
-    Ok(Value::Array(cases))
+    cases.push(("one byte appended after the tag".into(), m, "malformed"));
+    Ok(Value::Array(
+        cases
+            .into_iter()
+            .map(|(comment, bytes, error)| {
+                json!({"comment": comment, "envelope": hex_encode(&bytes), "error": error})
+            })
+            .collect(),
+    ))
+}
+
+/// The two vector KEKs: `vector-kek` (AES-256-GCM keyset) and `vector-kek-2`
+/// (XChaCha20-Poly1305 keyset).
+fn vector_keks() -> Result<(LocalKek, LocalKek)> {
+    Ok((
+        LocalKek::new(
+            "vector-kek",
+            vector_keyset(Algorithm::Aes256Gcm, 0x0a0b_0c0d, 0x80),
+        )?,
+        LocalKek::new(
+            "vector-kek-2",
+            vector_keyset(Algorithm::XChaCha20Poly1305, 0x0e0f_1011, 0xc0),
+        )?,
+    ))
+}
+
+fn kek_json(k: &LocalKek) -> Value {
+    let info = k.keyset().key(k.keyset().primary_id()).unwrap();
+    let key_start = if info.id == 0x0a0b_0c0d { 0x80 } else { 0xc0 };
+    json!({
+        "kek_id": KeyEncryptionKey::kek_id(k),
+        "keyset_key_id": info.id,
+        "keyset_algorithm": info.algorithm.name(),
+        "keyset_key": hex_encode(&seq(key_start, 32)),
+    })
+}
+
+/// Version 3 envelopes (`docs/FORMAT.md` 3): for each algorithm a one-KEK and a two-KEK
+/// envelope, with the intermediate values an independent decoder checks.
+fn envelope_v3_vectors() -> Result<Value> {
+    let dek = SecretBytes::new(seq(0x40, 32));
+    let header_nonce: [u8; 24] = seq(0x70, 24).try_into().unwrap();
+    let out = envelope_cases(|alg, keks, counter, pt, aad| {
+        let finished = header_v3(alg, &dek, &header_nonce, keks)?;
+        let env = seal_message(&finished, counter, pt, aad)?;
+        let n = alg.nonce_len();
+        // The key schedule, from the hkdf crate (no Extract: the data key is the PRK).
+        let okm = Hkdf::from_prk(Hash::Sha256, dek.expose_secret())?
+            .expand_labeled(&[b"PKEV v3", &[alg.id()]], 64)?;
+        let commitment = &okm.expose_secret()[32..];
+        let mut nonce = header_nonce[..n].to_vec();
+        nonce[0] |= 0x80;
+        let header_len = finished.bytes.len();
+        let signed = &env[..header_len - 16];
+        assert_eq!(&env[6..38], commitment);
+        assert_eq!(&env[38..38 + n], &nonce[..]);
+        // The header tag opens under the payload key, with the header as associated data.
+        let payload_key = crate::backend::AeadKey::new(alg, &okm.expose_secret()[..32])?;
+        payload_key.open_in_place(&nonce, signed, &mut [], &env[header_len - 16..header_len])?;
+        let context =
+            crate::kdf::encode_labels(&[b"privkit envelope wrap", &[3], &[alg.id()], commitment])?;
+        let v = json!({
+            "payload_key": hex_encode(&okm.expose_secret()[..32]),
+            "commitment": hex_encode(commitment),
+            "header_nonce": hex_encode(&nonce),
+            "wrap_context": hex_encode(&context),
+            "header_tag": hex_encode(&env[header_len - 16..header_len]),
+            "header_len": header_len,
+        });
+        Ok((env, v))
+    })?;
+    // AES-256-GCM: the 12-byte header nonce at 38, the count at 50, entry 1 from 51.
+    let fail = envelope_fail_vectors_with(
+        &out,
+        51,
+        |m| {
+            m[4] = 2;
+            (
+                "version byte set to 2 (downgrade): read as version 2, the commitment field holds the header nonce and entries, and the header no longer parses",
+                "malformed",
+            )
+        },
+        |env, cases| {
+            let header_len = env.len() - 8 - 12 - 16;
+            let with = |at: usize, f: &dyn Fn(u8) -> u8| {
+                let mut m = env.to_vec();
+                m[at] = f(m[at]);
+                m
+            };
+            cases.push((
+                "one bit flipped in the header nonce (its last byte)".into(),
+                with(38 + 11, &|b| b ^ 0x01),
+                "decryption failed",
+            ));
+            cases.push((
+                "the high bit of the header nonce cleared: not a header nonce".into(),
+                with(38, &|b| b & 0x7f),
+                "malformed",
+            ));
+            cases.push((
+                "the high bit of the payload nonce set: not a payload nonce".into(),
+                with(header_len + 8, &|b| b | 0x80),
+                "malformed",
+            ));
+        },
+    )?;
+    Ok(json!({
+        "format": "privkit envelope, magic PKEV, version 3 (docs/FORMAT.md section 3)",
+        "kek_nonce_prefix": hex_encode(&prefix()),
+        "vectors": out,
+        "fail": fail,
+    }))
 }
 
 fn stream_vectors() -> Result<Value> {
@@ -490,43 +662,58 @@ fn check_keyset_vectors() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn check_envelope_vectors() -> Result<()> {
-    let file = load(ENVELOPE_FILE);
-    assert_eq!(
-        file,
-        envelope_vectors()?,
-        "regenerated envelope vectors differ from the file"
-    );
+/// Opens every vector of an envelope file of `version` with each of its KEKs, and checks
+/// that a re-wrap keeps the version and the payload (length field, nonce, ciphertext and
+/// tag) and opens under the new KEK.
+fn open_and_rewrap_every_vector(file: &Value, version: u8) -> Result<()> {
+    let target = LocalKek::generate("rewrap-target")?;
     for v in file["vectors"].as_array().unwrap() {
+        let env = field(v, "envelope");
+        assert_eq!(env[4], version);
+        // `inspect` reads the version, algorithm, KEK ids and length without a key.
+        let info = super::inspect(&env)?;
+        assert_eq!(info.version, version);
+        assert_eq!(
+            u64::from(info.algorithm.id()),
+            v["algorithm_id"].as_u64().unwrap()
+        );
+        let ids: Vec<&str> = v["keks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kek_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(info.kek_ids, ids);
+        assert_eq!(
+            info.plaintext_len,
+            u64::try_from(field(v, "plaintext").len()).unwrap()
+        );
         for kek in v["keks"].as_array().unwrap() {
-            let alg = match kek["keyset_algorithm"].as_str().unwrap() {
-                "AES-256-GCM" => Algorithm::Aes256Gcm,
-                _ => Algorithm::XChaCha20Poly1305,
-            };
-            let id = u32::try_from(kek["keyset_key_id"].as_u64().unwrap()).unwrap();
-            let ks = Keyset::from_key(id, alg, SecretBytes::new(field(kek, "keyset_key")))?;
-            let local = LocalKek::new(kek["kek_id"].as_str().unwrap(), ks)?;
-            let opened = open(&local, &field(v, "envelope"), &field(v, "aad"))?;
-            assert_eq!(opened, field(v, "plaintext"));
-            let _ = Opener::new(local);
+            let local = local_kek(kek)?;
+            assert_eq!(open(&local, &env, &field(v, "aad"))?, field(v, "plaintext"));
+            let rewrapped = Opener::new(local).rewrap(&env, &[&target])?;
+            assert_eq!(rewrapped[4], version);
+            let payload = 8 + alg_nonce_len(v) + field(v, "plaintext").len() + 16;
+            assert_eq!(
+                rewrapped[rewrapped.len() - payload..],
+                env[env.len() - payload..]
+            );
+            assert_eq!(
+                open(&target, &rewrapped, &field(v, "aad"))?,
+                field(v, "plaintext")
+            );
         }
     }
     Ok(())
 }
 
-#[test]
-fn fail_envelope_vectors() -> Result<()> {
-    let file = load(ENVELOPE_FILE);
-    let kek = LocalKek::new(
-        "vector-kek",
-        Keyset::from_key(
-            0x0a0b_0c0d,
-            Algorithm::Aes256Gcm,
-            SecretBytes::new(seq(0x80, 32)),
-        )?,
-    )?;
-    for case in file["fail"].as_array().unwrap() {
+/// Every `fail` case of an envelope file is refused, with its recorded error, by a decoder
+/// holding only `vector-kek`; returns how many there are.
+fn fail_cases_refused(file: &Value) -> Result<usize> {
+    let kek = local_kek(&file["vectors"][0]["keks"][0])?;
+    assert_eq!(kek.kek_id(), "vector-kek");
+    let cases = file["fail"].as_array().unwrap();
+    for case in cases {
         let err = open(&kek, &field(case, "envelope"), b"").unwrap_err();
         let expected = case["error"].as_str().unwrap();
         assert!(
@@ -534,6 +721,40 @@ fn fail_envelope_vectors() -> Result<()> {
             "{}: {err}",
             case["comment"]
         );
+    }
+    Ok(cases.len())
+}
+
+/// The keyset KEK of a vector's `keks` entry.
+fn local_kek(kek: &Value) -> Result<LocalKek> {
+    let alg = match kek["keyset_algorithm"].as_str().unwrap() {
+        "AES-256-GCM" => Algorithm::Aes256Gcm,
+        _ => Algorithm::XChaCha20Poly1305,
+    };
+    let id = u32::try_from(kek["keyset_key_id"].as_u64().unwrap()).unwrap();
+    let ks = Keyset::from_key(id, alg, SecretBytes::new(field(kek, "keyset_key")))?;
+    LocalKek::new(kek["kek_id"].as_str().unwrap(), ks)
+}
+
+/// The envelope files of the versions privkit writes (version 3) or still writes on
+/// re-wrap (version 2): each regenerates byte for byte, opens, re-wraps into its own
+/// version, and has its fail cases refused.
+#[test]
+fn check_envelope_vectors() -> Result<()> {
+    type Generator = fn() -> Result<Value>;
+    let files: [(&str, Generator, u8, usize); 2] = [
+        (ENVELOPE_FILE, envelope_vectors, 2, 6),
+        (ENVELOPE_V3_FILE, envelope_v3_vectors, 3, 9),
+    ];
+    for (path, generate, version, fail_cases) in files {
+        let file = load(path);
+        assert_eq!(
+            file,
+            generate()?,
+            "regenerated envelope vectors differ from {path}"
+        );
+        open_and_rewrap_every_vector(&file, version)?;
+        assert_eq!(fail_cases_refused(&file)?, fail_cases, "{path}");
     }
     Ok(())
 }
@@ -708,6 +929,11 @@ fn regenerate() -> Result<()> {
     std::fs::write(
         ENVELOPE_FILE,
         serde_json::to_string_pretty(&envelope_vectors()?).unwrap() + "\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ENVELOPE_V3_FILE,
+        serde_json::to_string_pretty(&envelope_v3_vectors()?).unwrap() + "\n",
     )
     .unwrap();
     std::fs::write(

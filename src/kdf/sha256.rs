@@ -194,6 +194,26 @@ pub(crate) fn hkdf_labeled(
     if salt.is_empty() {
         return Err(Error::invalid_argument("HKDF salt is empty"));
     }
+    let mut prk = HmacSha256::new(salt).mac(ikm);
+    let expanded = hkdf_expand_labeled(&prk, labels, out);
+    prk.zeroize();
+    expanded
+}
+
+/// HKDF-SHA256 Expand alone (RFC 5869 section 2.3) from `prk`, which must be a uniformly
+/// random key of at least 32 bytes (section 3.3 lets such a key skip Extract), into `out`,
+/// with `info` the injective encoding of `labels`. The same bytes as
+/// `Hkdf::from_prk(Hash::Sha256, prk).expand_labeled(labels, out.len())`.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for a key under 32 bytes, output over 255 blocks, more than
+/// 8 labels or a label over 4 GiB.
+pub(crate) fn hkdf_expand_labeled(prk: &[u8], labels: &[&[u8]], out: &mut [u8]) -> Result<()> {
+    if prk.len() < 32 {
+        return Err(Error::invalid_argument(
+            "HKDF pseudorandom key shorter than the hash output",
+        ));
+    }
     if out.len() > 255 * 32 {
         return Err(Error::invalid_argument(
             "HKDF output longer than 255 hash blocks",
@@ -208,9 +228,7 @@ pub(crate) fn hkdf_labeled(
             .map_err(|_| Error::invalid_argument("label longer than 4 GiB"))?
             .to_be_bytes();
     }
-    let mut prk = HmacSha256::new(salt).mac(ikm);
-    let expand = HmacSha256::new(&prk);
-    prk.zeroize();
+    let expand = HmacSha256::new(prk);
     let mut t = [0u8; 32];
     for (i, chunk) in out.chunks_mut(32).enumerate() {
         let mut state = expand.start();
@@ -304,6 +322,19 @@ mod tests {
             let expected = Hkdf::extract(Hash::Sha256, &salt, &ikm).expand_labeled(&labels, len).unwrap();
             prop_assert_eq!(&out[..], expected.expose_secret());
         }
+
+        #[test]
+        fn hkdf_expand_matches_the_hkdf_crate(
+            prk in prop::collection::vec(any::<u8>(), 32..80),
+            labels in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..70), 0..6),
+            len in 0usize..200,
+        ) {
+            let labels: Vec<&[u8]> = labels.iter().map(Vec::as_slice).collect();
+            let mut out = vec![0u8; len];
+            hkdf_expand_labeled(&prk, &labels, &mut out).unwrap();
+            let expected = Hkdf::from_prk(Hash::Sha256, &prk).unwrap().expand_labeled(&labels, len).unwrap();
+            prop_assert_eq!(&out[..], expected.expose_secret());
+        }
     }
 
     #[test]
@@ -312,5 +343,7 @@ mod tests {
         assert!(hkdf_labeled(b"s", b"k", &[], &mut out).is_err());
         assert!(hkdf_labeled(b"", b"k", &[], &mut out[..32]).is_err());
         assert!(hkdf_labeled(b"s", b"k", &[&b""[..]; 9], &mut out[..32]).is_err());
+        assert!(hkdf_expand_labeled(&[7u8; 31], &[], &mut out[..32]).is_err());
+        assert!(hkdf_expand_labeled(&[7u8; 32], &[], &mut out).is_err());
     }
 }

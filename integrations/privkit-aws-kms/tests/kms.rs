@@ -95,22 +95,25 @@ impl<K: AsyncKeyEncryptionKey> AsyncKeyEncryptionKey for Counting<K> {
     }
 }
 
-/// The wrap context of an envelope, computed from its bytes as docs/FORMAT.md section 3.3
-/// says, and the first wrapped key.
+/// The wrap context of a version 3 envelope, computed from its bytes as docs/FORMAT.md
+/// section 3.3 says, and the first wrapped key (section 3.0: the commitment at 6..38, then
+/// the header nonce, 12 bytes for these AES-256-GCM envelopes, the count and the entries).
 fn wrap_context_and_first_key(env: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    assert_eq!(env[4], 3, "a version 3 envelope");
+    assert_eq!(env[5], 1, "AES-256-GCM: a 12-byte header nonce");
     let mut ctx = Vec::new();
     for label in [
         &b"privkit envelope wrap"[..],
         &[env[4]],
         &[env[5]],
         &env[6..38],
-        &env[38..70],
     ] {
         ctx.extend_from_slice(&u32::try_from(label.len()).unwrap().to_be_bytes());
         ctx.extend_from_slice(label);
     }
-    let id_len = usize::from(u16::from_be_bytes([env[71], env[72]]));
-    let at = 73 + id_len;
+    let first_entry = 38 + 12 + 1;
+    let id_len = usize::from(u16::from_be_bytes([env[first_entry], env[first_entry + 1]]));
+    let at = first_entry + 2 + id_len;
     let key_len = usize::from(u16::from_be_bytes([env[at], env[at + 1]]));
     (ctx, env[at + 2..at + 2 + key_len].to_vec())
 }
