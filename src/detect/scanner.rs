@@ -733,31 +733,60 @@ fn resolve_overlaps(out: &mut Vec<Finding>) {
         *slot = merged.len();
         merged.push(f);
     }
-    // Then greedily by priority: higher score, longer, earlier, type order.
-    let mut order: Vec<usize> = (0..merged.len()).collect();
-    order.sort_unstable_by(|&x, &y| {
-        let (a, b) = (&merged[x], &merged[y]);
+    // Then greedily by priority: higher score, longer, earlier, type order. A finding
+    // can only clash with findings of its cluster (the run of findings, by start, that
+    // overlap one another transitively), so the greedy choice is made cluster by
+    // cluster, in the same order as over all findings: most clusters are one finding
+    // and cost no sort.
+    let priority = |a: &Finding, b: &Finding| {
         b.score
             .total_cmp(&a.score)
             .then(b.len().cmp(&a.len()))
             .then(a.start.cmp(&b.start))
             .then_with(|| entity_cmp(&a.entity, &b.entity))
-    });
-    let mut keep = vec![false; merged.len()];
-    // Kept spans by start, for overlap checks in O(log n).
+    };
+    let mut keep = vec![true; merged.len()];
+    let mut order: Vec<usize> = Vec::new();
+    // Kept spans of a large cluster by start, for overlap checks in O(log n).
     let mut spans: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
-    for &i in &order {
-        let f = &merged[i];
-        // Kept spans do not overlap each other, so only the one starting last before
-        // f.end can reach into f.
-        let clash = spans
-            .range(..f.end)
-            .next_back()
-            .is_some_and(|(_, &end)| end > f.start);
-        if !clash {
-            spans.insert(f.start, f.end);
-            keep[i] = true;
+    let mut kept: Vec<(usize, usize)> = Vec::new();
+    let mut c0 = 0;
+    while c0 < merged.len() {
+        let mut reach = merged[c0].end;
+        let mut c1 = c0 + 1;
+        while c1 < merged.len() && merged[c1].start < reach {
+            reach = reach.max(merged[c1].end);
+            c1 += 1;
         }
+        if c1 - c0 > 1 {
+            order.clear();
+            order.extend(c0..c1);
+            order.sort_unstable_by(|&x, &y| priority(&merged[x], &merged[y]));
+            let large = c1 - c0 > 16;
+            spans.clear();
+            kept.clear();
+            for &i in &order {
+                let f = &merged[i];
+                // Kept spans do not overlap each other, so only the one starting last
+                // before f.end can reach into f.
+                let clash = if large {
+                    spans
+                        .range(..f.end)
+                        .next_back()
+                        .is_some_and(|(_, &end)| end > f.start)
+                } else {
+                    kept.iter().any(|&(s, e)| s < f.end && e > f.start)
+                };
+                if clash {
+                    keep[i] = false;
+                } else if large {
+                    spans.insert(f.start, f.end);
+                } else {
+                    kept.push((f.start, f.end));
+                }
+            }
+        }
+        c0 = c1;
     }
     out.extend(
         merged
