@@ -196,6 +196,57 @@ const NOT_PHONE_WORDS: &[&str] = &[
     "passport", "iban", "account", "ssn", "suite", "apt", "unit", "box",
 ];
 
+/// A list of lower-case ASCII words, matched ignoring ASCII case, with the set of their
+/// first bytes: most words of a text start with a byte that no word of the list starts
+/// with and are rejected by one bit test instead of a comparison with every word.
+struct Words {
+    list: &'static [&'static str],
+    first: [u64; 4],
+}
+
+impl Words {
+    const fn new(list: &'static [&'static str]) -> Self {
+        let mut first = [0u64; 4];
+        let mut i = 0;
+        while i < list.len() {
+            let b = list[i].as_bytes();
+            if !b.is_empty() {
+                let c = b[0].to_ascii_lowercase();
+                first[Self::slot(c)] |= 1 << (c % 64);
+            }
+            i += 1;
+        }
+        Self { list, first }
+    }
+
+    const fn slot(c: u8) -> usize {
+        match c {
+            0..64 => 0,
+            64..128 => 1,
+            128..192 => 2,
+            _ => 3,
+        }
+    }
+
+    /// Whether `w` is one of the words, ignoring ASCII case.
+    fn has(&self, w: &str) -> bool {
+        let Some(&c) = w.as_bytes().first() else {
+            return false;
+        };
+        let c = c.to_ascii_lowercase();
+        self.first[Self::slot(c)] & (1 << (c % 64)) != 0
+            && self.list.iter().any(|x| w.eq_ignore_ascii_case(x))
+    }
+}
+
+const PHONE_WORD_SET: Words = Words::new(PHONE_WORDS);
+const STRONG_PHONE_WORD_SET: Words = Words::new(STRONG_PHONE_WORDS);
+const NOT_PHONE_WORD_SET: Words = Words::new(NOT_PHONE_WORDS);
+const NAME_CUE_SET: Words = Words::new(NAME_CUES);
+const WEAK_NAME_CUE_SET: Words = Words::new(WEAK_NAME_CUES);
+const LANGUAGE_WORD_SET: Words = Words::new(LANGUAGE_WORDS);
+const STREET_PREFIX_SET: Words = Words::new(super::gazetteer::STREET_PREFIXES);
+
 /// Shape of a candidate: which validator it goes to. Order = pattern priority.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Shape {
@@ -1039,7 +1090,7 @@ impl Cx<'_, '_> {
                 .char_indices()
                 .find(|&(_, c)| !c.is_alphabetic())
                 .map_or(trimmed.len(), |(k, _)| k);
-            let word = trimmed[..word_len].to_lowercase();
+            let word = text::Lower::new(&trimmed[..word_len]);
             if skip == 0 && !rest.is_empty() || !UNIT_WORDS.contains(&word.as_str()) {
                 break;
             }
@@ -1161,7 +1212,22 @@ impl Cx<'_, '_> {
             // Manchester").
             let w = self.text[ws..we].trim_end_matches([',', ';']);
             let we = ws + w.len();
-            let lower = w.trim_end_matches('.').to_lowercase();
+            // The first word not capitalized (ASCII) can only be a street type that
+            // opens the name; anything else ends the loop below.
+            if words == 0
+                && w.is_ascii()
+                && !w.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
+            {
+                let x = w.trim_end_matches('.');
+                if !STREET_PREFIX_SET.has(x)
+                    && !["avenue", "boulevard", "bd"]
+                        .iter()
+                        .any(|p| x.eq_ignore_ascii_case(p))
+                {
+                    break;
+                }
+            }
+            let lower = text::Lower::new(w.trim_end_matches('.'));
             let first = w.chars().next().unwrap_or(' ');
             if words > 0 && STREET_SUFFIXES.contains(&lower.as_str()) {
                 let stop = if w.ends_with('.') {
@@ -1253,7 +1319,7 @@ impl Cx<'_, '_> {
                 .all(|c| c.is_alphabetic() || c == '-' || c == '\'');
             if !(first.is_uppercase() || words > 0 && plain && w.chars().count() <= 4)
                 || words >= 4
-                || self.b.gaz.word(&lower) & W_STOP != 0
+                || self.b.gaz.word(lower.as_str()) & W_STOP != 0
             {
                 break;
             }
@@ -1372,10 +1438,7 @@ impl Cx<'_, '_> {
                         .iter()
                         .all(|s| matches!(s.as_slice(), b" " | b"-" | b"." | b"/"))
                 || text::any_word_near(self.text, start, end, (32, 3), (0, 0), |w| {
-                    PHONE_WORDS
-                        .iter()
-                        .chain(STRONG_PHONE_WORDS)
-                        .any(|p| w.eq_ignore_ascii_case(p))
+                    PHONE_WORD_SET.has(w) || STRONG_PHONE_WORD_SET.has(w)
                 })
         };
         let mut found_other = found;
@@ -1427,7 +1490,7 @@ impl Cx<'_, '_> {
     fn not_phone(&self, start: usize, end: usize, run: &text::NumericRun) -> bool {
         let t = self.text;
         if text::any_word_near(t, start, end, (32, 3), (0, 0), |w| {
-            NOT_PHONE_WORDS.iter().any(|p| w.eq_ignore_ascii_case(p))
+            NOT_PHONE_WORD_SET.has(w)
         }) {
             return true;
         }
@@ -1442,7 +1505,7 @@ impl Cx<'_, '_> {
             .is_some_and(|(ws, _)| t[ws..].starts_with(char::is_uppercase));
         capital_after
             && !text::any_word_near(t, start, end, (32, 4), (0, 0), |w| {
-                STRONG_PHONE_WORDS.iter().any(|p| w.eq_ignore_ascii_case(p))
+                STRONG_PHONE_WORD_SET.has(w)
             })
     }
 
@@ -1593,8 +1656,8 @@ impl Cx<'_, '_> {
         let (mut strong, mut weak) = (false, false);
         if !(initial && words >= 2) {
             text::any_word_near(self.text, start, end, (24, 3), (0, 0), |w| {
-                strong |= NAME_CUES.iter().any(|c| w.eq_ignore_ascii_case(c));
-                weak |= words >= 2 && WEAK_NAME_CUES.iter().any(|c| w.eq_ignore_ascii_case(c));
+                strong |= NAME_CUE_SET.has(w);
+                weak |= words >= 2 && WEAK_NAME_CUE_SET.has(w);
                 strong
             });
         }
@@ -1679,9 +1742,7 @@ impl Cx<'_, '_> {
         }) {
             return false;
         }
-        !text::any_word_near(t, start, end, (16, 1), (0, 0), |w| {
-            LANGUAGE_WORDS.iter().any(|l| w.eq_ignore_ascii_case(l))
-        })
+        !text::any_word_near(t, start, end, (16, 1), (0, 0), |w| LANGUAGE_WORD_SET.has(w))
     }
 
     /// An organization: capitalized words before a legal form or an organization word

@@ -43,21 +43,70 @@ pub(crate) fn word_start(text: &str, start: usize) -> bool {
 
 /// The next word after `i` (skipping at most `max_gap` bytes of spaces), as a byte
 /// range; a word is a run of non-whitespace characters, at most 64 bytes.
+///
+/// Looks at no more than `max_gap + 65` bytes: a longer gap or word is no word.
 pub(crate) fn next_word(text: &str, i: usize, max_gap: usize) -> Option<(usize, usize)> {
-    let rest = text.get(i..)?;
-    let trimmed = rest.trim_start_matches([' ', '\t']);
-    let gap = rest.len() - trimmed.len();
-    if gap == 0 || gap > max_gap || trimmed.is_empty() {
+    let rest = text.get(i..)?.as_bytes();
+    let gap = rest
+        .iter()
+        .take(max_gap.saturating_add(1))
+        .take_while(|&&c| c == b' ' || c == b'\t')
+        .count();
+    if gap == 0 || gap > max_gap || gap == rest.len() {
         return None;
     }
-    let len = trimmed
-        .char_indices()
-        .find(|&(_, c)| c.is_whitespace())
-        .map_or(trimmed.len(), |(k, _)| k);
-    if len > 64 {
+    let ws = i + gap;
+    // The word ends at the first white-space character; past 64 bytes it is too long.
+    let mut k = ws;
+    let limit = ws + 65;
+    let b = text.as_bytes();
+    while k < b.len() && k < limit {
+        let c = b[k];
+        if c < 0x80 {
+            if c.is_ascii_whitespace() || c == 0x0B {
+                break;
+            }
+            k += 1;
+        } else {
+            let ch = text[k..].chars().next().unwrap_or(' ');
+            if ch.is_whitespace() {
+                break;
+            }
+            k += ch.len_utf8();
+        }
+    }
+    if k - ws > 64 {
         return None;
     }
-    Some((i + gap, i + gap + len))
+    Some((ws, k))
+}
+
+/// A word lower-cased: on the stack when it is ASCII and at most 64 bytes (the words
+/// that [`next_word`] returns), else in a `String`.
+pub(crate) enum Lower {
+    Inline([u8; 64], usize),
+    Heap(String),
+}
+
+impl Lower {
+    pub(crate) fn new(w: &str) -> Self {
+        if w.len() <= 64 && w.is_ascii() {
+            let mut b = [0u8; 64];
+            b[..w.len()].copy_from_slice(w.as_bytes());
+            b[..w.len()].make_ascii_lowercase();
+            Lower::Inline(b, w.len())
+        } else {
+            Lower::Heap(w.to_lowercase())
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            // ASCII by construction.
+            Lower::Inline(b, n) => std::str::from_utf8(&b[..*n]).unwrap_or(""),
+            Lower::Heap(s) => s,
+        }
+    }
 }
 
 /// The word (letters, digits, apostrophes) that ends at byte `end` of `text` (after
@@ -668,14 +717,9 @@ fn valid_date(y: u32, m: u32, d: u32) -> bool {
 /// A date, a time or both in `start..end` (the run already parsed), extended over a
 /// following `T10:00:00Z`, ` am`/` pm` or time zone; the end and a score.
 pub(crate) fn date_time(text: &str, end: usize, run: &NumericRun) -> Option<(usize, f32)> {
-    let lens = run.lens();
-    let seps: Small<&[u8], MAX_GROUPS> = {
-        let mut v = Small::default();
-        for sep in run.seps.iter() {
-            let _ = v.push(sep.as_slice());
-        }
-        v
-    };
+    // Borrowed, not copied: this runs for every digit run.
+    let lens = run.groups.as_slice();
+    let seps = run.seps.as_slice();
     let v = |i: usize| run.value(i);
     let mut date_groups = 0;
     let mut score = 0.0f32;
@@ -685,7 +729,7 @@ pub(crate) fn date_time(text: &str, end: usize, run: &NumericRun) -> Option<(usi
         && lens[1] <= 2
         && lens[2] <= 2
         && seps[0] == seps[1]
-        && matches!(seps[0], b"-" | b"/" | b".")
+        && matches!(seps[0].as_slice(), b"-" | b"/" | b".")
         && valid_date(v(0), v(1), v(2))
     {
         date_groups = 3;
@@ -695,7 +739,7 @@ pub(crate) fn date_time(text: &str, end: usize, run: &NumericRun) -> Option<(usi
         && lens[1] <= 2
         && (lens[2] == 4 || lens[2] == 2 && seps[0] == b"/")
         && seps[0] == seps[1]
-        && matches!(seps[0], b"-" | b"/" | b".")
+        && matches!(seps[0].as_slice(), b"-" | b"/" | b".")
         && (valid_date(v(2), v(0), v(1)) || valid_date(v(2), v(1), v(0)))
     {
         date_groups = 3;
@@ -755,12 +799,18 @@ pub(crate) fn date_time(text: &str, end: usize, run: &NumericRun) -> Option<(usi
         if rb.len() >= z && rb[z - 2..z].iter().all(u8::is_ascii_digit) {
             stop += z;
         }
-    } else {
-        let lower = rest.to_ascii_lowercase();
+    } else if g > date_groups {
+        // At most 8 bytes, lower-cased on the stack.
+        let mut lower = [0u8; 8];
+        let lower = &mut lower[..rb.len().min(8)];
+        lower.copy_from_slice(&rb[..lower.len()]);
+        lower.make_ascii_lowercase();
+        let lower: &[u8] = lower;
         for suffix in [" am", " pm", "am", "pm", " a.m.", " p.m."] {
-            if g > date_groups
-                && lower.starts_with(suffix)
-                && !lower[suffix.len()..].starts_with(|c: char| c.is_ascii_alphanumeric())
+            if lower.starts_with(suffix.as_bytes())
+                && !lower
+                    .get(suffix.len())
+                    .is_some_and(u8::is_ascii_alphanumeric)
             {
                 stop += suffix.len();
                 break;
@@ -781,13 +831,13 @@ pub(crate) fn negative_year_context(text: &str, start: usize) -> bool {
     let w = before
         .rsplit(|c: char| !c.is_alphabetic())
         .next()
-        .unwrap_or("")
-        .to_ascii_lowercase();
+        .unwrap_or("");
     [
         "zip", "postcode", "code", "apt", "suite", "unit", "box", "room", "no", "nr", "pin", "ext",
         "usd", "eur", "gbp", "chf",
     ]
-    .contains(&w.as_str())
+    .iter()
+    .any(|k| w.eq_ignore_ascii_case(k))
 }
 
 #[cfg(test)]
