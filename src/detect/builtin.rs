@@ -431,10 +431,12 @@ impl Builtin {
         &self.config
     }
 
-    /// Candidates of `text`, validated, appended to `out` (unsorted, may overlap).
-    pub(crate) fn scan(&self, text: &str, out: &mut Vec<Finding>) {
+    /// Candidates of `text`, validated, appended to `out` (unsorted, may overlap);
+    /// `bits` are the word bytes of `text`.
+    pub(crate) fn scan(&self, text: &str, bits: &text::WordBits, out: &mut Vec<Finding>) {
         let mut cx = Cx {
             text,
+            bits,
             out,
             b: self,
             buf: String::new(),
@@ -684,6 +686,8 @@ fn house_number(w: &str) -> Option<usize> {
 /// State of one scan.
 struct Cx<'a, 'o> {
     text: &'a str,
+    /// The word bytes of `text`.
+    bits: &'a text::WordBits,
     out: &'o mut Vec<Finding>,
     b: &'a Builtin,
     /// Scratch buffers for lower-cased words.
@@ -1437,9 +1441,11 @@ impl Cx<'_, '_> {
                     && seps
                         .iter()
                         .all(|s| matches!(s.as_slice(), b" " | b"-" | b"." | b"/"))
-                || text::any_word_near(self.text, start, end, (32, 3), (0, 0), |w| {
-                    PHONE_WORD_SET.has(w) || STRONG_PHONE_WORD_SET.has(w)
-                })
+                || self
+                    .bits
+                    .any_word_near(self.text, start, end, (32, 3), (0, 0), |w| {
+                        PHONE_WORD_SET.has(w) || STRONG_PHONE_WORD_SET.has(w)
+                    })
         };
         let mut found_other = found;
         if !strong
@@ -1461,7 +1467,7 @@ impl Cx<'_, '_> {
             ) && (groups.len() == 1 || uniform(b"- "))
                 // Three digits (Iceland, the Faroes) only right after a postcode word.
                 || lens == [3]
-                    && text::any_word_near(self.text, start, end, (24, 3), (0, 0), |w| {
+                    && self.bits.any_word_near(self.text, start, end, (24, 3), (0, 0), |w| {
                         ["zip", "zipcode", "postcode", "postal", "code"]
                             .iter()
                             .any(|z| w.eq_ignore_ascii_case(z))
@@ -1489,9 +1495,12 @@ impl Cx<'_, '_> {
     /// and a street), unless a phone word is near.
     fn not_phone(&self, start: usize, end: usize, run: &text::NumericRun) -> bool {
         let t = self.text;
-        if text::any_word_near(t, start, end, (32, 3), (0, 0), |w| {
-            NOT_PHONE_WORD_SET.has(w)
-        }) {
+        if self
+            .bits
+            .any_word_near(t, start, end, (32, 3), (0, 0), |w| {
+                NOT_PHONE_WORD_SET.has(w)
+            })
+        {
             return true;
         }
         let spaces_only = run.plus.is_none()
@@ -1504,9 +1513,11 @@ impl Cx<'_, '_> {
         let capital_after = text::next_word(t, end, 1)
             .is_some_and(|(ws, _)| t[ws..].starts_with(char::is_uppercase));
         capital_after
-            && !text::any_word_near(t, start, end, (32, 4), (0, 0), |w| {
-                STRONG_PHONE_WORD_SET.has(w)
-            })
+            && !self
+                .bits
+                .any_word_near(t, start, end, (32, 4), (0, 0), |w| {
+                    STRONG_PHONE_WORD_SET.has(w)
+                })
     }
 
     /// Whether a town stands right before a postcode at `start`: one capitalized word
@@ -1655,11 +1666,12 @@ impl Cx<'_, '_> {
         }
         let (mut strong, mut weak) = (false, false);
         if !(initial && words >= 2) {
-            text::any_word_near(self.text, start, end, (24, 3), (0, 0), |w| {
-                strong |= NAME_CUE_SET.has(w);
-                weak |= words >= 2 && WEAK_NAME_CUE_SET.has(w);
-                strong
-            });
+            self.bits
+                .any_word_near(self.text, start, end, (24, 3), (0, 0), |w| {
+                    strong |= NAME_CUE_SET.has(w);
+                    weak |= words >= 2 && WEAK_NAME_CUE_SET.has(w);
+                    strong
+                });
         }
         let score = if initial && words >= 2 || strong {
             0.6
@@ -1742,7 +1754,9 @@ impl Cx<'_, '_> {
         }) {
             return false;
         }
-        !text::any_word_near(t, start, end, (16, 1), (0, 0), |w| LANGUAGE_WORD_SET.has(w))
+        !self
+            .bits
+            .any_word_near(t, start, end, (16, 1), (0, 0), |w| LANGUAGE_WORD_SET.has(w))
     }
 
     /// An organization: capitalized words before a legal form or an organization word
@@ -1870,7 +1884,7 @@ impl Cx<'_, '_> {
         }
         let mut after: [&str; 3] = ["", "", ""];
         let mut k = 0;
-        text::any_word_near(t, b0, b0, (0, 0), (32, 3), |w| {
+        self.bits.any_word_near(t, b0, b0, (0, 0), (32, 3), |w| {
             after[k] = w;
             k += 1;
             false

@@ -566,10 +566,18 @@ impl ContextWords {
     /// `start..end`, and whether a type of id 64 or more has one. Only words whose
     /// first byte is in `first` (see [`ContextWords::first`]) or not ASCII are looked
     /// up: the result is exact for the types whose first bytes `first` holds.
-    fn near(&self, text: &str, start: usize, end: usize, id: u32, first: &[u64; 4]) -> (u64, bool) {
+    fn near(
+        &self,
+        text: &str,
+        bits: &text::WordBits,
+        start: usize,
+        end: usize,
+        id: u32,
+        first: &[u64; 4],
+    ) -> (u64, bool) {
         let mut mask = 0u64;
         let mut more = false;
-        text::any_word_near(
+        bits.any_word_near(
             text,
             start,
             end,
@@ -619,8 +627,10 @@ impl Scanner {
     /// As [`scan`](Self::scan), into `out` (cleared first), reusing its allocation.
     pub fn scan_into(&self, text: &str, out: &mut Vec<Finding>) {
         out.clear();
+        // The word bytes of the text, for the words around candidates and findings.
+        let bits = text::WordBits::new(text);
         if let Some(b) = &self.builtin {
-            b.scan(text, out);
+            b.scan(text, &bits, out);
         }
         let builtin_len = out.len();
         for r in &self.custom {
@@ -641,7 +651,7 @@ impl Scanner {
                 out.swap_remove(k);
             }
         }
-        self.apply_context(text, out);
+        self.apply_context(text, &bits, out);
         out.retain(|f| f.score >= self.min_score);
         resolve_overlaps(out);
     }
@@ -649,7 +659,7 @@ impl Scanner {
     /// Raises the scores of findings with a context word nearby. Findings of one
     /// span (a digit run read as several types) share one look at the words, which
     /// looks up only the words that can be context words of their types.
-    fn apply_context(&self, text: &str, out: &mut [Finding]) {
+    fn apply_context(&self, text: &str, bits: &text::WordBits, out: &mut [Finding]) {
         let cx = &self.context;
         let mut k = 0;
         while k < out.len() {
@@ -680,10 +690,12 @@ impl Scanner {
                     continue;
                 }
                 let hit = if id < 64 {
-                    let m = *mask.get_or_insert_with(|| cx.near(text, start, end, id, &first).0);
+                    let m =
+                        *mask.get_or_insert_with(|| cx.near(text, bits, start, end, id, &first).0);
                     m & (1 << id) != 0
                 } else {
-                    cx.near(text, start, end, id, &cx.first[id as usize]).1
+                    cx.near(text, bits, start, end, id, &cx.first[id as usize])
+                        .1
                 };
                 if hit {
                     f.score = (f.score + CONTEXT_BOOST).clamp(CONTEXT_MIN, 1.0);
