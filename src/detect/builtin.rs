@@ -1168,7 +1168,11 @@ impl Cx<'_, '_> {
         if found {
             return true;
         }
-        // Nothing fits the whole run: try its space-separated parts, longest first.
+        // Nothing fits the whole run: try its space-separated parts, longest first
+        // (a run without a space is one part).
+        if !self.bytes(start, end).contains(&b' ') {
+            return false;
+        }
         let Some(parts) = text::split_spaces(self.text, start, end) else {
             return false;
         };

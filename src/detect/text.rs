@@ -287,21 +287,15 @@ impl WordBits {
         text: &'a str,
         start: usize,
         end: usize,
-        (before, before_max): (usize, usize),
-        (after, after_max): (usize, usize),
+        window_before: (usize, usize),
+        window_after: (usize, usize),
         mut pred: impl FnMut(&'a str) -> bool,
     ) -> bool {
+        let ((before, before_max), (after, after_max)) = (window_before, window_after);
         let from = floor_boundary(text, start.saturating_sub(before));
         let to = floor_boundary(text, end.saturating_add(after));
         if start - from > 64 || to.saturating_sub(end) > 64 || end > text.len() {
-            return any_word_near(
-                text,
-                start,
-                end,
-                (before, before_max),
-                (after, after_max),
-                pred,
-            );
+            return any_word_near(text, start, end, window_before, window_after, pred);
         }
         // Before: from `start` backwards, a word per step.
         let m = self.range(from, start);
