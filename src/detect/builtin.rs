@@ -196,36 +196,31 @@ const NOT_PHONE_WORDS: &[&str] = &[
     "passport", "iban", "account", "ssn", "suite", "apt", "unit", "box",
 ];
 
-/// A list of lower-case ASCII words, matched ignoring ASCII case, with the set of their
-/// first bytes: most words of a text start with a byte that no word of the list starts
-/// with and are rejected by one bit test instead of a comparison with every word.
+/// A list of lower-case ASCII words, matched ignoring ASCII case, with the lengths of
+/// its words by first byte: most words of a text have a first byte and a length that
+/// no word of the list has and are rejected by one bit test instead of a comparison
+/// with every word.
 struct Words {
     list: &'static [&'static str],
-    first: [u64; 4],
+    /// Bit `n` of entry `c`: a word of the list starts with `c` and has `n` bytes
+    /// (bit 63: 63 bytes or more).
+    lens: [u64; 256],
 }
 
 impl Words {
     const fn new(list: &'static [&'static str]) -> Self {
-        let mut first = [0u64; 4];
+        let mut lens = [0u64; 256];
         let mut i = 0;
         while i < list.len() {
             let b = list[i].as_bytes();
             if !b.is_empty() {
                 let c = b[0].to_ascii_lowercase();
-                first[Self::slot(c)] |= 1 << (c % 64);
+                let n = if b.len() < 63 { b.len() } else { 63 };
+                lens[c as usize] |= 1 << n;
             }
             i += 1;
         }
-        Self { list, first }
-    }
-
-    const fn slot(c: u8) -> usize {
-        match c {
-            0..64 => 0,
-            64..128 => 1,
-            128..192 => 2,
-            _ => 3,
-        }
+        Self { list, lens }
     }
 
     /// Whether `w` is one of the words, ignoring ASCII case.
@@ -233,8 +228,8 @@ impl Words {
         let Some(&c) = w.as_bytes().first() else {
             return false;
         };
-        let c = c.to_ascii_lowercase();
-        self.first[Self::slot(c)] & (1 << (c % 64)) != 0
+        let n = w.len().min(63);
+        self.lens[usize::from(c.to_ascii_lowercase())] & (1 << n) != 0
             && self.list.iter().any(|x| w.eq_ignore_ascii_case(x))
     }
 }
