@@ -196,6 +196,52 @@ const NOT_PHONE_WORDS: &[&str] = &[
     "passport", "iban", "account", "ssn", "suite", "apt", "unit", "box",
 ];
 
+/// A list of lower-case ASCII words, matched ignoring ASCII case, with the lengths of
+/// its words by first byte: most words of a text have a first byte and a length that
+/// no word of the list has and are rejected by one bit test instead of a comparison
+/// with every word.
+struct Words {
+    list: &'static [&'static str],
+    /// Bit `n` of entry `c`: a word of the list starts with `c` and has `n` bytes
+    /// (bit 63: 63 bytes or more).
+    lens: [u64; 256],
+}
+
+impl Words {
+    const fn new(list: &'static [&'static str]) -> Self {
+        let mut lens = [0u64; 256];
+        let mut i = 0;
+        while i < list.len() {
+            let b = list[i].as_bytes();
+            if !b.is_empty() {
+                let c = b[0].to_ascii_lowercase();
+                let n = if b.len() < 63 { b.len() } else { 63 };
+                lens[c as usize] |= 1 << n;
+            }
+            i += 1;
+        }
+        Self { list, lens }
+    }
+
+    /// Whether `w` is one of the words, ignoring ASCII case.
+    fn has(&self, w: &str) -> bool {
+        let Some(&c) = w.as_bytes().first() else {
+            return false;
+        };
+        let n = w.len().min(63);
+        self.lens[usize::from(c.to_ascii_lowercase())] & (1 << n) != 0
+            && self.list.iter().any(|x| w.eq_ignore_ascii_case(x))
+    }
+}
+
+const PHONE_WORD_SET: Words = Words::new(PHONE_WORDS);
+const STRONG_PHONE_WORD_SET: Words = Words::new(STRONG_PHONE_WORDS);
+const NOT_PHONE_WORD_SET: Words = Words::new(NOT_PHONE_WORDS);
+const NAME_CUE_SET: Words = Words::new(NAME_CUES);
+const WEAK_NAME_CUE_SET: Words = Words::new(WEAK_NAME_CUES);
+const LANGUAGE_WORD_SET: Words = Words::new(LANGUAGE_WORDS);
+const STREET_PREFIX_SET: Words = Words::new(super::gazetteer::STREET_PREFIXES);
+
 /// Shape of a candidate: which validator it goes to. Order = pattern priority.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Shape {
@@ -380,10 +426,12 @@ impl Builtin {
         &self.config
     }
 
-    /// Candidates of `text`, validated, appended to `out` (unsorted, may overlap).
-    pub(crate) fn scan(&self, text: &str, out: &mut Vec<Finding>) {
+    /// Candidates of `text`, validated, appended to `out` (unsorted, may overlap);
+    /// `bits` are the word bytes of `text`.
+    pub(crate) fn scan(&self, text: &str, bits: &text::WordBits, out: &mut Vec<Finding>) {
         let mut cx = Cx {
             text,
+            bits,
             out,
             b: self,
             buf: String::new(),
@@ -633,6 +681,8 @@ fn house_number(w: &str) -> Option<usize> {
 /// State of one scan.
 struct Cx<'a, 'o> {
     text: &'a str,
+    /// The word bytes of `text`.
+    bits: &'a text::WordBits,
     out: &'o mut Vec<Finding>,
     b: &'a Builtin,
     /// Scratch buffers for lower-cased words.
@@ -1039,7 +1089,7 @@ impl Cx<'_, '_> {
                 .char_indices()
                 .find(|&(_, c)| !c.is_alphabetic())
                 .map_or(trimmed.len(), |(k, _)| k);
-            let word = trimmed[..word_len].to_lowercase();
+            let word = text::Lower::new(&trimmed[..word_len]);
             if skip == 0 && !rest.is_empty() || !UNIT_WORDS.contains(&word.as_str()) {
                 break;
             }
@@ -1113,7 +1163,11 @@ impl Cx<'_, '_> {
         if found {
             return true;
         }
-        // Nothing fits the whole run: try its space-separated parts, longest first.
+        // Nothing fits the whole run: try its space-separated parts, longest first
+        // (a run without a space is one part).
+        if !self.bytes(start, end).contains(&b' ') {
+            return false;
+        }
         let Some(parts) = text::split_spaces(self.text, start, end) else {
             return false;
         };
@@ -1161,7 +1215,22 @@ impl Cx<'_, '_> {
             // Manchester").
             let w = self.text[ws..we].trim_end_matches([',', ';']);
             let we = ws + w.len();
-            let lower = w.trim_end_matches('.').to_lowercase();
+            // The first word not capitalized (ASCII) can only be a street type that
+            // opens the name; anything else ends the loop below.
+            if words == 0
+                && w.is_ascii()
+                && !w.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
+            {
+                let x = w.trim_end_matches('.');
+                if !STREET_PREFIX_SET.has(x)
+                    && !["avenue", "boulevard", "bd"]
+                        .iter()
+                        .any(|p| x.eq_ignore_ascii_case(p))
+                {
+                    break;
+                }
+            }
+            let lower = text::Lower::new(w.trim_end_matches('.'));
             let first = w.chars().next().unwrap_or(' ');
             if words > 0 && STREET_SUFFIXES.contains(&lower.as_str()) {
                 let stop = if w.ends_with('.') {
@@ -1253,7 +1322,7 @@ impl Cx<'_, '_> {
                 .all(|c| c.is_alphabetic() || c == '-' || c == '\'');
             if !(first.is_uppercase() || words > 0 && plain && w.chars().count() <= 4)
                 || words >= 4
-                || self.b.gaz.word(&lower) & W_STOP != 0
+                || self.b.gaz.word(lower.as_str()) & W_STOP != 0
             {
                 break;
             }
@@ -1371,12 +1440,11 @@ impl Cx<'_, '_> {
                     && seps
                         .iter()
                         .all(|s| matches!(s.as_slice(), b" " | b"-" | b"." | b"/"))
-                || text::any_word_near(self.text, start, end, (32, 3), (0, 0), |w| {
-                    PHONE_WORDS
-                        .iter()
-                        .chain(STRONG_PHONE_WORDS)
-                        .any(|p| w.eq_ignore_ascii_case(p))
-                })
+                || self
+                    .bits
+                    .any_word_near(self.text, start, end, (32, 3), (0, 0), |w| {
+                        PHONE_WORD_SET.has(w) || STRONG_PHONE_WORD_SET.has(w)
+                    })
         };
         let mut found_other = found;
         if !strong
@@ -1398,7 +1466,7 @@ impl Cx<'_, '_> {
             ) && (groups.len() == 1 || uniform(b"- "))
                 // Three digits (Iceland, the Faroes) only right after a postcode word.
                 || lens == [3]
-                    && text::any_word_near(self.text, start, end, (24, 3), (0, 0), |w| {
+                    && self.bits.any_word_near(self.text, start, end, (24, 3), (0, 0), |w| {
                         ["zip", "zipcode", "postcode", "postal", "code"]
                             .iter()
                             .any(|z| w.eq_ignore_ascii_case(z))
@@ -1426,9 +1494,12 @@ impl Cx<'_, '_> {
     /// and a street), unless a phone word is near.
     fn not_phone(&self, start: usize, end: usize, run: &text::NumericRun) -> bool {
         let t = self.text;
-        if text::any_word_near(t, start, end, (32, 3), (0, 0), |w| {
-            NOT_PHONE_WORDS.iter().any(|p| w.eq_ignore_ascii_case(p))
-        }) {
+        if self
+            .bits
+            .any_word_near(t, start, end, (32, 3), (0, 0), |w| {
+                NOT_PHONE_WORD_SET.has(w)
+            })
+        {
             return true;
         }
         let spaces_only = run.plus.is_none()
@@ -1441,9 +1512,11 @@ impl Cx<'_, '_> {
         let capital_after = text::next_word(t, end, 1)
             .is_some_and(|(ws, _)| t[ws..].starts_with(char::is_uppercase));
         capital_after
-            && !text::any_word_near(t, start, end, (32, 4), (0, 0), |w| {
-                STRONG_PHONE_WORDS.iter().any(|p| w.eq_ignore_ascii_case(p))
-            })
+            && !self
+                .bits
+                .any_word_near(t, start, end, (32, 4), (0, 0), |w| {
+                    STRONG_PHONE_WORD_SET.has(w)
+                })
     }
 
     /// Whether a town stands right before a postcode at `start`: one capitalized word
@@ -1592,11 +1665,12 @@ impl Cx<'_, '_> {
         }
         let (mut strong, mut weak) = (false, false);
         if !(initial && words >= 2) {
-            text::any_word_near(self.text, start, end, (24, 3), (0, 0), |w| {
-                strong |= NAME_CUES.iter().any(|c| w.eq_ignore_ascii_case(c));
-                weak |= words >= 2 && WEAK_NAME_CUES.iter().any(|c| w.eq_ignore_ascii_case(c));
-                strong
-            });
+            self.bits
+                .any_word_near(self.text, start, end, (24, 3), (0, 0), |w| {
+                    strong |= NAME_CUE_SET.has(w);
+                    weak |= words >= 2 && WEAK_NAME_CUE_SET.has(w);
+                    strong
+                });
         }
         let score = if initial && words >= 2 || strong {
             0.6
@@ -1679,9 +1753,9 @@ impl Cx<'_, '_> {
         }) {
             return false;
         }
-        !text::any_word_near(t, start, end, (16, 1), (0, 0), |w| {
-            LANGUAGE_WORDS.iter().any(|l| w.eq_ignore_ascii_case(l))
-        })
+        !self
+            .bits
+            .any_word_near(t, start, end, (16, 1), (0, 0), |w| LANGUAGE_WORD_SET.has(w))
     }
 
     /// An organization: capitalized words before a legal form or an organization word
@@ -1809,7 +1883,7 @@ impl Cx<'_, '_> {
         }
         let mut after: [&str; 3] = ["", "", ""];
         let mut k = 0;
-        text::any_word_near(t, b0, b0, (0, 0), (32, 3), |w| {
+        self.bits.any_word_near(t, b0, b0, (0, 0), (32, 3), |w| {
             after[k] = w;
             k += 1;
             false

@@ -406,6 +406,10 @@ struct ContextWords {
     trigrams: Vec<u64>,
     /// Whether a context word has a single byte (those bypass `pairs`).
     single: bool,
+    /// By type id, bit `b` is set when a context word of the type starts with the
+    /// (lower-case) byte `b`: a word of the text that starts with another ASCII byte
+    /// is no context word of the type, whatever follows.
+    first: Vec<[u64; 4]>,
 }
 
 /// The types a context word belongs to: ids below 64 as bits, the others listed.
@@ -433,6 +437,7 @@ impl ContextWords {
     fn new(by_type: HashMap<EntityType, Vec<String>>) -> Self {
         let mut cx = ContextWords {
             has_words: vec![false; BUILTIN.len()],
+            first: vec![[0; 4]; BUILTIN.len()],
             pairs: vec![0; 1024],
             trigrams: vec![0; TRIGRAM_BITS / 64],
             ..ContextWords::default()
@@ -447,6 +452,9 @@ impl ContextWords {
                     continue;
                 }
                 let w = w.to_lowercase();
+                if let Some(&b0) = w.as_bytes().first() {
+                    cx.first[id as usize][usize::from(b0 / 64)] |= 1 << (b0 % 64);
+                }
                 match w.as_bytes() {
                     [b0, b1] => {
                         let k = usize::from(*b0) << 8 | usize::from(*b1);
@@ -481,6 +489,7 @@ impl ContextWords {
         let id = *self.custom.entry(e.clone()).or_insert(next);
         if id == next {
             self.has_words.push(false);
+            self.first.push([0; 4]);
         }
         id
     }
@@ -554,17 +563,31 @@ impl ContextWords {
     }
 
     /// The types (ids below 64, as bits) that have a context word among the words near
-    /// `start..end`, and whether a type of id 64 or more has one.
-    fn near(&self, text: &str, start: usize, end: usize, id: u32) -> (u64, bool) {
+    /// `start..end`, and whether a type of id 64 or more has one. Only words whose
+    /// first byte is in `first` (see [`ContextWords::first`]) or not ASCII are looked
+    /// up: the result is exact for the types whose first bytes `first` holds.
+    fn near(
+        &self,
+        text: &str,
+        bits: &text::WordBits,
+        start: usize,
+        end: usize,
+        id: u32,
+        first: &[u64; 4],
+    ) -> (u64, bool) {
         let mut mask = 0u64;
         let mut more = false;
-        text::any_word_near(
+        bits.any_word_near(
             text,
             start,
             end,
             (CONTEXT_BYTES, CONTEXT_WORDS),
             (CONTEXT_BYTES / 3, 2),
             |w| {
+                let b0 = w.as_bytes().first().map_or(0, u8::to_ascii_lowercase);
+                if b0 < 0x80 && first[usize::from(b0 / 64)] & (1 << (b0 % 64)) == 0 {
+                    return false;
+                }
                 self.lookup(w, |t| {
                     mask |= t.mask;
                     more |= id >= 64 && t.more.contains(&id);
@@ -604,8 +627,10 @@ impl Scanner {
     /// As [`scan`](Self::scan), into `out` (cleared first), reusing its allocation.
     pub fn scan_into(&self, text: &str, out: &mut Vec<Finding>) {
         out.clear();
+        // The word bytes of the text, for the words around candidates and findings.
+        let bits = text::WordBits::new(text);
         if let Some(b) = &self.builtin {
-            b.scan(text, out);
+            b.scan(text, &bits, out);
         }
         let builtin_len = out.len();
         for r in &self.custom {
@@ -626,44 +651,57 @@ impl Scanner {
                 out.swap_remove(k);
             }
         }
-        self.apply_context(text, out);
+        self.apply_context(text, &bits, out);
         out.retain(|f| f.score >= self.min_score);
         resolve_overlaps(out);
     }
 
     /// Raises the scores of findings with a context word nearby. Findings of one
-    /// span (a digit run read as several types) share one look at the words.
-    fn apply_context(&self, text: &str, out: &mut [Finding]) {
-        let mut last: Option<(usize, usize, u64)> = None;
-        for f in out.iter_mut() {
-            let Some(id) = self.context.id(&f.entity) else {
-                continue;
-            };
-            if !self
-                .context
-                .has_words
-                .get(id as usize)
-                .copied()
-                .unwrap_or(false)
-            {
-                continue;
+    /// span (a digit run read as several types) share one look at the words, which
+    /// looks up only the words that can be context words of their types.
+    fn apply_context(&self, text: &str, bits: &text::WordBits, out: &mut [Finding]) {
+        let cx = &self.context;
+        let mut k = 0;
+        while k < out.len() {
+            let (start, end) = (out[k].start, out[k].end);
+            let mut run = k + 1;
+            while run < out.len() && out[run].start == start && out[run].end == end {
+                run += 1;
             }
-            let hit = if id < 64 {
-                let mask = match last {
-                    Some((s, e, m)) if s == f.start && e == f.end => m,
-                    _ => {
-                        let (m, _) = self.context.near(text, f.start, f.end, id);
-                        last = Some((f.start, f.end, m));
-                        m
+            // The first bytes of the context words of the run's types below 64.
+            let mut first = [0u64; 4];
+            for f in &out[k..run] {
+                if let Some(id) = cx.id(&f.entity)
+                    && id < 64
+                    && cx.has_words.get(id as usize).copied().unwrap_or(false)
+                {
+                    let t = &cx.first[id as usize];
+                    for (a, b) in first.iter_mut().zip(t) {
+                        *a |= b;
                     }
-                };
-                mask & (1 << id) != 0
-            } else {
-                self.context.near(text, f.start, f.end, id).1
-            };
-            if hit {
-                f.score = (f.score + CONTEXT_BOOST).clamp(CONTEXT_MIN, 1.0);
+                }
             }
+            let mut mask = None;
+            for f in &mut out[k..run] {
+                let Some(id) = cx.id(&f.entity) else {
+                    continue;
+                };
+                if !cx.has_words.get(id as usize).copied().unwrap_or(false) {
+                    continue;
+                }
+                let hit = if id < 64 {
+                    let m =
+                        *mask.get_or_insert_with(|| cx.near(text, bits, start, end, id, &first).0);
+                    m & (1 << id) != 0
+                } else {
+                    cx.near(text, bits, start, end, id, &cx.first[id as usize])
+                        .1
+                };
+                if hit {
+                    f.score = (f.score + CONTEXT_BOOST).clamp(CONTEXT_MIN, 1.0);
+                }
+            }
+            k = run;
         }
     }
 
@@ -733,31 +771,60 @@ fn resolve_overlaps(out: &mut Vec<Finding>) {
         *slot = merged.len();
         merged.push(f);
     }
-    // Then greedily by priority: higher score, longer, earlier, type order.
-    let mut order: Vec<usize> = (0..merged.len()).collect();
-    order.sort_unstable_by(|&x, &y| {
-        let (a, b) = (&merged[x], &merged[y]);
+    // Then greedily by priority: higher score, longer, earlier, type order. A finding
+    // can only clash with findings of its cluster (the run of findings, by start, that
+    // overlap one another transitively), so the greedy choice is made cluster by
+    // cluster, in the same order as over all findings: most clusters are one finding
+    // and cost no sort.
+    let priority = |a: &Finding, b: &Finding| {
         b.score
             .total_cmp(&a.score)
             .then(b.len().cmp(&a.len()))
             .then(a.start.cmp(&b.start))
             .then_with(|| entity_cmp(&a.entity, &b.entity))
-    });
-    let mut keep = vec![false; merged.len()];
-    // Kept spans by start, for overlap checks in O(log n).
+    };
+    let mut keep = vec![true; merged.len()];
+    let mut order: Vec<usize> = Vec::new();
+    // Kept spans of a large cluster by start, for overlap checks in O(log n).
     let mut spans: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
-    for &i in &order {
-        let f = &merged[i];
-        // Kept spans do not overlap each other, so only the one starting last before
-        // f.end can reach into f.
-        let clash = spans
-            .range(..f.end)
-            .next_back()
-            .is_some_and(|(_, &end)| end > f.start);
-        if !clash {
-            spans.insert(f.start, f.end);
-            keep[i] = true;
+    let mut kept: Vec<(usize, usize)> = Vec::new();
+    let mut c0 = 0;
+    while c0 < merged.len() {
+        let mut reach = merged[c0].end;
+        let mut c1 = c0 + 1;
+        while c1 < merged.len() && merged[c1].start < reach {
+            reach = reach.max(merged[c1].end);
+            c1 += 1;
         }
+        if c1 - c0 > 1 {
+            order.clear();
+            order.extend(c0..c1);
+            order.sort_unstable_by(|&x, &y| priority(&merged[x], &merged[y]));
+            let large = c1 - c0 > 16;
+            spans.clear();
+            kept.clear();
+            for &i in &order {
+                let f = &merged[i];
+                // Kept spans do not overlap each other, so only the one starting last
+                // before f.end can reach into f.
+                let clash = if large {
+                    spans
+                        .range(..f.end)
+                        .next_back()
+                        .is_some_and(|(_, &end)| end > f.start)
+                } else {
+                    kept.iter().any(|&(s, e)| s < f.end && e > f.start)
+                };
+                if clash {
+                    keep[i] = false;
+                } else if large {
+                    spans.insert(f.start, f.end);
+                } else {
+                    kept.push((f.start, f.end));
+                }
+            }
+        }
+        c0 = c1;
     }
     out.extend(
         merged

@@ -43,21 +43,70 @@ pub(crate) fn word_start(text: &str, start: usize) -> bool {
 
 /// The next word after `i` (skipping at most `max_gap` bytes of spaces), as a byte
 /// range; a word is a run of non-whitespace characters, at most 64 bytes.
+///
+/// Looks at no more than `max_gap + 65` bytes: a longer gap or word is no word.
 pub(crate) fn next_word(text: &str, i: usize, max_gap: usize) -> Option<(usize, usize)> {
-    let rest = text.get(i..)?;
-    let trimmed = rest.trim_start_matches([' ', '\t']);
-    let gap = rest.len() - trimmed.len();
-    if gap == 0 || gap > max_gap || trimmed.is_empty() {
+    let rest = text.get(i..)?.as_bytes();
+    let gap = rest
+        .iter()
+        .take(max_gap.saturating_add(1))
+        .take_while(|&&c| c == b' ' || c == b'\t')
+        .count();
+    if gap == 0 || gap > max_gap || gap == rest.len() {
         return None;
     }
-    let len = trimmed
-        .char_indices()
-        .find(|&(_, c)| c.is_whitespace())
-        .map_or(trimmed.len(), |(k, _)| k);
-    if len > 64 {
+    let ws = i + gap;
+    // The word ends at the first white-space character; past 64 bytes it is too long.
+    let mut k = ws;
+    let limit = ws + 65;
+    let b = text.as_bytes();
+    while k < b.len() && k < limit {
+        let c = b[k];
+        if c < 0x80 {
+            if c.is_ascii_whitespace() || c == 0x0B {
+                break;
+            }
+            k += 1;
+        } else {
+            let ch = text[k..].chars().next().unwrap_or(' ');
+            if ch.is_whitespace() {
+                break;
+            }
+            k += ch.len_utf8();
+        }
+    }
+    if k - ws > 64 {
         return None;
     }
-    Some((i + gap, i + gap + len))
+    Some((ws, k))
+}
+
+/// A word lower-cased: on the stack when it is ASCII and at most 64 bytes (the words
+/// that [`next_word`] returns), else in a `String`.
+pub(crate) enum Lower {
+    Inline([u8; 64], usize),
+    Heap(String),
+}
+
+impl Lower {
+    pub(crate) fn new(w: &str) -> Self {
+        if w.len() <= 64 && w.is_ascii() {
+            let mut b = [0u8; 64];
+            b[..w.len()].copy_from_slice(w.as_bytes());
+            b[..w.len()].make_ascii_lowercase();
+            Lower::Inline(b, w.len())
+        } else {
+            Lower::Heap(w.to_lowercase())
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            // ASCII by construction.
+            Lower::Inline(b, n) => std::str::from_utf8(&b[..*n]).unwrap_or(""),
+            Lower::Heap(s) => s,
+        }
+    }
 }
 
 /// The word (letters, digits, apostrophes) that ends at byte `end` of `text` (after
@@ -158,6 +207,179 @@ fn char_start_before(text: &str, j: usize) -> usize {
         i -= 1;
     }
     i
+}
+
+/// The word bytes of a text as bits (bit `i` for byte `i`: the byte belongs to an
+/// alphanumeric character or an apostrophe), computed once per scan so that
+/// [`WordBits::any_word_near`] finds the words around a position by bit operations
+/// instead of walking and classifying every byte again for every finding.
+#[derive(Debug)]
+pub(crate) struct WordBits {
+    bits: Vec<u64>,
+}
+
+impl WordBits {
+    pub(crate) fn new(text: &str) -> Self {
+        let b = text.as_bytes();
+        // One spare word, so that a range read never goes past the end.
+        let mut bits = vec![0u64; b.len() / 64 + 2];
+        for (n, block) in b.chunks(64).enumerate() {
+            let mut m = 0u64;
+            let mut high = 0u64;
+            let eights = block.chunks_exact(8);
+            let rest = eights.remainder();
+            let mut shift = 0;
+            for e in eights {
+                let x = u64::from_le_bytes(<[u8; 8]>::try_from(e).unwrap_or([0; 8]));
+                high |= x;
+                m |= ascii_word_bits(x) << shift;
+                shift += 8;
+            }
+            if !rest.is_empty() {
+                let mut e = [0u8; 8];
+                e[..rest.len()].copy_from_slice(rest);
+                let x = u64::from_le_bytes(e);
+                high |= x;
+                m |= ascii_word_bits(x) << shift;
+            }
+            bits[n] |= m;
+            if high & HI != 0 {
+                // Characters outside ASCII: all their bytes have the bit of the
+                // character (which may reach into the next block).
+                let end = n * 64 + block.len();
+                let mut i = floor_boundary(text, n * 64);
+                while i < end {
+                    if b[i] < 0x80 {
+                        i += 1;
+                        continue;
+                    }
+                    let (w, len) = word_char_at(text, i);
+                    if w {
+                        for k in i..i + len {
+                            bits[k / 64] |= 1 << (k % 64);
+                        }
+                    }
+                    i += len;
+                }
+            }
+        }
+        Self { bits }
+    }
+
+    fn get(&self, i: usize) -> bool {
+        self.bits[i / 64] & (1 << (i % 64)) != 0
+    }
+
+    /// The bits of bytes `from..to` (`to - from <= 64`), bit 0 for byte `from`.
+    fn range(&self, from: usize, to: usize) -> u64 {
+        let (w, off) = (from / 64, from % 64);
+        let mut m = self.bits[w] >> off;
+        if off > 0 {
+            m |= self.bits[w + 1] << (64 - off);
+        }
+        m & low_bits(to - from)
+    }
+
+    /// [`any_word_near`] of `text` (the text these bits are of): the same words, in
+    /// the same order, with the same results.
+    pub(crate) fn any_word_near<'a>(
+        &self,
+        text: &'a str,
+        start: usize,
+        end: usize,
+        window_before: (usize, usize),
+        window_after: (usize, usize),
+        mut pred: impl FnMut(&'a str) -> bool,
+    ) -> bool {
+        let ((before, before_max), (after, after_max)) = (window_before, window_after);
+        let from = floor_boundary(text, start.saturating_sub(before));
+        let to = floor_boundary(text, end.saturating_add(after));
+        if start - from > 64 || to.saturating_sub(end) > 64 || end > text.len() {
+            return any_word_near(text, start, end, window_before, window_after, pred);
+        }
+        // Before: from `start` backwards, a word per step.
+        let m = self.range(from, start);
+        // A word cut by the window's start is not a word of the window.
+        let cut = from > 0 && self.get(from - 1);
+        let mut hi = start - from;
+        let mut seen = 0;
+        while seen < before_max && hi > 0 {
+            let words = m & low_bits(hi);
+            if words == 0 {
+                break;
+            }
+            let we = bit_len(words);
+            let ws = bit_len(!m & low_bits(we));
+            if ws == 0 && cut {
+                break;
+            }
+            if pred(&text[from + ws..from + we]) {
+                return true;
+            }
+            seen += 1;
+            hi = ws;
+        }
+        // After: from `end` forwards.
+        let n = to - end;
+        let m = self.range(end, to);
+        let cut = to < text.len() && self.get(to);
+        let mut lo = 0;
+        let mut seen = 0;
+        while seen < after_max && lo < n {
+            let words = m & !low_bits(lo);
+            if words == 0 {
+                break;
+            }
+            let ws = trailing(words);
+            let gaps = !m & !low_bits(ws) & low_bits(n);
+            let we = if gaps == 0 { n } else { trailing(gaps) };
+            if we == n && cut {
+                break;
+            }
+            if pred(&text[end + ws..end + we]) {
+                return true;
+            }
+            seen += 1;
+            lo = we;
+        }
+        false
+    }
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// The word bytes (ASCII alphanumeric or `'`) of the 8 bytes of `x` (little-endian) as
+/// the 8 low bits, bit `k` for byte `k`; bytes outside ASCII are not word bytes here.
+fn ascii_word_bits(x: u64) -> u64 {
+    // Byte-wise range tests on the low 7 bits (no carry crosses a byte).
+    let y = x & !HI;
+    let at_least = |v: u64, lo: u64| v.wrapping_add(LO * (0x80 - lo)) & HI;
+    let above = |v: u64, hi: u64| v.wrapping_add(LO * (0x7F - hi)) & HI;
+    let digit = at_least(y, 0x30) & !above(y, 0x39);
+    let l = y | (LO * 0x20);
+    let letter = at_least(l, 0x61) & !above(l, 0x7A);
+    let apostrophe = !((y ^ (LO * 0x27)).wrapping_add(LO * 0x7F)) & HI;
+    let r = (digit | letter | apostrophe) & !(x & HI);
+    // Gather the top bit of each byte into the low 8 bits.
+    (r >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
+}
+
+/// The `n` lowest bits (`n <= 64`).
+fn low_bits(n: usize) -> u64 {
+    u64::MAX
+        .checked_shr(u32::try_from(64 - n.min(64)).unwrap_or(64))
+        .unwrap_or(0)
+}
+
+/// One more than the index of the highest set bit of `x`, 0 for 0.
+fn bit_len(x: u64) -> usize {
+    usize::try_from(u64::BITS - x.leading_zeros()).unwrap_or(0)
+}
+
+/// The index of the lowest set bit of `x` (64 for 0).
+fn trailing(x: u64) -> usize {
+    usize::try_from(x.trailing_zeros()).unwrap_or(64)
 }
 
 /// Whether `pred` holds for one of the `before_max` words in the `before` bytes before
@@ -668,14 +890,9 @@ fn valid_date(y: u32, m: u32, d: u32) -> bool {
 /// A date, a time or both in `start..end` (the run already parsed), extended over a
 /// following `T10:00:00Z`, ` am`/` pm` or time zone; the end and a score.
 pub(crate) fn date_time(text: &str, end: usize, run: &NumericRun) -> Option<(usize, f32)> {
-    let lens = run.lens();
-    let seps: Small<&[u8], MAX_GROUPS> = {
-        let mut v = Small::default();
-        for sep in run.seps.iter() {
-            let _ = v.push(sep.as_slice());
-        }
-        v
-    };
+    // Borrowed, not copied: this runs for every digit run.
+    let lens = run.groups.as_slice();
+    let seps = run.seps.as_slice();
     let v = |i: usize| run.value(i);
     let mut date_groups = 0;
     let mut score = 0.0f32;
@@ -685,7 +902,7 @@ pub(crate) fn date_time(text: &str, end: usize, run: &NumericRun) -> Option<(usi
         && lens[1] <= 2
         && lens[2] <= 2
         && seps[0] == seps[1]
-        && matches!(seps[0], b"-" | b"/" | b".")
+        && matches!(seps[0].as_slice(), b"-" | b"/" | b".")
         && valid_date(v(0), v(1), v(2))
     {
         date_groups = 3;
@@ -695,7 +912,7 @@ pub(crate) fn date_time(text: &str, end: usize, run: &NumericRun) -> Option<(usi
         && lens[1] <= 2
         && (lens[2] == 4 || lens[2] == 2 && seps[0] == b"/")
         && seps[0] == seps[1]
-        && matches!(seps[0], b"-" | b"/" | b".")
+        && matches!(seps[0].as_slice(), b"-" | b"/" | b".")
         && (valid_date(v(2), v(0), v(1)) || valid_date(v(2), v(1), v(0)))
     {
         date_groups = 3;
@@ -755,12 +972,18 @@ pub(crate) fn date_time(text: &str, end: usize, run: &NumericRun) -> Option<(usi
         if rb.len() >= z && rb[z - 2..z].iter().all(u8::is_ascii_digit) {
             stop += z;
         }
-    } else {
-        let lower = rest.to_ascii_lowercase();
+    } else if g > date_groups {
+        // At most 8 bytes, lower-cased on the stack.
+        let mut lower = [0u8; 8];
+        let lower = &mut lower[..rb.len().min(8)];
+        lower.copy_from_slice(&rb[..lower.len()]);
+        lower.make_ascii_lowercase();
+        let lower: &[u8] = lower;
         for suffix in [" am", " pm", "am", "pm", " a.m.", " p.m."] {
-            if g > date_groups
-                && lower.starts_with(suffix)
-                && !lower[suffix.len()..].starts_with(|c: char| c.is_ascii_alphanumeric())
+            if lower.starts_with(suffix.as_bytes())
+                && !lower
+                    .get(suffix.len())
+                    .is_some_and(u8::is_ascii_alphanumeric)
             {
                 stop += suffix.len();
                 break;
@@ -781,13 +1004,13 @@ pub(crate) fn negative_year_context(text: &str, start: usize) -> bool {
     let w = before
         .rsplit(|c: char| !c.is_alphabetic())
         .next()
-        .unwrap_or("")
-        .to_ascii_lowercase();
+        .unwrap_or("");
     [
         "zip", "postcode", "code", "apt", "suite", "unit", "box", "room", "no", "nr", "pin", "ext",
         "usd", "eur", "gbp", "chf",
     ]
-    .contains(&w.as_str())
+    .iter()
+    .any(|k| w.eq_ignore_ascii_case(k))
 }
 
 #[cfg(test)]
@@ -795,6 +1018,84 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    /// A text with words across 64-byte blocks, apostrophes, characters of two and
+    /// three bytes (letters and not), a word longer than 64 bytes and white space of
+    /// every kind.
+    fn tricky_text() -> String {
+        let mut t = String::from("my name is  Ana, ok. Zoë's café\u{2014}naïve 12/3 ok'd ");
+        t.push_str("ααα βββ 123\tx\u{0B}y\u{85}z\u{A0}w\u{3000}v ");
+        t.push_str(&"a".repeat(70));
+        t.push_str(" €5 x\u{2019}s 日本語 end");
+        t
+    }
+
+    #[test]
+    fn word_bits_agree_with_the_byte_walk() {
+        let t = tricky_text();
+        let bits = WordBits::new(&t);
+        let bounds: Vec<usize> = (0..=t.len()).filter(|&i| t.is_char_boundary(i)).collect();
+        for &start in &bounds {
+            for &end in bounds.iter().filter(|&&e| e >= start).take(12) {
+                for before in [(48, 5), (24, 3), (16, 1), (0, 0), (70, 9)] {
+                    for after in [(16, 2), (32, 3), (0, 0), (3, 1)] {
+                        let (mut a, mut b) = (Vec::new(), Vec::new());
+                        any_word_near(&t, start, end, before, after, |w| {
+                            a.push(w);
+                            false
+                        });
+                        bits.any_word_near(&t, start, end, before, after, |w| {
+                            b.push(w);
+                            false
+                        });
+                        assert_eq!(a, b, "{start}..{end} {before:?} {after:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ascii_word_bits_classify_every_byte() {
+        for c in 0..=255u8 {
+            for k in 0..8 {
+                let mut e = [b'-'; 8];
+                e[k] = c;
+                let want = c < 0x80 && ASCII_WORD[usize::from(c)];
+                let got = ascii_word_bits(u64::from_le_bytes(e)) >> k & 1 == 1;
+                assert_eq!(got, want, "byte {c:#x} at {k}");
+            }
+        }
+    }
+
+    /// `next_word` as it was before it scanned bytes (read to the next white space).
+    fn next_word_reference(text: &str, i: usize, max_gap: usize) -> Option<(usize, usize)> {
+        let rest = text.get(i..)?;
+        let trimmed = rest.trim_start_matches([' ', '\t']);
+        let gap = rest.len() - trimmed.len();
+        if gap == 0 || gap > max_gap || trimmed.is_empty() {
+            return None;
+        }
+        let len = trimmed
+            .char_indices()
+            .find(|&(_, c)| c.is_whitespace())
+            .map_or(trimmed.len(), |(k, _)| k);
+        (len <= 64).then_some((i + gap, i + gap + len))
+    }
+
+    #[test]
+    fn next_word_agrees_with_the_reference() {
+        let t = tricky_text() + "  \t  last";
+        for i in 0..=t.len() + 1 {
+            for gap in [0, 1, 2, 3, 96] {
+                assert_eq!(
+                    next_word(&t, i, gap),
+                    next_word_reference(&t, i, gap),
+                    "{i} {gap}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn numeric_runs() {
