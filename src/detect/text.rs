@@ -162,6 +162,15 @@ pub(crate) fn title_before(text: &str, start: usize, titles: &[&str]) -> bool {
         return false;
     }
     let from = floor_boundary(text, start.saturating_sub(12));
+    // A word of ASCII letters (most): the bytes before `e`, without decoding.
+    let mut k = e;
+    while k > from && b[k - 1].is_ascii_alphabetic() {
+        k -= 1;
+    }
+    if k == from || b[k - 1] < 0x80 {
+        let w = &text[k..e];
+        return !w.is_empty() && titles.iter().any(|t| w.eq_ignore_ascii_case(t));
+    }
     let before = &text[from..e];
     let word_start = before
         .char_indices()
@@ -666,6 +675,13 @@ pub(crate) fn month(word: &str) -> Option<u32> {
     ];
     let w = word.trim_end_matches('.');
     if w.len() < 3 || w.len() > 9 || !w.is_ascii() {
+        return None;
+    }
+    // The first letters of the months.
+    if !matches!(
+        w.as_bytes()[0].to_ascii_lowercase(),
+        b'j' | b'f' | b'm' | b'a' | b's' | b'o' | b'n' | b'd'
+    ) {
         return None;
     }
     let mut buf = [0u8; 9];
