@@ -59,8 +59,8 @@ const MAX_MESSAGE_LEN: usize = 200;
 ///
 /// KMS binds the encryption context to the ciphertext as associated data: a wrapped key
 /// decrypts only with the same context, so it cannot be replayed into another envelope.
-/// The context is logged in clear by AWS CloudTrail; it holds no secret (the salt and
-/// key commitment of the envelope header).
+/// The context is logged in clear by AWS CloudTrail; it holds no secret (the key
+/// commitment of the envelope header, and in versions 1 and 2 its salt).
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] for a context over 4,096 bytes.
@@ -96,8 +96,8 @@ pub fn kms_encryption_context(context: &[u8]) -> Result<BTreeMap<String, String>
 ///   another. Every `Decrypt` names the key, so a wrapped key made under another KMS key
 ///   is refused. KMS resolves an alias at each call: after re-pointing an alias, open
 ///   older envelopes with a `KmsKek` for the old key's ARN whose KEK id is the alias.
-/// - The envelope's wrap context (salt, key commitment, algorithm: `docs/FORMAT.md`
-///   section 3.3) is the KMS encryption context, as [`kms_encryption_context`] maps it, so
+/// - The envelope's wrap context (version, algorithm and key commitment, and the salt of
+///   version 1 and 2 envelopes: `docs/FORMAT.md` section 3.3) is the KMS encryption context, as [`kms_encryption_context`] maps it, so
 ///   a wrapped key cannot be replayed into another envelope. The caller's per-message
 ///   associated data is bound to the payload, not to the wrapped key (with a cache one
 ///   data key serves many messages).

@@ -95,6 +95,11 @@ impl<K: AsyncKeyEncryptionKey> AsyncKeyEncryptionKey for Counting<K> {
     }
 }
 
+/// Offset of the first wrapped-key entry of a version 3 AES-256-GCM envelope
+/// (docs/FORMAT.md section 3.0: magic, version, algorithm, the commitment at 6..38, the
+/// 12-byte header nonce, the count).
+const FIRST_ENTRY: usize = 38 + 12 + 1;
+
 /// The wrap context of a version 3 envelope, computed from its bytes as docs/FORMAT.md
 /// section 3.3 says, and the first wrapped key (section 3.0: the commitment at 6..38, then
 /// the header nonce, 12 bytes for these AES-256-GCM envelopes, the count and the entries).
@@ -111,9 +116,8 @@ fn wrap_context_and_first_key(env: &[u8]) -> (Vec<u8>, Vec<u8>) {
         ctx.extend_from_slice(&u32::try_from(label.len()).unwrap().to_be_bytes());
         ctx.extend_from_slice(label);
     }
-    let first_entry = 38 + 12 + 1;
-    let id_len = usize::from(u16::from_be_bytes([env[first_entry], env[first_entry + 1]]));
-    let at = first_entry + 2 + id_len;
+    let id_len = usize::from(u16::from_be_bytes([env[FIRST_ENTRY], env[FIRST_ENTRY + 1]]));
+    let at = FIRST_ENTRY + 2 + id_len;
     let key_len = usize::from(u16::from_be_bytes([env[at], env[at + 1]]));
     (ctx, env[at + 2..at + 2 + key_len].to_vec())
 }
@@ -250,10 +254,10 @@ fn fail_wrong_context_rejected() {
         ));
 
         // Replayed into another envelope (its header swapped in), it is rejected.
-        let id_len = usize::from(u16::from_be_bytes([one[71], one[72]]));
-        let entries_end = 73 + id_len + 2 + wrapped_one.len();
-        let mut forged = two[..71].to_vec();
-        forged.extend_from_slice(&one[71..entries_end]);
+        let id_len = usize::from(u16::from_be_bytes([one[FIRST_ENTRY], one[FIRST_ENTRY + 1]]));
+        let entries_end = FIRST_ENTRY + 2 + id_len + 2 + wrapped_one.len();
+        let mut forged = two[..FIRST_ENTRY].to_vec();
+        forged.extend_from_slice(&one[FIRST_ENTRY..entries_end]);
         forged.extend_from_slice(&two[entries_end..]);
         assert_eq!(forged.len(), two.len());
         assert!(matches!(
