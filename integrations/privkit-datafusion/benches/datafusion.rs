@@ -14,7 +14,8 @@
 //!   layer adds to detection.
 //!
 //! Each iteration at 10 M rows takes seconds: the sample size is 10 (criterion's minimum).
-//! Files are generated once under `target/privkit-bench-datafusion/` and reused.
+//! Files are generated once under `privkit-bench-datafusion/` in the workspace's target
+//! directory (`CARGO_TARGET_DIR` when set) and reused.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
@@ -40,7 +41,12 @@ mod adult;
 const BATCH: usize = 65_536;
 
 fn dir() -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/privkit-bench-datafusion");
+    // The workspace's target directory (or `CARGO_TARGET_DIR`), never the source tree.
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"),
+        PathBuf::from,
+    );
+    let d = target.join("privkit-bench-datafusion");
     std::fs::create_dir_all(&d).unwrap();
     d
 }
