@@ -2,11 +2,15 @@
 //! recognizer on Presidio's synthetic sentences and on synthetic service log lines,
 //! several sizes, against a baseline row of one compiled regex (an e-mail pattern, the
 //! same engine) over the same bytes, so the cost of all recognizers reads as a ratio.
+//!
+//! `redact_*`: [`Redactor::redact_text`] line by line (each log line or sentence is one
+//! text, as a log layer or a SQL function sees them), against scanning the same lines
+//! alone, so the cost of redaction on top of detection reads as a ratio.
 
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use privkit::detect::Scanner;
+use privkit::detect::{Operator, Redactor, Scanner};
 use regex_automata::meta::Regex;
 
 #[path = "detect_support/inputs.rs"]
@@ -47,5 +51,50 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+fn redact(c: &mut Criterion) {
+    let scanner = Scanner::new().unwrap_or_else(|e| panic!("{e}"));
+    let redactor = Redactor::new(Operator::TypeTag).unwrap_or_else(|e| panic!("{e}"));
+    let inputs = [("sentences", sentences()), ("log_lines", log_lines(20_000))];
+    for (name, text) in &inputs {
+        let mut g = c.benchmark_group(format!("redact_{name}"));
+        g.sample_size(20);
+        let t = cut(text, 64 * 1024);
+        let lines: Vec<&str> = t.lines().collect();
+        g.throughput(Throughput::Bytes(t.len() as u64));
+        let mut out = Vec::new();
+        g.bench_with_input(
+            BenchmarkId::new("scan_per_line", t.len()),
+            &lines,
+            |b, l| {
+                b.iter(|| {
+                    let mut n = 0;
+                    for line in l {
+                        scanner.scan_into(black_box(line), &mut out);
+                        n += out.len();
+                    }
+                    n
+                });
+            },
+        );
+        g.bench_with_input(
+            BenchmarkId::new("redact_text_per_line", t.len()),
+            &lines,
+            |b, l| {
+                b.iter(|| {
+                    let mut n = 0;
+                    for line in l {
+                        let r = redactor
+                            .redact_text(&scanner, black_box(line))
+                            .unwrap_or_else(|e| panic!("{e}"));
+                        n += r.text.len();
+                    }
+                    n
+                });
+            },
+        );
+        g.finish();
+    }
+}
+
+criterion_group!(benches, bench, redact);
 criterion_main!(benches);

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use hmac::{KeyInit, Mac};
 use regex_automata::meta::Regex;
 
@@ -423,9 +424,16 @@ impl Redactor {
     }
 }
 
+/// Up to this many distinct values, [`other_occurrences`] searches each value on its own
+/// (a substring search per value, linear in the text for each); past it, all values in
+/// one pass of an Aho-Corasick automaton. Building even the cheapest automaton costs more
+/// than searching a log line a few times over (the automaton build was 60 % of redacting
+/// a log line when it was built on every call).
+const DIRECT_SEARCH_MAX_VALUES: usize = 8;
+
 /// `findings` plus every other occurrence of their values, sorted, not overlapping
-/// (a found span wins over an occurrence; between occurrences, the earlier and then
-/// the longer one).
+/// (a found span wins over an occurrence; between occurrences, the leftmost and, at one
+/// position, the value found first).
 fn other_occurrences(text: &str, findings: &[Finding]) -> Result<Vec<Finding>> {
     let mut values: Vec<(&str, &EntityType, f32)> = Vec::new();
     for f in findings {
@@ -434,48 +442,177 @@ fn other_occurrences(text: &str, findings: &[Finding]) -> Result<Vec<Finding>> {
             values.push((v, &f.entity, f.score));
         }
     }
-    let patterns: Vec<String> = values.iter().map(|(v, _, _)| escape(v)).collect();
-    let re = Regex::builder()
-        .configure(Regex::config().match_kind(regex_automata::MatchKind::LeftmostFirst))
-        .build_many(&patterns)
-        .map_err(|e| Error::invalid_argument(format!("occurrence search: {e}")))?;
-    let mut all: Vec<Finding> = findings.to_vec();
-    let mut extra = Vec::new();
-    for m in re.find_iter(text) {
-        let (_, entity, score) = values[m.pattern().as_usize()];
-        extra.push(Finding::new(entity.clone(), m.start(), m.end(), score));
-    }
+    let literals: Vec<&str> = values.iter().map(|(v, _, _)| *v).collect();
+    let matches = find_literals(text, &literals, literals.len() > DIRECT_SEARCH_MAX_VALUES)?;
+    let mut all: Vec<Finding> = Vec::with_capacity(findings.len());
     // Merge: keep the original findings; add occurrences that overlap none of them.
+    // Occurrences come leftmost first and never overlap each other.
     let mut i = 0;
-    for e in extra {
-        while i < findings.len() && findings[i].end <= e.start {
+    for (start, end, which) in matches {
+        while i < findings.len() && findings[i].end <= start {
+            all.push(findings[i].clone());
             i += 1;
         }
-        let clash = findings.get(i).is_some_and(|f| f.start < e.end);
+        let clash = findings.get(i).is_some_and(|f| f.start < end);
         if !clash {
-            all.push(e);
+            let (_, entity, score) = values[which];
+            all.push(Finding::new(entity.clone(), start, end, score));
         }
     }
-    all.sort_by_key(|f| (f.start, std::cmp::Reverse(f.end)));
-    // Occurrences may overlap each other ("aa" in "aaa"): keep the first.
-    let mut out: Vec<Finding> = Vec::with_capacity(all.len());
-    for f in all {
-        if out.last().is_none_or(|l| l.end <= f.start) {
-            out.push(f);
+    all.extend_from_slice(&findings[i..]);
+    Ok(all)
+}
+
+/// Every leftmost-first occurrence of `literals` (non-empty) in `text`, as
+/// `(start, end, index of the literal)`: from the left, at the leftmost position where
+/// any literal occurs, the one listed first; the search goes on after it. Either one
+/// substring search per literal (each linear in the text) or, with `automaton`, one
+/// pass of an Aho-Corasick automaton (a non-contiguous NFA, the cheapest kind to build).
+fn find_literals(
+    text: &str,
+    literals: &[&str],
+    automaton: bool,
+) -> Result<Vec<(usize, usize, usize)>> {
+    let mut out = Vec::new();
+    if automaton {
+        let ac = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(literals)
+            .map_err(|e| Error::invalid_argument(format!("occurrence search: {e}")))?;
+        out.extend(
+            ac.find_iter(text)
+                .map(|m| (m.start(), m.end(), m.pattern().as_usize())),
+        );
+        return Ok(out);
+    }
+    // The next occurrence of each literal at or after `pos` (None: no more). A literal's
+    // search resumes only when `pos` has passed its occurrence, always further right, so
+    // each literal's searches together read the text once (give or take the literal's
+    // length per occurrence): linear for each of at most DIRECT_SEARCH_MAX_VALUES.
+    let find =
+        |lit: &str, from: usize| text.get(from..).and_then(|t| t.find(lit)).map(|i| i + from);
+    let mut next: Vec<Option<usize>> = literals.iter().map(|l| find(l, 0)).collect();
+    loop {
+        let mut best: Option<(usize, usize)> = None;
+        for (j, n) in next.iter().enumerate() {
+            if let Some(at) = *n
+                && best.is_none_or(|(b, _)| at < b)
+            {
+                best = Some((at, j));
+            }
+        }
+        let Some((at, j)) = best else { break };
+        let pos = at + literals[j].len();
+        out.push((at, pos, j));
+        for (k, n) in next.iter_mut().enumerate() {
+            if n.is_some_and(|x| x < pos) {
+                *n = find(literals[k], pos);
+            }
         }
     }
     Ok(out)
 }
 
-/// `s` as a regex matching it literally (the meta characters of `regex-syntax`
-/// escaped).
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 2);
-    for c in s.chars() {
-        if "\\.+*?()|[]{}^$#&-~".contains(c) {
-            out.push('\\');
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The definition, by brute force: from left to right, at each position the first
+    /// value (in order of first finding) that occurs there, unless a finding overlaps
+    /// it; findings kept as they are.
+    fn reference(text: &str, findings: &[Finding]) -> Vec<Finding> {
+        let mut values: Vec<&Finding> = Vec::new();
+        for f in findings {
+            if !values
+                .iter()
+                .any(|v| text[v.start..v.end] == text[f.start..f.end])
+            {
+                values.push(f);
+            }
         }
-        out.push(c);
+        let mut out: Vec<Finding> = findings.to_vec();
+        let mut pos = 0;
+        while pos < text.len() {
+            let hit = values
+                .iter()
+                .find(|v| text[pos..].starts_with(&text[v.start..v.end]));
+            match hit {
+                Some(v) => {
+                    let end = pos + (v.end - v.start);
+                    if !findings.iter().any(|f| f.start < end && pos < f.end) {
+                        out.push(Finding::new(v.entity.clone(), pos, end, v.score));
+                    }
+                    pos = end;
+                }
+                None => pos += text[pos..].chars().next().map_or(1, char::len_utf8),
+            }
+        }
+        out.sort_by_key(|f| f.start);
+        out
     }
-    out
+
+    /// Sorted, non-overlapping findings on character boundaries of `text`, from cut
+    /// points.
+    fn findings_of(text: &str, cuts: &[(usize, usize)]) -> Vec<Finding> {
+        let bounds: Vec<usize> = (0..=text.len())
+            .filter(|&i| text.is_char_boundary(i))
+            .collect();
+        let mut out: Vec<Finding> = Vec::new();
+        for &(a, len) in cuts {
+            let start = bounds[a % bounds.len()];
+            let Some(&end) = bounds.iter().find(|&&b| b > start + len % 4) else {
+                continue;
+            };
+            if out.last().is_none_or(|l| l.end <= start) {
+                out.push(Finding::new(EntityType::Person, start, end, 0.5));
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn occurrences_match_the_definition(
+            text in "[abé ]{0,40}",
+            mut cuts in proptest::collection::vec((0usize..64, 0usize..8), 0..5),
+        ) {
+            cuts.sort_unstable();
+            let findings = findings_of(&text, &cuts);
+            let got = other_occurrences(&text, &findings).expect("occurrences");
+            prop_assert_eq!(got, reference(&text, &findings));
+        }
+
+        #[test]
+        fn both_literal_searches_agree(
+            text in "[abé ]{0,60}",
+            literals in proptest::collection::vec("[abé ]{1,4}", 1..12),
+        ) {
+            let lits: Vec<&str> = literals.iter().map(String::as_str).collect();
+            let direct = find_literals(&text, &lits, false).expect("direct");
+            let automaton = find_literals(&text, &lits, true).expect("automaton");
+            prop_assert_eq!(direct, automaton);
+        }
+    }
+
+    #[test]
+    fn occurrences_inside_words_and_around_findings() {
+        let text = "Ann Lee met Ann; Annabel and ann. Ann Lee!";
+        let f = vec![Finding::new(EntityType::Person, 0, 7, 0.85)];
+        let got = other_occurrences(text, &f).expect("occurrences");
+        let spans: Vec<(usize, usize)> = got.iter().map(|f| (f.start, f.end)).collect();
+        // Only the full value "Ann Lee" is a value here: its second occurrence is found,
+        // the lone "Ann" is not (it was never found).
+        assert_eq!(spans, vec![(0, 7), (34, 41)]);
+        let f = vec![
+            Finding::new(EntityType::Person, 0, 7, 0.85),
+            Finding::new(EntityType::Person, 12, 15, 0.6),
+        ];
+        let got = other_occurrences(text, &f).expect("occurrences");
+        let spans: Vec<(usize, usize)> = got.iter().map(|f| (f.start, f.end)).collect();
+        // "Ann" now is a value too: inside "Annabel" and at 34, where "Ann Lee" (found
+        // first) wins at the same position; case matters ("ann" stays).
+        assert_eq!(spans, vec![(0, 7), (12, 15), (17, 20), (34, 41)]);
+    }
 }
