@@ -241,6 +241,13 @@ const NAME_CUE_SET: Words = Words::new(NAME_CUES);
 const WEAK_NAME_CUE_SET: Words = Words::new(WEAK_NAME_CUES);
 const LANGUAGE_WORD_SET: Words = Words::new(LANGUAGE_WORDS);
 const STREET_PREFIX_SET: Words = Words::new(super::gazetteer::STREET_PREFIXES);
+const TITLE_SET: Words = Words::new(TITLES);
+const COUNTRY_NAME_WORD_SET: Words = Words::new(COUNTRY_NAME_WORDS);
+const ORG_CUE_BEFORE_SET: Words = Words::new(ORG_CUES_BEFORE);
+const ORG_CUE_PREPOSITION_SET: Words = Words::new(ORG_CUE_PREPOSITIONS);
+const ORG_CUE_VERB_SET: Words = Words::new(ORG_CUE_VERBS);
+const ORG_CUE_AFTER_SET: Words = Words::new(ORG_CUES_AFTER);
+const ORG_CUE_NOUN_SET: Words = Words::new(ORG_CUE_NOUNS);
 
 /// Shape of a candidate: which validator it goes to. Order = pattern priority.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -436,6 +443,7 @@ impl Builtin {
             b: self,
             buf: String::new(),
             buf2: String::new(),
+            memo: [(usize::MAX, 0, 0); MEMO],
         };
         // Pass 1: the distinctive shapes, one regex. A rejected match may hide a
         // shorter one inside it ("token ghp_..." is no bearer header but holds a GitHub
@@ -688,7 +696,14 @@ struct Cx<'a, 'o> {
     /// Scratch buffers for lower-cased words.
     buf: String,
     buf2: String,
+    /// The gazetteer flags of recently looked-up words of the text, by span: the
+    /// checks around a capitalized word look up its neighbours, which are looked up
+    /// again when the scan reaches them (direct-mapped by start).
+    memo: [(usize, usize, u16); MEMO],
 }
+
+/// Slots of [`Cx::memo`].
+const MEMO: usize = 32;
 
 /// `w` lower-cased into `buf`.
 fn lower<'b>(buf: &'b mut String, w: &str) -> &'b str {
@@ -714,6 +729,26 @@ impl Cx<'_, '_> {
         debug_assert!(self.text.is_char_boundary(start) && self.text.is_char_boundary(end));
         self.out.push(Finding::new(e, start, end, score));
         true
+    }
+
+    /// The gazetteer flags of the word `start..end` of the text (lower-cased), as
+    /// `self.b.gaz.word(lower(.., &self.text[start..end]))`, remembered.
+    fn flags_at(&mut self, start: usize, end: usize) -> u16 {
+        let slot = start % MEMO;
+        if let Some(&(s, e, f)) = self.memo.get(slot)
+            && s == start
+            && e == end
+        {
+            return f;
+        }
+        let f = self
+            .text
+            .get(start..end)
+            .map_or(0, |w| self.b.gaz.word(lower(&mut self.buf2, w)));
+        if let Some(m) = self.memo.get_mut(slot) {
+            *m = (start, end, f);
+        }
+        f
     }
 
     fn bytes(&self, start: usize, end: usize) -> &[u8] {
@@ -1594,7 +1629,7 @@ impl Cx<'_, '_> {
         if !w.starts_with(char::is_uppercase) {
             return false;
         }
-        let flags = self.b.gaz.word(lower(&mut self.buf, w));
+        let flags = self.flags_at(start, end);
         let mut found = false;
         if self.on(&EntityType::Nrp) {
             found |= self.nrp(start, end, flags);
@@ -1616,7 +1651,6 @@ impl Cx<'_, '_> {
     /// that introduces a name ([`NAME_CUES`]), or two or more after a weaker one
     /// ([`WEAK_NAME_CUES`]), or any two around a middle initial.
     fn person_by_structure(&mut self, start: usize, end: usize, flags: u16) -> bool {
-        let g = self.b.gaz;
         let plain = |f: u16| {
             f & (W_STOP
                 | W_STREET_SUFFIX
@@ -1656,7 +1690,7 @@ impl Cx<'_, '_> {
             let w = w.strip_suffix("'s").unwrap_or(w);
             let cap =
                 w.starts_with(char::is_uppercase) && w.chars().skip(1).any(char::is_lowercase);
-            if !cap || !plain(g.word(lower(&mut self.buf2, w))) || text::month(w).is_some() {
+            if !cap || !plain(self.flags_at(ws, ws + w.len())) || text::month(w).is_some() {
                 break;
             }
             stop = ws + w.len();
@@ -1749,7 +1783,7 @@ impl Cx<'_, '_> {
         }
         if text::next_word(t, end, 1).is_some_and(|(ws, we)| {
             let w = t[ws..we].trim_end_matches(['.', ',', ';', ':', '!', '?']);
-            COUNTRY_NAME_WORDS.iter().any(|c| w.eq_ignore_ascii_case(c))
+            COUNTRY_NAME_WORD_SET.has(w)
         }) {
             return false;
         }
@@ -1781,7 +1815,6 @@ impl Cx<'_, '_> {
             }
             return false;
         }
-        let g = self.b.gaz;
         if flags & W_SURNAME != 0 && t[end..].starts_with(", ") {
             // "Davis, Reynolds and Williamson", "Davis, Reynolds, and Williamson".
             let mut i = end + 2;
@@ -1789,7 +1822,7 @@ impl Cx<'_, '_> {
             if let Some((ws, we)) = second {
                 let w2 = t[ws..we].trim_end_matches(',');
                 let sur2 = w2.starts_with(char::is_uppercase)
-                    && g.word(lower(&mut self.buf2, w2)) & W_SURNAME != 0;
+                    && self.flags_at(ws, ws + w2.len()) & W_SURNAME != 0;
                 i = ws + w2.len();
                 let rest = &t[i..];
                 let and = [", and ", " and ", " & "]
@@ -1803,7 +1836,7 @@ impl Cx<'_, '_> {
                     let w3 = t[ws3..we3]
                         .trim_end_matches(['.', ',', ';', ':', '!', '?', '"', '\'', ')']);
                     if w3.starts_with(char::is_uppercase)
-                        && g.word(lower(&mut self.buf2, w3)) & W_SURNAME != 0
+                        && self.flags_at(ws3, ws3 + w3.len()) & W_SURNAME != 0
                     {
                         return self.push(EntityType::Organization, start, ws3 + w3.len(), 0.6);
                     }
@@ -1822,8 +1855,8 @@ impl Cx<'_, '_> {
             && !b.contains('-')
             && a.len() >= 2
             && b.starts_with(char::is_uppercase)
-            && g.word(lower(&mut self.buf2, a)) & W_SURNAME != 0
-            && g.word(lower(&mut self.buf2, b)) & W_SURNAME != 0
+            && self.flags_at(start, start + a.len()) & W_SURNAME != 0
+            && self.flags_at(start + a.len() + 1, end) & W_SURNAME != 0
             && self.capitalized_run_before(start).0 == start
         {
             return self.push(EntityType::Organization, start, end, 0.5);
@@ -1849,7 +1882,7 @@ impl Cx<'_, '_> {
             let w = t[ws..we].trim_end_matches(['.', ',', ';', ':', '!', '?', '"', ')']);
             let w = w.strip_suffix("'s").unwrap_or(w);
             if !w.starts_with(char::is_uppercase)
-                || self.b.gaz.word(lower(&mut self.buf2, w)) & (W_STOP | W_COUNTRY) != 0
+                || self.flags_at(ws, ws + w.len()) & (W_STOP | W_COUNTRY) != 0
             {
                 break;
             }
@@ -1859,15 +1892,14 @@ impl Cx<'_, '_> {
                 break;
             }
         }
-        let is = |list: &[&str], w: &str| list.iter().any(|c| w.eq_ignore_ascii_case(c));
         // Before: "work for X", "became X" (the word right before, after one space).
         let cue_before = t[..start].ends_with(' ')
             && text::word_before(t, start - 1).is_some_and(|(ps, pw)| {
-                is(ORG_CUES_BEFORE, pw)
-                    && (!is(ORG_CUE_PREPOSITIONS, pw)
+                ORG_CUE_BEFORE_SET.has(pw)
+                    && (!ORG_CUE_PREPOSITION_SET.has(pw)
                         || ps > 0
                             && text::word_before(t, ps - 1)
-                                .is_some_and(|(_, v)| is(ORG_CUE_VERBS, v)))
+                                .is_some_and(|(_, v)| ORG_CUE_VERB_SET.has(v)))
             });
         if cue_before {
             return Some(stop);
@@ -1875,7 +1907,7 @@ impl Cx<'_, '_> {
         // After: "X office", "X is a design agency".
         let (a0, b0) = text::next_word(t, stop, 1)?;
         let w0 = t[a0..b0].trim_end_matches(['.', ',', ';', ':', '!', '?']);
-        if is(ORG_CUES_AFTER, w0) {
+        if ORG_CUE_AFTER_SET.has(w0) {
             return Some(stop);
         }
         if w0 != "is" {
@@ -1889,14 +1921,14 @@ impl Cx<'_, '_> {
             false
         });
         let cue_after = matches!(after[0], "a" | "an")
-            && (is(ORG_CUE_NOUNS, after[1]) || is(ORG_CUE_NOUNS, after[2]));
+            && (ORG_CUE_NOUN_SET.has(after[1]) || ORG_CUE_NOUN_SET.has(after[2]));
         cue_after.then_some(stop)
     }
 
     /// The start of up to four capitalized words (joined by single spaces, "and" or
     /// "&" allowed between them) right before `start`, and how many; `(start, 0)` when
     /// the word before is not capitalized. Sentence openers ("The") are not part of it.
-    fn capitalized_run_before(&self, start: usize) -> (usize, usize) {
+    fn capitalized_run_before(&mut self, start: usize) -> (usize, usize) {
         let t = self.text;
         let b = t.as_bytes();
         let mut first = start;
@@ -1988,10 +2020,9 @@ impl Cx<'_, '_> {
         }
         let first = flags & W_FIRST != 0;
         let sur = flags & W_SURNAME != 0;
-        if !first && !sur && !text::title_before(self.text, start, TITLES) {
+        if !first && !sur && !text::title_before(self.text, start, |w| TITLE_SET.has(w)) {
             return self.person_by_structure(start, end, flags);
         }
-        let g = self.b.gaz;
         // Extend over a middle initial and a capitalized surname.
         let mut stop = end;
         let mut extended = false;
@@ -2016,13 +2047,14 @@ impl Cx<'_, '_> {
             if !cap {
                 break;
             }
-            let wl = lower(&mut self.buf2, w);
-            let wf = g.word(wl);
+            let wf = self.flags_at(ws, ws + w.len());
             if wf & (W_STOP | W_STREET_SUFFIX | W_COUNTRY | W_LEGAL_FORM | W_ORG_WORD | W_NRP) != 0
                 || wf & W_CITY != 0 && wf & W_SURNAME == 0
-                || text::month(wl).is_some()
-                || STREET_GLUED.iter().any(|s| wl.ends_with(s))
             {
+                break;
+            }
+            let wl = lower(&mut self.buf2, w);
+            if text::month(wl).is_some() || STREET_GLUED.iter().any(|s| wl.ends_with(s)) {
                 break;
             }
             known_surname = wf & W_SURNAME != 0;
@@ -2030,7 +2062,8 @@ impl Cx<'_, '_> {
             extended = true;
             break;
         }
-        let titled = !(first && extended) && text::title_before(self.text, start, TITLES);
+        let titled =
+            !(first && extended) && text::title_before(self.text, start, |w| TITLE_SET.has(w));
         let score = match (first, extended, titled) {
             (true, true, _) => 0.85,
             (_, _, true) => 0.8,
