@@ -1869,10 +1869,6 @@ impl Cx<'_, '_> {
     /// a ... company"), or `None`.
     fn organization_by_cue(&mut self, start: usize, end: usize) -> Option<usize> {
         let t = self.text;
-        // Only at the first capitalized word of a run.
-        if self.capitalized_run_before(start).1 > 0 {
-            return None;
-        }
         let mut stop = end;
         let mut i = end;
         for _ in 0..2 {
@@ -1892,6 +1888,16 @@ impl Cx<'_, '_> {
                 break;
             }
         }
+        // Only at the first capitalized word of a run: looked at last, as most words
+        // have no cue around them.
+        (self.has_org_cue(start, stop) && self.capitalized_run_before(start).1 == 0)
+            .then_some(stop)
+    }
+
+    /// Whether an organization cue stands around the phrase `start..stop`: before it
+    /// ("work for X", "became X") or after it ("X office", "X is a design agency").
+    fn has_org_cue(&self, start: usize, stop: usize) -> bool {
+        let t = self.text;
         // Before: "work for X", "became X" (the word right before, after one space).
         let cue_before = t[..start].ends_with(' ')
             && text::word_before(t, start - 1).is_some_and(|(ps, pw)| {
@@ -1902,16 +1908,18 @@ impl Cx<'_, '_> {
                                 .is_some_and(|(_, v)| ORG_CUE_VERB_SET.has(v)))
             });
         if cue_before {
-            return Some(stop);
+            return true;
         }
         // After: "X office", "X is a design agency".
-        let (a0, b0) = text::next_word(t, stop, 1)?;
+        let Some((a0, b0)) = text::next_word(t, stop, 1) else {
+            return false;
+        };
         let w0 = t[a0..b0].trim_end_matches(['.', ',', ';', ':', '!', '?']);
         if ORG_CUE_AFTER_SET.has(w0) {
-            return Some(stop);
+            return true;
         }
         if w0 != "is" {
-            return None;
+            return false;
         }
         let mut after: [&str; 3] = ["", "", ""];
         let mut k = 0;
@@ -1920,9 +1928,8 @@ impl Cx<'_, '_> {
             k += 1;
             false
         });
-        let cue_after = matches!(after[0], "a" | "an")
-            && (ORG_CUE_NOUN_SET.has(after[1]) || ORG_CUE_NOUN_SET.has(after[2]));
-        cue_after.then_some(stop)
+        matches!(after[0], "a" | "an")
+            && (ORG_CUE_NOUN_SET.has(after[1]) || ORG_CUE_NOUN_SET.has(after[2]))
     }
 
     /// The start of up to four capitalized words (joined by single spaces, "and" or

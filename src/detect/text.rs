@@ -307,7 +307,7 @@ impl WordBits {
             return any_word_near(text, start, end, window_before, window_after, pred);
         }
         // Before: from `start` backwards, a word per step.
-        let m = self.range(from, start);
+        let m = if before_max == 0 { 0 } else { self.range(from, start) };
         // A word cut by the window's start is not a word of the window.
         let cut = from > 0 && self.get(from - 1);
         let mut hi = start - from;
@@ -329,6 +329,9 @@ impl WordBits {
             hi = ws;
         }
         // After: from `end` forwards.
+        if after_max == 0 {
+            return false;
+        }
         let n = to - end;
         let m = self.range(end, to);
         let cut = to < text.len() && self.get(to);
