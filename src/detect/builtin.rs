@@ -242,6 +242,53 @@ const WEAK_NAME_CUE_SET: Words = Words::new(WEAK_NAME_CUES);
 const LANGUAGE_WORD_SET: Words = Words::new(LANGUAGE_WORDS);
 const STREET_PREFIX_SET: Words = Words::new(super::gazetteer::STREET_PREFIXES);
 const TITLE_SET: Words = Words::new(TITLES);
+const STREET_GLUED_SET: Suffixes = Suffixes::new(STREET_GLUED);
+
+/// A list of suffixes, with the last two bytes of each as bits: most words end in no
+/// such pair and are rejected by one bit test instead of a comparison with every
+/// suffix.
+struct Suffixes {
+    list: &'static [&'static str],
+    /// Bit `k` (`k` = the second-to-last byte times 256 plus the last): a suffix ends
+    /// with these two bytes.
+    pairs: [u64; 1024],
+    /// A suffix of fewer than two bytes (then every word is compared).
+    short: bool,
+}
+
+impl Suffixes {
+    const fn new(list: &'static [&'static str]) -> Self {
+        let mut pairs = [0u64; 1024];
+        let mut short = false;
+        let mut i = 0;
+        while i < list.len() {
+            let b = list[i].as_bytes();
+            let n = b.len();
+            if n < 2 {
+                short = true;
+            } else {
+                let k = (b[n - 2] as usize) << 8 | b[n - 1] as usize;
+                pairs[k / 64] |= 1 << (k % 64);
+            }
+            i += 1;
+        }
+        Self { list, pairs, short }
+    }
+
+    /// Whether `w` ends with one of the suffixes (byte for byte).
+    fn ends(&self, w: &str) -> bool {
+        if !self.short {
+            let [.., a, b] = w.as_bytes() else {
+                return false;
+            };
+            let k = usize::from(*a) << 8 | usize::from(*b);
+            if self.pairs[k / 64] & (1 << (k % 64)) == 0 {
+                return false;
+            }
+        }
+        self.list.iter().any(|s| w.ends_with(s))
+    }
+}
 const COUNTRY_NAME_WORD_SET: Words = Words::new(COUNTRY_NAME_WORDS);
 const ORG_CUE_BEFORE_SET: Words = Words::new(ORG_CUES_BEFORE);
 const ORG_CUE_PREPOSITION_SET: Words = Words::new(ORG_CUE_PREPOSITIONS);
@@ -2061,7 +2108,7 @@ impl Cx<'_, '_> {
                 break;
             }
             let wl = lower(&mut self.buf2, w);
-            if text::month(wl).is_some() || STREET_GLUED.iter().any(|s| wl.ends_with(s)) {
+            if text::month(wl).is_some() || STREET_GLUED_SET.ends(wl) {
                 break;
             }
             known_surname = wf & W_SURNAME != 0;
