@@ -491,6 +491,7 @@ impl Builtin {
             buf: String::new(),
             buf2: String::new(),
             memo: [(usize::MAX, 0, 0); MEMO],
+            next: [(usize::MAX, None); MEMO],
         };
         // Pass 1: the distinctive shapes, one regex. A rejected match may hide a
         // shorter one inside it ("token ghp_..." is no bearer header but holds a GitHub
@@ -747,6 +748,9 @@ struct Cx<'a, 'o> {
     /// checks around a capitalized word look up its neighbours, which are looked up
     /// again when the scan reaches them (direct-mapped by start).
     memo: [(usize, usize, u16); MEMO],
+    /// The results of [`text::next_word`] (gap 1) at recent positions, by position:
+    /// the checks of one capitalized word ask for the word after it several times.
+    next: [(usize, Option<(usize, usize)>); MEMO],
 }
 
 /// Slots of [`Cx::memo`].
@@ -796,6 +800,21 @@ impl Cx<'_, '_> {
             *m = (start, end, f);
         }
         f
+    }
+
+    /// `text::next_word(self.text, i, 1)`, remembered.
+    fn next_word(&mut self, i: usize) -> Option<(usize, usize)> {
+        let slot = i % MEMO;
+        if let Some(&(k, r)) = self.next.get(slot)
+            && k == i
+        {
+            return r;
+        }
+        let r = text::next_word(self.text, i, 1);
+        if let Some(m) = self.next.get_mut(slot) {
+            *m = (i, r);
+        }
+        r
     }
 
     fn bytes(&self, start: usize, end: usize) -> &[u8] {
@@ -1037,7 +1056,7 @@ impl Cx<'_, '_> {
         let mut words = 0;
         let mut i = stop;
         while words < 4 {
-            let Some((ws, we)) = text::next_word(t, i, 1).or_else(|| {
+            let Some((ws, we)) = self.next_word(i).or_else(|| {
                 // The first word after "and " starts right at `i`.
                 (words == 0).then(|| {
                     let w = &t[i..];
@@ -1332,7 +1351,7 @@ impl Cx<'_, '_> {
                 let mut j = we;
                 let mut last = None;
                 for _ in 0..5 {
-                    let Some((a, b)) = text::next_word(self.text, j, 1) else {
+                    let Some((a, b)) = self.next_word(j) else {
                         break;
                     };
                     let x = self.text[a..b].trim_end_matches([',', ';', '.']);
@@ -1385,7 +1404,7 @@ impl Cx<'_, '_> {
                     .chars()
                     .next()
                     .is_none_or(|c| c != ' ');
-                let unit_next = text::next_word(self.text, ws + num, 1).is_some_and(|(a, b)| {
+                let unit_next = self.next_word(ws + num).is_some_and(|(a, b)| {
                     UNIT_WORDS.contains(
                         &self.text[a..b]
                             .trim_end_matches(['.', ','])
@@ -1574,7 +1593,7 @@ impl Cx<'_, '_> {
     /// of [`NOT_PHONE_WORDS`] before it, or, for digit groups separated by spaces only,
     /// a capitalized word right after it ("636 1812 Rue De La Gare": a building number
     /// and a street), unless a phone word is near.
-    fn not_phone(&self, start: usize, end: usize, run: &text::NumericRun) -> bool {
+    fn not_phone(&mut self, start: usize, end: usize, run: &text::NumericRun) -> bool {
         let t = self.text;
         if self
             .bits
@@ -1591,7 +1610,7 @@ impl Cx<'_, '_> {
         if !spaces_only || run.seps.is_empty() {
             return false;
         }
-        let capital_after = text::next_word(t, end, 1)
+        let capital_after = self.next_word(end)
             .is_some_and(|(ws, _)| t[ws..].starts_with(char::is_uppercase));
         capital_after
             && !self
@@ -1720,7 +1739,7 @@ impl Cx<'_, '_> {
         let mut initial = false;
         let mut i = end;
         while words < 3 {
-            let Some((ws, we)) = text::next_word(self.text, i, 1) else {
+            let Some((ws, we)) = self.next_word(i) else {
                 break;
             };
             let w = &self.text[ws..we];
@@ -1771,7 +1790,7 @@ impl Cx<'_, '_> {
             let mut stop = end;
             let mut best = None;
             for _ in 0..2 {
-                let Some((ws, we)) = text::next_word(self.text, stop, 1) else {
+                let Some((ws, we)) = self.next_word(stop) else {
                     break;
                 };
                 let w = self.text[ws..we].trim_end_matches(['.', ',', ';', ':', '!', '?']);
@@ -1822,13 +1841,13 @@ impl Cx<'_, '_> {
     /// Whether a demonym at `start..end` names a group of people: not a language
     /// ("studying English"), not part of a country's name ("Czech Republic"), not a
     /// qualifier in parentheses ("Cyprus (Greek)").
-    fn nrp_in_context(&self, start: usize, end: usize) -> bool {
+    fn nrp_in_context(&mut self, start: usize, end: usize) -> bool {
         let t = self.text;
         let b = t.as_bytes();
         if start > 0 && b[start - 1] == b'(' && b.get(end) == Some(&b')') {
             return false;
         }
-        if text::next_word(t, end, 1).is_some_and(|(ws, we)| {
+        if self.next_word(end).is_some_and(|(ws, we)| {
             let w = t[ws..we].trim_end_matches(['.', ',', ';', ':', '!', '?']);
             COUNTRY_NAME_WORD_SET.has(w)
         }) {
@@ -1865,7 +1884,7 @@ impl Cx<'_, '_> {
         if flags & W_SURNAME != 0 && t[end..].starts_with(", ") {
             // "Davis, Reynolds and Williamson", "Davis, Reynolds, and Williamson".
             let mut i = end + 2;
-            let second = text::next_word(t, i - 1, 1);
+            let second = self.next_word(i - 1);
             if let Some((ws, we)) = second {
                 let w2 = t[ws..we].trim_end_matches(',');
                 let sur2 = w2.starts_with(char::is_uppercase)
@@ -1878,7 +1897,7 @@ impl Cx<'_, '_> {
                     .map(|a| a.len());
                 if sur2
                     && let Some(and) = and
-                    && let Some((ws3, we3)) = text::next_word(t, i + and - 1, 1)
+                    && let Some((ws3, we3)) = self.next_word(i + and - 1)
                 {
                     let w3 = t[ws3..we3]
                         .trim_end_matches(['.', ',', ';', ':', '!', '?', '"', '\'', ')']);
@@ -1919,7 +1938,7 @@ impl Cx<'_, '_> {
         let mut stop = end;
         let mut i = end;
         for _ in 0..2 {
-            let Some((ws, we)) = text::next_word(t, i, 1) else {
+            let Some((ws, we)) = self.next_word(i) else {
                 break;
             };
             let w = t[ws..we].trim_end_matches(['.', ',', ';', ':', '!', '?', '"', ')']);
@@ -1943,7 +1962,7 @@ impl Cx<'_, '_> {
 
     /// Whether an organization cue stands around the phrase `start..stop`: before it
     /// ("work for X", "became X") or after it ("X office", "X is a design agency").
-    fn has_org_cue(&self, start: usize, stop: usize) -> bool {
+    fn has_org_cue(&mut self, start: usize, stop: usize) -> bool {
         let t = self.text;
         // Before: "work for X", "became X" (the word right before, after one space).
         let cue_before = t[..start].ends_with(' ')
@@ -1958,7 +1977,7 @@ impl Cx<'_, '_> {
             return true;
         }
         // After: "X office", "X is a design agency".
-        let Some((a0, b0)) = text::next_word(t, stop, 1) else {
+        let Some((a0, b0)) = self.next_word(stop) else {
             return false;
         };
         let w0 = t[a0..b0].trim_end_matches(['.', ',', ';', ':', '!', '?']);
@@ -2046,7 +2065,7 @@ impl Cx<'_, '_> {
             if words >= g.max_place_words {
                 break;
             }
-            match text::next_word(self.text, stop, 1) {
+            match self.next_word(stop) {
                 Some((ws, we)) if self.text[ws..].starts_with(char::is_uppercase) => {
                     stop = ws
                         + self.text[ws..we]
@@ -2069,7 +2088,7 @@ impl Cx<'_, '_> {
             // All caps ("INFO", "SEINÄJOKI") or a single letter.
             return false;
         }
-        if flags & W_STREET_PREFIX != 0 && text::next_word(self.text, end, 1).is_some() {
+        if flags & W_STREET_PREFIX != 0 && self.next_word(end).is_some() {
             return false;
         }
         let first = flags & W_FIRST != 0;
@@ -2083,7 +2102,7 @@ impl Cx<'_, '_> {
         let mut known_surname = false;
         let mut i = end;
         for _ in 0..2 {
-            let Some((ws, we)) = text::next_word(self.text, i, 1) else {
+            let Some((ws, we)) = self.next_word(i) else {
                 break;
             };
             let w = &self.text[ws..we];
