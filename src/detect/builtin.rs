@@ -1610,7 +1610,8 @@ impl Cx<'_, '_> {
         if !spaces_only || run.seps.is_empty() {
             return false;
         }
-        let capital_after = self.next_word(end)
+        let capital_after = self
+            .next_word(end)
             .is_some_and(|(ws, _)| t[ws..].starts_with(char::is_uppercase));
         capital_after
             && !self
@@ -1956,8 +1957,7 @@ impl Cx<'_, '_> {
         }
         // Only at the first capitalized word of a run: looked at last, as most words
         // have no cue around them.
-        (self.has_org_cue(start, stop) && self.capitalized_run_before(start).1 == 0)
-            .then_some(stop)
+        (self.has_org_cue(start, stop) && self.capitalized_run_before(start).1 == 0).then_some(stop)
     }
 
     /// Whether an organization cue stands around the phrase `start..stop`: before it

@@ -307,7 +307,11 @@ impl WordBits {
             return any_word_near(text, start, end, window_before, window_after, pred);
         }
         // Before: from `start` backwards, a word per step.
-        let m = if before_max == 0 { 0 } else { self.range(from, start) };
+        let m = if before_max == 0 {
+            0
+        } else {
+            self.range(from, start)
+        };
         // A word cut by the window's start is not a word of the window.
         let cut = from > 0 && self.get(from - 1);
         let mut hi = start - from;
