@@ -792,10 +792,26 @@ impl Cx<'_, '_> {
         {
             return f;
         }
-        let f = self
-            .text
-            .get(start..end)
-            .map_or(0, |w| self.b.gaz.word(lower(&mut self.buf2, w)));
+        let f = match self.text.get(start..end) {
+            // Most words: ASCII and short, lower-cased on the stack in one pass.
+            Some(w) if w.len() <= 32 => {
+                let mut buf = [0u8; 32];
+                let mut high = 0u8;
+                for (d, &c) in buf.iter_mut().zip(w.as_bytes()) {
+                    high |= c;
+                    *d = c.to_ascii_lowercase();
+                }
+                if high < 0x80 {
+                    self.b
+                        .gaz
+                        .word_bytes(buf.get(..w.len()).unwrap_or_default())
+                } else {
+                    self.b.gaz.word(lower(&mut self.buf2, w))
+                }
+            }
+            Some(w) => self.b.gaz.word(lower(&mut self.buf2, w)),
+            None => 0,
+        };
         if let Some(m) = self.memo.get_mut(slot) {
             *m = (start, end, f);
         }
