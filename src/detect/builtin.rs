@@ -2164,3 +2164,59 @@ impl Cx<'_, '_> {
         self.push(EntityType::Person, start, stop, score)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::super::entity::BUILTIN;
+    use super::*;
+
+    /// The remembered gazetteer flags and next words answer as the lookups they stand
+    /// for, in any order of asking, also when positions share a slot (32 bytes apart),
+    /// for words of more than 32 bytes and words outside ASCII.
+    #[test]
+    fn memos_agree_with_the_lookups() {
+        let b = Builtin::new(BuiltinConfig {
+            enabled: vec![true; BUILTIN.len()],
+            phone_regions: Vec::new(),
+        })
+        .unwrap();
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fuzz/seeds/detect_scan/memo-slots"
+        ))
+        .unwrap();
+        let bits = text::WordBits::new(&text);
+        let mut out = Vec::new();
+        let mut cx = Cx {
+            text: &text,
+            bits: &bits,
+            out: &mut out,
+            b: &b,
+            buf: String::new(),
+            buf2: String::new(),
+            memo: [(usize::MAX, 0, 0); MEMO],
+            next: [(usize::MAX, None); MEMO],
+        };
+        let bounds: Vec<usize> = (0..=text.len())
+            .filter(|&i| text.is_char_boundary(i))
+            .collect();
+        let mut spans = Vec::new();
+        for (k, &s) in bounds.iter().enumerate() {
+            for &e in bounds.iter().skip(k + 1).take(40) {
+                spans.push((s, e));
+            }
+        }
+        // Twice, the second time answered from the memo where it still holds.
+        for _ in 0..2 {
+            for &(s, e) in spans.iter().chain(spans.iter().rev()) {
+                let want = b.gaz.word(lower(&mut String::new(), &text[s..e]));
+                assert_eq!(cx.flags_at(s, e), want, "{:?}", &text[s..e]);
+            }
+            for &i in bounds.iter().chain(bounds.iter().rev()) {
+                assert_eq!(cx.next_word(i), text::next_word(&text, i, 1), "at {i}");
+            }
+        }
+    }
+}
