@@ -241,6 +241,60 @@ const NAME_CUE_SET: Words = Words::new(NAME_CUES);
 const WEAK_NAME_CUE_SET: Words = Words::new(WEAK_NAME_CUES);
 const LANGUAGE_WORD_SET: Words = Words::new(LANGUAGE_WORDS);
 const STREET_PREFIX_SET: Words = Words::new(super::gazetteer::STREET_PREFIXES);
+const TITLE_SET: Words = Words::new(TITLES);
+const STREET_GLUED_SET: Suffixes = Suffixes::new(STREET_GLUED);
+
+/// A list of suffixes, with the last two bytes of each as bits: most words end in no
+/// such pair and are rejected by one bit test instead of a comparison with every
+/// suffix.
+struct Suffixes {
+    list: &'static [&'static str],
+    /// Bit `k` (`k` = the second-to-last byte times 256 plus the last): a suffix ends
+    /// with these two bytes.
+    pairs: [u64; 1024],
+    /// A suffix of fewer than two bytes (then every word is compared).
+    short: bool,
+}
+
+impl Suffixes {
+    const fn new(list: &'static [&'static str]) -> Self {
+        let mut pairs = [0u64; 1024];
+        let mut short = false;
+        let mut i = 0;
+        while i < list.len() {
+            let b = list[i].as_bytes();
+            let n = b.len();
+            if n < 2 {
+                short = true;
+            } else {
+                let k = (b[n - 2] as usize) << 8 | b[n - 1] as usize;
+                pairs[k / 64] |= 1 << (k % 64);
+            }
+            i += 1;
+        }
+        Self { list, pairs, short }
+    }
+
+    /// Whether `w` ends with one of the suffixes (byte for byte).
+    fn ends(&self, w: &str) -> bool {
+        if !self.short {
+            let [.., a, b] = w.as_bytes() else {
+                return false;
+            };
+            let k = usize::from(*a) << 8 | usize::from(*b);
+            if self.pairs[k / 64] & (1 << (k % 64)) == 0 {
+                return false;
+            }
+        }
+        self.list.iter().any(|s| w.ends_with(s))
+    }
+}
+const COUNTRY_NAME_WORD_SET: Words = Words::new(COUNTRY_NAME_WORDS);
+const ORG_CUE_BEFORE_SET: Words = Words::new(ORG_CUES_BEFORE);
+const ORG_CUE_PREPOSITION_SET: Words = Words::new(ORG_CUE_PREPOSITIONS);
+const ORG_CUE_VERB_SET: Words = Words::new(ORG_CUE_VERBS);
+const ORG_CUE_AFTER_SET: Words = Words::new(ORG_CUES_AFTER);
+const ORG_CUE_NOUN_SET: Words = Words::new(ORG_CUE_NOUNS);
 
 /// Shape of a candidate: which validator it goes to. Order = pattern priority.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -436,6 +490,8 @@ impl Builtin {
             b: self,
             buf: String::new(),
             buf2: String::new(),
+            memo: [(usize::MAX, 0, 0); MEMO],
+            next: [(usize::MAX, None); MEMO],
         };
         // Pass 1: the distinctive shapes, one regex. A rejected match may hide a
         // shorter one inside it ("token ghp_..." is no bearer header but holds a GitHub
@@ -688,7 +744,17 @@ struct Cx<'a, 'o> {
     /// Scratch buffers for lower-cased words.
     buf: String,
     buf2: String,
+    /// The gazetteer flags of recently looked-up words of the text, by span: the
+    /// checks around a capitalized word look up its neighbours, which are looked up
+    /// again when the scan reaches them (direct-mapped by start).
+    memo: [(usize, usize, u16); MEMO],
+    /// The results of [`text::next_word`] (gap 1) at recent positions, by position:
+    /// the checks of one capitalized word ask for the word after it several times.
+    next: [(usize, Option<(usize, usize)>); MEMO],
 }
+
+/// Slots of [`Cx::memo`].
+const MEMO: usize = 32;
 
 /// `w` lower-cased into `buf`.
 fn lower<'b>(buf: &'b mut String, w: &str) -> &'b str {
@@ -714,6 +780,57 @@ impl Cx<'_, '_> {
         debug_assert!(self.text.is_char_boundary(start) && self.text.is_char_boundary(end));
         self.out.push(Finding::new(e, start, end, score));
         true
+    }
+
+    /// The gazetteer flags of the word `start..end` of the text (lower-cased), as
+    /// `self.b.gaz.word(lower(.., &self.text[start..end]))`, remembered.
+    fn flags_at(&mut self, start: usize, end: usize) -> u16 {
+        let slot = start % MEMO;
+        if let Some(&(s, e, f)) = self.memo.get(slot)
+            && s == start
+            && e == end
+        {
+            return f;
+        }
+        let f = match self.text.get(start..end) {
+            // Most words: ASCII and short, lower-cased on the stack in one pass.
+            Some(w) if w.len() <= 32 => {
+                let mut buf = [0u8; 32];
+                let mut high = 0u8;
+                for (d, &c) in buf.iter_mut().zip(w.as_bytes()) {
+                    high |= c;
+                    *d = c.to_ascii_lowercase();
+                }
+                if high < 0x80 {
+                    self.b
+                        .gaz
+                        .word_bytes(buf.get(..w.len()).unwrap_or_default())
+                } else {
+                    self.b.gaz.word(lower(&mut self.buf2, w))
+                }
+            }
+            Some(w) => self.b.gaz.word(lower(&mut self.buf2, w)),
+            None => 0,
+        };
+        if let Some(m) = self.memo.get_mut(slot) {
+            *m = (start, end, f);
+        }
+        f
+    }
+
+    /// `text::next_word(self.text, i, 1)`, remembered.
+    fn next_word(&mut self, i: usize) -> Option<(usize, usize)> {
+        let slot = i % MEMO;
+        if let Some(&(k, r)) = self.next.get(slot)
+            && k == i
+        {
+            return r;
+        }
+        let r = text::next_word(self.text, i, 1);
+        if let Some(m) = self.next.get_mut(slot) {
+            *m = (i, r);
+        }
+        r
     }
 
     fn bytes(&self, start: usize, end: usize) -> &[u8] {
@@ -955,7 +1072,7 @@ impl Cx<'_, '_> {
         let mut words = 0;
         let mut i = stop;
         while words < 4 {
-            let Some((ws, we)) = text::next_word(t, i, 1).or_else(|| {
+            let Some((ws, we)) = self.next_word(i).or_else(|| {
                 // The first word after "and " starts right at `i`.
                 (words == 0).then(|| {
                     let w = &t[i..];
@@ -1250,7 +1367,7 @@ impl Cx<'_, '_> {
                 let mut j = we;
                 let mut last = None;
                 for _ in 0..5 {
-                    let Some((a, b)) = text::next_word(self.text, j, 1) else {
+                    let Some((a, b)) = self.next_word(j) else {
                         break;
                     };
                     let x = self.text[a..b].trim_end_matches([',', ';', '.']);
@@ -1303,7 +1420,7 @@ impl Cx<'_, '_> {
                     .chars()
                     .next()
                     .is_none_or(|c| c != ' ');
-                let unit_next = text::next_word(self.text, ws + num, 1).is_some_and(|(a, b)| {
+                let unit_next = self.next_word(ws + num).is_some_and(|(a, b)| {
                     UNIT_WORDS.contains(
                         &self.text[a..b]
                             .trim_end_matches(['.', ','])
@@ -1492,7 +1609,7 @@ impl Cx<'_, '_> {
     /// of [`NOT_PHONE_WORDS`] before it, or, for digit groups separated by spaces only,
     /// a capitalized word right after it ("636 1812 Rue De La Gare": a building number
     /// and a street), unless a phone word is near.
-    fn not_phone(&self, start: usize, end: usize, run: &text::NumericRun) -> bool {
+    fn not_phone(&mut self, start: usize, end: usize, run: &text::NumericRun) -> bool {
         let t = self.text;
         if self
             .bits
@@ -1509,7 +1626,8 @@ impl Cx<'_, '_> {
         if !spaces_only || run.seps.is_empty() {
             return false;
         }
-        let capital_after = text::next_word(t, end, 1)
+        let capital_after = self
+            .next_word(end)
             .is_some_and(|(ws, _)| t[ws..].starts_with(char::is_uppercase));
         capital_after
             && !self
@@ -1594,7 +1712,7 @@ impl Cx<'_, '_> {
         if !w.starts_with(char::is_uppercase) {
             return false;
         }
-        let flags = self.b.gaz.word(lower(&mut self.buf, w));
+        let flags = self.flags_at(start, end);
         let mut found = false;
         if self.on(&EntityType::Nrp) {
             found |= self.nrp(start, end, flags);
@@ -1616,7 +1734,6 @@ impl Cx<'_, '_> {
     /// that introduces a name ([`NAME_CUES`]), or two or more after a weaker one
     /// ([`WEAK_NAME_CUES`]), or any two around a middle initial.
     fn person_by_structure(&mut self, start: usize, end: usize, flags: u16) -> bool {
-        let g = self.b.gaz;
         let plain = |f: u16| {
             f & (W_STOP
                 | W_STREET_SUFFIX
@@ -1639,7 +1756,7 @@ impl Cx<'_, '_> {
         let mut initial = false;
         let mut i = end;
         while words < 3 {
-            let Some((ws, we)) = text::next_word(self.text, i, 1) else {
+            let Some((ws, we)) = self.next_word(i) else {
                 break;
             };
             let w = &self.text[ws..we];
@@ -1656,7 +1773,7 @@ impl Cx<'_, '_> {
             let w = w.strip_suffix("'s").unwrap_or(w);
             let cap =
                 w.starts_with(char::is_uppercase) && w.chars().skip(1).any(char::is_lowercase);
-            if !cap || !plain(g.word(lower(&mut self.buf2, w))) || text::month(w).is_some() {
+            if !cap || !plain(self.flags_at(ws, ws + w.len())) || text::month(w).is_some() {
                 break;
             }
             stop = ws + w.len();
@@ -1690,7 +1807,7 @@ impl Cx<'_, '_> {
             let mut stop = end;
             let mut best = None;
             for _ in 0..2 {
-                let Some((ws, we)) = text::next_word(self.text, stop, 1) else {
+                let Some((ws, we)) = self.next_word(stop) else {
                     break;
                 };
                 let w = self.text[ws..we].trim_end_matches(['.', ',', ';', ':', '!', '?']);
@@ -1741,15 +1858,15 @@ impl Cx<'_, '_> {
     /// Whether a demonym at `start..end` names a group of people: not a language
     /// ("studying English"), not part of a country's name ("Czech Republic"), not a
     /// qualifier in parentheses ("Cyprus (Greek)").
-    fn nrp_in_context(&self, start: usize, end: usize) -> bool {
+    fn nrp_in_context(&mut self, start: usize, end: usize) -> bool {
         let t = self.text;
         let b = t.as_bytes();
         if start > 0 && b[start - 1] == b'(' && b.get(end) == Some(&b')') {
             return false;
         }
-        if text::next_word(t, end, 1).is_some_and(|(ws, we)| {
+        if self.next_word(end).is_some_and(|(ws, we)| {
             let w = t[ws..we].trim_end_matches(['.', ',', ';', ':', '!', '?']);
-            COUNTRY_NAME_WORDS.iter().any(|c| w.eq_ignore_ascii_case(c))
+            COUNTRY_NAME_WORD_SET.has(w)
         }) {
             return false;
         }
@@ -1781,15 +1898,14 @@ impl Cx<'_, '_> {
             }
             return false;
         }
-        let g = self.b.gaz;
         if flags & W_SURNAME != 0 && t[end..].starts_with(", ") {
             // "Davis, Reynolds and Williamson", "Davis, Reynolds, and Williamson".
             let mut i = end + 2;
-            let second = text::next_word(t, i - 1, 1);
+            let second = self.next_word(i - 1);
             if let Some((ws, we)) = second {
                 let w2 = t[ws..we].trim_end_matches(',');
                 let sur2 = w2.starts_with(char::is_uppercase)
-                    && g.word(lower(&mut self.buf2, w2)) & W_SURNAME != 0;
+                    && self.flags_at(ws, ws + w2.len()) & W_SURNAME != 0;
                 i = ws + w2.len();
                 let rest = &t[i..];
                 let and = [", and ", " and ", " & "]
@@ -1798,12 +1914,12 @@ impl Cx<'_, '_> {
                     .map(|a| a.len());
                 if sur2
                     && let Some(and) = and
-                    && let Some((ws3, we3)) = text::next_word(t, i + and - 1, 1)
+                    && let Some((ws3, we3)) = self.next_word(i + and - 1)
                 {
                     let w3 = t[ws3..we3]
                         .trim_end_matches(['.', ',', ';', ':', '!', '?', '"', '\'', ')']);
                     if w3.starts_with(char::is_uppercase)
-                        && g.word(lower(&mut self.buf2, w3)) & W_SURNAME != 0
+                        && self.flags_at(ws3, ws3 + w3.len()) & W_SURNAME != 0
                     {
                         return self.push(EntityType::Organization, start, ws3 + w3.len(), 0.6);
                     }
@@ -1822,8 +1938,8 @@ impl Cx<'_, '_> {
             && !b.contains('-')
             && a.len() >= 2
             && b.starts_with(char::is_uppercase)
-            && g.word(lower(&mut self.buf2, a)) & W_SURNAME != 0
-            && g.word(lower(&mut self.buf2, b)) & W_SURNAME != 0
+            && self.flags_at(start, start + a.len()) & W_SURNAME != 0
+            && self.flags_at(start + a.len() + 1, end) & W_SURNAME != 0
             && self.capitalized_run_before(start).0 == start
         {
             return self.push(EntityType::Organization, start, end, 0.5);
@@ -1836,20 +1952,16 @@ impl Cx<'_, '_> {
     /// a ... company"), or `None`.
     fn organization_by_cue(&mut self, start: usize, end: usize) -> Option<usize> {
         let t = self.text;
-        // Only at the first capitalized word of a run.
-        if self.capitalized_run_before(start).1 > 0 {
-            return None;
-        }
         let mut stop = end;
         let mut i = end;
         for _ in 0..2 {
-            let Some((ws, we)) = text::next_word(t, i, 1) else {
+            let Some((ws, we)) = self.next_word(i) else {
                 break;
             };
             let w = t[ws..we].trim_end_matches(['.', ',', ';', ':', '!', '?', '"', ')']);
             let w = w.strip_suffix("'s").unwrap_or(w);
             if !w.starts_with(char::is_uppercase)
-                || self.b.gaz.word(lower(&mut self.buf2, w)) & (W_STOP | W_COUNTRY) != 0
+                || self.flags_at(ws, ws + w.len()) & (W_STOP | W_COUNTRY) != 0
             {
                 break;
             }
@@ -1859,27 +1971,37 @@ impl Cx<'_, '_> {
                 break;
             }
         }
-        let is = |list: &[&str], w: &str| list.iter().any(|c| w.eq_ignore_ascii_case(c));
+        // Only at the first capitalized word of a run: looked at last, as most words
+        // have no cue around them.
+        (self.has_org_cue(start, stop) && self.capitalized_run_before(start).1 == 0).then_some(stop)
+    }
+
+    /// Whether an organization cue stands around the phrase `start..stop`: before it
+    /// ("work for X", "became X") or after it ("X office", "X is a design agency").
+    fn has_org_cue(&mut self, start: usize, stop: usize) -> bool {
+        let t = self.text;
         // Before: "work for X", "became X" (the word right before, after one space).
         let cue_before = t[..start].ends_with(' ')
             && text::word_before(t, start - 1).is_some_and(|(ps, pw)| {
-                is(ORG_CUES_BEFORE, pw)
-                    && (!is(ORG_CUE_PREPOSITIONS, pw)
+                ORG_CUE_BEFORE_SET.has(pw)
+                    && (!ORG_CUE_PREPOSITION_SET.has(pw)
                         || ps > 0
                             && text::word_before(t, ps - 1)
-                                .is_some_and(|(_, v)| is(ORG_CUE_VERBS, v)))
+                                .is_some_and(|(_, v)| ORG_CUE_VERB_SET.has(v)))
             });
         if cue_before {
-            return Some(stop);
+            return true;
         }
         // After: "X office", "X is a design agency".
-        let (a0, b0) = text::next_word(t, stop, 1)?;
+        let Some((a0, b0)) = self.next_word(stop) else {
+            return false;
+        };
         let w0 = t[a0..b0].trim_end_matches(['.', ',', ';', ':', '!', '?']);
-        if is(ORG_CUES_AFTER, w0) {
-            return Some(stop);
+        if ORG_CUE_AFTER_SET.has(w0) {
+            return true;
         }
         if w0 != "is" {
-            return None;
+            return false;
         }
         let mut after: [&str; 3] = ["", "", ""];
         let mut k = 0;
@@ -1888,15 +2010,14 @@ impl Cx<'_, '_> {
             k += 1;
             false
         });
-        let cue_after = matches!(after[0], "a" | "an")
-            && (is(ORG_CUE_NOUNS, after[1]) || is(ORG_CUE_NOUNS, after[2]));
-        cue_after.then_some(stop)
+        matches!(after[0], "a" | "an")
+            && (ORG_CUE_NOUN_SET.has(after[1]) || ORG_CUE_NOUN_SET.has(after[2]))
     }
 
     /// The start of up to four capitalized words (joined by single spaces, "and" or
     /// "&" allowed between them) right before `start`, and how many; `(start, 0)` when
     /// the word before is not capitalized. Sentence openers ("The") are not part of it.
-    fn capitalized_run_before(&self, start: usize) -> (usize, usize) {
+    fn capitalized_run_before(&mut self, start: usize) -> (usize, usize) {
         let t = self.text;
         let b = t.as_bytes();
         let mut first = start;
@@ -1960,7 +2081,7 @@ impl Cx<'_, '_> {
             if words >= g.max_place_words {
                 break;
             }
-            match text::next_word(self.text, stop, 1) {
+            match self.next_word(stop) {
                 Some((ws, we)) if self.text[ws..].starts_with(char::is_uppercase) => {
                     stop = ws
                         + self.text[ws..we]
@@ -1983,22 +2104,21 @@ impl Cx<'_, '_> {
             // All caps ("INFO", "SEINÄJOKI") or a single letter.
             return false;
         }
-        if flags & W_STREET_PREFIX != 0 && text::next_word(self.text, end, 1).is_some() {
+        if flags & W_STREET_PREFIX != 0 && self.next_word(end).is_some() {
             return false;
         }
         let first = flags & W_FIRST != 0;
         let sur = flags & W_SURNAME != 0;
-        if !first && !sur && !text::title_before(self.text, start, TITLES) {
+        if !first && !sur && !text::title_before(self.text, start, |w| TITLE_SET.has(w)) {
             return self.person_by_structure(start, end, flags);
         }
-        let g = self.b.gaz;
         // Extend over a middle initial and a capitalized surname.
         let mut stop = end;
         let mut extended = false;
         let mut known_surname = false;
         let mut i = end;
         for _ in 0..2 {
-            let Some((ws, we)) = text::next_word(self.text, i, 1) else {
+            let Some((ws, we)) = self.next_word(i) else {
                 break;
             };
             let w = &self.text[ws..we];
@@ -2016,13 +2136,14 @@ impl Cx<'_, '_> {
             if !cap {
                 break;
             }
-            let wl = lower(&mut self.buf2, w);
-            let wf = g.word(wl);
+            let wf = self.flags_at(ws, ws + w.len());
             if wf & (W_STOP | W_STREET_SUFFIX | W_COUNTRY | W_LEGAL_FORM | W_ORG_WORD | W_NRP) != 0
                 || wf & W_CITY != 0 && wf & W_SURNAME == 0
-                || text::month(wl).is_some()
-                || STREET_GLUED.iter().any(|s| wl.ends_with(s))
             {
+                break;
+            }
+            let wl = lower(&mut self.buf2, w);
+            if text::month(wl).is_some() || STREET_GLUED_SET.ends(wl) {
                 break;
             }
             known_surname = wf & W_SURNAME != 0;
@@ -2030,7 +2151,8 @@ impl Cx<'_, '_> {
             extended = true;
             break;
         }
-        let titled = !(first && extended) && text::title_before(self.text, start, TITLES);
+        let titled =
+            !(first && extended) && text::title_before(self.text, start, |w| TITLE_SET.has(w));
         let score = match (first, extended, titled) {
             (true, true, _) => 0.85,
             (_, _, true) => 0.8,
@@ -2040,5 +2162,61 @@ impl Cx<'_, '_> {
             _ => return false,
         };
         self.push(EntityType::Person, start, stop, score)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::super::entity::BUILTIN;
+    use super::*;
+
+    /// The remembered gazetteer flags and next words answer as the lookups they stand
+    /// for, in any order of asking, also when positions share a slot (32 bytes apart),
+    /// for words of more than 32 bytes and words outside ASCII.
+    #[test]
+    fn memos_agree_with_the_lookups() {
+        let b = Builtin::new(BuiltinConfig {
+            enabled: vec![true; BUILTIN.len()],
+            phone_regions: Vec::new(),
+        })
+        .unwrap();
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fuzz/seeds/detect_scan/memo-slots"
+        ))
+        .unwrap();
+        let bits = text::WordBits::new(&text);
+        let mut out = Vec::new();
+        let mut cx = Cx {
+            text: &text,
+            bits: &bits,
+            out: &mut out,
+            b: &b,
+            buf: String::new(),
+            buf2: String::new(),
+            memo: [(usize::MAX, 0, 0); MEMO],
+            next: [(usize::MAX, None); MEMO],
+        };
+        let bounds: Vec<usize> = (0..=text.len())
+            .filter(|&i| text.is_char_boundary(i))
+            .collect();
+        let mut spans = Vec::new();
+        for (k, &s) in bounds.iter().enumerate() {
+            for &e in bounds.iter().skip(k + 1).take(40) {
+                spans.push((s, e));
+            }
+        }
+        // Twice, the second time answered from the memo where it still holds.
+        for _ in 0..2 {
+            for &(s, e) in spans.iter().chain(spans.iter().rev()) {
+                let want = b.gaz.word(lower(&mut String::new(), &text[s..e]));
+                assert_eq!(cx.flags_at(s, e), want, "{:?}", &text[s..e]);
+            }
+            for &i in bounds.iter().chain(bounds.iter().rev()) {
+                assert_eq!(cx.next_word(i), text::next_word(&text, i, 1), "at {i}");
+            }
+        }
     }
 }

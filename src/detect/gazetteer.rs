@@ -53,7 +53,8 @@ pub(crate) struct Gazetteer {
     pub(crate) max_place_words: usize,
     /// Every word of the lists above and of the word tables below, lower case, with
     /// what it is ([`W_FIRST`], [`W_SURNAME`], ...): one lookup per capitalized word.
-    pub(crate) words: FxMap<Box<str>, u16>,
+    /// Keyed by bytes, so that a word lower-cased on the stack needs no UTF-8 check.
+    pub(crate) words: FxMap<Box<[u8]>, u16>,
     /// Demonyms and language names of more than one word ("new zealander").
     pub(crate) nrp_phrases: FxSet<String>,
     /// Bit [`trigram`] of the first three bytes of every one-word NRP name: lower-case
@@ -98,6 +99,11 @@ pub(crate) const W_ORG_WORD: u16 = 1 << 11;
 impl Gazetteer {
     /// What `lower` (a lower-cased word) is, as `W_*` bits; 0 for none.
     pub(crate) fn word(&self, lower: &str) -> u16 {
+        self.word_bytes(lower.as_bytes())
+    }
+
+    /// As [`Gazetteer::word`], of the bytes of a lower-cased word.
+    pub(crate) fn word_bytes(&self, lower: &[u8]) -> u16 {
         self.words.get(lower).copied().unwrap_or(0)
     }
 }
@@ -130,9 +136,9 @@ impl Gazetteer {
                 .max()
                 .unwrap_or(1)
                 .min(4);
-            let mut words: FxMap<Box<str>, u16> = FxMap::default();
+            let mut words: FxMap<Box<[u8]>, u16> = FxMap::default();
             let mut add = |w: &str, bit: u16| {
-                *words.entry(Box::from(w)).or_default() |= bit;
+                *words.entry(Box::from(w.as_bytes())).or_default() |= bit;
             };
             for w in &first_names {
                 add(w, W_FIRST);
@@ -599,7 +605,8 @@ mod tests {
         assert!(g.cities.contains("toronto"));
         assert!(g.max_place_words >= 2);
         for n in g.words.keys() {
-            assert_eq!(n.to_lowercase(), **n);
+            let n = std::str::from_utf8(n).unwrap();
+            assert_eq!(n.to_lowercase(), n);
         }
         // `text::title_before` relies on titles of at most 7 bytes.
         assert!(TITLES.iter().all(|t| t.len() <= 7));

@@ -148,7 +148,7 @@ pub(crate) fn split_spaces(
 
 /// Whether a title ("Mr.", "Dr") stands right before `start`: the title, an optional
 /// dot, one space. Titles are at most 7 bytes.
-pub(crate) fn title_before(text: &str, start: usize, titles: &[&str]) -> bool {
+pub(crate) fn title_before(text: &str, start: usize, is_title: impl Fn(&str) -> bool) -> bool {
     let b = text.as_bytes();
     // Quick rejects: most words are not preceded by a space and a letter or a dot.
     if start < 3 || b[start - 1] != b' ' {
@@ -169,7 +169,7 @@ pub(crate) fn title_before(text: &str, start: usize, titles: &[&str]) -> bool {
     }
     if k == from || b[k - 1] < 0x80 {
         let w = &text[k..e];
-        return !w.is_empty() && titles.iter().any(|t| w.eq_ignore_ascii_case(t));
+        return !w.is_empty() && is_title(w);
     }
     let before = &text[from..e];
     let word_start = before
@@ -180,7 +180,7 @@ pub(crate) fn title_before(text: &str, start: usize, titles: &[&str]) -> bool {
     // The window holds at least three bytes before any title (of at most 7 bytes), so
     // a word that it cuts is longer than every title.
     let w = &before[word_start..];
-    !w.is_empty() && titles.iter().any(|t| w.eq_ignore_ascii_case(t))
+    !w.is_empty() && is_title(w)
 }
 
 /// Word bytes of ASCII: alphanumeric and the apostrophe.
@@ -307,7 +307,11 @@ impl WordBits {
             return any_word_near(text, start, end, window_before, window_after, pred);
         }
         // Before: from `start` backwards, a word per step.
-        let m = self.range(from, start);
+        let m = if before_max == 0 {
+            0
+        } else {
+            self.range(from, start)
+        };
         // A word cut by the window's start is not a word of the window.
         let cut = from > 0 && self.get(from - 1);
         let mut hi = start - from;
@@ -329,6 +333,9 @@ impl WordBits {
             hi = ws;
         }
         // After: from `end` forwards.
+        if after_max == 0 {
+            return false;
+        }
         let n = to - end;
         let m = self.range(end, to);
         let cut = to < text.len() && self.get(to);
@@ -1156,8 +1163,9 @@ mod tests {
         );
         assert!(context_match("Cards", "card") && !context_match("cardiology", "card"));
         assert_eq!(next_word(t, 10, 2), Some((12, 16)));
-        assert!(title_before("Dear Mr. Smith", 9, &["mr"]));
-        assert!(!title_before("Smith", 0, &["mr"]));
+        let mr = |w: &str| w.eq_ignore_ascii_case("mr");
+        assert!(title_before("Dear Mr. Smith", 9, mr));
+        assert!(!title_before("Smith", 0, mr));
         assert_eq!(floor_boundary("é", 1), 0);
         assert_eq!(window("aé", 0, 2), "a");
         assert!(is_tld("com") && is_tld("UK") && !is_tld("json"));
