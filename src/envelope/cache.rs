@@ -310,6 +310,24 @@ impl DataKeyCache {
         }
     }
 
+    /// Reserves one message of `len` bytes from the current key of `partition` if that key
+    /// serves it now, under the same checks as [`reserve`](Self::reserve) (message, byte
+    /// and age bounds, one lock); `None` leaves the cache as it was, and the caller goes
+    /// the way of `reserve`. Never asks for a refresh: for sealers with refresh-ahead off.
+    pub(crate) fn try_reserve(&self, partition: &[u8], len: u64) -> Option<Reserved> {
+        if len > self.limits.max_bytes {
+            return None;
+        }
+        let limits = self.limits;
+        let now = Instant::now();
+        let mut slots = self.lock();
+        slots
+            .get_mut(partition)?
+            .current
+            .as_mut()?
+            .reserve(len, &limits, now)
+    }
+
     /// Drops every cached data key (fetches in flight are discarded when they land).
     pub(crate) fn purge_all(&self) {
         let slots = std::mem::take(&mut *self.lock());

@@ -371,6 +371,34 @@ impl<K: Kek + 'static> Engine<K> {
         Ok(sealed)
     }
 
+    /// Seals one message with the current cached key of `partition` without the async
+    /// path, when that key serves it and refresh-ahead is off (the blocking sealer's
+    /// default); `None` when the caller must take [`seal_in`](Self::seal_in) (no cache, a
+    /// miss, a spent key, refresh-ahead on). The same checks, bytes and audit record as
+    /// `seal_in`; what it saves is building and polling `seal_in`'s future (about 200 of
+    /// the 1,822 instructions of a cached 64-byte seal).
+    pub(crate) fn try_seal_cached(
+        &self,
+        partition: &[u8],
+        plaintext: &[u8],
+        aad: &[u8],
+        reference: Option<&str>,
+    ) -> Result<Option<Vec<u8>>> {
+        let Some(cache) = &self.cache else {
+            return Ok(None);
+        };
+        if self.refresh_percent < 100 {
+            return Ok(None);
+        }
+        let len = plaintext_len(self.algorithm, plaintext)?;
+        let Some((state, counter)) = cache.try_reserve(partition, len) else {
+            return Ok(None);
+        };
+        let sealed = seal_message(&state, counter, plaintext, aad)?;
+        self.used(plaintext.len(), reference)?;
+        Ok(Some(sealed))
+    }
+
     /// Counts one sealed message of `bytes` under every KEK.
     fn used(&self, bytes: usize, reference: Option<&str>) -> Result<()> {
         used_by_all(

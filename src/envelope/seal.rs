@@ -211,6 +211,13 @@ impl Sealer {
     /// # Errors
     /// As [`seal`](Self::seal).
     pub fn seal_in(&self, partition: &[u8], plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
+        // A cache hit is served without building the async path's future.
+        if let Some(sealed) = self
+            .engine
+            .try_seal_cached(partition, plaintext, aad, None)?
+        {
+            return Ok(sealed);
+        }
         block_on(self.engine.seal_in(partition, plaintext, aad, false, None))
     }
 
@@ -227,6 +234,12 @@ impl Sealer {
         plaintext: &[u8],
         aad: &[u8],
     ) -> Result<Vec<u8>> {
+        if let Some(sealed) = self
+            .engine
+            .try_seal_cached(b"", plaintext, aad, Some(reference))?
+        {
+            return Ok(sealed);
+        }
         block_on(
             self.engine
                 .seal_in(b"", plaintext, aad, false, Some(reference)),
