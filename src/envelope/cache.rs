@@ -319,8 +319,10 @@ impl DataKeyCache {
             return None;
         }
         let limits = self.limits;
-        let now = Instant::now();
         let mut slots = self.lock();
+        // Read under the lock, as in `step`: a clock read before a wait for the lock would
+        // be older than the moment the key is served.
+        let now = Instant::now();
         slots
             .get_mut(partition)?
             .current
@@ -357,8 +359,11 @@ impl DataKeyCache {
 
     fn step(&self, partition: &[u8], len: u64, refresh_percent: u8) -> Step {
         let limits = self.limits;
-        let now = Instant::now();
         let mut slots = self.lock();
+        // Read under the lock: read before it, a wait for the lock (another thread sealing
+        // or installing a key) would make `now` older than the moment the key is served,
+        // and a key could be served past its max age by that wait.
+        let now = Instant::now();
         if !slots.contains(partition) {
             if slots.len() >= MAX_CACHE_PARTITIONS {
                 slots.retain(|s| {

@@ -231,6 +231,24 @@ pub(crate) async fn wrap_all<K: Kek>(
     header.finish()
 }
 
+/// [`wrap_all`] for blocking KEKs only, as plain calls: the blocking sealer's messages
+/// under a fresh data key take it, so that no future (with the header, about 320 bytes,
+/// moved into it twice) is built for them. The same calls, audit records and header.
+pub(crate) fn wrap_all_blocking<'k>(
+    keks: impl IntoIterator<Item = &'k dyn KeyEncryptionKey>,
+    header: &mut NewHeader,
+    audit: Option<&EnvelopeAudit>,
+) -> Result<()> {
+    for kek in keks {
+        let wrapped = kek.wrap_key(header.data_key(), header.wrap_context());
+        if let Some(audit) = audit {
+            audit.kek_call(kek.kek_id(), KeyOp::Wrap, &wrapped)?;
+        }
+        header.push_wrapped(kek.kek_id(), &wrapped?)?;
+    }
+    Ok(())
+}
+
 /// Counts one use of every KEK of `keks` (a message sealed under all of them).
 fn used_by_all<K: Kek>(
     keks: &[K],
@@ -472,6 +490,30 @@ impl<K: Kek + 'static> Engine<K> {
             None,
         )?;
         Ok(header)
+    }
+}
+
+/// The blocking sealer's paths that need no future.
+impl Engine<Arc<dyn KeyEncryptionKey>> {
+    /// Seals one message under a fresh data key with plain calls to the (blocking) KEKs:
+    /// what [`seal_in`](Engine::seal_in) does without a cache, the same bytes and audit
+    /// records.
+    pub(crate) fn seal_uncached_blocking(
+        &self,
+        plaintext: &[u8],
+        aad: &[u8],
+        reference: Option<&str>,
+    ) -> Result<Vec<u8>> {
+        plaintext_len(self.algorithm, plaintext)?;
+        let mut header = NewHeader::for_message(self.algorithm, self.keks.len(), plaintext.len())?;
+        wrap_all_blocking(
+            self.keks.iter().map(|k| &**k),
+            &mut header,
+            self.audit.as_deref(),
+        )?;
+        let sealed = seal_message_after(header.finish()?, plaintext, aad)?;
+        self.used(plaintext.len(), reference)?;
+        Ok(sealed)
     }
 }
 
