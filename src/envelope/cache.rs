@@ -310,6 +310,26 @@ impl DataKeyCache {
         }
     }
 
+    /// Reserves one message of `len` bytes from the current key of `partition` if that key
+    /// serves it now, under the same checks as [`reserve`](Self::reserve) (message, byte
+    /// and age bounds, one lock); `None` leaves the cache as it was, and the caller goes
+    /// the way of `reserve`. Never asks for a refresh: for sealers with refresh-ahead off.
+    pub(crate) fn try_reserve(&self, partition: &[u8], len: u64) -> Option<Reserved> {
+        if len > self.limits.max_bytes {
+            return None;
+        }
+        let limits = self.limits;
+        let mut slots = self.lock();
+        // Read under the lock, as in `step`: a clock read before a wait for the lock would
+        // be older than the moment the key is served.
+        let now = Instant::now();
+        slots
+            .get_mut(partition)?
+            .current
+            .as_mut()?
+            .reserve(len, &limits, now)
+    }
+
     /// Drops every cached data key (fetches in flight are discarded when they land).
     pub(crate) fn purge_all(&self) {
         let slots = std::mem::take(&mut *self.lock());
@@ -339,8 +359,11 @@ impl DataKeyCache {
 
     fn step(&self, partition: &[u8], len: u64, refresh_percent: u8) -> Step {
         let limits = self.limits;
-        let now = Instant::now();
         let mut slots = self.lock();
+        // Read under the lock: read before it, a wait for the lock (another thread sealing
+        // or installing a key) would make `now` older than the moment the key is served,
+        // and a key could be served past its max age by that wait.
+        let now = Instant::now();
         if !slots.contains(partition) {
             if slots.len() >= MAX_CACHE_PARTITIONS {
                 slots.retain(|s| {

@@ -211,6 +211,17 @@ impl Sealer {
     /// # Errors
     /// As [`seal`](Self::seal).
     pub fn seal_in(&self, partition: &[u8], plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
+        // Without a cache, and for a cache hit, no future is built: the async path is for
+        // a miss (a fetch another caller may be making) and refresh-ahead.
+        if self.engine.cache.is_none() {
+            return self.engine.seal_uncached_blocking(plaintext, aad, None);
+        }
+        if let Some(sealed) = self
+            .engine
+            .try_seal_cached(partition, plaintext, aad, None)?
+        {
+            return Ok(sealed);
+        }
         block_on(self.engine.seal_in(partition, plaintext, aad, false, None))
     }
 
@@ -227,6 +238,17 @@ impl Sealer {
         plaintext: &[u8],
         aad: &[u8],
     ) -> Result<Vec<u8>> {
+        if self.engine.cache.is_none() {
+            return self
+                .engine
+                .seal_uncached_blocking(plaintext, aad, Some(reference));
+        }
+        if let Some(sealed) = self
+            .engine
+            .try_seal_cached(b"", plaintext, aad, Some(reference))?
+        {
+            return Ok(sealed);
+        }
         block_on(
             self.engine
                 .seal_in(b"", plaintext, aad, false, Some(reference)),
@@ -462,9 +484,9 @@ impl<K: ?Sized + KekKind> Opener<K> {
 pub fn seal(kek: &dyn KeyEncryptionKey, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
     let algorithm = Algorithm::default();
     super::header::plaintext_len(algorithm, plaintext)?;
-    let header = NewHeader::for_message(algorithm, 1, plaintext.len())?;
-    let header = block_on(engine::wrap_all(&[kek], header, None))?;
-    seal_message_after(header, plaintext, aad)
+    let mut header = NewHeader::for_message(algorithm, 1, plaintext.len())?;
+    engine::wrap_all_blocking([kek], &mut header, None)?;
+    seal_message_after(header.finish()?, plaintext, aad)
 }
 
 /// Opens an envelope with `kek`, under default [`EnvelopeLimits`].

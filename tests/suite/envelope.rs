@@ -484,6 +484,44 @@ fn cache_bounds_messages() -> Result<()> {
 }
 
 #[test]
+fn cache_bounds_hold_across_threads() -> Result<()> {
+    // Four threads share one blocking sealer: hits are served without the async path
+    // (`DataKeyCache::try_reserve`), misses go through single flight. 400 messages at 50 per
+    // data key make 8 KEK calls, and no key seals more than 50 or repeats a nonce.
+    let kek = Counting::new("kms")?;
+    let sealer = Sealer::new(kek.clone()).with_cache(CacheLimits::new(
+        50,
+        1 << 20,
+        Duration::from_secs(60),
+    )?);
+    let per_thread: Vec<Result<Vec<Vec<u8>>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| (0..100).map(|_| sealer.seal(b"m", b"")).collect()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(Error::Random)))
+            .collect()
+    });
+    let mut by_key: std::collections::HashMap<Vec<u8>, std::collections::HashSet<Vec<u8>>> =
+        std::collections::HashMap::new();
+    let mut total = 0;
+    for envs in per_thread {
+        for e in envs? {
+            let nonce = e[nonce_at(&e)..nonce_at(&e) + 12].to_vec();
+            assert!(by_key.entry(e[6..38].to_vec()).or_default().insert(nonce));
+            assert_eq!(Opener::new(kek.clone()).open(&e, b"")?, b"m");
+            total += 1;
+        }
+    }
+    assert_eq!(total, 400);
+    assert_eq!(kek.wraps.load(Ordering::SeqCst), 8);
+    assert_eq!(by_key.len(), 8);
+    assert!(by_key.values().all(|nonces| nonces.len() == 50));
+    Ok(())
+}
+
+#[test]
 fn cache_bounds_bytes_and_age() -> Result<()> {
     let kek = Counting::new("kms")?;
     let sealer = Sealer::new(kek.clone()).with_cache(CacheLimits::new(
