@@ -202,9 +202,11 @@ impl Redactor {
     /// too, even where no recognizer reported it (default `true`): a name found once
     /// ("Ann Lee") is also removed where context was missing, so the output never
     /// contains a value that was redacted. Occurrences inside longer words are replaced
-    /// as well. The search is for the values as literals, linear in the text (one
-    /// substring search per value for up to 8 distinct values, an Aho-Corasick automaton
-    /// past that); on a log line it adds about a quarter to the scan's cost.
+    /// as well, and an occurrence that overlaps a finding (which is replaced anyway) hides
+    /// no other value's occurrence inside it. The values are searched as literals: one
+    /// substring search per value, linear in the text, for up to 8 distinct values; past
+    /// that, one Aho-Corasick pass, in time proportional to the text plus the occurrences.
+    /// On a log line it adds about a quarter to the scan's cost.
     #[must_use]
     pub fn all_occurrences(mut self, on: bool) -> Self {
         self.all_occurrences = on;
@@ -436,9 +438,13 @@ const DIRECT_SEARCH_MAX_VALUES: usize = 8;
 /// `findings` plus every other occurrence of their values, sorted, not overlapping
 /// (a found span wins over an occurrence; between occurrences, the leftmost and, at one
 /// position, the value found first).
+///
+/// An occurrence that overlaps a finding is not taken, and it hides nothing: another
+/// value's occurrence inside it ("1111-2222" inside "78-1111-2222 11", whose tail is a
+/// finding) is still found, so that no value is left whole in the redacted text.
 fn other_occurrences(text: &str, findings: &[Finding]) -> Result<Vec<Finding>> {
     // The distinct values, in order of first finding. A text with many findings (a whole
-    // document) dedups through a map, so that the cost stays linear in the findings.
+    // document) dedups through a set, so that the cost stays linear in the findings.
     let mut values: Vec<(&str, &EntityType, f32)> = Vec::new();
     let mut seen: HashSet<&str> = HashSet::new();
     for f in findings {
@@ -453,59 +459,89 @@ fn other_occurrences(text: &str, findings: &[Finding]) -> Result<Vec<Finding>> {
         }
     }
     let literals: Vec<&str> = values.iter().map(|(v, _, _)| *v).collect();
-    let matches = find_literals(text, &literals, literals.len() > DIRECT_SEARCH_MAX_VALUES)?;
-    let mut all: Vec<Finding> = Vec::with_capacity(findings.len());
-    // Merge: keep the original findings; add occurrences that overlap none of them.
-    // Occurrences come leftmost first and never overlap each other.
+    let matches = find_literals(
+        text,
+        &literals,
+        findings,
+        literals.len() > DIRECT_SEARCH_MAX_VALUES,
+    )?;
+    let mut all: Vec<Finding> = Vec::with_capacity(findings.len() + matches.len());
+    // Merge: the occurrences overlap no finding and no other occurrence.
     let mut i = 0;
     for (start, end, which) in matches {
         while i < findings.len() && findings[i].end <= start {
             all.push(findings[i].clone());
             i += 1;
         }
-        let clash = findings.get(i).is_some_and(|f| f.start < end);
-        if !clash {
-            let (_, entity, score) = values[which];
-            all.push(Finding::new(entity.clone(), start, end, score));
-        }
+        let (_, entity, score) = values[which];
+        all.push(Finding::new(entity.clone(), start, end, score));
     }
     all.extend_from_slice(&findings[i..]);
     Ok(all)
 }
 
-/// Every leftmost-first occurrence of `literals` (non-empty) in `text`, as
-/// `(start, end, index of the literal)`: from the left, at the leftmost position where
-/// any literal occurs, the one listed first; the search goes on after it. Either one
-/// substring search per literal (each linear in the text) or, with `automaton`, one
-/// pass of an Aho-Corasick automaton (a non-contiguous NFA, the cheapest kind to build).
+/// Whether `start..end` overlaps one of `findings` (sorted, not overlapping): the end of
+/// the first it overlaps.
+fn clashes(findings: &[Finding], start: usize, end: usize) -> Option<usize> {
+    let i = findings.partition_point(|f| f.end <= start);
+    findings.get(i).filter(|f| f.start < end).map(|f| f.end)
+}
+
+/// The occurrences of `literals` (non-empty) in `text` that overlap none of `findings`
+/// (sorted, not overlapping), chosen from the left: the leftmost such occurrence of any
+/// literal (at one position, the literal listed first), then the leftmost after it, and
+/// so on; as `(start, end, index of the literal)`.
+///
+/// Either one substring search per literal (each linear in the text: after an
+/// occurrence that overlaps a finding, the literal's next candidate starts past that
+/// finding, since every start in between overlaps it too), or, with `automaton`, all
+/// occurrences of all literals from one pass of an Aho-Corasick automaton (a
+/// non-contiguous NFA, the cheapest kind to build), in time proportional to the text plus
+/// the occurrences.
 fn find_literals(
     text: &str,
     literals: &[&str],
+    findings: &[Finding],
     automaton: bool,
 ) -> Result<Vec<(usize, usize, usize)>> {
     let mut out = Vec::new();
     if automaton {
         let ac = AhoCorasick::builder()
             .kind(Some(AhoCorasickKind::NoncontiguousNFA))
-            .match_kind(MatchKind::LeftmostFirst)
+            .match_kind(MatchKind::Standard)
             .build(literals)
             .map_err(|e| Error::invalid_argument(format!("occurrence search: {e}")))?;
-        out.extend(
-            ac.find_iter(text)
-                .map(|m| (m.start(), m.end(), m.pattern().as_usize())),
-        );
+        let mut all: Vec<(usize, usize, usize)> = ac
+            .find_overlapping_iter(text)
+            .map(|m| (m.start(), m.pattern().as_usize(), m.end()))
+            .collect();
+        all.sort_unstable();
+        let mut pos = 0;
+        for (start, which, end) in all {
+            if start >= pos && clashes(findings, start, end).is_none() {
+                out.push((start, end, which));
+                pos = end;
+            }
+        }
         return Ok(out);
     }
-    // The next occurrence of each literal at or after `pos` (None: no more). A literal's
-    // search resumes only when `pos` has passed its occurrence, always further right, so
-    // each literal's searches together read the text once (give or take the literal's
-    // length per occurrence): linear for each of at most DIRECT_SEARCH_MAX_VALUES.
-    let find =
-        |lit: &str, from: usize| text.get(from..).and_then(|t| t.find(lit)).map(|i| i + from);
-    let mut next: Vec<Option<usize>> = literals.iter().map(|l| find(l, 0)).collect();
+    // The next occurrence of a literal at or after `from` that overlaps no finding.
+    let next = |lit: &str, mut from: usize| -> Option<usize> {
+        loop {
+            let at = text.get(from..)?.find(lit)? + from;
+            match clashes(findings, at, at + lit.len()) {
+                Some(finding_end) => from = finding_end,
+                None => return Some(at),
+            }
+        }
+    };
+    // A literal's search resumes only when the chosen occurrences have passed its
+    // candidate, always further right: each literal's searches together read the text
+    // about once (linear for each of at most DIRECT_SEARCH_MAX_VALUES).
+    let mut cand: Vec<Option<usize>> = literals.iter().map(|l| next(l, 0)).collect();
     loop {
         let mut best: Option<(usize, usize)> = None;
-        for (j, n) in next.iter().enumerate() {
+        for (j, n) in cand.iter().enumerate() {
             if let Some(at) = *n
                 && best.is_none_or(|(b, _)| at < b)
             {
@@ -515,9 +551,9 @@ fn find_literals(
         let Some((at, j)) = best else { break };
         let pos = at + literals[j].len();
         out.push((at, pos, j));
-        for (k, n) in next.iter_mut().enumerate() {
+        for (k, n) in cand.iter_mut().enumerate() {
             if n.is_some_and(|x| x < pos) {
-                *n = find(literals[k], pos);
+                *n = next(literals[k], pos);
             }
         }
     }
@@ -530,8 +566,8 @@ mod tests {
     use proptest::prelude::*;
 
     /// The definition, by brute force: from left to right, at each position the first
-    /// value (in order of first finding) that occurs there, unless a finding overlaps
-    /// it; findings kept as they are.
+    /// value (in order of first finding) that occurs there and overlaps no finding;
+    /// findings kept as they are.
     fn reference(text: &str, findings: &[Finding]) -> Vec<Finding> {
         let mut values: Vec<&Finding> = Vec::new();
         for f in findings {
@@ -545,15 +581,15 @@ mod tests {
         let mut out: Vec<Finding> = findings.to_vec();
         let mut pos = 0;
         while pos < text.len() {
-            let hit = values
-                .iter()
-                .find(|v| text[pos..].starts_with(&text[v.start..v.end]));
+            let hit = values.iter().find(|v| {
+                let end = pos + (v.end - v.start);
+                text[pos..].starts_with(&text[v.start..v.end])
+                    && !findings.iter().any(|f| f.start < end && pos < f.end)
+            });
             match hit {
                 Some(v) => {
                     let end = pos + (v.end - v.start);
-                    if !findings.iter().any(|f| f.start < end && pos < f.end) {
-                        out.push(Finding::new(v.entity.clone(), pos, end, v.score));
-                    }
+                    out.push(Finding::new(v.entity.clone(), pos, end, v.score));
                     pos = end;
                 }
                 None => pos += text[pos..].chars().next().map_or(1, char::len_utf8),
@@ -598,12 +634,40 @@ mod tests {
         fn both_literal_searches_agree(
             text in "[abé ]{0,60}",
             literals in proptest::collection::vec("[abé ]{1,4}", 1..12),
+            mut cuts in proptest::collection::vec((0usize..64, 0usize..8), 0..5),
         ) {
+            cuts.sort_unstable();
+            let findings = findings_of(&text, &cuts);
             let lits: Vec<&str> = literals.iter().map(String::as_str).collect();
-            let direct = find_literals(&text, &lits, false).expect("direct");
-            let automaton = find_literals(&text, &lits, true).expect("automaton");
+            let direct = find_literals(&text, &lits, &findings, false).expect("direct");
+            let automaton = find_literals(&text, &lits, &findings, true).expect("automaton");
             prop_assert_eq!(direct, automaton);
         }
+    }
+
+    /// Found by the `detect_redact` fuzz target: an occurrence of one value that
+    /// overlaps a finding hid an occurrence of another value inside it, which stayed in
+    /// the redacted text.
+    #[test]
+    fn an_occurrence_overlapping_a_finding_hides_no_other() {
+        let text = "a 78-1111-2222 11 b 1111-2222 c 5678-1111-2222 11-1013";
+        let f = vec![
+            Finding::new(EntityType::PhoneNumber, 2, 17, 0.5),
+            Finding::new(EntityType::PhoneNumber, 20, 29, 0.5),
+            Finding::new(EntityType::PhoneNumber, 47, 54, 0.5),
+        ];
+        assert_eq!(&text[2..17], "78-1111-2222 11");
+        assert_eq!(&text[47..54], "11-1013");
+        for automaton in [false, true] {
+            let lits = ["78-1111-2222 11", "1111-2222", "11-1013"];
+            let got = find_literals(text, &lits, &f, automaton).expect("occurrences");
+            // "78-1111-2222 11" at 34 overlaps the finding at 47; "1111-2222" at 37,
+            // inside it, is taken.
+            assert_eq!(got, vec![(37, 46, 1)], "automaton: {automaton}");
+        }
+        let got = other_occurrences(text, &f).expect("occurrences");
+        let spans: Vec<(usize, usize)> = got.iter().map(|f| (f.start, f.end)).collect();
+        assert_eq!(spans, vec![(2, 17), (20, 29), (37, 46), (47, 54)]);
     }
 
     #[test]
