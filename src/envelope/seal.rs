@@ -211,18 +211,35 @@ impl Sealer {
     /// # Errors
     /// As [`seal`](Self::seal).
     pub fn seal_in(&self, partition: &[u8], plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
-        // Without a cache, and for a cache hit, no future is built: the async path is for
-        // a miss (a fetch another caller may be making) and refresh-ahead.
+        self.seal_blocking(partition, plaintext, aad, None)
+    }
+
+    /// The blocking seal behind [`seal_in`](Self::seal_in) and
+    /// [`seal_referenced`](Self::seal_referenced). Without a cache, and for a cache hit,
+    /// no future is built: the async path is for a miss (a fetch another caller may be
+    /// making) and refresh-ahead.
+    fn seal_blocking(
+        &self,
+        partition: &[u8],
+        plaintext: &[u8],
+        aad: &[u8],
+        reference: Option<&str>,
+    ) -> Result<Vec<u8>> {
         if self.engine.cache.is_none() {
-            return self.engine.seal_uncached_blocking(plaintext, aad, None);
+            return self
+                .engine
+                .seal_uncached_blocking(plaintext, aad, reference);
         }
         if let Some(sealed) = self
             .engine
-            .try_seal_cached(partition, plaintext, aad, None)?
+            .try_seal_cached(partition, plaintext, aad, reference)?
         {
             return Ok(sealed);
         }
-        block_on(self.engine.seal_in(partition, plaintext, aad, false, None))
+        block_on(
+            self.engine
+                .seal_in(partition, plaintext, aad, false, reference),
+        )
     }
 
     /// [`seal`](Self::seal), recording this message in the audit sink as its own event
@@ -238,21 +255,7 @@ impl Sealer {
         plaintext: &[u8],
         aad: &[u8],
     ) -> Result<Vec<u8>> {
-        if self.engine.cache.is_none() {
-            return self
-                .engine
-                .seal_uncached_blocking(plaintext, aad, Some(reference));
-        }
-        if let Some(sealed) = self
-            .engine
-            .try_seal_cached(b"", plaintext, aad, Some(reference))?
-        {
-            return Ok(sealed);
-        }
-        block_on(
-            self.engine
-                .seal_in(b"", plaintext, aad, false, Some(reference)),
-        )
+        self.seal_blocking(b"", plaintext, aad, Some(reference))
     }
 
     /// Starts a streaming envelope written to `inner`: write the plaintext into the
