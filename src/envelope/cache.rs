@@ -26,6 +26,12 @@ pub const DEFAULT_REFRESH_PERCENT: u8 = 80;
 /// `max_bytes` bytes of plaintext, or is `max_age` old, whichever comes first. Each
 /// message under a cached key gets its own nonce (a counter), so reuse never repeats a
 /// nonce; `max_messages` is capped at 2^32 to stay inside SP 800-38D's invocation limit.
+///
+/// Ages are read on a monotonic clock once per message. On Linux, when the kernel's
+/// coarse monotonic clock resolves `max_age` to a thousandth or better (its resolution is
+/// one timer tick, 1 to 10 ms: a `max_age` of 10 s or more always qualifies), the cache
+/// reads that clock, which costs a quarter of [`Instant::now`]; a key is then served at
+/// most 0.1 % of `max_age` past it. Shorter ages, and other systems, use [`Instant`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CacheLimits {
     max_messages: u64,
@@ -90,15 +96,16 @@ impl CacheLimits {
 /// A data key in a cache, with what it has sealed so far.
 struct CachedKey {
     state: Arc<Finished>,
-    created: Instant,
+    /// When the key was installed, on the cache's [`Clock`].
+    created: Duration,
     /// `created + max_age`: the age check of every message is one comparison.
-    expires: Instant,
+    expires: Duration,
     messages: u64,
     bytes: u64,
 }
 
 impl CachedKey {
-    fn new(state: Arc<Finished>, created: Instant, max_age: Duration) -> Self {
+    fn new(state: Arc<Finished>, created: Duration, max_age: Duration) -> Self {
         Self {
             state,
             created,
@@ -116,7 +123,7 @@ impl CachedKey {
         &mut self,
         len: u64,
         limits: &CacheLimits,
-        now: Instant,
+        now: Duration,
     ) -> Option<(Arc<Finished>, u64)> {
         let usable = self.messages < limits.max_messages
             && self.bytes.saturating_add(len) <= limits.max_bytes
@@ -131,9 +138,9 @@ impl CachedKey {
     }
 
     /// Whether the key has used `percent` % of any of its budgets (messages, bytes, age).
-    fn past(&self, percent: u8, limits: &CacheLimits, now: Instant) -> bool {
+    fn past(&self, percent: u8, limits: &CacheLimits, now: Duration) -> bool {
         let p = u128::from(percent);
-        let age = now.saturating_duration_since(self.created).as_nanos();
+        let age = now.saturating_sub(self.created).as_nanos();
         u128::from(self.messages) * 100 >= u128::from(limits.max_messages) * p
             || u128::from(self.bytes) * 100 >= u128::from(limits.max_bytes) * p
             || age * 100 >= limits.max_age.as_nanos() * p
@@ -144,7 +151,66 @@ impl CachedKey {
 /// flight. The mutex is never held across an await.
 pub(crate) struct DataKeyCache {
     pub(crate) limits: CacheLimits,
+    clock: Clock,
     slots: Mutex<Slots>,
+}
+
+/// The clock that dates a cache's keys: a monotonic time as a [`Duration`] since the
+/// clock's own origin.
+///
+/// Every cached seal reads it once, under the cache's lock. `Instant::now` costs about
+/// 24 ns here (a vDSO `clock_gettime(CLOCK_MONOTONIC)` reading the TSC), more than a
+/// tenth of a cached 64-byte seal; the kernel's coarse monotonic clock, the time of the
+/// last timer tick, costs about 7 ns and is exact to one tick (`clock_getres`: 4 ms
+/// here, 1 to 10 ms on Linux generally). A cache uses the coarse clock when that
+/// resolution is at most a thousandth of its `max_age`, so a key is never served more
+/// than 0.1 % of `max_age` past it, and the precise clock otherwise (and on systems
+/// without a coarse clock). Measured in docs/PERFORMANCE.md ("The cache's clock").
+#[derive(Clone, Copy, Debug)]
+enum Clock {
+    /// [`Instant`], as the time since `origin`.
+    Precise { origin: Instant },
+    /// `CLOCK_MONOTONIC_COARSE`, as the time since boot.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    Coarse,
+}
+
+impl Clock {
+    /// The coarse clock if it resolves `max_age` to 0.1 %, else the precise one.
+    fn for_max_age(max_age: Duration) -> Self {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            use rustix::time::{ClockId, clock_getres};
+            let res = timespec_duration(clock_getres(ClockId::MonotonicCoarse));
+            if !res.is_zero() && res.saturating_mul(1000) <= max_age {
+                return Self::Coarse;
+            }
+        }
+        let _ = max_age;
+        Self::Precise {
+            origin: Instant::now(),
+        }
+    }
+
+    fn now(&self) -> Duration {
+        match self {
+            Self::Precise { origin } => origin.elapsed(),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Self::Coarse => timespec_duration(rustix::time::clock_gettime(
+                rustix::time::ClockId::MonotonicCoarse,
+            )),
+        }
+    }
+}
+
+/// A timespec as a duration; a negative or out-of-range field (which monotonic clocks
+/// never give) reads as the latest time, so no key could be served on it.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn timespec_duration(t: rustix::time::Timespec) -> Duration {
+    match (u64::try_from(t.tv_sec), u32::try_from(t.tv_nsec)) {
+        (Ok(s), Ok(n)) if n < 1_000_000_000 => Duration::new(s, n),
+        _ => Duration::MAX,
+    }
 }
 
 /// A cache's slots: the default partition (the empty one, which `seal` uses) in a field
@@ -250,6 +316,7 @@ impl DataKeyCache {
     pub(crate) fn new(limits: CacheLimits) -> Arc<Self> {
         Arc::new(Self {
             limits,
+            clock: Clock::for_max_age(limits.max_age),
             slots: Mutex::new(Slots::default()),
         })
     }
@@ -322,7 +389,7 @@ impl DataKeyCache {
         let mut slots = self.lock();
         // Read under the lock, as in `step`: a clock read before a wait for the lock would
         // be older than the moment the key is served.
-        let now = Instant::now();
+        let now = self.clock.now();
         slots
             .get_mut(partition)?
             .current
@@ -363,7 +430,7 @@ impl DataKeyCache {
         // Read under the lock: read before it, a wait for the lock (another thread sealing
         // or installing a key) would make `now` older than the moment the key is served,
         // and a key could be served past its max age by that wait.
-        let now = Instant::now();
+        let now = self.clock.now();
         if !slots.contains(partition) {
             if slots.len() >= MAX_CACHE_PARTITIONS {
                 slots.retain(|s| {
@@ -451,7 +518,7 @@ impl Lead {
     /// and wakes the waiters. `None` if the slot was purged meanwhile.
     fn install(mut self, state: Finished, reserve: Option<u64>) -> Option<(Arc<Finished>, u64)> {
         let limits = self.cache.limits;
-        let now = Instant::now();
+        let now = self.cache.clock.now();
         let mut reserved = None;
         let ours = self.release(|slot| {
             let mut entry = CachedKey::new(Arc::new(state), now, limits.max_age);
@@ -570,5 +637,93 @@ fn copy_error(e: &Error) -> Error {
         Error::KeyManagement(m) => Error::KeyManagement(m.clone()),
         Error::Random => Error::Random,
         other => Error::KeyManagement(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_choice_follows_the_resolution() {
+        // A short max_age is dated on the precise clock everywhere.
+        assert!(matches!(
+            Clock::for_max_age(Duration::from_millis(50)),
+            Clock::Precise { .. }
+        ));
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            let res = timespec_duration(rustix::time::clock_getres(
+                rustix::time::ClockId::MonotonicCoarse,
+            ));
+            assert!(
+                !res.is_zero() && res <= Duration::from_millis(100),
+                "{res:?}"
+            );
+            assert!(matches!(Clock::for_max_age(res * 1000), Clock::Coarse));
+            assert!(matches!(
+                Clock::for_max_age(res * 1000 - Duration::from_nanos(1)),
+                Clock::Precise { .. }
+            ));
+        }
+    }
+
+    #[test]
+    fn both_clocks_advance_monotonically() {
+        for clock in [
+            Clock::for_max_age(Duration::from_millis(1)),
+            Clock::for_max_age(CacheLimits::MAX_AGE),
+        ] {
+            let a = clock.now();
+            std::thread::sleep(Duration::from_millis(30));
+            let b = clock.now();
+            // One tick of the coarse clock (at most 10 ms on Linux) may be missing.
+            assert!(
+                b >= a + Duration::from_millis(15),
+                "{clock:?}: {a:?} then {b:?}"
+            );
+            assert!(clock.now() >= b);
+        }
+    }
+
+    #[test]
+    fn timespec_out_of_range_reads_as_the_latest_time() {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            let t = |s, n| rustix::time::Timespec {
+                tv_sec: s,
+                tv_nsec: n,
+            };
+            assert_eq!(timespec_duration(t(3, 5)), Duration::new(3, 5));
+            assert_eq!(timespec_duration(t(-1, 0)), Duration::MAX);
+            assert_eq!(timespec_duration(t(0, 1_000_000_000)), Duration::MAX);
+        }
+    }
+
+    #[test]
+    fn keys_expire_at_max_age_on_either_clock_reading() {
+        let limits =
+            CacheLimits::new(10, 1000, Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e}"));
+        let cipher = crate::backend::AeadKey::new(crate::Algorithm::Aes256Gcm, &[7; 32])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let state = Arc::new(Finished {
+            bytes: Vec::new(),
+            cipher,
+        });
+        let t0 = Duration::from_secs(1000);
+        let mut key = CachedKey::new(state, t0, limits.max_age);
+        // A clock reading before `created` (never, on a monotonic clock) is age zero.
+        assert!(!key.past(1, &limits, Duration::ZERO));
+        assert!(key.reserve(1, &limits, t0).is_some());
+        assert!(
+            key.reserve(1, &limits, t0 + Duration::from_secs(59))
+                .is_some()
+        );
+        assert!(key.past(90, &limits, t0 + Duration::from_secs(54)));
+        assert!(!key.past(90, &limits, t0 + Duration::from_secs(53)));
+        assert!(
+            key.reserve(1, &limits, t0 + Duration::from_secs(60))
+                .is_none()
+        );
     }
 }
