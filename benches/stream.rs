@@ -13,6 +13,10 @@
 //! The ring build also has `raw_ring_aes256gcm_segments_via_write` and `_via_read`: the
 //! same segments behind the `Write` and `Read` interfaces (one more copy per segment, since
 //! ring only encrypts and decrypts in place), the floor for the stream types on ring.
+//!
+//! `segments_in_place` rows: the same stream through `SegmentSealer` and `SegmentOpener`,
+//! each segment sealed or opened where it lies in the output buffer (as the raw rows do),
+//! header and data-key wrap or unwrap included.
 
 use std::hint::black_box;
 use std::io::{Read, Write};
@@ -22,7 +26,7 @@ use std::time::Duration;
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use privkit::envelope::{LocalKek, Opener, Sealer};
+use privkit::envelope::{LocalKek, Opener, Sealer, SegmentOpener, SegmentSealer};
 
 const SEGMENT: usize = 64 * 1024;
 
@@ -206,6 +210,41 @@ fn ring_open_segments_via_read(
     }
 }
 
+/// The stream through [`SegmentSealer`]: each segment copied into `out` and sealed there.
+fn privkit_seal_in_place(mut sealer: SegmentSealer, pt: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(sealer.header());
+    let mut chunks = pt.chunks(SEGMENT).peekable();
+    while let Some(chunk) = chunks.next() {
+        let start = out.len();
+        out.extend_from_slice(chunk);
+        let tag = if chunks.peek().is_some() {
+            sealer.seal_segment(&mut out[start..])
+        } else {
+            sealer.seal_final(&mut out[start..])
+        }
+        .expect("seal");
+        out.extend_from_slice(&tag);
+    }
+}
+
+/// The stream through [`SegmentOpener`]: each segment copied into `out` and opened there.
+fn privkit_open_in_place(mut opener: SegmentOpener, body: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let mut segments = body.chunks(SEGMENT + 16).peekable();
+    while let Some(sealed) = segments.next() {
+        let (ct, tag) = sealed.split_at(sealed.len() - 16);
+        let start = out.len();
+        out.extend_from_slice(ct);
+        if segments.peek().is_some() {
+            opener.open_segment(&mut out[start..], tag)
+        } else {
+            opener.open_final(&mut out[start..], tag)
+        }
+        .expect("open");
+    }
+}
+
 /// A privkit row's name, marked `_awslc` when AES-256-GCM runs on the aws-lc backend.
 fn row(name: &str) -> String {
     match privkit::Algorithm::Aes256Gcm.backend() {
@@ -268,6 +307,16 @@ fn stream(c: &mut Criterion) {
             );
         }
         g.bench_with_input(
+            BenchmarkId::new(row("segments_in_place"), size),
+            &pt,
+            |b, pt| {
+                b.iter(|| {
+                    let sealer = sealer.encrypt_segments(b"").expect("stream");
+                    privkit_seal_in_place(sealer, black_box(pt), &mut out)
+                })
+            },
+        );
+        g.bench_with_input(
             BenchmarkId::new(row("stream_writer"), size),
             &pt,
             |b, pt| {
@@ -322,6 +371,18 @@ fn stream(c: &mut Criterion) {
                 },
             );
         }
+        g.bench_with_input(
+            BenchmarkId::new(row("segments_in_place"), size),
+            &ct,
+            |b, ct| {
+                b.iter(|| {
+                    let (opener, header) = opener
+                        .decrypt_segments(black_box(&ct[..]), b"")
+                        .expect("stream");
+                    privkit_open_in_place(opener, &ct[header..], &mut out)
+                })
+            },
+        );
         g.bench_with_input(
             BenchmarkId::new(row("stream_reader"), size),
             &ct,

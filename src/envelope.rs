@@ -8,7 +8,11 @@
 //!   touching their payloads.
 //! - Encrypt backups and exports of any size in constant memory: [`Sealer::encrypt_stream`]
 //!   and [`Opener::decrypt_stream`], with one [`StreamWriter`] and one [`StreamReader`] for
-//!   blocking and async I/O and random access over seekable sources.
+//!   blocking and async I/O and random access over seekable sources. Code that owns its
+//!   buffers (a network framing, a chunked upload) seals and opens the same streams
+//!   segment by segment in place with [`Sealer::encrypt_segments`] ([`SegmentSealer`]) and
+//!   [`Opener::decrypt_segments`] ([`SegmentOpener`]), without the copies `Write` and
+//!   `Read` impose.
 //! - The same from async code, for KEKs that are network calls: [`AsyncKeyEncryptionKey`],
 //!   [`AsyncSealer`] and [`AsyncOpener`], streams included (AWS KMS keys come with the
 //!   `privkit-aws-kms` crate).
@@ -104,4 +108,4 @@ pub use self::kek::{
     SyncToAsync,
 };
 pub use self::seal::{Opener, Sealer, open, rewrap, seal};
-pub use self::stream::{StreamReader, StreamWriter};
+pub use self::stream::{SegmentOpener, SegmentSealer, StreamReader, StreamWriter};

@@ -1,5 +1,5 @@
-//! Stream decoders (sequential and seekable): arbitrary headers and segments must never
-//! panic, and both readers must agree on what they accept.
+//! Stream decoders (sequential, seekable, and segment by segment in place): arbitrary
+//! headers and segments must never panic, and all three must agree on what they accept.
 #![no_main]
 
 use std::io::{Cursor, Read, Seek, SeekFrom};
@@ -33,9 +33,44 @@ fuzz_target!(|data: &[u8]| {
             r.read_to_end(&mut out).map_err(privkit::Error::from)?;
             Ok(out)
         });
-    match (sequential, seekable) {
+    // In place: the body split into sealed segments, the last one final.
+    let in_place = opener
+        .decrypt_segments(data, b"fuzz")
+        .and_then(|(mut o, header)| {
+            let sealed_len = o.segment_size() + 16;
+            let mut body = data[header..].to_vec();
+            let count = body.len().div_ceil(sealed_len);
+            if count == 0 {
+                return Err(privkit::Error::Malformed("no segment"));
+            }
+            let mut out = Vec::new();
+            for (i, sealed) in body.chunks_mut(sealed_len).enumerate() {
+                let at = sealed
+                    .len()
+                    .checked_sub(16)
+                    .ok_or(privkit::Error::Malformed("short segment"))?;
+                let (segment, tag) = sealed.split_at_mut(at);
+                if i + 1 < count {
+                    o.open_segment(segment, tag)?;
+                } else {
+                    o.open_final(segment, tag)?;
+                }
+                out.extend_from_slice(segment);
+            }
+            Ok(out)
+        });
+    match (&sequential, &seekable) {
         (Ok(a), Ok(b)) => assert_eq!(a, b),
         (Err(_), Err(_)) => {}
         (a, b) => panic!("readers disagree: {:?} vs {:?}", a.is_ok(), b.is_ok()),
+    }
+    match (&sequential, &in_place) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b),
+        (Err(_), Err(_)) => {}
+        (a, b) => panic!(
+            "reader and segment opener disagree: {:?} vs {:?}",
+            a.is_ok(),
+            b.is_ok()
+        ),
     }
 });

@@ -83,6 +83,17 @@ impl Sealer<dyn AsyncKeyEncryptionKey> {
         let header = self.engine.start_stream(aad).await?;
         StreamWriter::new(inner, header, self.engine.segment_size)
     }
+
+    /// Starts a stream sealed segment by segment in the caller's buffers, in place, with
+    /// the data key wrapped by the async KEKs now (see
+    /// [`SegmentSealer`](super::SegmentSealer)).
+    ///
+    /// # Errors
+    /// As [`Sealer::encrypt_stream`].
+    pub async fn encrypt_segments(&self, aad: &[u8]) -> Result<super::SegmentSealer> {
+        let header = self.engine.start_stream(aad).await?;
+        super::SegmentSealer::new(header, self.engine.segment_size)
+    }
 }
 
 /// The async API.
@@ -137,6 +148,20 @@ impl Opener<dyn AsyncKeyEncryptionKey> {
     ) -> Result<super::StreamReader<R>> {
         let header = super::stream::read_header_async(&mut inner, &self.limits).await?;
         self.stream_reader(inner, header.bytes(), aad).await
+    }
+
+    /// Starts opening a stream segment by segment in the caller's buffers, in place, with
+    /// the data key unwrapped by the async KEKs now (see
+    /// [`Opener::decrypt_segments`](super::Opener::decrypt_segments)).
+    ///
+    /// # Errors
+    /// As [`Opener::decrypt_stream`].
+    pub async fn decrypt_segments(
+        &self,
+        stream: &[u8],
+        aad: &[u8],
+    ) -> Result<(super::SegmentOpener, usize)> {
+        self.segment_opener(stream, aad).await
     }
 }
 

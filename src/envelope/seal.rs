@@ -10,7 +10,9 @@ use super::cache::{CacheLimits, DEFAULT_REFRESH_PERCENT, DataKeyCache};
 use super::engine::{self, Engine, EnvelopeAudit, Kek, KekRef, block_on};
 use super::header::{EnvelopeLimits, NewHeader, seal_message_after};
 use super::kek::{IntoKek, KekKind, KeyEncryptionKey};
-use super::stream::{Segments, StreamReader, StreamWriter, read_header};
+use super::stream::{
+    SegmentOpener, SegmentSealer, Segments, StreamReader, StreamWriter, read_header,
+};
 use crate::audit::Auditor;
 use crate::{Algorithm, Result};
 
@@ -289,6 +291,17 @@ impl Sealer {
         let header = block_on(self.engine.start_stream(aad))?;
         StreamWriter::new(inner, header, self.engine.segment_size)
     }
+
+    /// Starts a stream sealed segment by segment in the caller's buffers, in place: the
+    /// bytes of [`encrypt_stream`](Self::encrypt_stream) without the copies behind
+    /// `Write` (see [`SegmentSealer`]). The data key is made and wrapped now.
+    ///
+    /// # Errors
+    /// As [`encrypt_stream`](Self::encrypt_stream).
+    pub fn encrypt_segments(&self, aad: &[u8]) -> Result<SegmentSealer> {
+        let header = block_on(self.engine.start_stream(aad))?;
+        SegmentSealer::new(header, self.engine.segment_size)
+    }
 }
 
 /// Opens envelopes and streams with any of its key-encryption keys, within
@@ -433,6 +446,17 @@ impl Opener {
         block_on(self.stream_reader(inner, header.bytes(), aad))
     }
 
+    /// Starts opening a stream segment by segment in the caller's buffers, in place (see
+    /// [`SegmentOpener`]): `stream` begins with the stream's header (it may hold more),
+    /// whose data key is unwrapped now. Returns the opener and the header's length, where
+    /// segment 0 starts.
+    ///
+    /// # Errors
+    /// As [`decrypt_stream`](Self::decrypt_stream) for the header.
+    pub fn decrypt_segments(&self, stream: &[u8], aad: &[u8]) -> Result<(SegmentOpener, usize)> {
+        block_on(self.segment_opener(stream, aad))
+    }
+
     /// [`decrypt_stream`](Self::decrypt_stream) over a tokio `AsyncRead`: the header is
     /// read asynchronously; the returned reader is an `AsyncRead`.
     ///
@@ -467,6 +491,25 @@ impl<K: ?Sized + KekKind> Opener<K> {
         .await?;
         let segments = Segments::for_parsed(&parsed, cipher)?;
         Ok(StreamReader::new(inner, segments, parsed.len))
+    }
+
+    /// The segment opener of the stream that `stream` begins, and its header's length.
+    pub(crate) async fn segment_opener(
+        &self,
+        mut stream: &[u8],
+        aad: &[u8],
+    ) -> Result<(SegmentOpener, usize)> {
+        let header = read_header(&mut stream, &self.limits)?;
+        let (parsed, cipher) = engine::open_stream_header(
+            &self.keks,
+            &self.limits,
+            header.bytes(),
+            aad,
+            self.audit.as_deref(),
+        )
+        .await?;
+        let segments = Segments::for_parsed(&parsed, cipher)?;
+        Ok((SegmentOpener::new(segments), parsed.len))
     }
 }
 

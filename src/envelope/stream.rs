@@ -113,6 +113,20 @@ impl Segments {
         Ok(ct_len)
     }
 
+    /// Authenticates segment `index` and decrypts it in place (no retry with the other
+    /// flag: the caller said which segment is the last).
+    fn open_in_place(&self, index: u32, last: bool, buf: &mut [u8], tag: &[u8]) -> Result<()> {
+        if tag.len() != TAG_LEN {
+            return Err(Error::invalid_argument(format!(
+                "a segment's tag is {TAG_LEN} bytes, not {}",
+                tag.len()
+            )));
+        }
+        let nonce = self.nonce(index, last);
+        self.cipher
+            .open_in_place(&nonce[..self.nonce_len], b"", buf, tag)
+    }
+
     /// Ciphertext bytes of a full segment.
     fn sealed_len(&self) -> usize {
         self.segment_size + TAG_LEN
@@ -132,6 +146,287 @@ impl std::fmt::Debug for Segments {
             .field("algorithm", &self.cipher.algorithm())
             .field("segment_size", &self.segment_size)
             .finish_non_exhaustive()
+    }
+}
+
+/// Seals a stream one segment at a time in the caller's own buffers, in place: the same
+/// bytes as a [`StreamWriter`], without the copies that `Write` imposes (its
+/// `write(&[u8])` cannot be encrypted in place, and the sealed segment is copied again
+/// into the inner writer). Made by [`Sealer::encrypt_segments`](super::Sealer::encrypt_segments)
+/// and [`AsyncSealer::encrypt_segments`](super::AsyncSealer::encrypt_segments).
+///
+/// The stream is [`header`](Self::header), then each segment's ciphertext followed by its
+/// 16-byte tag, in order. Every segment but the last holds exactly
+/// [`segment_size`](Self::segment_size) bytes; the last, sealed with
+/// [`seal_final`](Self::seal_final), holds 1 to `segment_size` bytes (none only when it is
+/// the only one). A stream whose final segment was never sealed is rejected by every
+/// reader as truncated. Open it with a [`StreamReader`] or a [`SegmentOpener`].
+///
+/// # Example
+/// ```
+/// use privkit::envelope::{LocalKek, Opener, Sealer};
+///
+/// let kek = std::sync::Arc::new(LocalKek::generate("exports")?);
+/// let mut sealer = Sealer::new(kek.clone()).with_segment_size(1024).encrypt_segments(b"export-9")?;
+/// let data = vec![7u8; 2500];
+/// let mut stream = sealer.header().to_vec();
+/// let mut chunks = data.chunks(sealer.segment_size()).peekable();
+/// while let Some(chunk) = chunks.next() {
+///     let start = stream.len();
+///     stream.extend_from_slice(chunk); // the plaintext, encrypted where it lies
+///     let tag = if chunks.peek().is_some() {
+///         sealer.seal_segment(&mut stream[start..])?
+///     } else {
+///         sealer.seal_final(&mut stream[start..])?
+///     };
+///     stream.extend_from_slice(&tag);
+/// }
+///
+/// let mut plaintext = Vec::new();
+/// std::io::Read::read_to_end(&mut Opener::new(kek).decrypt_stream(&stream[..], b"export-9")?, &mut plaintext)?;
+/// assert_eq!(plaintext, data);
+/// # Ok::<(), privkit::Error>(())
+/// ```
+pub struct SegmentSealer {
+    cursor: SegmentCursor,
+    header: Vec<u8>,
+}
+
+impl std::fmt::Debug for SegmentSealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SegmentSealer")
+            .field("cursor", &self.cursor)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a stream sealed or opened segment by segment stands: its cipher, the next
+/// segment's index, and whether the final segment is done. The checks that the
+/// [`SegmentSealer`] and the [`SegmentOpener`] share.
+#[derive(Debug)]
+struct SegmentCursor {
+    segments: Segments,
+    index: u32,
+    finished: bool,
+}
+
+impl SegmentCursor {
+    fn new(segments: Segments) -> Self {
+        Self {
+            segments,
+            index: 0,
+            finished: false,
+        }
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.finished {
+            return Err(Error::InvalidOperation(
+                "the final segment is done: the stream has ended".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The index after the current one, if a non-final segment of `len` bytes may come
+    /// now.
+    fn check_next(&self, len: usize) -> Result<u32> {
+        self.check_open()?;
+        if len != self.segments.segment_size {
+            return Err(Error::invalid_argument(format!(
+                "a non-final segment holds exactly {} bytes, not {len}",
+                self.segments.segment_size
+            )));
+        }
+        next_index(self.index)
+    }
+
+    /// Whether the final segment may hold `len` bytes now; `empty` is the error for an
+    /// empty one after full segments (which the format does not have).
+    fn check_final(&self, len: usize, empty: impl FnOnce() -> Error) -> Result<()> {
+        self.check_open()?;
+        if len > self.segments.segment_size {
+            return Err(Error::invalid_argument(format!(
+                "the final segment holds at most {} bytes, not {len}",
+                self.segments.segment_size
+            )));
+        }
+        if len == 0 && self.index > 0 {
+            return Err(empty());
+        }
+        Ok(())
+    }
+}
+
+impl SegmentSealer {
+    pub(crate) fn new(header: Finished, segment_size: u32) -> Result<Self> {
+        let Finished { bytes, cipher } = header;
+        let segments = Segments::for_header(&bytes, cipher, segment_size)?;
+        Ok(Self {
+            cursor: SegmentCursor::new(segments),
+            header: bytes,
+        })
+    }
+
+    /// The stream header: the stream's first bytes, before segment 0.
+    #[must_use]
+    pub fn header(&self) -> &[u8] {
+        &self.header
+    }
+
+    /// The segment size in bytes of plaintext.
+    #[must_use]
+    pub fn segment_size(&self) -> usize {
+        self.cursor.segments.segment_size
+    }
+
+    /// Whether the final segment has been sealed.
+    #[must_use]
+    pub fn is_finished(&self) -> bool {
+        self.cursor.finished
+    }
+
+    /// Encrypts `segment`, the next segment and not the last, in place; returns its tag,
+    /// which follows it in the stream.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if `segment` does not hold exactly
+    /// [`segment_size`](Self::segment_size) bytes (nothing is sealed);
+    /// [`Error::LimitExceeded`] if the stream already holds 2^32 - 1 segments (only the
+    /// final one fits); [`Error::InvalidOperation`] after [`seal_final`](Self::seal_final).
+    pub fn seal_segment(&mut self, segment: &mut [u8]) -> Result<[u8; TAG_LEN]> {
+        let c = &mut self.cursor;
+        let next = c.check_next(segment.len())?;
+        let tag = c.segments.seal(c.index, false, segment)?;
+        c.index = next;
+        Ok(tag)
+    }
+
+    /// Encrypts `segment`, the final segment, in place and ends the stream; returns its
+    /// tag, the stream's last bytes.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if `segment` holds more than
+    /// [`segment_size`](Self::segment_size) bytes, or none after full segments (the
+    /// format has no empty final segment after others: seal the previous segment as the
+    /// final one instead); [`Error::InvalidOperation`] if the final segment is already
+    /// sealed.
+    pub fn seal_final(&mut self, segment: &mut [u8]) -> Result<[u8; TAG_LEN]> {
+        let c = &mut self.cursor;
+        c.check_final(segment.len(), || {
+            Error::invalid_argument(
+                "the final segment is empty after full segments: seal the previous one as final",
+            )
+        })?;
+        let tag = c.segments.seal(c.index, true, segment)?;
+        c.finished = true;
+        Ok(tag)
+    }
+}
+
+/// Opens a stream one segment at a time in the caller's own buffers, in place: the
+/// counterpart of [`SegmentSealer`], for streams of either writer. Made by
+/// [`Opener::decrypt_segments`](super::Opener::decrypt_segments) and
+/// [`AsyncOpener::decrypt_segments`](super::AsyncOpener::decrypt_segments).
+///
+/// The caller splits the stream after the header: each segment is
+/// [`segment_size`](Self::segment_size) bytes of ciphertext and a 16-byte tag, the last
+/// one shorter, and says which segment is the last. A segment is released only after its
+/// tag verifies under its position and its last-segment flag, so reordered, dropped,
+/// duplicated or foreign segments fail, and so does a stream cut at a segment boundary
+/// (its new last segment was sealed as not final). Unlike the [`StreamReader`], which
+/// sees the stream's layout, a failure here is always [`Error::DecryptionFailed`].
+///
+/// # Example
+/// ```
+/// use std::io::Write;
+/// use privkit::envelope::{LocalKek, Opener, Sealer};
+///
+/// let kek = std::sync::Arc::new(LocalKek::generate("exports")?);
+/// let mut w = Sealer::new(kek.clone()).with_segment_size(1024).encrypt_stream(Vec::new(), b"")?;
+/// w.write_all(&[7u8; 2500])?;
+/// let mut stream = w.finish()?;
+///
+/// let (mut opener, header_len) = Opener::new(kek).decrypt_segments(&stream, b"")?;
+/// let sealed_len = opener.segment_size() + 16;
+/// let mut plaintext = Vec::new();
+/// let mut segments = stream[header_len..].chunks_mut(sealed_len).peekable();
+/// while let Some(sealed) = segments.next() {
+///     let (body, tag) = sealed.split_at_mut(sealed.len() - 16);
+///     if segments.peek().is_some() {
+///         opener.open_segment(body, tag)?;
+///     } else {
+///         opener.open_final(body, tag)?;
+///     }
+///     plaintext.extend_from_slice(body);
+/// }
+/// assert_eq!(plaintext, [7u8; 2500]);
+/// # Ok::<(), privkit::Error>(())
+/// ```
+pub struct SegmentOpener {
+    cursor: SegmentCursor,
+}
+
+impl std::fmt::Debug for SegmentOpener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SegmentOpener")
+            .field("cursor", &self.cursor)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SegmentOpener {
+    pub(crate) fn new(segments: Segments) -> Self {
+        Self {
+            cursor: SegmentCursor::new(segments),
+        }
+    }
+
+    /// The segment size in bytes of plaintext (a sealed segment has 16 bytes more).
+    #[must_use]
+    pub fn segment_size(&self) -> usize {
+        self.cursor.segments.segment_size
+    }
+
+    /// Whether the final segment has been opened: the whole stream is authentic.
+    #[must_use]
+    pub fn is_finished(&self) -> bool {
+        self.cursor.finished
+    }
+
+    /// Authenticates the next segment, not the last, and decrypts it in place:
+    /// `segment` holds its ciphertext ([`segment_size`](Self::segment_size) bytes) and
+    /// `tag` the 16 bytes after it.
+    ///
+    /// # Errors
+    /// [`Error::DecryptionFailed`] if the tag does not verify (the content of `segment`
+    /// is then unspecified; the opener stays at this segment); [`Error::InvalidArgument`]
+    /// if `segment` is not `segment_size` bytes or `tag` not 16; [`Error::LimitExceeded`]
+    /// past 2^32 - 1 segments; [`Error::InvalidOperation`] after the final segment.
+    pub fn open_segment(&mut self, segment: &mut [u8], tag: &[u8]) -> Result<()> {
+        let c = &mut self.cursor;
+        let next = c.check_next(segment.len())?;
+        c.segments.open_in_place(c.index, false, segment, tag)?;
+        c.index = next;
+        Ok(())
+    }
+
+    /// Authenticates the final segment and decrypts it in place; the stream ends here.
+    ///
+    /// # Errors
+    /// [`Error::DecryptionFailed`] if the tag does not verify, for example because the
+    /// stream was cut at a segment boundary (the content of `segment` is then
+    /// unspecified); [`Error::InvalidArgument`] if `segment` is longer than
+    /// `segment_size` or `tag` is not 16 bytes; [`Error::Malformed`] if it is empty after
+    /// full segments; [`Error::InvalidOperation`] if the final segment is already opened.
+    pub fn open_final(&mut self, segment: &mut [u8], tag: &[u8]) -> Result<()> {
+        let c = &mut self.cursor;
+        c.check_final(segment.len(), || {
+            Error::Malformed("empty final segment after full segments")
+        })?;
+        c.segments.open_in_place(c.index, true, segment, tag)?;
+        c.finished = true;
+        Ok(())
     }
 }
 

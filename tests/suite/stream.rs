@@ -387,3 +387,185 @@ fn ragged_and_interrupted_reads_round_trip() {
     r.read_to_end(&mut out).unwrap();
     assert_eq!(out, pt);
 }
+
+/// A stream sealed in place, segment by segment, from the caller's buffer.
+fn encrypt_in_place(kek: &Arc<LocalKek>, alg: Algorithm, seg: u32, pt: &[u8]) -> Vec<u8> {
+    let mut sealer = Sealer::new(kek.clone())
+        .with_algorithm(alg)
+        .with_segment_size(seg)
+        .encrypt_segments(b"aad")
+        .unwrap();
+    let mut out = sealer.header().to_vec();
+    let n = pt.len().div_ceil(seg as usize).max(1);
+    for i in 0..n {
+        let chunk = pt.get(i * seg as usize..).unwrap_or(&[]);
+        let chunk = &chunk[..chunk.len().min(seg as usize)];
+        let start = out.len();
+        out.extend_from_slice(chunk);
+        let tag = if i + 1 < n {
+            sealer.seal_segment(&mut out[start..]).unwrap()
+        } else {
+            sealer.seal_final(&mut out[start..]).unwrap()
+        };
+        out.extend_from_slice(&tag);
+    }
+    assert!(sealer.is_finished());
+    out
+}
+
+/// Opens a stream in place, segment by segment (a stream with no segment at all fails
+/// on the empty final segment it lacks).
+fn decrypt_in_place(kek: &Arc<LocalKek>, ct: &[u8]) -> Result<Vec<u8>> {
+    let (mut opener, header) = Opener::new(kek.clone()).decrypt_segments(ct, b"aad")?;
+    let sealed_len = opener.segment_size() + 16;
+    let mut body = ct[header..].to_vec();
+    let mut out = Vec::new();
+    let count = body.len().div_ceil(sealed_len).max(1);
+    for (i, sealed) in body.chunks_mut(sealed_len).enumerate() {
+        let at = sealed
+            .len()
+            .checked_sub(16)
+            .ok_or(Error::Malformed("short"))?;
+        let (segment, tag) = sealed.split_at_mut(at);
+        if i + 1 < count {
+            opener.open_segment(segment, tag)?;
+        } else {
+            opener.open_final(segment, tag)?;
+        }
+        out.extend_from_slice(segment);
+    }
+    if !opener.is_finished() {
+        let (mut empty, tag) = (Vec::new(), [0u8; 16]);
+        opener.open_final(&mut empty, &tag)?;
+    }
+    Ok(out)
+}
+
+#[test]
+fn in_place_segments_interoperate_with_the_writer_and_reader() {
+    let kek = kek();
+    for alg in Algorithm::ALL {
+        for len in [0usize, 1, 63, 64, 65, 128, 200, 1000] {
+            let pt = plaintext(len);
+            let ct = encrypt_in_place(&kek, alg, 64, &pt);
+            assert_eq!(
+                ct.len(),
+                encrypt(&kek, alg, 64, &pt, 7).len(),
+                "{alg:?} {len}"
+            );
+            assert_eq!(decrypt(&kek, &ct).unwrap(), pt, "{alg:?} {len}");
+            assert_eq!(decrypt_seekable(&kek, &ct).unwrap(), pt, "{alg:?} {len}");
+            let written = encrypt(&kek, alg, 64, &pt, 13);
+            assert_eq!(
+                decrypt_in_place(&kek, &written).unwrap(),
+                pt,
+                "{alg:?} {len}"
+            );
+            assert_eq!(decrypt_in_place(&kek, &ct).unwrap(), pt, "{alg:?} {len}");
+        }
+    }
+}
+
+#[test]
+fn fail_in_place_segment_sizes_and_order() {
+    let kek = kek();
+    let sealer = Sealer::new(kek.clone()).with_segment_size(64);
+    let mut s = sealer.encrypt_segments(b"aad").unwrap();
+    let e = s.seal_segment(&mut [0u8; 63]).unwrap_err().to_string();
+    assert!(e.contains("exactly 64 bytes, not 63"), "{e}");
+    let e = s.seal_final(&mut [0u8; 65]).unwrap_err().to_string();
+    assert!(e.contains("at most 64 bytes, not 65"), "{e}");
+    s.seal_segment(&mut [0u8; 64]).unwrap();
+    assert!(matches!(
+        s.seal_final(&mut []),
+        Err(Error::InvalidArgument(_))
+    ));
+    s.seal_final(&mut [0u8; 3]).unwrap();
+    assert!(matches!(
+        s.seal_final(&mut [0u8; 3]),
+        Err(Error::InvalidOperation(_))
+    ));
+    assert!(matches!(
+        s.seal_segment(&mut [0u8; 64]),
+        Err(Error::InvalidOperation(_))
+    ));
+
+    // An empty stream is one empty final segment.
+    let mut s = sealer.encrypt_segments(b"aad").unwrap();
+    let tag = s.seal_final(&mut []).unwrap();
+    let mut empty = s.header().to_vec();
+    empty.extend_from_slice(&tag);
+    assert_eq!(decrypt(&kek, &empty).unwrap(), b"");
+
+    let pt = plaintext(64 * 3 + 10);
+    let ct = encrypt(&kek, Algorithm::Aes256Gcm, 64, &pt, 50);
+    let (mut o, h) = Opener::new(kek.clone())
+        .decrypt_segments(&ct, b"aad")
+        .unwrap();
+    let seg = |i: usize| ct[h + i * 80..(h + i * 80 + 80).min(ct.len())].to_vec();
+    // Sizes and tags are checked before any decryption.
+    let e = o
+        .open_segment(&mut [0u8; 10], &[0; 16])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("exactly 64 bytes, not 10"), "{e}");
+    let e = o
+        .open_segment(&mut [0u8; 64], &[0; 15])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("tag is 16 bytes, not 15"), "{e}");
+    // Out of order: segment 1 at position 0.
+    let mut s1 = seg(1);
+    let (b, t) = s1.split_at_mut(64);
+    assert!(matches!(o.open_segment(b, t), Err(Error::DecryptionFailed)));
+    // Cut at a segment boundary: segment 0 opened as the final one.
+    let mut s0 = seg(0);
+    let (b, t) = s0.split_at_mut(64);
+    assert!(matches!(o.open_final(b, t), Err(Error::DecryptionFailed)));
+    // A failure leaves the opener at the same segment; the right one then opens.
+    let mut s0 = seg(0);
+    let (b, t) = s0.split_at_mut(64);
+    o.open_segment(b, t).unwrap();
+    assert_eq!(b, &pt[..64]);
+    // A flipped bit.
+    let mut s1 = seg(1);
+    s1[5] ^= 1;
+    let (b, t) = s1.split_at_mut(64);
+    assert!(matches!(o.open_segment(b, t), Err(Error::DecryptionFailed)));
+    for i in 1..3 {
+        let mut s = seg(i);
+        let (b, t) = s.split_at_mut(64);
+        o.open_segment(b, t).unwrap();
+    }
+    // The final segment marked as not final.
+    let mut s3 = seg(3);
+    let (b, t) = s3.split_at_mut(10);
+    assert!(o.open_segment(b, t).is_err());
+    let mut s3 = seg(3);
+    let (b, t) = s3.split_at_mut(10);
+    o.open_final(b, t).unwrap();
+    assert_eq!(b, &pt[192..]);
+    assert!(o.is_finished());
+    assert!(matches!(
+        o.open_final(b, t),
+        Err(Error::InvalidOperation(_))
+    ));
+
+    // The wrong associated data fails on the header.
+    assert!(Opener::new(kek).decrypt_segments(&ct, b"other").is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn prop_in_place_round_trip(seg in 64u32..200, len in 0usize..1500, alg in prop::sample::select(Algorithm::ALL.to_vec())) {
+        let kek = kek();
+        let pt = plaintext(len);
+        let ct = encrypt_in_place(&kek, alg, seg, &pt);
+        prop_assert_eq!(decrypt(&kek, &ct).unwrap(), pt.clone());
+        prop_assert_eq!(decrypt_in_place(&kek, &ct).unwrap(), pt.clone());
+        let written = encrypt(&kek, alg, seg, &pt, 97);
+        prop_assert_eq!(decrypt_in_place(&kek, &written).unwrap(), pt);
+    }
+}
