@@ -569,3 +569,42 @@ proptest! {
         prop_assert_eq!(decrypt_in_place(&kek, &written).unwrap(), pt);
     }
 }
+
+#[test]
+fn async_in_place_segments_round_trip() -> Result<()> {
+    use privkit::envelope::{AsyncOpener, AsyncSealer, SyncToAsync};
+    let local = Arc::new(LocalKek::generate("kms-like")?);
+    let blocking = Opener::new(local.clone());
+    let kek = Arc::new(SyncToAsync::new(local));
+    let pt = plaintext(300);
+    let rt = tokio::runtime::Builder::new_current_thread().build()?;
+    let (sealed, opened) = rt.block_on(async {
+        let mut sealer = AsyncSealer::new(kek.clone())
+            .with_segment_size(128)
+            .encrypt_segments(b"aad")
+            .await?;
+        let mut out = sealer.header().to_vec();
+        for (i, chunk) in pt.chunks(128).enumerate() {
+            let start = out.len();
+            out.extend_from_slice(chunk);
+            let tag = if i < 2 {
+                sealer.seal_segment(&mut out[start..])?
+            } else {
+                sealer.seal_final(&mut out[start..])?
+            };
+            out.extend_from_slice(&tag);
+        }
+        let (mut opener, header) = AsyncOpener::new(kek).decrypt_segments(&out, b"aad").await?;
+        let mut first = out[header..header + 144].to_vec();
+        let (seg, tag) = first.split_at_mut(128);
+        opener.open_segment(seg, tag)?;
+        let opened = seg.to_vec();
+        Ok::<_, Error>((out, opened))
+    })?;
+    assert_eq!(opened, &pt[..128]);
+    let mut r = blocking.decrypt_stream(&sealed[..], b"aad")?;
+    let mut back = Vec::new();
+    r.read_to_end(&mut back)?;
+    assert_eq!(back, pt);
+    Ok(())
+}
