@@ -288,6 +288,27 @@ impl Suffixes {
         }
         self.list.iter().any(|s| w.ends_with(s))
     }
+
+    /// [`Suffixes::ends`] of `w` ASCII-lower-cased, without lower-casing it (for an
+    /// ASCII `w`; the suffixes are lower case).
+    fn ends_ascii_lowered(&self, w: &str) -> bool {
+        let b = w.as_bytes();
+        if !self.short {
+            let [.., x, y] = b else {
+                return false;
+            };
+            let k = usize::from(x.to_ascii_lowercase()) << 8 | usize::from(y.to_ascii_lowercase());
+            if self.pairs[k / 64] & (1 << (k % 64)) == 0 {
+                return false;
+            }
+        }
+        self.list.iter().any(|s| {
+            b.len()
+                .checked_sub(s.len())
+                .and_then(|i| b.get(i..))
+                .is_some_and(|t| t.eq_ignore_ascii_case(s.as_bytes()))
+        })
+    }
 }
 const COUNTRY_NAME_WORD_SET: Words = Words::new(COUNTRY_NAME_WORDS);
 const ORG_CUE_BEFORE_SET: Words = Words::new(ORG_CUES_BEFORE);
@@ -295,6 +316,73 @@ const ORG_CUE_PREPOSITION_SET: Words = Words::new(ORG_CUE_PREPOSITIONS);
 const ORG_CUE_VERB_SET: Words = Words::new(ORG_CUE_VERBS);
 const ORG_CUE_AFTER_SET: Words = Words::new(ORG_CUES_AFTER);
 const ORG_CUE_NOUN_SET: Words = Words::new(ORG_CUE_NOUNS);
+
+/// A set of ASCII bytes, for trimming a word's trailing punctuation byte by byte
+/// (`str::trim_end_matches` with an array of `char`s decodes every character from
+/// the end and compares it with each one).
+struct AsciiSet(u128);
+
+impl AsciiSet {
+    const fn new(bytes: &[u8]) -> Self {
+        let mut m = 0u128;
+        let mut i = 0;
+        while i < bytes.len() {
+            m |= 1 << (bytes[i] & 0x7F);
+            i += 1;
+        }
+        Self(m)
+    }
+
+    fn has(&self, b: u8) -> bool {
+        b < 0x80 && self.0 & (1 << b) != 0
+    }
+}
+
+/// `trim_end_matches` of the characters of an [`AsciiSet`]: the same result, as no
+/// byte of a character outside ASCII is an ASCII byte.
+trait TrimAscii {
+    fn trim_end_in(&self, set: &AsciiSet) -> &str;
+}
+
+impl TrimAscii for str {
+    fn trim_end_in(&self, set: &AsciiSet) -> &str {
+        let b = self.as_bytes();
+        let mut n = b.len();
+        while n > 0 && set.has(b[n - 1]) {
+            n -= 1;
+        }
+        self.get(..n).unwrap_or(self)
+    }
+}
+
+/// Punctuation trimmed after a word: `.,;:!?")`.
+const WORD_END: AsciiSet = AsciiSet::new(b".,;:!?\")");
+/// Punctuation trimmed after a street word: `,;`.
+const LIST_END: AsciiSet = AsciiSet::new(b",;");
+/// Punctuation trimmed after an address word: `,;.`.
+const LIST_DOT_END: AsciiSet = AsciiSet::new(b",;.");
+/// Punctuation trimmed after a word of a street name: `.,`.
+const DOT_COMMA: AsciiSet = AsciiSet::new(b".,");
+/// Punctuation trimmed after a phrase: `.,;:!?`.
+const SENTENCE_END: AsciiSet = AsciiSet::new(b".,;:!?");
+/// Punctuation trimmed after a name: `.,;:!?"')`.
+const NAME_END: AsciiSet = AsciiSet::new(b".,;:!?\"')");
+/// Punctuation trimmed after a place name: `.,:;`.
+const PLACE_END: AsciiSet = AsciiSet::new(b".,:;");
+
+/// Whether a character after the first of `w` is lower case
+/// (`w.chars().skip(1).any(char::is_lowercase)`), by bytes while they are ASCII.
+fn lower_after_first(w: &str) -> bool {
+    for &c in w.as_bytes().iter().skip(1) {
+        if c >= 0x80 {
+            return w.chars().skip(1).any(char::is_lowercase);
+        }
+        if c.is_ascii_lowercase() {
+            return true;
+        }
+    }
+    false
+}
 
 /// Shape of a candidate: which validator it goes to. Order = pattern priority.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1086,7 +1174,7 @@ impl Cx<'_, '_> {
                 break;
             }
             let w = &t[ws..we];
-            let core = w.trim_end_matches(['.', ',', ';', ':', '!', '?', '"', ')']);
+            let core = w.trim_end_in(&WORD_END);
             stop = ws + core.len();
             words += 1;
             if core.len() < w.len() {
@@ -1330,7 +1418,7 @@ impl Cx<'_, '_> {
             }
             // A comma after the street type ends the street ("48 Wellington Road,
             // Manchester").
-            let w = self.text[ws..we].trim_end_matches([',', ';']);
+            let w = self.text[ws..we].trim_end_in(&LIST_END);
             let we = ws + w.len();
             // The first word not capitalized (ASCII) can only be a street type that
             // opens the name; anything else ends the loop below.
@@ -1370,7 +1458,7 @@ impl Cx<'_, '_> {
                     let Some((a, b)) = self.next_word(j) else {
                         break;
                     };
-                    let x = self.text[a..b].trim_end_matches([',', ';', '.']);
+                    let x = self.text[a..b].trim_end_in(&LIST_DOT_END);
                     let particle = matches!(
                         x,
                         "de" | "du"
@@ -1423,7 +1511,7 @@ impl Cx<'_, '_> {
                 let unit_next = self.next_word(ws + num).is_some_and(|(a, b)| {
                     UNIT_WORDS.contains(
                         &self.text[a..b]
-                            .trim_end_matches(['.', ','])
+                            .trim_end_in(&DOT_COMMA)
                             .to_ascii_lowercase()
                             .as_str(),
                     )
@@ -1769,10 +1857,9 @@ impl Cx<'_, '_> {
                 i = we;
                 continue;
             }
-            let w = w.trim_end_matches(['.', ',', ';', ':', '!', '?', '"', ')']);
+            let w = w.trim_end_in(&WORD_END);
             let w = w.strip_suffix("'s").unwrap_or(w);
-            let cap =
-                w.starts_with(char::is_uppercase) && w.chars().skip(1).any(char::is_lowercase);
+            let cap = w.starts_with(char::is_uppercase) && lower_after_first(w);
             if !cap || !plain(self.flags_at(ws, ws + w.len())) || text::month(w).is_some() {
                 break;
             }
@@ -1810,7 +1897,7 @@ impl Cx<'_, '_> {
                 let Some((ws, we)) = self.next_word(stop) else {
                     break;
                 };
-                let w = self.text[ws..we].trim_end_matches(['.', ',', ';', ':', '!', '?']);
+                let w = self.text[ws..we].trim_end_in(&SENTENCE_END);
                 if !w.starts_with(char::is_uppercase) {
                     break;
                 }
@@ -1865,7 +1952,7 @@ impl Cx<'_, '_> {
             return false;
         }
         if self.next_word(end).is_some_and(|(ws, we)| {
-            let w = t[ws..we].trim_end_matches(['.', ',', ';', ':', '!', '?']);
+            let w = t[ws..we].trim_end_in(&SENTENCE_END);
             COUNTRY_NAME_WORD_SET.has(w)
         }) {
             return false;
@@ -1916,8 +2003,7 @@ impl Cx<'_, '_> {
                     && let Some(and) = and
                     && let Some((ws3, we3)) = self.next_word(i + and - 1)
                 {
-                    let w3 = t[ws3..we3]
-                        .trim_end_matches(['.', ',', ';', ':', '!', '?', '"', '\'', ')']);
+                    let w3 = t[ws3..we3].trim_end_in(&NAME_END);
                     if w3.starts_with(char::is_uppercase)
                         && self.flags_at(ws3, ws3 + w3.len()) & W_SURNAME != 0
                     {
@@ -1958,7 +2044,7 @@ impl Cx<'_, '_> {
             let Some((ws, we)) = self.next_word(i) else {
                 break;
             };
-            let w = t[ws..we].trim_end_matches(['.', ',', ';', ':', '!', '?', '"', ')']);
+            let w = t[ws..we].trim_end_in(&WORD_END);
             let w = w.strip_suffix("'s").unwrap_or(w);
             if !w.starts_with(char::is_uppercase)
                 || self.flags_at(ws, ws + w.len()) & (W_STOP | W_COUNTRY) != 0
@@ -1996,7 +2082,7 @@ impl Cx<'_, '_> {
         let Some((a0, b0)) = self.next_word(stop) else {
             return false;
         };
-        let w0 = t[a0..b0].trim_end_matches(['.', ',', ';', ':', '!', '?']);
+        let w0 = t[a0..b0].trim_end_in(&SENTENCE_END);
         if ORG_CUE_AFTER_SET.has(w0) {
             return true;
         }
@@ -2083,10 +2169,7 @@ impl Cx<'_, '_> {
             }
             match self.next_word(stop) {
                 Some((ws, we)) if self.text[ws..].starts_with(char::is_uppercase) => {
-                    stop = ws
-                        + self.text[ws..we]
-                            .trim_end_matches(['.', ',', ':', ';'])
-                            .len();
+                    stop = ws + self.text[ws..we].trim_end_in(&PLACE_END).len();
                     words += 1;
                 }
                 _ => break,
@@ -2100,7 +2183,7 @@ impl Cx<'_, '_> {
 
     fn person(&mut self, start: usize, end: usize, flags: u16) -> bool {
         let word = &self.text[start..end];
-        if !word.chars().skip(1).any(char::is_lowercase) {
+        if !lower_after_first(word) {
             // All caps ("INFO", "SEINÄJOKI") or a single letter.
             return false;
         }
@@ -2130,9 +2213,8 @@ impl Cx<'_, '_> {
                 i = we;
                 continue;
             }
-            let w = w.trim_end_matches(['.', ',', ';', ':', '!', '?', '\'', '"', ')']);
-            let cap =
-                w.starts_with(char::is_uppercase) && w.chars().skip(1).any(char::is_lowercase);
+            let w = w.trim_end_in(&NAME_END);
+            let cap = w.starts_with(char::is_uppercase) && lower_after_first(w);
             if !cap {
                 break;
             }
@@ -2142,8 +2224,14 @@ impl Cx<'_, '_> {
             {
                 break;
             }
-            let wl = lower(&mut self.buf2, w);
-            if text::month(wl).is_some() || STREET_GLUED_SET.ends(wl) {
+            // An ASCII word is compared as it is (both checks ignore ASCII case).
+            let month_or_street = if w.is_ascii() {
+                text::month(w).is_some() || STREET_GLUED_SET.ends_ascii_lowered(w)
+            } else {
+                let wl = lower(&mut self.buf2, w);
+                text::month(wl).is_some() || STREET_GLUED_SET.ends(wl)
+            };
+            if month_or_street {
                 break;
             }
             known_surname = wf & W_SURNAME != 0;
@@ -2171,6 +2259,52 @@ mod tests {
 
     use super::super::entity::BUILTIN;
     use super::*;
+
+    /// The byte-wise helpers answer as the `str` methods they stand for.
+    #[test]
+    fn ascii_helpers_agree_with_the_str_methods() {
+        let mut words: Vec<String> = "a A Ab AB É Éa ÉA Aé AÉ A.É A’s K\u{212a} Smith. Smith., \
+            Smith\") Smith' Smith'\" Straße Hauptstrasse LINDHOLMSVEJ Lindholmsvej. Gade gade \
+            Vägen Allé ALLÉ x.;:!?) ) .. é. Zoë, I J."
+            .split(' ')
+            .map(str::to_owned)
+            .collect();
+        words.push(String::new());
+        for w in STREET_GLUED {
+            assert_eq!(*w, w.to_lowercase(), "suffixes are lower case");
+            words.push(format!("Haupt{w}"));
+            words.push(format!("Haupt{}", w.to_uppercase()));
+        }
+        let sets: [(&AsciiSet, &[char]); 7] = [
+            (&WORD_END, &['.', ',', ';', ':', '!', '?', '"', ')']),
+            (&LIST_END, &[',', ';']),
+            (&LIST_DOT_END, &[',', ';', '.']),
+            (&DOT_COMMA, &['.', ',']),
+            (&SENTENCE_END, &['.', ',', ';', ':', '!', '?']),
+            (&NAME_END, &['.', ',', ';', ':', '!', '?', '"', '\'', ')']),
+            (&PLACE_END, &['.', ',', ':', ';']),
+        ];
+        for w in &words {
+            assert_eq!(
+                lower_after_first(w),
+                w.chars().skip(1).any(char::is_lowercase),
+                "{w:?}"
+            );
+            for (set, chars) in &sets {
+                assert_eq!(w.trim_end_in(set), w.trim_end_matches(*chars), "{w:?}");
+            }
+            if w.is_ascii() {
+                assert_eq!(
+                    STREET_GLUED_SET.ends_ascii_lowered(w),
+                    STREET_GLUED_SET.ends(&w.to_ascii_lowercase()),
+                    "{w:?}"
+                );
+            }
+        }
+        for b in 0..=255u8 {
+            assert_eq!(WORD_END.has(b), b".,;:!?\")".contains(&b), "{b}");
+        }
+    }
 
     /// The remembered gazetteer flags and next words answer as the lookups they stand
     /// for, in any order of asking, also when positions share a slot (32 bytes apart),
