@@ -580,6 +580,7 @@ impl Builtin {
             buf2: String::new(),
             memo: [(usize::MAX, 0, 0); MEMO],
             next: [(usize::MAX, None); MEMO],
+            words: WORD_TYPES.iter().any(|e| self.config.on(e)),
         };
         // Pass 1: the distinctive shapes, one regex. A rejected match may hide a
         // shorter one inside it ("token ghp_..." is no bearer header but holds a GitHub
@@ -839,7 +840,18 @@ struct Cx<'a, 'o> {
     /// The results of [`text::next_word`] (gap 1) at recent positions, by position:
     /// the checks of one capitalized word ask for the word after it several times.
     next: [(usize, Option<(usize, usize)>); MEMO],
+    /// Whether a type that a capitalized word can start (person, organization, place,
+    /// nationality) is on: when none is, words are not looked up at all.
+    words: bool,
 }
+
+/// The types that [`Cx::word`] finds.
+const WORD_TYPES: [EntityType; 4] = [
+    EntityType::Nrp,
+    EntityType::Organization,
+    EntityType::Location,
+    EntityType::Person,
+];
 
 /// Slots of [`Cx::memo`].
 const MEMO: usize = 32;
@@ -1792,7 +1804,7 @@ impl Cx<'_, '_> {
     }
 
     fn word(&mut self, start: usize, end: usize) -> bool {
-        if !text::word_start(self.text, start) {
+        if !self.words || !text::word_start(self.text, start) {
             return false;
         }
         let w = self.text[start..end].trim_end_matches(['\'', '’', '-']);
@@ -2332,6 +2344,7 @@ mod tests {
             buf2: String::new(),
             memo: [(usize::MAX, 0, 0); MEMO],
             next: [(usize::MAX, None); MEMO],
+            words: true,
         };
         let bounds: Vec<usize> = (0..=text.len())
             .filter(|&i| text.is_char_boundary(i))
