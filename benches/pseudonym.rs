@@ -71,6 +71,18 @@ fn keyed(c: &mut Criterion) {
                 b.iter(|| p.pseudonymize(black_box(m)));
             },
         );
+        let mut reused = String::with_capacity(64);
+        g.bench_with_input(
+            BenchmarkId::new("privkit_pseudonymize_into_hex32", size),
+            &text,
+            |b, m| {
+                b.iter(|| {
+                    reused.clear();
+                    p.pseudonymize_into(black_box(m), &mut reused);
+                    reused.len()
+                });
+            },
+        );
     }
     g.finish();
 }
