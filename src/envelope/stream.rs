@@ -399,14 +399,14 @@ impl SegmentOpener {
     /// `tag` the 16 bytes after it.
     ///
     /// # Errors
-    /// [`Error::DecryptionFailed`] if the tag does not verify (the content of `segment`
-    /// is then unspecified; the opener stays at this segment); [`Error::InvalidArgument`]
+    /// [`Error::DecryptionFailed`] if the tag does not verify (`segment` is then zeroed;
+    /// the opener stays at this segment); [`Error::InvalidArgument`]
     /// if `segment` is not `segment_size` bytes or `tag` not 16; [`Error::LimitExceeded`]
     /// past 2^32 - 1 segments; [`Error::InvalidOperation`] after the final segment.
     pub fn open_segment(&mut self, segment: &mut [u8], tag: &[u8]) -> Result<()> {
         let c = &mut self.cursor;
         let next = c.check_next(segment.len())?;
-        c.segments.open_in_place(c.index, false, segment, tag)?;
+        open_or_wipe(&c.segments, c.index, false, segment, tag)?;
         c.index = next;
         Ok(())
     }
@@ -415,8 +415,8 @@ impl SegmentOpener {
     ///
     /// # Errors
     /// [`Error::DecryptionFailed`] if the tag does not verify, for example because the
-    /// stream was cut at a segment boundary (the content of `segment` is then
-    /// unspecified); [`Error::InvalidArgument`] if `segment` is longer than
+    /// stream was cut at a segment boundary (`segment` is then zeroed);
+    /// [`Error::InvalidArgument`] if `segment` is longer than
     /// `segment_size` or `tag` is not 16 bytes; [`Error::Malformed`] if it is empty after
     /// full segments; [`Error::InvalidOperation`] if the final segment is already opened.
     pub fn open_final(&mut self, segment: &mut [u8], tag: &[u8]) -> Result<()> {
@@ -424,10 +424,27 @@ impl SegmentOpener {
         c.check_final(segment.len(), || {
             Error::Malformed("empty final segment after full segments")
         })?;
-        c.segments.open_in_place(c.index, true, segment, tag)?;
+        open_or_wipe(&c.segments, c.index, true, segment, tag)?;
         c.finished = true;
         Ok(())
     }
+}
+
+/// Opens segment `index` in place; on failure the segment is zeroed, so that no
+/// backend's unauthenticated plaintext (aws-lc does not promise to wipe it) is left in
+/// the caller's buffer.
+fn open_or_wipe(
+    segments: &Segments,
+    index: u32,
+    last: bool,
+    segment: &mut [u8],
+    tag: &[u8],
+) -> Result<()> {
+    let opened = segments.open_in_place(index, last, segment, tag);
+    if opened.is_err() {
+        segment.fill(0);
+    }
+    opened
 }
 
 pub(crate) fn to_io(e: Error) -> io::Error {

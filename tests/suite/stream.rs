@@ -527,11 +527,12 @@ fn fail_in_place_segment_sizes_and_order() {
     let (b, t) = s0.split_at_mut(64);
     o.open_segment(b, t).unwrap();
     assert_eq!(b, &pt[..64]);
-    // A flipped bit.
+    // A flipped bit: the segment is zeroed, so nothing unauthenticated is left in it.
     let mut s1 = seg(1);
     s1[5] ^= 1;
     let (b, t) = s1.split_at_mut(64);
     assert!(matches!(o.open_segment(b, t), Err(Error::DecryptionFailed)));
+    assert!(b.iter().all(|&x| x == 0));
     for i in 1..3 {
         let mut s = seg(i);
         let (b, t) = s.split_at_mut(64);
