@@ -54,7 +54,7 @@ impl Sha256State {
             if self.used < 64 {
                 return;
             }
-            compress256(&mut self.h, &[self.block]);
+            compress256(&mut self.h, std::slice::from_ref(&self.block));
             self.total += 64;
             self.used = 0;
         }
@@ -78,11 +78,11 @@ impl Sha256State {
         self.block[used] = 0x80;
         self.block[used + 1..].fill(0);
         if used >= 56 {
-            compress256(&mut self.h, &[self.block]);
+            compress256(&mut self.h, std::slice::from_ref(&self.block));
             self.block.fill(0);
         }
         self.block[56..].copy_from_slice(&bits.to_be_bytes());
-        compress256(&mut self.h, &[self.block]);
+        compress256(&mut self.h, std::slice::from_ref(&self.block));
     }
 }
 
@@ -107,11 +107,11 @@ impl HmacSha256 {
         for (p, k) in pad.iter_mut().zip(&block) {
             *p = k ^ 0x36;
         }
-        compress256(&mut inner, &[pad]);
+        compress256(&mut inner, std::slice::from_ref(&pad));
         for (p, k) in pad.iter_mut().zip(&block) {
             *p = k ^ 0x5c;
         }
-        compress256(&mut outer, &[pad]);
+        compress256(&mut outer, std::slice::from_ref(&pad));
         pad.zeroize();
         block.zeroize();
         Self { inner, outer }
@@ -143,7 +143,7 @@ impl HmacSha256 {
         block[32] = 0x80;
         block[56..].copy_from_slice(&((64u64 + 32) * 8).to_be_bytes());
         let mut o = self.outer;
-        compress256(&mut o, &[block]);
+        compress256(&mut o, std::slice::from_ref(&block));
         state_bytes(&o)
     }
 
@@ -160,7 +160,7 @@ impl HmacSha256 {
             // The keyed block (64 bytes) plus the message, in bits.
             block[56..].copy_from_slice(&((64 + msg.len() as u64) * 8).to_be_bytes());
             let mut h = self.inner;
-            compress256(&mut h, &[block]);
+            compress256(&mut h, std::slice::from_ref(&block));
             return self.outer_hash(&h);
         }
         let mut state = self.start();
