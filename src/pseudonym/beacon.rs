@@ -145,11 +145,11 @@ impl BeaconMac {
         for (p, k) in pad.iter_mut().zip(&block) {
             *p = k ^ 0x36;
         }
-        compress512(&mut inner, &[pad]);
+        compress512(&mut inner, std::slice::from_ref(&pad));
         for (p, k) in pad.iter_mut().zip(&block) {
             *p = k ^ 0x5c;
         }
-        compress512(&mut outer, &[pad]);
+        compress512(&mut outer, std::slice::from_ref(&pad));
         pad.zeroize();
         block.zeroize();
         Self { inner, outer }
@@ -170,7 +170,7 @@ impl BeaconMac {
         block[48] = 0x80;
         block[112..].copy_from_slice(&((128u128 + 48) * 8).to_be_bytes());
         let mut o = self.outer;
-        compress512(&mut o, &[block]);
+        compress512(&mut o, std::slice::from_ref(&block));
         o[0]
     }
 }
