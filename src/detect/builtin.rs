@@ -7,7 +7,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use regex_automata::Input;
 use regex_automata::meta::Regex;
 
-use super::entity::{EntityType, Finding};
+use super::entity::{BUILTIN, EntityType, Finding};
 use super::gazetteer::{
     Gazetteer, STREET_GLUED, STREET_SUFFIXES, TITLES, UNIT_WORDS, W_CITY, W_COUNTRY, W_FIRST,
     W_LEGAL_FORM, W_NRP, W_NRP_FIRST, W_ORG_WORD, W_PLACE_FIRST, W_STOP, W_STREET_PREFIX,
@@ -581,6 +581,9 @@ impl Builtin {
             memo: [(usize::MAX, 0, 0); MEMO],
             next: [(usize::MAX, None); MEMO],
             words: WORD_TYPES.iter().any(|e| self.config.on(e)),
+            digits: BUILTIN
+                .iter()
+                .any(|e| !NOT_FROM_DIGITS.contains(e) && self.config.on(e)),
         };
         // Pass 1: the distinctive shapes, one regex. A rejected match may hide a
         // shorter one inside it ("token ghp_..." is no bearer header but holds a GitHub
@@ -843,7 +846,28 @@ struct Cx<'a, 'o> {
     /// Whether a type that a capitalized word can start (person, organization, place,
     /// nationality) is on: when none is, words are not looked up at all.
     words: bool,
+    /// Whether a type that a run of digits can start is on: when none is, digit runs
+    /// are not parsed at all.
+    digits: bool,
 }
+
+/// The types that [`Cx::numeric`] never finds: with only these on, digit runs are
+/// skipped.
+const NOT_FROM_DIGITS: [EntityType; 13] = [
+    EntityType::EmailAddress,
+    EntityType::Url,
+    EntityType::DomainName,
+    EntityType::Person,
+    EntityType::Organization,
+    EntityType::Location,
+    EntityType::Nrp,
+    EntityType::AwsAccessKey,
+    EntityType::AwsSecretKey,
+    EntityType::ApiKey,
+    EntityType::JsonWebToken,
+    EntityType::BearerToken,
+    EntityType::PrivateKey,
+];
 
 /// The types that [`Cx::word`] finds.
 const WORD_TYPES: [EntityType; 4] = [
@@ -1374,6 +1398,9 @@ impl Cx<'_, '_> {
     }
 
     fn numeric(&mut self, start: usize, end: usize) -> bool {
+        if !self.digits {
+            return false;
+        }
         let mut found = self.numeric_run(start, end);
         // A house number followed by a street.
         found |= self.number_street(start, end);
@@ -2345,6 +2372,7 @@ mod tests {
             memo: [(usize::MAX, 0, 0); MEMO],
             next: [(usize::MAX, None); MEMO],
             words: true,
+            digits: true,
         };
         let bounds: Vec<usize> = (0..=text.len())
             .filter(|&i| text.is_char_boundary(i))
