@@ -535,6 +535,12 @@ pub(crate) struct Builtin {
     all: Regex,
     config: BuiltinConfig,
     gaz: &'static Gazetteer,
+    /// Whether a type that a capitalized word can start (person, organization, place,
+    /// nationality) is on: when none is, words are not looked up at all.
+    words: bool,
+    /// Whether a type that a run of digits can start is on: when none is, digit runs
+    /// are not parsed at all.
+    digits: bool,
 }
 
 fn build(patterns: &[&str]) -> Result<Regex> {
@@ -557,10 +563,16 @@ fn build(patterns: &[&str]) -> Result<Regex> {
 impl Builtin {
     pub(crate) fn new(config: BuiltinConfig) -> Result<Self> {
         let all = build(&SHAPES.iter().map(|(_, p)| *p).collect::<Vec<_>>())?;
+        let words = WORD_TYPES.iter().any(|e| config.on(e));
+        let digits = BUILTIN
+            .iter()
+            .any(|e| !NOT_FROM_DIGITS.contains(e) && config.on(e));
         Ok(Self {
             all,
             config,
             gaz: Gazetteer::get(),
+            words,
+            digits,
         })
     }
 
@@ -580,10 +592,6 @@ impl Builtin {
             buf2: String::new(),
             memo: [(usize::MAX, 0, 0); MEMO],
             next: [(usize::MAX, None); MEMO],
-            words: WORD_TYPES.iter().any(|e| self.config.on(e)),
-            digits: BUILTIN
-                .iter()
-                .any(|e| !NOT_FROM_DIGITS.contains(e) && self.config.on(e)),
         };
         // Pass 1: the distinctive shapes, one regex. A rejected match may hide a
         // shorter one inside it ("token ghp_..." is no bearer header but holds a GitHub
@@ -843,12 +851,6 @@ struct Cx<'a, 'o> {
     /// The results of [`text::next_word`] (gap 1) at recent positions, by position:
     /// the checks of one capitalized word ask for the word after it several times.
     next: [(usize, Option<(usize, usize)>); MEMO],
-    /// Whether a type that a capitalized word can start (person, organization, place,
-    /// nationality) is on: when none is, words are not looked up at all.
-    words: bool,
-    /// Whether a type that a run of digits can start is on: when none is, digit runs
-    /// are not parsed at all.
-    digits: bool,
 }
 
 /// The types that [`Cx::numeric`] never finds: with only these on, digit runs are
@@ -1398,7 +1400,7 @@ impl Cx<'_, '_> {
     }
 
     fn numeric(&mut self, start: usize, end: usize) -> bool {
-        if !self.digits {
+        if !self.b.digits {
             return false;
         }
         let mut found = self.numeric_run(start, end);
@@ -1831,7 +1833,7 @@ impl Cx<'_, '_> {
     }
 
     fn word(&mut self, start: usize, end: usize) -> bool {
-        if !self.words || !text::word_start(self.text, start) {
+        if !self.b.words || !text::word_start(self.text, start) {
             return false;
         }
         let w = self.text[start..end].trim_end_matches(['\'', '’', '-']);
@@ -2371,8 +2373,6 @@ mod tests {
             buf2: String::new(),
             memo: [(usize::MAX, 0, 0); MEMO],
             next: [(usize::MAX, None); MEMO],
-            words: true,
-            digits: true,
         };
         let bounds: Vec<usize> = (0..=text.len())
             .filter(|&i| text.is_char_boundary(i))

@@ -474,13 +474,9 @@ impl Opener {
 }
 
 impl<K: ?Sized + KekKind> Opener<K> {
-    /// The reader of a stream whose header (as read from `inner`) is `header`.
-    pub(crate) async fn stream_reader<R>(
-        &self,
-        inner: R,
-        header: &[u8],
-        aad: &[u8],
-    ) -> Result<StreamReader<R>> {
+    /// The segment cipher of the stream whose header is `header` (its data key
+    /// unwrapped by this opener's KEKs), and the header's length.
+    async fn stream_segments(&self, header: &[u8], aad: &[u8]) -> Result<(Segments, usize)> {
         let (parsed, cipher) = engine::open_stream_header(
             &self.keks,
             &self.limits,
@@ -489,8 +485,18 @@ impl<K: ?Sized + KekKind> Opener<K> {
             self.audit.as_deref(),
         )
         .await?;
-        let segments = Segments::for_parsed(&parsed, cipher)?;
-        Ok(StreamReader::new(inner, segments, parsed.len))
+        Ok((Segments::for_parsed(&parsed, cipher)?, parsed.len))
+    }
+
+    /// The reader of a stream whose header (as read from `inner`) is `header`.
+    pub(crate) async fn stream_reader<R>(
+        &self,
+        inner: R,
+        header: &[u8],
+        aad: &[u8],
+    ) -> Result<StreamReader<R>> {
+        let (segments, header_len) = self.stream_segments(header, aad).await?;
+        Ok(StreamReader::new(inner, segments, header_len))
     }
 
     /// The segment opener of the stream that `stream` begins, and its header's length.
@@ -500,16 +506,8 @@ impl<K: ?Sized + KekKind> Opener<K> {
         aad: &[u8],
     ) -> Result<(SegmentOpener, usize)> {
         let header = read_header(&mut stream, &self.limits)?;
-        let (parsed, cipher) = engine::open_stream_header(
-            &self.keks,
-            &self.limits,
-            header.bytes(),
-            aad,
-            self.audit.as_deref(),
-        )
-        .await?;
-        let segments = Segments::for_parsed(&parsed, cipher)?;
-        Ok((SegmentOpener::new(segments), parsed.len))
+        let (segments, header_len) = self.stream_segments(header.bytes(), aad).await?;
+        Ok((SegmentOpener::new(segments), header_len))
     }
 }
 
