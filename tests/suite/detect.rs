@@ -281,6 +281,23 @@ fn names_addresses_locations() {
 }
 
 #[test]
+fn a_pattern_inside_a_word_does_not_hide_the_next_word() {
+    // The street prefix "rue" inside "true" once matched "rue H" and "rue A" across
+    // the space, and the rejected match hid the candidate that starts the next word.
+    assert_found(
+        "It is true Hauptstraße 5, bitte",
+        "STREET_ADDRESS",
+        "Hauptstraße 5",
+    );
+    assert_found("true Apt 5 upstairs", "STREET_ADDRESS", "Apt 5");
+    assert_found(
+        "summary Via Garibaldi 12 soon",
+        "STREET_ADDRESS",
+        "Via Garibaldi 12",
+    );
+}
+
+#[test]
 fn overlaps_are_resolved_and_sorted() {
     let text = "mail ann@example.com, card 4111111111111111, ip 10.0.0.1";
     let f = scanner().scan(text);
