@@ -254,12 +254,24 @@ struct Suffixes {
     pairs: [u64; 1024],
     /// A suffix of fewer than two bytes (then every word is compared).
     short: bool,
+    /// Bit [`tail3`] of the last three bytes of every suffix, for [`Suffixes::may_end3`].
+    tails: [u64; 64],
+    /// A suffix of fewer than three bytes (then `may_end3` lets every word through).
+    short3: bool,
+}
+
+/// A hash of three bytes into `0..4096`, for [`Suffixes::tails`].
+const fn tail3(a: u8, b: u8, c: u8) -> usize {
+    let x = (a as u32) << 16 | (b as u32) << 8 | c as u32;
+    (x.wrapping_mul(0x9E37_79B1) >> 20) as usize
 }
 
 impl Suffixes {
     const fn new(list: &'static [&'static str]) -> Self {
         let mut pairs = [0u64; 1024];
         let mut short = false;
+        let mut tails = [0u64; 64];
+        let mut short3 = false;
         let mut i = 0;
         while i < list.len() {
             let b = list[i].as_bytes();
@@ -270,9 +282,21 @@ impl Suffixes {
                 let k = (b[n - 2] as usize) << 8 | b[n - 1] as usize;
                 pairs[k / 64] |= 1 << (k % 64);
             }
+            if n < 3 {
+                short3 = true;
+            } else {
+                let k = tail3(b[n - 3], b[n - 2], b[n - 1]);
+                tails[k / 64] |= 1 << (k % 64);
+            }
             i += 1;
         }
-        Self { list, pairs, short }
+        Self {
+            list,
+            pairs,
+            short,
+            tails,
+            short3,
+        }
     }
 
     /// Whether `w` ends with one of the suffixes (byte for byte).
@@ -287,6 +311,49 @@ impl Suffixes {
             }
         }
         self.list.iter().any(|s| w.ends_with(s))
+    }
+
+    /// Whether a suffix may end `w`: its last two bytes end one (or a suffix is
+    /// shorter than two bytes).
+    fn may_end(&self, w: &[u8]) -> bool {
+        if self.short {
+            return true;
+        }
+        let [.., a, b] = w else {
+            return false;
+        };
+        let k = usize::from(*a) << 8 | usize::from(*b);
+        self.pairs[k / 64] & (1 << (k % 64)) != 0
+    }
+
+    /// As [`Suffixes::may_end`], by the last three bytes (fewer words get through).
+    fn may_end3(&self, w: &[u8]) -> bool {
+        if self.short3 {
+            return true;
+        }
+        let [.., a, b, c] = w else {
+            return false;
+        };
+        let k = tail3(*a, *b, *c);
+        self.tails[k / 64] & (1 << (k % 64)) != 0
+    }
+
+    /// The length of the shortest suffix that `w` ends with (byte for byte), if any.
+    fn shortest_end(&self, w: &[u8]) -> Option<usize> {
+        if !self.may_end(w) {
+            return None;
+        }
+        // The last two bytes first: one comparison of two bytes for most suffixes.
+        let last2 = |x: &[u8]| match x {
+            [.., a, b] => u16::from_le_bytes([*a, *b]),
+            _ => 0,
+        };
+        let tail = last2(w);
+        self.list
+            .iter()
+            .filter(|s| (s.len() < 2 || last2(s.as_bytes()) == tail) && w.ends_with(s.as_bytes()))
+            .map(|s| s.len())
+            .min()
     }
 
     /// [`Suffixes::ends`] of `w` ASCII-lower-cased, without lower-casing it (for an
@@ -540,7 +607,10 @@ impl BuiltinConfig {
 /// The compiled built-in recognizers.
 #[derive(Debug)]
 pub(crate) struct Builtin {
+    /// Every pattern of [`SHAPES`] but [`Shape::StreetGlued`] (see [`glued_candidates`]).
     all: Regex,
+    /// The index in [`SHAPES`] of each pattern of `all`.
+    ids: Vec<usize>,
     config: BuiltinConfig,
     gaz: &'static Gazetteer,
     /// Whether a type that a capitalized word can start (person, organization, place,
@@ -570,13 +640,15 @@ fn build(patterns: &[&str]) -> Result<Regex> {
 
 impl Builtin {
     pub(crate) fn new(config: BuiltinConfig) -> Result<Self> {
-        let all = build(&SHAPES.iter().map(|(_, p)| *p).collect::<Vec<_>>())?;
+        let ids: Vec<usize> = (0..SHAPES.len()).filter(|&k| k != GLUED).collect();
+        let all = build(&ids.iter().map(|&k| SHAPES[k].1).collect::<Vec<_>>())?;
         let words = WORD_TYPES.iter().any(|e| config.on(e));
         let digits = BUILTIN
             .iter()
             .any(|e| !NOT_FROM_DIGITS.contains(e) && config.on(e));
         Ok(Self {
             all,
+            ids,
             config,
             gaz: Gazetteer::get(),
             words,
@@ -601,37 +673,24 @@ impl Builtin {
             memo: [(usize::MAX, 0, 0); MEMO],
             next: [(usize::MAX, None); MEMO],
         };
-        // Pass 1: the distinctive shapes, one regex. A rejected match may hide a
-        // shorter one inside it ("token ghp_..." is no bearer header but holds a GitHub
-        // token): one more search within the rejected span, so the work stays linear.
-        let mut pos = 0;
-        while pos < text.len() {
-            let Some(m) = self.all.search(&Input::new(text).range(pos..)) else {
-                break;
-            };
-            let shape = SHAPES[m.pattern().as_usize()].0;
-            if !cx.dispatch(shape, m.start(), m.end()) {
-                let next = text::ceil_boundary(text, m.start() + 1);
-                if next < m.end()
-                    && let Some(inner) = self.all.search(&Input::new(text).range(next..m.end()))
-                {
-                    cx.dispatch(
-                        SHAPES[inner.pattern().as_usize()].0,
-                        inner.start(),
-                        inner.end(),
-                    );
-                }
-            }
-            pos = m.end().max(text::ceil_boundary(text, m.start() + 1));
-        }
-        // Pass 2: capitalized words and digit runs, the most frequent candidates, by a
-        // byte loop (a regex match per word would cost more than the words' checks).
+        // Pass 2, run first: capitalized words and digit runs, the most frequent
+        // candidates, by a byte loop (a regex match per word would cost more than the
+        // words' checks). It also collects the glued street candidates for pass 1.
+        let mut glued = Vec::new();
         let b = text.as_bytes();
         let mut i = 0;
         while i < b.len() {
             let c = b[i];
             match BYTE_CLASS[usize::from(c)] {
                 C_DIGIT => {
+                    // A glued street type right before the spaces: most digits fail
+                    // the three-byte filter here.
+                    if i > 3
+                        && b[i - 1] == b' '
+                        && (b[i - 2] == b' ' || STREET_GLUED_SET.may_end3(&b[i - 4..i - 1]))
+                    {
+                        glued_candidates(b, i, &mut glued);
+                    }
                     let end = numeric_end(b, i);
                     cx.dispatch(Shape::Numeric, i, end);
                     i = end.max(i + 1);
@@ -672,6 +731,128 @@ impl Builtin {
                 }
                 _ => i += 1,
             }
+        }
+        // Pass 1: the distinctive shapes, one regex, merged with the glued street
+        // candidates of pass 2 as if they were one more pattern of it (leftmost start
+        // first, then the order of `SHAPES`). A rejected match may hide a shorter one
+        // inside it ("token ghp_..." is no bearer header but holds a GitHub token): one
+        // more search within the rejected span, so the work stays linear.
+        let mut next = Pass1::default();
+        let mut pos = 0;
+        while pos < text.len() {
+            let Some((k, start, end)) = self.leftmost(text, &glued, &mut next, pos, text.len())
+            else {
+                break;
+            };
+            if !cx.dispatch(SHAPES[k].0, start, end) {
+                let from = text::ceil_boundary(text, start + 1);
+                if from < end
+                    && let Some((k, s, e)) =
+                        self.leftmost(text, &glued, &mut Pass1::default(), from, end)
+                {
+                    cx.dispatch(SHAPES[k].0, s, e);
+                }
+            }
+            pos = end.max(text::ceil_boundary(text, start + 1));
+        }
+    }
+}
+
+/// The regex match found last by [`Builtin::leftmost`] and where its search started:
+/// still the leftmost match from any later position up to its start.
+#[derive(Default)]
+struct Pass1 {
+    from: Option<usize>,
+    found: Option<(usize, usize, usize)>,
+}
+
+impl Builtin {
+    /// The match that one regex of every pattern of [`SHAPES`] would report searching
+    /// `pos..limit` (leftmost-first): the leftmost of the regex's match and of the
+    /// glued candidates (`glued`, sorted by start), the earlier pattern of `SHAPES` at
+    /// one start. As `(index in SHAPES, start, end)`. `last` remembers the regex's
+    /// match for the next call with the same `limit`.
+    fn leftmost(
+        &self,
+        text: &str,
+        glued: &[(usize, usize)],
+        last: &mut Pass1,
+        pos: usize,
+        limit: usize,
+    ) -> Option<(usize, usize, usize)> {
+        let valid =
+            last.from.is_some_and(|f| f <= pos) && last.found.is_none_or(|(_, s, _)| s >= pos);
+        if !valid {
+            last.from = Some(pos);
+            last.found = self
+                .all
+                .search(&Input::new(text).range(pos..limit))
+                .map(|m| (self.ids[m.pattern().as_usize()], m.start(), m.end()));
+        }
+        let first = glued.partition_point(|&(s, _)| s < pos);
+        let side = glued
+            .get(first..)
+            .unwrap_or_default()
+            .iter()
+            .find(|&&(_, e)| e <= limit)
+            .map(|&(s, e)| (GLUED, s, e));
+        match (last.found, side) {
+            (Some(r), Some(g)) => Some(if (g.1, g.0) < (r.1, r.0) { g } else { r }),
+            (r, g) => r.or(g),
+        }
+    }
+}
+
+/// The index of [`Shape::StreetGlued`] in [`SHAPES`]. Its pattern would be the most
+/// costly part of the regex of pass 1 (every capitalized word may end in one of 38
+/// street types: that more than doubled the lazy DFA's states on the benchmark
+/// sentences, 0.5 MB to 1.1 MB of its cache), and
+/// every match ends at the first digit after its spaces, so [`glued_candidates`] finds
+/// the same matches from the digit runs of pass 2.
+const GLUED: usize = 22;
+const _: () = assert!(matches!(SHAPES[GLUED].0, Shape::StreetGlued));
+
+/// A byte that `[a-z\x80-\xBF\xC3-\xC5]` of the glued street pattern matches.
+fn glued_byte(c: u8) -> bool {
+    c.is_ascii_lowercase() || (0x80..=0xBF).contains(&c) || (0xC3..=0xC5).contains(&c)
+}
+
+/// Appends to `out` every match of the glued street pattern of [`SHAPES`] that ends at
+/// the digit at `digit` (`b[digit - 1]` is a space), as `(start, end)` by start: the
+/// pattern is `[A-Z\xC3-\xC5]`, then bytes of [`glued_byte`], then one of
+/// [`STREET_GLUED`], spaces and a digit, so a match starts at the capital before the
+/// run of such bytes that ends at the spaces, or at a lead byte C3 to C5 inside it,
+/// wherever the shortest street type that ends the run still fits after it.
+///
+/// Every such digit starts a digit run of pass 2: a run never spans a space that
+/// follows a letter, except in an extension ("ext 12", "x 12"), which no street type
+/// ends.
+#[inline(never)]
+fn glued_candidates(b: &[u8], digit: usize, out: &mut Vec<(usize, usize)>) {
+    let mut q = digit;
+    while q > 0 && b[q - 1] == b' ' {
+        q -= 1;
+    }
+    // Most digits follow no street type: three bytes reject them.
+    if !STREET_GLUED_SET.may_end3(&b[q.saturating_sub(3)..q]) {
+        return;
+    }
+    let mut c0 = q;
+    while c0 > 0 && glued_byte(b[c0 - 1]) {
+        c0 -= 1;
+    }
+    let Some(shortest) = STREET_GLUED_SET.shortest_end(&b[c0..q]) else {
+        return;
+    };
+    let end = digit + 1;
+    if c0 > 0 && b[c0 - 1].is_ascii_uppercase() {
+        out.push((c0 - 1, end));
+    }
+    // A start `p` needs `p + 1 + shortest <= q`.
+    let stop = q.saturating_sub(shortest);
+    for (p, &c) in b.iter().enumerate().take(stop).skip(c0) {
+        if (0xC3..=0xC5).contains(&c) {
+            out.push((p, end));
         }
     }
 }
@@ -2309,6 +2490,162 @@ mod tests {
     use super::super::entity::BUILTIN;
     use super::*;
 
+    /// The built-in recognizers with every type on.
+    fn all_on() -> Builtin {
+        Builtin::new(BuiltinConfig {
+            enabled: vec![true; BUILTIN.len()],
+            phone_regions: Vec::new(),
+        })
+        .unwrap()
+    }
+
+    /// Pass 1 as one regex of every pattern of `SHAPES` searches it, accepting or
+    /// rejecting each match by `accept`: the matches in order, with the inner ones.
+    fn pass1_reference(
+        full: &Regex,
+        text: &str,
+        accept: impl Fn(usize, usize) -> bool,
+    ) -> Vec<(usize, usize, usize)> {
+        let mut seen = Vec::new();
+        let mut pos = 0;
+        while let Some(m) = full.search(&Input::new(text).range(pos..)) {
+            seen.push((m.pattern().as_usize(), m.start(), m.end()));
+            if !accept(m.start(), m.end()) {
+                let from = text::ceil_boundary(text, m.start() + 1);
+                if from < m.end()
+                    && let Some(i) = full.search(&Input::new(text).range(from..m.end()))
+                {
+                    seen.push((i.pattern().as_usize(), i.start(), i.end()));
+                }
+            }
+            pos = m.end().max(text::ceil_boundary(text, m.start() + 1));
+            if pos >= text.len() {
+                break;
+            }
+        }
+        seen
+    }
+
+    /// The same with the glued street candidates merged into the regex without them.
+    fn pass1_merged(
+        b: &Builtin,
+        text: &str,
+        accept: impl Fn(usize, usize) -> bool,
+    ) -> Vec<(usize, usize, usize)> {
+        let bytes = text.as_bytes();
+        let mut glued = Vec::new();
+        for i in 1..bytes.len() {
+            if bytes[i].is_ascii_digit() && bytes[i - 1] == b' ' {
+                glued_candidates(bytes, i, &mut glued);
+            }
+        }
+        let mut seen = Vec::new();
+        let mut next = Pass1::default();
+        let mut pos = 0;
+        while pos < text.len() {
+            let Some((k, start, end)) = b.leftmost(text, &glued, &mut next, pos, text.len()) else {
+                break;
+            };
+            seen.push((k, start, end));
+            if !accept(start, end) {
+                let from = text::ceil_boundary(text, start + 1);
+                if from < end
+                    && let Some(m) = b.leftmost(text, &glued, &mut Pass1::default(), from, end)
+                {
+                    seen.push(m);
+                }
+            }
+            pos = end.max(text::ceil_boundary(text, start + 1));
+        }
+        seen
+    }
+
+    /// The glued street candidates and the regex without their pattern find, in order,
+    /// the matches of one regex of all the patterns, whatever the validators answer.
+    #[test]
+    fn glued_street_candidates_agree_with_their_pattern() {
+        let b = all_on();
+        let full = build(&SHAPES.iter().map(|(_, p)| *p).collect::<Vec<_>>()).unwrap();
+        let pieces = [
+            "Hauptstraße",
+            "McStraße",
+            "ÄÖstraße",
+            "Ringweg",
+            "Spring",
+            "Alleeweg",
+            "Haupt-Straße",
+            "xStraße",
+            "During",
+            "Bredgade",
+            "Ülkerstraße",
+            "Étiennevej",
+            "Vej",
+            "ŠKOvej",
+            "Åvej",
+            "Mayweg",
+            "Marktgasse",
+            "Møllegade",
+            "Strandvägen",
+            "Kirchweg.de",
+            "Xweg",
+            "Ääweg",
+            "ÅÅÅgade",
+            "ſtrada",
+            "Via",
+            "Roma",
+            "Apt",
+            "suite",
+            "May",
+            "2020",
+            "5",
+            "12",
+            "7a",
+            " ",
+            "  ",
+            ", ",
+            ".",
+            "\n",
+            "ann@x.com",
+            "x.com",
+            "RSSMRA85T10A562S",
+            "corner of",
+            "true",
+            "GB82WEST12345698765432",
+            "Monday",
+            "ext",
+            "x",
+            "(",
+            "+41",
+            "-",
+            "'",
+        ];
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        for n in 0..4000 {
+            let mut t = String::new();
+            for _ in 0..(n % 12 + 1) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                t.push_str(pieces[usize::try_from(x % pieces.len() as u64).unwrap()]);
+                if !x.is_multiple_of(3) {
+                    t.push(' ');
+                }
+            }
+            for policy in 0..3u64 {
+                let accept = |s: usize, e: usize| match policy {
+                    0 => false,
+                    1 => true,
+                    _ => (s * 31 + e).is_multiple_of(3),
+                };
+                assert_eq!(
+                    pass1_reference(&full, &t, accept),
+                    pass1_merged(&b, &t, accept),
+                    "{t:?}, policy {policy}"
+                );
+            }
+        }
+    }
+
     /// The byte-wise helpers answer as the `str` methods they stand for.
     #[test]
     fn ascii_helpers_agree_with_the_str_methods() {
@@ -2360,11 +2697,7 @@ mod tests {
     /// for words of more than 32 bytes and words outside ASCII.
     #[test]
     fn memos_agree_with_the_lookups() {
-        let b = Builtin::new(BuiltinConfig {
-            enabled: vec![true; BUILTIN.len()],
-            phone_regions: Vec::new(),
-        })
-        .unwrap();
+        let b = all_on();
         let text = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/fuzz/seeds/detect_scan/memo-slots"
