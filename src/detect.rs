@@ -10,12 +10,13 @@
 //! That is where data minimization and breach scoping start.
 //!
 //! # How it works
-//! - **One pass for every built-in type.** A single multi-pattern regex (regex-automata's
-//!   meta engine: lazy DFA, no backtracking) finds *candidates* of about twenty shapes:
-//!   e-mail, URL, digit runs, IBAN-like and ID-like tokens, key prefixes, month names,
-//!   capitalized words. Each candidate goes to the validator of its shape only: Luhn and
-//!   issuer ranges for cards, mod-97 and per-country length for IBANs, the SSA rules for
-//!   SSNs, libphonenumber's metadata (number-type patterns per region, compiled once)
+//! - **Two passes for every built-in type.** One byte loop finds the most frequent
+//!   *candidates* (digit runs, capitalized words, street names glued to their type before
+//!   a number), and a single multi-pattern regex (regex-automata's meta engine: lazy DFA,
+//!   no backtracking) the other shapes of about twenty: e-mail, URL, IBAN-like and ID-like
+//!   tokens, key prefixes, month names. Each candidate goes to the validator of its shape
+//!   only: Luhn and issuer ranges for cards, mod-97 and per-country length for IBANs,
+//!   the SSA rules for SSNs, libphonenumber's metadata (number-type patterns per region, compiled once)
 //!   for phone numbers, check digits for NHS, BSN, Steuer-ID, NIR, DNI/NIE and codice fiscale, the
 //!   US Census name lists and GeoNames places for names and locations, street-type words
 //!   and house numbers for addresses, company legal forms (cleanco) and organization

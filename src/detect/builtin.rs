@@ -1,6 +1,7 @@
-//! The built-in recognizers: one multi-pattern regex pass produces candidates; each
-//! candidate goes to the validator of its shape, which may look a bounded distance
-//! around it (a title before a name, a street number, a unit after an address).
+//! The built-in recognizers: a byte loop (digit runs, capitalized words, glued street
+//! names) and one multi-pattern regex pass produce candidates; each candidate goes to
+//! the validator of its shape, which may look a bounded distance around it (a title
+//! before a name, a street number, a unit after an address).
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
