@@ -302,16 +302,7 @@ impl Suffixes {
 
     /// Whether `w` ends with one of the suffixes (byte for byte).
     fn ends(&self, w: &str) -> bool {
-        if !self.short {
-            let [.., a, b] = w.as_bytes() else {
-                return false;
-            };
-            let k = usize::from(*a) << 8 | usize::from(*b);
-            if self.pairs[k / 64] & (1 << (k % 64)) == 0 {
-                return false;
-            }
-        }
-        self.list.iter().any(|s| w.ends_with(s))
+        self.may_end(w.as_bytes()) && self.list.iter().any(|s| w.ends_with(s))
     }
 
     /// Whether a suffix may end `w`: its last two bytes end one (or a suffix is
@@ -684,14 +675,7 @@ impl Builtin {
             let c = b[i];
             match BYTE_CLASS[usize::from(c)] {
                 C_DIGIT => {
-                    // A glued street type right before the spaces: most digits fail
-                    // the three-byte filter here.
-                    if i > 3
-                        && b[i - 1] == b' '
-                        && (b[i - 2] == b' ' || STREET_GLUED_SET.may_end3(&b[i - 4..i - 1]))
-                    {
-                        glued_candidates(b, i, &mut glued);
-                    }
+                    glued_candidates(b, i, &mut glued);
                     let end = numeric_end(b, i);
                     cx.dispatch(Shape::Numeric, i, end);
                     i = end.max(i + 1);
@@ -738,20 +722,35 @@ impl Builtin {
         // first, then the order of `SHAPES`). A rejected match may hide a shorter one
         // inside it ("token ghp_..." is no bearer header but holds a GitHub token): one
         // more search within the rejected span, so the work stays linear.
+        self.pass1(text, &glued, |k, start, end| {
+            cx.dispatch(SHAPES[k].0, start, end)
+        });
+    }
+
+    /// Pass 1: every match, in order, of one regex of all of [`SHAPES`] (the regex and
+    /// the glued candidates merged by [`Builtin::leftmost`]), each given to `dispatch`
+    /// as `(index in SHAPES, start, end)`; after a rejected one (`false`), the first
+    /// match inside it.
+    fn pass1(
+        &self,
+        text: &str,
+        glued: &[(usize, usize)],
+        mut dispatch: impl FnMut(usize, usize, usize) -> bool,
+    ) {
         let mut next = Pass1::default();
         let mut pos = 0;
         while pos < text.len() {
-            let Some((k, start, end)) = self.leftmost(text, &glued, &mut next, pos, text.len())
+            let Some((k, start, end)) = self.leftmost(text, glued, &mut next, pos, text.len())
             else {
                 break;
             };
-            if !cx.dispatch(SHAPES[k].0, start, end) {
+            if !dispatch(k, start, end) {
                 let from = text::ceil_boundary(text, start + 1);
                 if from < end
                     && let Some((k, s, e)) =
-                        self.leftmost(text, &glued, &mut Pass1::default(), from, end)
+                        self.leftmost(text, glued, &mut Pass1::default(), from, end)
                 {
-                    cx.dispatch(SHAPES[k].0, s, e);
+                    dispatch(k, s, e);
                 }
             }
             pos = end.max(text::ceil_boundary(text, start + 1));
@@ -827,17 +826,25 @@ fn glued_byte(c: u8) -> bool {
 ///
 /// Every such digit starts a digit run of pass 2: a run never spans a space that
 /// follows a letter, except in an extension ("ext 12", "x 12"), which no street type
-/// ends.
-#[inline(never)]
+/// ends. Pass 2 calls this at every digit run; the tests, at every digit.
+#[inline]
 fn glued_candidates(b: &[u8], digit: usize, out: &mut Vec<(usize, usize)>) {
-    let mut q = digit;
+    if digit == 0 || b[digit - 1] != b' ' {
+        return;
+    }
+    let mut q = digit - 1;
     while q > 0 && b[q - 1] == b' ' {
         q -= 1;
     }
     // Most digits follow no street type: three bytes reject them.
-    if !STREET_GLUED_SET.may_end3(&b[q.saturating_sub(3)..q]) {
-        return;
+    if STREET_GLUED_SET.may_end3(&b[q.saturating_sub(3)..q]) {
+        glued_starts(b, q, digit, out);
     }
+}
+
+/// The matches of [`glued_candidates`] whose spaces start at `q`.
+#[inline(never)]
+fn glued_starts(b: &[u8], q: usize, digit: usize, out: &mut Vec<(usize, usize)>) {
     let mut c0 = q;
     while c0 > 0 && glued_byte(b[c0 - 1]) {
         c0 -= 1;
@@ -2535,29 +2542,16 @@ mod tests {
     ) -> Vec<(usize, usize, usize)> {
         let bytes = text.as_bytes();
         let mut glued = Vec::new();
-        for i in 1..bytes.len() {
-            if bytes[i].is_ascii_digit() && bytes[i - 1] == b' ' {
+        for i in 0..bytes.len() {
+            if bytes[i].is_ascii_digit() {
                 glued_candidates(bytes, i, &mut glued);
             }
         }
         let mut seen = Vec::new();
-        let mut next = Pass1::default();
-        let mut pos = 0;
-        while pos < text.len() {
-            let Some((k, start, end)) = b.leftmost(text, &glued, &mut next, pos, text.len()) else {
-                break;
-            };
+        b.pass1(text, &glued, |k, start, end| {
             seen.push((k, start, end));
-            if !accept(start, end) {
-                let from = text::ceil_boundary(text, start + 1);
-                if from < end
-                    && let Some(m) = b.leftmost(text, &glued, &mut Pass1::default(), from, end)
-                {
-                    seen.push(m);
-                }
-            }
-            pos = end.max(text::ceil_boundary(text, start + 1));
-        }
+            accept(start, end)
+        });
         seen
     }
 
