@@ -54,7 +54,9 @@ pub(crate) struct Gazetteer {
     /// Every word of the lists above and of the word tables below, lower case, with
     /// what it is ([`W_FIRST`], [`W_SURNAME`], ...): one lookup per capitalized word.
     /// Keyed by bytes, so that a word lower-cased on the stack needs no UTF-8 check.
-    pub(crate) words: FxMap<Box<[u8]>, u16>,
+    pub(crate) words: WordTable,
+    /// Words of the lists that `words` refused (none: checked by a unit test).
+    pub(crate) refused: usize,
     /// Demonyms and language names of more than one word ("new zealander").
     pub(crate) nrp_phrases: FxSet<String>,
     /// Bit [`trigram`] of the first three bytes of every one-word NRP name: lower-case
@@ -104,7 +106,125 @@ impl Gazetteer {
 
     /// As [`Gazetteer::word`], of the bytes of a lower-cased word.
     pub(crate) fn word_bytes(&self, lower: &[u8]) -> u16 {
-        self.words.get(lower).copied().unwrap_or(0)
+        self.words.get(lower)
+    }
+}
+
+/// A fixed map from words to flags, laid out for look-ups that miss the caches: one
+/// 8-byte slot per word in an open-addressing table (linear probing, at most half
+/// full), holding 16 bits of the word's hash, its length and its flags, and the
+/// words' bytes one after another in one arena. A word that is not in the table is
+/// rejected by the slots alone (a wrong word passes the hash bits and the length in
+/// about one probe of 300,000), so most look-ups read one cache line; a word that is
+/// in it reads one more, in the arena. The map it replaced (`HashMap<Box<[u8]>, u16>`)
+/// read a control byte, a bucket and the boxed key: three lines in 9 MB against one or
+/// two in 3 MB.
+#[derive(Debug, Default)]
+pub(crate) struct WordTable {
+    /// Bits 0..24: offset in `arena`; 24..32: length; 32..48: flags; 48..64: the hash's
+    /// top 16 bits. 0 is an empty slot (no word is empty).
+    slots: Vec<u64>,
+    arena: Vec<u8>,
+    mask: usize,
+    /// Words held.
+    len: usize,
+}
+
+/// The longest word a [`WordTable`] holds (its length has 8 bits).
+const WORD_TABLE_MAX_LEN: usize = 255;
+/// The bits of a slot that a look-up compares before the word: hash bits and length.
+const SLOT_KEY: u64 = 0xFFFF_0000_FF00_0000;
+
+fn word_hash(w: &[u8]) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(w);
+    // Mix the top bits down: the slot index comes from the low bits.
+    let x = h.finish();
+    x ^ (x >> 29)
+}
+
+impl WordTable {
+    /// An empty table for at most `n` words.
+    fn with_capacity(n: usize) -> Self {
+        let size = (2 * n.max(1)).next_power_of_two();
+        WordTable {
+            slots: vec![0; size],
+            arena: Vec::with_capacity(8 * n),
+            mask: size - 1,
+            len: 0,
+        }
+    }
+
+    /// Adds `flags` to those of `w` (inserting it); `false`, and nothing changed, when
+    /// `w` is empty or longer than 255 bytes, or the table or its arena is full.
+    fn add(&mut self, w: &[u8], flags: u16) -> bool {
+        if w.is_empty() || w.len() > WORD_TABLE_MAX_LEN {
+            return false;
+        }
+        let h = word_hash(w);
+        let want = (h >> 48) << 48 | (w.len() as u64) << 24;
+        let mut i = usize::try_from(h & self.mask as u64).unwrap_or(0);
+        loop {
+            let s = self.slots[i];
+            if s == 0 {
+                break;
+            }
+            if s & SLOT_KEY == want && self.key(s) == Some(w) {
+                self.slots[i] = s | u64::from(flags) << 32;
+                return true;
+            }
+            i = (i + 1) & self.mask;
+        }
+        // At most half full, so that look-ups stay short.
+        let off = self.arena.len();
+        if 2 * (self.len + 1) > self.slots.len() || off + w.len() >= 1 << 24 {
+            return false;
+        }
+        self.len += 1;
+        self.arena.extend_from_slice(w);
+        self.slots[i] = want | u64::from(flags) << 32 | off as u64;
+        true
+    }
+
+    /// The word of a slot, from the arena.
+    #[inline]
+    fn key(&self, s: u64) -> Option<&[u8]> {
+        let off = usize::try_from(s & 0xFF_FFFF).ok()?;
+        let len = usize::try_from(s >> 24 & 0xFF).ok()?;
+        self.arena.get(off..off.checked_add(len)?)
+    }
+
+    /// The flags of `w`; 0 when it is not in the table.
+    #[inline]
+    pub(crate) fn get(&self, w: &[u8]) -> u16 {
+        if w.is_empty() || w.len() > WORD_TABLE_MAX_LEN {
+            return 0;
+        }
+        let h = word_hash(w);
+        // The hash bits and the length, as they sit in a slot.
+        let want = (h >> 48) << 48 | (w.len() as u64) << 24;
+        let mut i = usize::try_from(h & self.mask as u64).unwrap_or(0);
+        loop {
+            let s = self.slots.get(i).copied().unwrap_or(0);
+            if s == 0 {
+                return 0;
+            }
+            if s & SLOT_KEY == want && self.key(s) == Some(w) {
+                return u16::try_from(s >> 32 & 0xFFFF).unwrap_or(0);
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    /// Every word and its flags (in no particular order).
+    #[cfg(test)]
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], u16)> {
+        self.slots.iter().filter(|&&s| s != 0).map(|&s| {
+            (
+                self.key(s).unwrap(),
+                u16::try_from(s >> 32 & 0xFFFF).unwrap(),
+            )
+        })
     }
 }
 
@@ -136,9 +256,24 @@ impl Gazetteer {
                 .max()
                 .unwrap_or(1)
                 .min(4);
-            let mut words: FxMap<Box<[u8]>, u16> = FxMap::default();
+            // At most one entry per word of the lists.
+            let capacity = first_names.len()
+                + surnames.len()
+                + place_first_words.len()
+                + countries.len()
+                + cities.len()
+                + STOP_WORDS.len()
+                + STREET_SUFFIXES.len()
+                + STREET_PREFIXES.len()
+                + lines(NRP).count()
+                + lines(LEGAL_FORMS).count()
+                + ORG_WORDS.len();
+            let mut words = WordTable::with_capacity(capacity);
+            // The lists are part of the crate and hold no empty or overlong word: a
+            // unit test checks that none was refused.
+            let mut refused = 0usize;
             let mut add = |w: &str, bit: u16| {
-                *words.entry(Box::from(w.as_bytes())).or_default() |= bit;
+                refused += usize::from(!words.add(w.as_bytes(), bit));
             };
             for w in &first_names {
                 add(w, W_FIRST);
@@ -193,6 +328,7 @@ impl Gazetteer {
                 cities,
                 max_place_words,
                 words,
+                refused,
                 nrp_phrases,
                 nrp_trigrams,
             }
@@ -579,9 +715,52 @@ mod tests {
     use super::*;
 
     #[test]
+    fn word_table_agrees_with_a_map() {
+        let mut map: FxMap<Vec<u8>, u16> = FxMap::default();
+        let mut t = WordTable::with_capacity(30_000);
+        for i in 0..30_000u32 {
+            // Repeated words (i % 20_000) merge their flags, as in the lists.
+            let w = format!(
+                "w{}x{}",
+                i % 20_000 * 7919 % 100_003,
+                "é".repeat((i % 5) as usize)
+            );
+            let f = 1u16 << (i % 12);
+            *map.entry(w.clone().into_bytes()).or_default() |= f;
+            assert!(t.add(w.as_bytes(), f));
+        }
+        assert!(t.add(&[b'a'; 255], 7));
+        map.insert(vec![b'a'; 255], 7);
+        assert_eq!(t.iter().count(), map.len());
+        for (k, &f) in &map {
+            assert_eq!(t.get(k), f, "{:?}", std::str::from_utf8(k));
+        }
+        for (k, f) in t.iter() {
+            assert_eq!(map.get(k), Some(&f));
+        }
+        for i in 0..20_000u32 {
+            assert_eq!(t.get(format!("w{i}y").as_bytes()), 0);
+        }
+        assert_eq!(t.get(b""), 0);
+        assert_eq!(t.get(&[b'a'; 256]), 0);
+        assert_eq!(t.get(&[b'a'; 254]), 0);
+        // Refused: an empty word, a word of 256 bytes, more words than the capacity.
+        assert!(!t.add(b"", 1));
+        assert!(!t.add(&[b'b'; 256], 1));
+        let mut small = WordTable::with_capacity(4);
+        let added = (0..100)
+            .filter(|i| small.add(format!("{i}").as_bytes(), 1))
+            .count();
+        assert_eq!(added, 4);
+        assert_eq!(small.get(b"0"), 1);
+    }
+
+    #[test]
     fn lists_load_and_are_lower_case() {
         let g = Gazetteer::get();
-        let count = |bit: u16| g.words.values().filter(|&&f| f & bit != 0).count();
+        assert!(g.words.iter().count() > 100_000);
+        assert_eq!(g.refused, 0);
+        let count = |bit: u16| g.words.iter().filter(|&(_, f)| f & bit != 0).count();
         assert!(count(W_FIRST) > 5_000, "{}", count(W_FIRST));
         assert!(count(W_SURNAME) > 80_000, "{}", count(W_SURNAME));
         assert!(g.word("mary") & W_FIRST != 0);
@@ -604,7 +783,7 @@ mod tests {
         assert!(g.countries.contains("new zealand"));
         assert!(g.cities.contains("toronto"));
         assert!(g.max_place_words >= 2);
-        for n in g.words.keys() {
+        for (n, _) in g.words.iter() {
             let n = std::str::from_utf8(n).unwrap();
             assert_eq!(n.to_lowercase(), n);
         }
