@@ -217,12 +217,10 @@ impl WordTable {
     /// Every word and its flags (in no particular order).
     #[cfg(test)]
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], u16)> {
-        self.slots.iter().filter(|&&s| s != 0).map(|&s| {
-            (
-                self.key(s).unwrap(),
-                u16::try_from(s >> 32 & 0xFFFF).unwrap(),
-            )
-        })
+        self.slots
+            .iter()
+            .filter(|&&s| s != 0)
+            .filter_map(|&s| Some((self.key(s)?, u16::try_from(s >> 32 & 0xFFFF).ok()?)))
     }
 }
 
