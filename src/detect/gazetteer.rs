@@ -159,20 +159,13 @@ impl WordTable {
         if w.is_empty() || w.len() > WORD_TABLE_MAX_LEN {
             return false;
         }
-        let h = word_hash(w);
-        let want = (h >> 48) << 48 | (w.len() as u64) << 24;
-        let mut i = usize::try_from(h & self.mask as u64).unwrap_or(0);
-        loop {
-            let s = self.slots[i];
-            if s == 0 {
-                break;
-            }
-            if s & SLOT_KEY == want && self.key(s) == Some(w) {
-                self.slots[i] = s | u64::from(flags) << 32;
+        let (i, want) = match self.probe(w) {
+            Ok(i) => {
+                self.slots[i] |= u64::from(flags) << 32;
                 return true;
             }
-            i = (i + 1) & self.mask;
-        }
+            Err(free) => free,
+        };
         // At most half full, so that look-ups stay short.
         let off = self.arena.len();
         if 2 * (self.len + 1) > self.slots.len() || off + w.len() >= 1 << 24 {
@@ -182,6 +175,27 @@ impl WordTable {
         self.arena.extend_from_slice(w);
         self.slots[i] = want | u64::from(flags) << 32 | off as u64;
         true
+    }
+
+    /// Where `w` (not empty, at most 255 bytes) is: `Ok(slot)`, or `Err((the empty
+    /// slot that ends its probe, the slot's key bits for it))`. The table is at most
+    /// half full, so an empty slot always ends the probe.
+    #[inline]
+    fn probe(&self, w: &[u8]) -> Result<usize, (usize, u64)> {
+        let h = word_hash(w);
+        // The hash bits and the length, as they sit in a slot.
+        let want = (h >> 48) << 48 | (w.len() as u64) << 24;
+        let mut i = usize::try_from(h & self.mask as u64).unwrap_or(0);
+        loop {
+            let s = self.slots.get(i).copied().unwrap_or(0);
+            if s == 0 {
+                return Err((i, want));
+            }
+            if s & SLOT_KEY == want && self.key(s) == Some(w) {
+                return Ok(i);
+            }
+            i = (i + 1) & self.mask;
+        }
     }
 
     /// The word of a slot, from the arena.
@@ -198,19 +212,9 @@ impl WordTable {
         if w.is_empty() || w.len() > WORD_TABLE_MAX_LEN {
             return 0;
         }
-        let h = word_hash(w);
-        // The hash bits and the length, as they sit in a slot.
-        let want = (h >> 48) << 48 | (w.len() as u64) << 24;
-        let mut i = usize::try_from(h & self.mask as u64).unwrap_or(0);
-        loop {
-            let s = self.slots.get(i).copied().unwrap_or(0);
-            if s == 0 {
-                return 0;
-            }
-            if s & SLOT_KEY == want && self.key(s) == Some(w) {
-                return u16::try_from(s >> 32 & 0xFFFF).unwrap_or(0);
-            }
-            i = (i + 1) & self.mask;
+        match self.probe(w) {
+            Ok(i) => u16::try_from(self.slots[i] >> 32 & 0xFFFF).unwrap_or(0),
+            Err(_) => 0,
         }
     }
 
