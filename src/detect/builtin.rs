@@ -224,6 +224,12 @@ impl Words {
         Self { list, lens }
     }
 
+    /// Whether a word of the list starts with byte `c` (ignoring ASCII case): when
+    /// not, no word that starts with it [`has`](Words::has).
+    fn may_start(&self, c: u8) -> bool {
+        self.lens[usize::from(c.to_ascii_lowercase())] != 0
+    }
+
     /// Whether `w` is one of the words, ignoring ASCII case.
     fn has(&self, w: &str) -> bool {
         let Some(&c) = w.as_bytes().first() else {
@@ -695,13 +701,7 @@ impl Builtin {
                 C_WORD => {
                     // The rest of a word that does not start a candidate ("iPhone", "é1").
                     let from = i;
-                    i += 1;
-                    while i < b.len()
-                        && BYTE_CLASS[usize::from(b[i])] != C_OTHER
-                        && BYTE_CLASS[usize::from(b[i])] != C_OPEN
-                    {
-                        i += 1;
-                    }
+                    i = text::run_end(b, i + 1);
                     // Lower-case demonyms ("we are proud ecuadoreans"): one bit of a
                     // trigram filter rejects almost every word before any lookup.
                     if i - from >= 4
@@ -1154,6 +1154,26 @@ impl Cx<'_, '_> {
             *m = (i, r);
         }
         r
+    }
+
+    /// Whether a word of `set` is among the `window.1` words in the `window.0` bytes
+    /// before `start` (`start..end` is the candidate).
+    fn set_word_before(
+        &self,
+        start: usize,
+        end: usize,
+        window: (usize, usize),
+        set: &Words,
+    ) -> bool {
+        self.bits.any_word_near_starting(
+            self.text,
+            start,
+            end,
+            window,
+            (0, 0),
+            |c| set.may_start(c),
+            |w| set.has(w),
+        )
     }
 
     fn bytes(&self, start: usize, end: usize) -> &[u8] {
@@ -1883,11 +1903,15 @@ impl Cx<'_, '_> {
                     && seps
                         .iter()
                         .all(|s| matches!(s.as_slice(), b" " | b"-" | b"." | b"/"))
-                || self
-                    .bits
-                    .any_word_near(self.text, start, end, (32, 3), (0, 0), |w| {
-                        PHONE_WORD_SET.has(w) || STRONG_PHONE_WORD_SET.has(w)
-                    })
+                || self.bits.any_word_near_starting(
+                    self.text,
+                    start,
+                    end,
+                    (32, 3),
+                    (0, 0),
+                    |c| PHONE_WORD_SET.may_start(c) || STRONG_PHONE_WORD_SET.may_start(c),
+                    |w| PHONE_WORD_SET.has(w) || STRONG_PHONE_WORD_SET.has(w),
+                )
         };
         let mut found_other = found;
         if !strong
@@ -1909,11 +1933,19 @@ impl Cx<'_, '_> {
             ) && (groups.len() == 1 || uniform(b"- "))
                 // Three digits (Iceland, the Faroes) only right after a postcode word.
                 || lens == [3]
-                    && self.bits.any_word_near(self.text, start, end, (24, 3), (0, 0), |w| {
-                        ["zip", "zipcode", "postcode", "postal", "code"]
-                            .iter()
-                            .any(|z| w.eq_ignore_ascii_case(z))
-                    });
+                    && self.bits.any_word_near_starting(
+                        self.text,
+                        start,
+                        end,
+                        (24, 3),
+                        (0, 0),
+                        |c| matches!(c.to_ascii_lowercase(), b'z' | b'p' | b'c'),
+                        |w| {
+                            ["zip", "zipcode", "postcode", "postal", "code"]
+                                .iter()
+                                .any(|z| w.eq_ignore_ascii_case(z))
+                        },
+                    );
             if zip {
                 let score = if self.town_before(start) { 0.45 } else { 0.1 };
                 found |= self.push(EntityType::ZipCode, start, end, score);
@@ -1937,12 +1969,7 @@ impl Cx<'_, '_> {
     /// and a street), unless a phone word is near.
     fn not_phone(&mut self, start: usize, end: usize, run: &text::NumericRun) -> bool {
         let t = self.text;
-        if self
-            .bits
-            .any_word_near(t, start, end, (32, 3), (0, 0), |w| {
-                NOT_PHONE_WORD_SET.has(w)
-            })
-        {
+        if self.set_word_before(start, end, (32, 3), &NOT_PHONE_WORD_SET) {
             return true;
         }
         let spaces_only = run.plus.is_none()
@@ -1955,12 +1982,7 @@ impl Cx<'_, '_> {
         let capital_after = self
             .next_word(end)
             .is_some_and(|(ws, _)| t[ws..].starts_with(char::is_uppercase));
-        capital_after
-            && !self
-                .bits
-                .any_word_near(t, start, end, (32, 4), (0, 0), |w| {
-                    STRONG_PHONE_WORD_SET.has(w)
-                })
+        capital_after && !self.set_word_before(start, end, (32, 4), &STRONG_PHONE_WORD_SET)
     }
 
     /// Whether a town stands right before a postcode at `start`: one capitalized word
@@ -2107,12 +2129,19 @@ impl Cx<'_, '_> {
         }
         let (mut strong, mut weak) = (false, false);
         if !(initial && words >= 2) {
-            self.bits
-                .any_word_near(self.text, start, end, (24, 3), (0, 0), |w| {
+            self.bits.any_word_near_starting(
+                self.text,
+                start,
+                end,
+                (24, 3),
+                (0, 0),
+                |c| NAME_CUE_SET.may_start(c) || words >= 2 && WEAK_NAME_CUE_SET.may_start(c),
+                |w| {
                     strong |= NAME_CUE_SET.has(w);
                     weak |= words >= 2 && WEAK_NAME_CUE_SET.has(w);
                     strong
-                });
+                },
+            );
         }
         let score = if initial && words >= 2 || strong {
             0.6
@@ -2195,9 +2224,7 @@ impl Cx<'_, '_> {
         }) {
             return false;
         }
-        !self
-            .bits
-            .any_word_near(t, start, end, (16, 1), (0, 0), |w| LANGUAGE_WORD_SET.has(w))
+        !self.set_word_before(start, end, (16, 1), &LANGUAGE_WORD_SET)
     }
 
     /// An organization: capitalized words before a legal form or an organization word

@@ -577,17 +577,17 @@ impl ContextWords {
     ) -> (u64, bool) {
         let mut mask = 0u64;
         let mut more = false;
-        bits.any_word_near(
+        bits.any_word_near_starting(
             text,
             start,
             end,
             (CONTEXT_BYTES, CONTEXT_WORDS),
             (CONTEXT_BYTES / 3, 2),
+            |b0| {
+                let b0 = b0.to_ascii_lowercase();
+                b0 >= 0x80 || first[usize::from(b0 / 64)] & (1 << (b0 % 64)) != 0
+            },
             |w| {
-                let b0 = w.as_bytes().first().map_or(0, u8::to_ascii_lowercase);
-                if b0 < 0x80 && first[usize::from(b0 / 64)] & (1 << (b0 % 64)) == 0 {
-                    return false;
-                }
                 self.lookup(w, |t| {
                     mask |= t.mask;
                     more |= id >= 64 && t.more.contains(&id);

@@ -298,39 +298,64 @@ impl WordBits {
         end: usize,
         window_before: (usize, usize),
         window_after: (usize, usize),
+        pred: impl FnMut(&'a str) -> bool,
+    ) -> bool {
+        self.any_word_near_starting(
+            text,
+            start,
+            end,
+            window_before,
+            window_after,
+            |_| true,
+            pred,
+        )
+    }
+
+    /// As [`WordBits::any_word_near`] with `|w| keep(w's first byte) && pred(w)`, but
+    /// the words whose first byte `keep` refuses cost a bit test: their ends are not
+    /// looked for and no string is made of them. The windows walk the starts of the
+    /// words (a run of set bits starts where the bit before is clear).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn any_word_near_starting<'a>(
+        &self,
+        text: &'a str,
+        start: usize,
+        end: usize,
+        window_before: (usize, usize),
+        window_after: (usize, usize),
+        keep: impl Fn(u8) -> bool,
         mut pred: impl FnMut(&'a str) -> bool,
     ) -> bool {
         let ((before, before_max), (after, after_max)) = (window_before, window_after);
         let from = floor_boundary(text, start.saturating_sub(before));
         let to = floor_boundary(text, end.saturating_add(after));
         if start - from > 64 || to.saturating_sub(end) > 64 || end > text.len() {
-            return any_word_near(text, start, end, window_before, window_after, pred);
+            return any_word_near(text, start, end, window_before, window_after, |w| {
+                w.as_bytes().first().is_some_and(|&b| keep(b)) && pred(w)
+            });
         }
+        let b = text.as_bytes();
+        // The length of the run of set bits of `m` from bit `s` (`m` has no bit at or
+        // above the window's length, so the run ends inside it).
+        let run = |m: u64, s: usize| trailing(!(m >> s));
         // Before: from `start` backwards, a word per step.
-        let m = if before_max == 0 {
-            0
-        } else {
-            self.range(from, start)
-        };
-        // A word cut by the window's start is not a word of the window.
-        let cut = from > 0 && self.get(from - 1);
-        let mut hi = start - from;
-        let mut seen = 0;
-        while seen < before_max && hi > 0 {
-            let words = m & low_bits(hi);
-            if words == 0 {
-                break;
+        if before_max > 0 {
+            let m = self.range(from, start);
+            // A word cut by the window's start is not a word of the window.
+            let cut = from > 0 && self.get(from - 1);
+            let mut starts = m & !(m << 1);
+            let mut seen = 0;
+            while seen < before_max && starts != 0 {
+                let s = bit_len(starts) - 1;
+                starts &= !(1 << s);
+                if s == 0 && cut {
+                    break;
+                }
+                seen += 1;
+                if keep(b[from + s]) && pred(&text[from + s..from + s + run(m, s)]) {
+                    return true;
+                }
             }
-            let we = bit_len(words);
-            let ws = bit_len(!m & low_bits(we));
-            if ws == 0 && cut {
-                break;
-            }
-            if pred(&text[from + ws..from + we]) {
-                return true;
-            }
-            seen += 1;
-            hi = ws;
         }
         // After: from `end` forwards.
         if after_max == 0 {
@@ -339,24 +364,19 @@ impl WordBits {
         let n = to - end;
         let m = self.range(end, to);
         let cut = to < text.len() && self.get(to);
-        let mut lo = 0;
+        let mut starts = m & !(m << 1);
         let mut seen = 0;
-        while seen < after_max && lo < n {
-            let words = m & !low_bits(lo);
-            if words == 0 {
-                break;
-            }
-            let ws = trailing(words);
-            let gaps = !m & !low_bits(ws) & low_bits(n);
-            let we = if gaps == 0 { n } else { trailing(gaps) };
+        while seen < after_max && starts != 0 {
+            let s = trailing(starts);
+            starts &= starts - 1;
+            let we = s + run(m, s);
             if we == n && cut {
                 break;
             }
-            if pred(&text[end + ws..end + we]) {
+            seen += 1;
+            if keep(b[end + s]) && pred(&text[end + s..end + we]) {
                 return true;
             }
-            seen += 1;
-            lo = we;
         }
         false
     }
@@ -365,9 +385,8 @@ impl WordBits {
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
 
-/// The word bytes (ASCII alphanumeric or `'`) of the 8 bytes of `x` (little-endian) as
-/// the 8 low bits, bit `k` for byte `k`; bytes outside ASCII are not word bytes here.
-fn ascii_word_bits(x: u64) -> u64 {
+/// The top bit of each byte of `x` that is ASCII alphanumeric or `extra` (ASCII).
+fn ascii_alnum_or(x: u64, extra: u8) -> u64 {
     // Byte-wise range tests on the low 7 bits (no carry crosses a byte).
     let y = x & !HI;
     let at_least = |v: u64, lo: u64| v.wrapping_add(LO * (0x80 - lo)) & HI;
@@ -375,10 +394,34 @@ fn ascii_word_bits(x: u64) -> u64 {
     let digit = at_least(y, 0x30) & !above(y, 0x39);
     let l = y | (LO * 0x20);
     let letter = at_least(l, 0x61) & !above(l, 0x7A);
-    let apostrophe = !((y ^ (LO * 0x27)).wrapping_add(LO * 0x7F)) & HI;
-    let r = (digit | letter | apostrophe) & !(x & HI);
+    let extra = !((y ^ (LO * u64::from(extra))).wrapping_add(LO * 0x7F)) & HI;
+    (digit | letter | extra) & !(x & HI)
+}
+
+/// The word bytes (ASCII alphanumeric or `'`) of the 8 bytes of `x` (little-endian) as
+/// the 8 low bits, bit `k` for byte `k`; bytes outside ASCII are not word bytes here.
+fn ascii_word_bits(x: u64) -> u64 {
     // Gather the top bit of each byte into the low 8 bits.
-    (r >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
+    (ascii_alnum_or(x, b'\'') >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
+}
+
+/// The first byte of `b` at or after `i` that is ASCII and neither alphanumeric nor
+/// `_` (`b.len()` when there is none): the end of a run of word bytes as the byte loop
+/// of the built-in scan classifies them. Eight bytes at a time, so that a word ends
+/// without a branch per byte.
+pub(crate) fn run_end(b: &[u8], mut i: usize) -> usize {
+    while let Some(e) = b.get(i..i + 8) {
+        let x = u64::from_le_bytes(<[u8; 8]>::try_from(e).unwrap_or([0; 8]));
+        let stop = !(ascii_alnum_or(x, b'_') | x) & HI;
+        if stop != 0 {
+            return i + trailing(stop) / 8;
+        }
+        i += 8;
+    }
+    while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80) {
+        i += 1;
+    }
+    i
 }
 
 /// The `n` lowest bits (`n <= 64`).
@@ -1072,6 +1115,21 @@ mod tests {
                             false
                         });
                         assert_eq!(a, b, "{start}..{end} {before:?} {after:?}");
+                        // Filtered by first byte, and stopped at a word.
+                        let keep = |c: u8| c & 3 != 0;
+                        let (mut a, mut b) = (Vec::new(), Vec::new());
+                        let ra = any_word_near(&t, start, end, before, after, |w| {
+                            keep(w.as_bytes()[0]) && {
+                                a.push(w);
+                                w.len() == 3
+                            }
+                        });
+                        let rb =
+                            bits.any_word_near_starting(&t, start, end, before, after, keep, |w| {
+                                b.push(w);
+                                w.len() == 3
+                            });
+                        assert_eq!((ra, a), (rb, b), "{start}..{end} {before:?} {after:?}");
                     }
                 }
             }
@@ -1089,6 +1147,28 @@ mod tests {
                 assert_eq!(got, want, "byte {c:#x} at {k}");
             }
         }
+    }
+
+    #[test]
+    fn run_end_agrees_with_the_byte_rule() {
+        let stops = |c: u8| c < 0x80 && !(c.is_ascii_alphanumeric() || c == b'_');
+        let reference = |b: &[u8], i: usize| (i..b.len()).find(|&k| stops(b[k])).unwrap_or(b.len());
+        // Every byte at every place of a 19-byte run of word bytes, from every start.
+        for c in 0..=255u8 {
+            for k in 0..19 {
+                let mut b = *b"aZ_09\xC3\xA9bcdefghijklm";
+                b[k] = c;
+                for i in 0..=b.len() {
+                    assert_eq!(
+                        run_end(&b, i),
+                        reference(&b, i),
+                        "byte {c:#x} at {k} from {i}"
+                    );
+                }
+            }
+        }
+        assert_eq!(run_end(b"", 0), 0);
+        assert_eq!(run_end(b"abc def", 0), 3);
     }
 
     /// `next_word` as it was before it scanned bytes (read to the next white space).
