@@ -206,11 +206,14 @@ struct Words {
     /// Bit `n` of entry `c`: a word of the list starts with `c` and has `n` bytes
     /// (bit 63: 63 bytes or more).
     lens: [u64; 256],
+    /// Bit `c` is set when a word of the list ends with byte `c` (lower case).
+    last: [u64; 4],
 }
 
 impl Words {
     const fn new(list: &'static [&'static str]) -> Self {
         let mut lens = [0u64; 256];
+        let mut last = [0u64; 4];
         let mut i = 0;
         while i < list.len() {
             let b = list[i].as_bytes();
@@ -218,16 +221,25 @@ impl Words {
                 let c = b[0].to_ascii_lowercase();
                 let n = if b.len() < 63 { b.len() } else { 63 };
                 lens[c as usize] |= 1 << n;
+                let z = b[b.len() - 1].to_ascii_lowercase();
+                last[(z / 64) as usize] |= 1 << (z % 64);
             }
             i += 1;
         }
-        Self { list, lens }
+        Self { list, lens, last }
     }
 
-    /// Whether a word of the list starts with byte `c` (ignoring ASCII case): when
-    /// not, no word that starts with it [`has`](Words::has).
-    fn may_start(&self, c: u8) -> bool {
-        self.lens[usize::from(c.to_ascii_lowercase())] != 0
+    /// Whether a word of the list ends with byte `c` (ignoring ASCII case): when not,
+    /// no word that ends with it [`has`](Words::has).
+    fn may_end(&self, c: u8) -> bool {
+        let c = c.to_ascii_lowercase();
+        self.last[usize::from(c / 64)] & (1 << (c % 64)) != 0
+    }
+
+    /// Whether a word of the list starts with byte `c` (ignoring ASCII case) and has
+    /// `len` bytes: when not, no such word [`has`](Words::has).
+    fn may_have(&self, c: u8, len: usize) -> bool {
+        self.lens[usize::from(c.to_ascii_lowercase())] & (1 << len.min(63)) != 0
     }
 
     /// Whether `w` is one of the words, ignoring ASCII case.
@@ -1171,7 +1183,7 @@ impl Cx<'_, '_> {
             end,
             window,
             (0, 0),
-            |c| set.may_start(c),
+            |c, n| set.may_have(c, n),
             |w| set.has(w),
         )
     }
@@ -1909,7 +1921,7 @@ impl Cx<'_, '_> {
                     end,
                     (32, 3),
                     (0, 0),
-                    |c| PHONE_WORD_SET.may_start(c) || STRONG_PHONE_WORD_SET.may_start(c),
+                    |c, n| PHONE_WORD_SET.may_have(c, n) || STRONG_PHONE_WORD_SET.may_have(c, n),
                     |w| PHONE_WORD_SET.has(w) || STRONG_PHONE_WORD_SET.has(w),
                 )
         };
@@ -1939,7 +1951,7 @@ impl Cx<'_, '_> {
                         end,
                         (24, 3),
                         (0, 0),
-                        |c| matches!(c.to_ascii_lowercase(), b'z' | b'p' | b'c'),
+                        |c, n| matches!(c.to_ascii_lowercase(), b'z' | b'p' | b'c') && n >= 3,
                         |w| {
                             ["zip", "zipcode", "postcode", "postal", "code"]
                                 .iter()
@@ -2069,7 +2081,7 @@ impl Cx<'_, '_> {
             found |= self.organization(start, end, flags);
         }
         if flags & W_PLACE_FIRST != 0 && self.on(&EntityType::Location) {
-            found |= self.location(start, end);
+            found |= self.location(start, end, flags);
         }
         if self.on(&EntityType::Person) {
             found |= self.person(start, end, flags);
@@ -2135,7 +2147,9 @@ impl Cx<'_, '_> {
                 end,
                 (24, 3),
                 (0, 0),
-                |c| NAME_CUE_SET.may_start(c) || words >= 2 && WEAK_NAME_CUE_SET.may_start(c),
+                |c, n| {
+                    NAME_CUE_SET.may_have(c, n) || words >= 2 && WEAK_NAME_CUE_SET.may_have(c, n)
+                },
                 |w| {
                     strong |= NAME_CUE_SET.has(w);
                     weak |= words >= 2 && WEAK_NAME_CUE_SET.has(w);
@@ -2332,7 +2346,15 @@ impl Cx<'_, '_> {
     fn has_org_cue(&mut self, start: usize, stop: usize) -> bool {
         let t = self.text;
         // Before: "work for X", "became X" (the word right before, after one space).
+        // Most words before a capitalized word end in a byte that no cue ends in.
+        let b = t.as_bytes();
+        let mut e = start;
+        while e > 0 && b[e - 1] == b' ' {
+            e -= 1;
+        }
         let cue_before = t[..start].ends_with(' ')
+            && e > 0
+            && ORG_CUE_BEFORE_SET.may_end(b[e - 1])
             && text::word_before(t, start - 1).is_some_and(|(ps, pw)| {
                 ORG_CUE_BEFORE_SET.has(pw)
                     && (!ORG_CUE_PREPOSITION_SET.has(pw)
@@ -2416,17 +2438,24 @@ impl Cx<'_, '_> {
         (first, words)
     }
 
-    fn location(&mut self, start: usize, end: usize) -> bool {
-        // Longest gazetteer match of up to `max_place_words` words from here.
+    /// The longest country or city name of up to `max_place_words` words from the
+    /// word `start..end` (of gazetteer `flags`).
+    fn location(&mut self, start: usize, end: usize, flags: u16) -> bool {
         let g = self.b.gaz;
         let mut best = None;
         let mut stop = end;
         let mut words = 1;
         loop {
-            let name = lower(&mut self.buf, &self.text[start..stop]);
-            if g.countries.contains(name) {
+            // One word: its flags say whether it is a country or a city name.
+            let (country, city) = if words == 1 {
+                (flags & W_COUNTRY != 0, flags & W_CITY != 0)
+            } else {
+                let name = lower(&mut self.buf, &self.text[start..stop]);
+                (g.countries.contains(name), g.cities.contains(name))
+            };
+            if country {
                 best = Some((stop, 0.6));
-            } else if g.cities.contains(name) {
+            } else if city {
                 best = Some((stop, 0.45));
             }
             if words >= g.max_place_words {
@@ -2446,6 +2475,22 @@ impl Cx<'_, '_> {
         }
     }
 
+    /// Whether a title of [`TITLES`] stands right before `start` (see
+    /// [`text::title_before`]); most words before a name end in a byte that no title
+    /// ends in, refused before the title is looked for.
+    fn titled(&self, start: usize) -> bool {
+        let b = self.text.as_bytes();
+        if start < 3 || b[start - 1] != b' ' {
+            return false;
+        }
+        let e = if b[start - 2] == b'.' {
+            start - 2
+        } else {
+            start - 1
+        };
+        TITLE_SET.may_end(b[e - 1]) && text::title_before(self.text, start, |w| TITLE_SET.has(w))
+    }
+
     fn person(&mut self, start: usize, end: usize, flags: u16) -> bool {
         let word = &self.text[start..end];
         if !lower_after_first(word) {
@@ -2457,7 +2502,7 @@ impl Cx<'_, '_> {
         }
         let first = flags & W_FIRST != 0;
         let sur = flags & W_SURNAME != 0;
-        if !first && !sur && !text::title_before(self.text, start, |w| TITLE_SET.has(w)) {
+        if !first && !sur && !self.titled(start) {
             return self.person_by_structure(start, end, flags);
         }
         // Extend over a middle initial and a capitalized surname.
@@ -2504,8 +2549,7 @@ impl Cx<'_, '_> {
             extended = true;
             break;
         }
-        let titled =
-            !(first && extended) && text::title_before(self.text, start, |w| TITLE_SET.has(w));
+        let titled = !(first && extended) && self.titled(start);
         let score = match (first, extended, titled) {
             (true, true, _) => 0.85,
             (_, _, true) => 0.8,

@@ -583,7 +583,7 @@ impl ContextWords {
             end,
             (CONTEXT_BYTES, CONTEXT_WORDS),
             (CONTEXT_BYTES / 3, 2),
-            |b0| {
+            |b0, _| {
                 let b0 = b0.to_ascii_lowercase();
                 b0 >= 0x80 || first[usize::from(b0 / 64)] & (1 << (b0 % 64)) != 0
             },

@@ -35,6 +35,11 @@ pub(crate) fn alnum(b: &[u8]) -> Vec<u8> {
 
 /// Whether `start` begins a word: the character before it is not alphanumeric.
 pub(crate) fn word_start(text: &str, start: usize) -> bool {
+    match start.checked_sub(1).map(|i| text.as_bytes()[i]) {
+        None => return true,
+        Some(c) if c < 0x80 => return !(c.is_ascii_alphanumeric() || c == b'_'),
+        Some(_) => {}
+    }
     !text[..start]
         .chars()
         .next_back()
@@ -306,15 +311,15 @@ impl WordBits {
             end,
             window_before,
             window_after,
-            |_| true,
+            |_, _| true,
             pred,
         )
     }
 
-    /// As [`WordBits::any_word_near`] with `|w| keep(w's first byte) && pred(w)`, but
-    /// the words whose first byte `keep` refuses cost a bit test: their ends are not
-    /// looked for and no string is made of them. The windows walk the starts of the
-    /// words (a run of set bits starts where the bit before is clear).
+    /// As [`WordBits::any_word_near`] with `|w| keep(w's first byte, w.len()) &&
+    /// pred(w)`, but the words that `keep` refuses cost a few bit operations: no
+    /// string is made of them. The windows walk the starts of the words (a run of set
+    /// bits starts where the bit before is clear).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn any_word_near_starting<'a>(
         &self,
@@ -323,7 +328,7 @@ impl WordBits {
         end: usize,
         window_before: (usize, usize),
         window_after: (usize, usize),
-        keep: impl Fn(u8) -> bool,
+        keep: impl Fn(u8, usize) -> bool,
         mut pred: impl FnMut(&'a str) -> bool,
     ) -> bool {
         let ((before, before_max), (after, after_max)) = (window_before, window_after);
@@ -331,7 +336,7 @@ impl WordBits {
         let to = floor_boundary(text, end.saturating_add(after));
         if start - from > 64 || to.saturating_sub(end) > 64 || end > text.len() {
             return any_word_near(text, start, end, window_before, window_after, |w| {
-                w.as_bytes().first().is_some_and(|&b| keep(b)) && pred(w)
+                w.as_bytes().first().is_some_and(|&b| keep(b, w.len())) && pred(w)
             });
         }
         let b = text.as_bytes();
@@ -352,7 +357,8 @@ impl WordBits {
                     break;
                 }
                 seen += 1;
-                if keep(b[from + s]) && pred(&text[from + s..from + s + run(m, s)]) {
+                let we = s + run(m, s);
+                if keep(b[from + s], we - s) && pred(&text[from + s..from + we]) {
                     return true;
                 }
             }
@@ -374,7 +380,7 @@ impl WordBits {
                 break;
             }
             seen += 1;
-            if keep(b[end + s]) && pred(&text[end + s..end + we]) {
+            if keep(b[end + s], we - s) && pred(&text[end + s..end + we]) {
                 return true;
             }
         }
@@ -1116,10 +1122,10 @@ mod tests {
                         });
                         assert_eq!(a, b, "{start}..{end} {before:?} {after:?}");
                         // Filtered by first byte, and stopped at a word.
-                        let keep = |c: u8| c & 3 != 0;
+                        let keep = |c: u8, n: usize| c & 3 != 0 && n != 2;
                         let (mut a, mut b) = (Vec::new(), Vec::new());
                         let ra = any_word_near(&t, start, end, before, after, |w| {
-                            keep(w.as_bytes()[0]) && {
+                            keep(w.as_bytes()[0], w.len()) && {
                                 a.push(w);
                                 w.len() == 3
                             }
