@@ -2200,7 +2200,7 @@ impl Cx<'_, '_> {
         let w = &self.text[start..end];
         if flags == 0 && w.len() >= 5 && w.ends_with('s') && w.is_ascii() {
             let stem = lower(&mut self.buf2, &w[..w.len() - 1]);
-            if g.word(stem) & W_NRP != 0 {
+            if g.nrp_words.get(stem.as_bytes()) != 0 {
                 return self.nrp_in_context(start, end)
                     && self.push(EntityType::Nrp, start, end, 0.55);
             }
@@ -2218,8 +2218,10 @@ impl Cx<'_, '_> {
         if !w.bytes().all(|b| b.is_ascii_lowercase()) {
             return false;
         }
-        let hit = g.word(w) & W_NRP != 0
-            || w.len() >= 5 && w.ends_with('s') && g.word(&w[..w.len() - 1]) & W_NRP != 0;
+        let hit = g.nrp_words.get(w.as_bytes()) != 0
+            || w.len() >= 5
+                && w.ends_with('s')
+                && g.nrp_words.get(&w.as_bytes()[..w.len() - 1]) != 0;
         hit && self.nrp_in_context(start, end) && self.push(EntityType::Nrp, start, end, 0.45)
     }
 

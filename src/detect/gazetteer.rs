@@ -60,6 +60,10 @@ pub(crate) struct Gazetteer {
     /// Bit [`trigram`] of the first three bytes of every one-word NRP name: lower-case
     /// words of a text are rejected by one bit before any lookup.
     pub(crate) nrp_trigrams: Vec<u64>,
+    /// The one-word NRP names alone (the words with [`W_NRP`]), a table small enough
+    /// to stay in the caches: every lower-case word that passes `nrp_trigrams` is
+    /// looked up in it.
+    pub(crate) nrp_words: WordTable,
 }
 
 /// Size of the trigram filters, in bits.
@@ -301,6 +305,8 @@ impl Gazetteer {
             }
             let mut nrp_phrases = FxSet::default();
             let mut nrp_trigrams = vec![0u64; TRIGRAM_BITS / 64];
+            let mut nrp_words = WordTable::with_capacity(lines(NRP).count());
+            let mut nrp_refused = 0usize;
             for n in lines(NRP) {
                 match n.split_once(' ') {
                     Some((first, _)) => {
@@ -309,6 +315,7 @@ impl Gazetteer {
                     }
                     None => {
                         add(n, W_NRP);
+                        nrp_refused += usize::from(!nrp_words.add(n.as_bytes(), W_NRP));
                         if let [b0, b1, b2, ..] = n.as_bytes() {
                             let k = trigram(*b0, *b1, *b2);
                             nrp_trigrams[k / 64] |= 1 << (k % 64);
@@ -323,6 +330,7 @@ impl Gazetteer {
                 add(w, W_ORG_WORD);
             }
             debug_assert_eq!(refused, 0, "every word of the lists fits the table");
+            debug_assert_eq!(nrp_refused, 0, "every NRP name fits its table");
 
             Gazetteer {
                 countries,
@@ -330,6 +338,7 @@ impl Gazetteer {
                 max_place_words,
                 words,
                 nrp_phrases,
+                nrp_words,
                 nrp_trigrams,
             }
         })
@@ -776,6 +785,10 @@ mod tests {
         assert!(g.word("avenue") & W_STREET_SUFFIX != 0);
         assert!(g.word("via") & W_STREET_PREFIX != 0);
         assert!(g.word("icelandic") & W_NRP != 0);
+        // The NRP table holds exactly the words with W_NRP.
+        let nrp: Vec<_> = g.words.iter().filter(|&(_, f)| f & W_NRP != 0).collect();
+        assert_eq!(g.nrp_words.iter().count(), nrp.len());
+        assert!(nrp.iter().all(|(w, _)| g.nrp_words.get(w) == W_NRP));
         assert!(g.word("new") & W_NRP_FIRST != 0 && g.nrp_phrases.contains("new zealander"));
         assert!(g.word("gmbh") & W_LEGAL_FORM != 0 && g.word("inc") & W_LEGAL_FORM != 0);
         assert!(g.word("associates") & W_ORG_WORD != 0);

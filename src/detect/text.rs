@@ -733,10 +733,23 @@ pub(crate) fn month(word: &str) -> Option<u32> {
     if w.len() < 3 || w.len() > 9 || !w.is_ascii() {
         return None;
     }
-    // The first letters of the months.
+    // Every month name and abbreviation starts with the three letters of one of
+    // these (`| 0x20` lowers ASCII capitals and turns no other byte into a letter).
+    let b = w.as_bytes();
     if !matches!(
-        w.as_bytes()[0].to_ascii_lowercase(),
-        b'j' | b'f' | b'm' | b'a' | b's' | b'o' | b'n' | b'd'
+        [b[0] | 0x20, b[1] | 0x20, b[2] | 0x20],
+        [b'j', b'a', b'n']
+            | [b'f', b'e', b'b']
+            | [b'm', b'a', b'r']
+            | [b'a', b'p', b'r']
+            | [b'm', b'a', b'y']
+            | [b'j', b'u', b'n']
+            | [b'j', b'u', b'l']
+            | [b'a', b'u', b'g']
+            | [b's', b'e', b'p']
+            | [b'o', b'c', b't']
+            | [b'n', b'o', b'v']
+            | [b'd', b'e', b'c']
     ) {
         return None;
     }
@@ -1259,6 +1272,44 @@ mod tests {
         assert!(!is_tld("c1") && !is_tld("é") && !is_tld(""));
         assert_eq!(month("Sept."), Some(9));
         assert_eq!(month("ma"), None);
+        let names = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        for (i, n) in names.iter().enumerate() {
+            let want = u32::try_from(i + 1).ok();
+            assert_eq!(month(n), want, "{n}");
+            assert_eq!(month(&n.to_uppercase()), want, "{n}");
+            assert_eq!(month(&format!("{}.", &n[..3])), want, "{n}");
+            if let Some(four) = n.get(..4) {
+                let want = (n.len() == 4 || i == 8).then_some(want).flatten();
+                assert_eq!(month(four), want, "{n}");
+            }
+        }
+        for w in [
+            "Mary",
+            "Smith",
+            "Jane",
+            "Marc",
+            "Ma",
+            "Jun1",
+            "J@n",
+            "Octopus",
+            "Mayday",
+            "Decembers",
+        ] {
+            assert_eq!(month(w), None, "{w}");
+        }
         assert_eq!(trim_url_end("(see http://a.com/x).", 5, 21), 19);
     }
 }
