@@ -1091,16 +1091,41 @@ const WORD_TYPES: [EntityType; 4] = [
 /// Slots of [`Cx::memo`].
 const MEMO: usize = 32;
 
-/// `w` lower-cased into `buf`.
+/// `w` lower-cased into `buf`, a character at a time (`char::to_lowercase`).
 fn lower<'b>(buf: &'b mut String, w: &str) -> &'b str {
     buf.clear();
     if w.is_ascii() {
         buf.push_str(w);
         buf.make_ascii_lowercase();
     } else {
-        buf.extend(w.chars().flat_map(char::to_lowercase));
+        for c in w.chars() {
+            match latin_lower(c) {
+                Some(l) => buf.push(l),
+                None => buf.extend(c.to_lowercase()),
+            }
+        }
     }
     buf
+}
+
+/// The lower case of `c` when it is ASCII, Latin-1 or Latin Extended-A (the letters of
+/// most European names) and one character, as `char::to_lowercase` gives it, without
+/// its table search; `None` for any other character.
+fn latin_lower(c: char) -> Option<char> {
+    let u = u32::from(c);
+    let l = match u {
+        0..=0x7F => return Some(c.to_ascii_lowercase()),
+        0xC0..=0xDE if u != 0xD7 => u + 0x20,
+        0x80..=0xFF => u,
+        // Pairs, capital first: Ā ā ... Į į, Ĳ ĳ ... Ķ ķ, Ŋ ŋ ... Ŷ ŷ.
+        0x100..=0x12F | 0x132..=0x137 | 0x14A..=0x177 => u | 1,
+        // Pairs, capital odd: Ĺ ĺ ... Ň ň, Ź ź ... Ž ž.
+        0x139..=0x148 | 0x179..=0x17E => u + (u & 1),
+        0x138 | 0x149 | 0x17F => u,
+        0x178 => 0xFF,
+        _ => return None,
+    };
+    char::from_u32(l)
 }
 
 impl Cx<'_, '_> {
@@ -2715,6 +2740,27 @@ mod tests {
     }
 
     /// The byte-wise helpers answer as the `str` methods they stand for.
+    #[test]
+    fn latin_lower_agrees_with_to_lowercase() {
+        for u in 0..0x800u32 {
+            let Some(c) = char::from_u32(u) else {
+                continue;
+            };
+            if let Some(l) = latin_lower(c) {
+                assert_eq!(
+                    c.to_lowercase().collect::<String>(),
+                    l.to_string(),
+                    "{u:#x}"
+                );
+            }
+        }
+        assert_eq!(latin_lower('İ'), None);
+        assert_eq!(
+            lower(&mut String::new(), "ÁRPÁD Ŀuboš ŸİΣ"),
+            "árpád ŀuboš ÿi\u{307}σ"
+        );
+    }
+
     #[test]
     fn ascii_helpers_agree_with_the_str_methods() {
         let mut words: Vec<String> = "a A Ab AB É Éa ÉA Aé AÉ A.É A’s K\u{212a} Smith. Smith., \

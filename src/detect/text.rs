@@ -262,9 +262,16 @@ impl WordBits {
                 // character (which may reach into the next block).
                 let end = n * 64 + block.len();
                 let mut i = floor_boundary(text, n * 64);
+                // The bytes of the block outside ASCII, as bits: the loop jumps from
+                // one to the next over the ASCII bytes between them.
+                let mut rest_high = high_bits(block);
                 while i < end {
                     if b[i] < 0x80 {
-                        i += 1;
+                        rest_high &= !low_bits(i - n * 64);
+                        if rest_high == 0 {
+                            break;
+                        }
+                        i = n * 64 + trailing(rest_high);
                         continue;
                     }
                     let (w, len) = word_char_at(text, i);
@@ -428,6 +435,14 @@ pub(crate) fn run_end(b: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     i
+}
+
+/// Bit `k` is set when byte `k` of `block` (at most 64 bytes) is outside ASCII.
+fn high_bits(block: &[u8]) -> u64 {
+    block
+        .iter()
+        .enumerate()
+        .fold(0, |m, (k, &c)| m | u64::from(c >> 7) << k)
 }
 
 /// The `n` lowest bits (`n <= 64`).
