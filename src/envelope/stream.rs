@@ -919,7 +919,8 @@ type ReadAt<R> = fn(&mut StreamReader<R>, &mut [u8]) -> Result<usize>;
 /// data, from a tampered one, and that needs the whole ciphertext after the failed open
 /// (ring zeroes what it opened in place). So when the plaintext will overwrite part of a
 /// full segment's ciphertext, that part (`2 × segment_size + 17` minus the buffer's
-/// length, in bytes, at most a segment) is first kept in the reader and put back for the
+/// length, in bytes, plus up to 63 so that the ciphertext keeps the plaintext's alignment
+/// to 64 bytes; at most a segment) is first kept in the reader and put back for the
 /// second open: the copy shrinks as the buffer grows, and is none from
 /// `2 × segment_size + 17` bytes on. Short (final) segments are never opened twice, so
 /// need no copy.
@@ -1076,7 +1077,9 @@ impl<R: Read> StreamReader<R> {
         if slack >= self.segments.segment_size {
             Some(self.segments.segment_size)
         } else if self.segments.cipher.opens_shifted_in_one_pass() {
-            Some(slack)
+            // Rounded down to a cache line: the ciphertext then shares the plaintext's
+            // alignment (at most 63 bytes more of the ciphertext's head are kept aside).
+            Some(slack & !63)
         } else {
             None
         }

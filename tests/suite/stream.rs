@@ -769,21 +769,35 @@ proptest! {
     }
 }
 
-/// Large read buffers: the ring shifted open with the whole ciphertext kept aside
-/// (`seg + 17`), with part of it (`seg + 40`), and the disjoint ranges of every backend.
+/// Large read buffers: the ring shifted open with the whole ciphertext's head kept aside
+/// (`seg + 17`: the overlap starts at 0), with part of it (`seg + 17 + 64 + 5`: at 64, for
+/// segments over 64 bytes), and the disjoint ranges of every backend.
 fn large_sizes(seg: usize) -> [usize; 4] {
-    [seg + 17, seg + 40, 2 * seg + 17, 4096]
+    [seg + 17, seg + 86, 2 * seg + 17, 2 * seg + 4096]
+}
+
+/// Segment sizes for the failure tests: the smallest, and one with room for a partial
+/// overlap.
+const FAIL_SEGMENTS: [usize; 2] = [64, 192];
+
+/// Every byte position for the smallest segments; every 7th for the larger (7 is prime
+/// to their 208 sealed bytes, so the positions fall at other offsets in each segment), to
+/// keep the tests fast.
+fn stride(seg: usize) -> usize {
+    if seg == 64 { 1 } else { 7 }
 }
 
 #[test]
 fn fail_zero_copy_tampered_segment() {
     let kek = kek();
-    let seg = 64usize;
-    for alg in Algorithm::ALL {
+    for (seg, alg) in FAIL_SEGMENTS
+        .into_iter()
+        .flat_map(|seg| Algorithm::ALL.map(|alg| (seg, alg)))
+    {
         for len in [seg * 3, seg * 3 + 20] {
             let pt = plaintext(len);
             let ct = encrypt(&kek, alg, seg as u32, &pt, 64);
-            for at in header_len(&ct, alg)..ct.len() {
+            for at in (header_len(&ct, alg)..ct.len()).step_by(stride(seg)) {
                 let mut bad = ct.clone();
                 bad[at] ^= 1;
                 let (buffered, _) = read_with(&kek, &bad[..], &[7]);
@@ -814,12 +828,14 @@ fn fail_zero_copy_tampered_segment() {
 #[test]
 fn fail_zero_copy_truncated_stream() {
     let kek = kek();
-    let seg = 64usize;
-    for alg in Algorithm::ALL {
+    for (seg, alg) in FAIL_SEGMENTS
+        .into_iter()
+        .flat_map(|seg| Algorithm::ALL.map(|alg| (seg, alg)))
+    {
         let pt = plaintext(seg * 3 + 20);
         let ct = encrypt(&kek, alg, seg as u32, &pt, 50);
         let h = header_len(&ct, alg);
-        for cut in 0..ct.len() {
+        for cut in (0..ct.len()).step_by(stride(seg)) {
             let (buffered, _) = read_with(&kek, &ct[..cut], &[7]);
             assert!(buffered.error.is_some(), "{alg} cut {cut}");
             for size in large_sizes(seg) {
@@ -846,8 +862,10 @@ fn fail_zero_copy_truncated_stream() {
 #[test]
 fn fail_zero_copy_data_after_the_final_segment() {
     let kek = kek();
-    let seg = 64usize;
-    for alg in Algorithm::ALL {
+    for (seg, alg) in FAIL_SEGMENTS
+        .into_iter()
+        .flat_map(|seg| Algorithm::ALL.map(|alg| (seg, alg)))
+    {
         for len in [seg * 3, seg * 3 + 10, seg, 0] {
             let pt = plaintext(len);
             let ct = encrypt(&kek, alg, seg as u32, &pt, 64);
