@@ -902,8 +902,10 @@ type ReadAt<R> = fn(&mut StreamReader<R>, &mut [u8]) -> Result<usize>;
 /// # Read buffers and copies
 /// A sequential [`Read::read`] whose buffer has room for a sealed segment and one byte
 /// more (`segment_size + 17` bytes), with no plaintext of an earlier segment left to
-/// serve, copies nothing: it reads the sealed segment from the source straight into the
-/// buffer, after the plaintext's room, and opens it into the buffer's start. The byte
+/// serve, skips the reader's own buffer: it reads the sealed segment from the source
+/// straight into the caller's buffer, after the plaintext's room, and opens it into the
+/// buffer's start (from `2 × segment_size + 17` bytes on, the source's read is the only
+/// copy). The byte
 /// more is the stream's lookahead: the first byte of the next segment, or end of input,
 /// tells whether this segment is the final one (that byte moves into the reader, as
 /// before). Such a read returns one segment of plaintext, and may leave ciphertext in the
