@@ -14,6 +14,10 @@
 //! same segments behind the `Write` and `Read` interfaces (one more copy per segment, since
 //! ring only encrypts and decrypts in place), the floor for the stream types on ring.
 //!
+//! `stream_reader_spare_room` reads into a buffer with room for a sealed segment and a
+//! byte past the plaintext (every read zero-copy), `stream_reader_read_to_end` through
+//! `read_to_end` into a reused `Vec`.
+//!
 //! `segments_in_place` rows: the same stream through `SegmentSealer` and `SegmentOpener`,
 //! each segment sealed or opened where it lies in the output buffer (as the raw rows do),
 //! header and data-key wrap or unwrap included.
@@ -26,7 +30,7 @@ use std::time::Duration;
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use privkit::envelope::{LocalKek, Opener, Sealer, SegmentOpener, SegmentSealer};
+use privkit::envelope::{LocalKek, Opener, Sealer, SegmentOpener, SegmentSealer, StreamReader};
 
 const SEGMENT: usize = 64 * 1024;
 
@@ -245,6 +249,11 @@ fn privkit_open_in_place(mut opener: SegmentOpener, body: &[u8], out: &mut Vec<u
     }
 }
 
+/// A reader over the stream `ct` (the reader rows).
+fn reader<'a>(opener: &Opener, ct: &'a [u8]) -> StreamReader<&'a [u8]> {
+    opener.decrypt_stream(black_box(ct), b"").expect("stream")
+}
+
 /// A privkit row's name, marked `_awslc` when AES-256-GCM runs on the aws-lc backend.
 fn row(name: &str) -> String {
     match privkit::Algorithm::Aes256Gcm.backend() {
@@ -388,12 +397,49 @@ fn stream(c: &mut Criterion) {
             &ct,
             |b, ct| {
                 b.iter(|| {
-                    let mut r = opener
-                        .decrypt_stream(black_box(&ct[..]), b"")
-                        .expect("stream");
+                    let mut r = reader(&opener, ct);
                     r.read_exact(&mut plain).expect("read");
                     let mut end = [0u8; 1];
                     assert_eq!(r.read(&mut end).expect("eof"), 0);
+                })
+            },
+        );
+        // The same reader with room for a sealed segment and its lookahead byte past the
+        // plaintext: every read, the last segment's too, is a zero-copy read with the
+        // ciphertext apart from the plaintext (the `stream_reader` row's last two reads,
+        // into 128 and 64 KiB, are not).
+        let mut spare = vec![0u8; size + SEGMENT + 17];
+        g.bench_with_input(
+            BenchmarkId::new(row("stream_reader_spare_room"), size),
+            &ct,
+            |b, ct| {
+                b.iter(|| {
+                    let mut r = reader(&opener, ct);
+                    let mut at = 0;
+                    loop {
+                        let n = r.read(&mut spare[at..]).expect("read");
+                        if n == 0 {
+                            break;
+                        }
+                        at += n;
+                    }
+                    assert_eq!(at, size);
+                })
+            },
+        );
+        // `read_to_end` into a reused `Vec`: std's reads grow to 128 KiB, so on ring each
+        // read from then on is a zero-copy read with the ciphertext's first 64 bytes kept
+        // aside (the overlap, rounded to the plaintext's alignment).
+        let mut all = Vec::with_capacity(size + 2 * SEGMENT);
+        g.bench_with_input(
+            BenchmarkId::new(row("stream_reader_read_to_end"), size),
+            &ct,
+            |b, ct| {
+                b.iter(|| {
+                    all.clear();
+                    let mut r = reader(&opener, ct);
+                    r.read_to_end(&mut all).expect("read");
+                    assert_eq!(all.len(), size);
                 })
             },
         );

@@ -464,6 +464,60 @@ impl AeadKey {
         opened
     }
 
+    /// Decrypts the ciphertext `buf[src..]` into `buf[..len]` (`len = buf.len() - src`)
+    /// after checking `tag`; the two ranges may overlap. Only `buf[..len]` is written: on
+    /// failure it is zeroed and the error is [`Error::DecryptionFailed`], and the
+    /// ciphertext bytes outside it, `buf[len.max(src)..]`, are as they were.
+    ///
+    /// ring does this in one pass, its input shifted by `src` (its only out-of-place
+    /// form: [`open_to`](Self::open_to) copies the input into the output first), whatever
+    /// the overlap ([`opens_shifted_in_one_pass`](Self::opens_shifted_in_one_pass)). ring
+    /// documents the whole buffer as unspecified after a failure, but writes, and zeroes
+    /// then, only `buf[..len]`; were that to change, a later open of the ciphertext would
+    /// fail, closed. RustCrypto and aws-lc open disjoint ranges out of place as in
+    /// `open_to`, and overlapping ones by moving the ciphertext down and opening in place.
+    pub(crate) fn open_within(
+        &self,
+        nonce: &[u8],
+        aad: &[u8],
+        buf: &mut [u8],
+        src: usize,
+        tag: &[u8],
+    ) -> Result<()> {
+        let len = buf.len().checked_sub(src).ok_or(Error::DecryptionFailed)?;
+        if nonce.len() != self.algorithm.nonce_len() || tag.len() != TAG_LEN {
+            return Err(Error::DecryptionFailed);
+        }
+        let opened = match &self.inner {
+            #[cfg(feature = "ring")]
+            Inner::Ring(k) => k
+                .open_within(nonce, aad, buf, src, tag)
+                .map_err(|()| Error::DecryptionFailed),
+            _ if len <= src => {
+                let (out, input) = buf.split_at_mut(src);
+                return self.open_to(nonce, aad, input, &mut out[..len], tag);
+            }
+            _ => {
+                buf.copy_within(src.., 0);
+                self.open_in_place(nonce, aad, &mut buf[..len], tag)
+            }
+        };
+        if opened.is_err() {
+            zeroize::Zeroize::zeroize(&mut buf[..len]);
+        }
+        opened
+    }
+
+    /// Whether [`open_within`](Self::open_within) makes one pass over overlapping ranges
+    /// (ring); elsewhere it moves the ciphertext first.
+    pub(crate) fn opens_shifted_in_one_pass(&self) -> bool {
+        #[cfg(feature = "ring")]
+        if let Inner::Ring(_) = self.inner {
+            return true;
+        }
+        false
+    }
+
     /// Decrypts `buf` in place after checking `tag`. On failure the error is
     /// [`Error::DecryptionFailed`] and the content of `buf` is unspecified (RustCrypto
     /// happens to leave it unchanged; aws-lc does not promise to), so callers that need
@@ -660,6 +714,23 @@ mod ring_impl {
             self.open_in_place(nonce, aad, output, tag)
         }
 
+        /// `buf[src..]` opened into `buf[..buf.len() - src]` (ring's shifted in-place
+        /// open: one pass, the input left as it was outside the output range).
+        pub(super) fn open_within(
+            &self,
+            nonce: &[u8],
+            aad: &[u8],
+            buf: &mut [u8],
+            src: usize,
+            tag: &[u8],
+        ) -> std::result::Result<(), ()> {
+            let tag = Tag::try_from(tag).map_err(|_| ())?;
+            self.0
+                .open_in_place_separate_tag(Self::nonce(nonce)?, Aad::from(aad), tag, buf, src..)
+                .map(|_| ())
+                .map_err(|_| ())
+        }
+
         pub(super) fn open_in_place(
             &self,
             nonce: &[u8],
@@ -807,6 +878,48 @@ mod tests {
                 key.open_to(&nonce, b"ad", &ct, &mut out, &tag)
                     .expect("open");
                 assert_eq!(out, pt);
+            }
+        }
+    }
+
+    /// `open_within` on every backend, for ranges apart, touching and overlapping: the
+    /// plaintext lands at the start; a failed open zeroes the plaintext range and leaves
+    /// the ciphertext outside it as it was (the stream reader opens it again from there).
+    #[test]
+    fn open_within_shifted_ranges_and_failure() {
+        for alg in Algorithm::ALL {
+            for backend in backends(alg) {
+                let key = AeadKey::with_backend(alg, backend, &[9u8; 32]).expect("key");
+                let nonce = vec![3u8; alg.nonce_len()];
+                let pt: Vec<u8> = (0..100u8).collect();
+                let mut ct = vec![0u8; pt.len()];
+                let tag = key.seal_to(&nonce, b"ad", &pt, &mut ct).expect("seal");
+                for src in [0usize, 1, 17, 99, 100, 150] {
+                    let mut buf = vec![0xeeu8; src + ct.len()];
+                    buf[src..].copy_from_slice(&ct);
+                    key.open_within(&nonce, b"ad", &mut buf, src, &tag)
+                        .expect("open");
+                    assert_eq!(&buf[..pt.len()], &pt[..], "{alg} {backend:?} src {src}");
+
+                    let mut buf = vec![0xeeu8; src + ct.len()];
+                    buf[src..].copy_from_slice(&ct);
+                    let mut bad = tag;
+                    bad[0] ^= 1;
+                    assert!(matches!(
+                        key.open_within(&nonce, b"ad", &mut buf, src, &bad),
+                        Err(Error::DecryptionFailed)
+                    ));
+                    assert!(
+                        buf[..pt.len()].iter().all(|&b| b == 0),
+                        "{alg} {backend:?} src {src}"
+                    );
+                    let kept = pt.len().max(src);
+                    assert_eq!(
+                        &buf[kept..],
+                        &ct[kept - src..],
+                        "{alg} {backend:?} src {src}"
+                    );
+                }
             }
         }
     }

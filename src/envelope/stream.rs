@@ -77,12 +77,18 @@ impl Segments {
 
     /// Authenticates segment `index` (`sealed`: ciphertext then tag) and decrypts it into
     /// `out[..n]`, returning `n`.
+    fn open_to(&self, index: u32, last: bool, sealed: &[u8], out: &mut [u8]) -> Result<usize> {
+        self.open(index, last, Sealed::Apart { sealed, out })
+    }
+
+    /// Authenticates segment `index` wherever it lies ([`Sealed`]) and decrypts it into the
+    /// start of its output, returning the plaintext length.
     ///
     /// On failure, a full segment is tried with the other last-segment flag, and success
     /// there turns "decryption failed" into a precise error (truncated at a segment
     /// boundary, or data after the final segment). A final segment that holds nothing
     /// after full ones is refused: writers never make one (`docs/FORMAT.md` 5.3).
-    fn open_to(&self, index: u32, last: bool, sealed: &[u8], out: &mut [u8]) -> Result<usize> {
+    fn open(&self, index: u32, last: bool, mut sealed: Sealed<'_>) -> Result<usize> {
         let ct_len = sealed
             .len()
             .checked_sub(TAG_LEN)
@@ -90,23 +96,26 @@ impl Segments {
         if last && ct_len == 0 && index > 0 {
             return Err(Error::Malformed("empty final segment after full segments"));
         }
-        let (ct, tag) = sealed.split_at(ct_len);
-        let out = out
-            .get_mut(..ct_len)
-            .ok_or_else(|| Error::invalid_argument("output smaller than a segment"))?;
-        let open = |last: bool, out: &mut [u8]| {
+        if !sealed.has_room(ct_len) {
+            return Err(Error::invalid_argument("output smaller than a segment"));
+        }
+        let nonce = |last: bool| {
             let nonce = self.nonce(index, last);
-            self.cipher
-                .open_to(&nonce[..self.nonce_len], b"", ct, out, tag)
+            (nonce, self.nonce_len)
         };
-        if let Err(e) = open(last, out) {
-            if ct_len == self.segment_size && open(!last, out).is_ok() {
-                out.fill(0);
-                return Err(Error::Malformed(if last {
-                    "stream truncated at a segment boundary"
-                } else {
-                    "data after the final segment"
-                }));
+        let (first, n) = nonce(last);
+        if let Err(e) = sealed.open(&self.cipher, &first[..n], ct_len) {
+            if ct_len == self.segment_size {
+                sealed.restore(ct_len);
+                let (other, n) = nonce(!last);
+                if sealed.open(&self.cipher, &other[..n], ct_len).is_ok() {
+                    sealed.wipe(ct_len);
+                    return Err(Error::Malformed(if last {
+                        "stream truncated at a segment boundary"
+                    } else {
+                        "data after the final segment"
+                    }));
+                }
             }
             return Err(e);
         }
@@ -130,6 +139,74 @@ impl Segments {
     /// Ciphertext bytes of a full segment.
     fn sealed_len(&self) -> usize {
         self.segment_size + TAG_LEN
+    }
+}
+
+/// A sealed segment (ciphertext then tag) and where its plaintext goes.
+enum Sealed<'a> {
+    /// Opened from `sealed` into the start of `out`.
+    Apart { sealed: &'a [u8], out: &'a mut [u8] },
+    /// In the caller's read buffer: `buf[src..]` opened into the start of `buf`, where
+    /// the plaintext may overwrite the ciphertext's head; `backup` holds that head,
+    /// `buf[src..ct_len]`, when a second open may be needed (a full segment), and is
+    /// empty otherwise.
+    Shifted {
+        buf: &'a mut [u8],
+        src: usize,
+        backup: &'a [u8],
+    },
+}
+
+impl Sealed<'_> {
+    /// Bytes of the sealed segment.
+    fn len(&self) -> usize {
+        match self {
+            Self::Apart { sealed, .. } => sealed.len(),
+            Self::Shifted { buf, src, .. } => buf.len().saturating_sub(*src),
+        }
+    }
+
+    /// Whether the output holds a plaintext of `ct_len` bytes.
+    fn has_room(&self, ct_len: usize) -> bool {
+        match self {
+            Self::Apart { out, .. } => out.len() >= ct_len,
+            Self::Shifted { buf, .. } => buf.len() >= ct_len,
+        }
+    }
+
+    /// Authenticates and decrypts the `ct_len` bytes of ciphertext into the output (the
+    /// caller checked the lengths); on failure the output holds no plaintext.
+    fn open(&mut self, cipher: &AeadKey, nonce: &[u8], ct_len: usize) -> Result<()> {
+        match self {
+            Self::Apart { sealed, out } => {
+                let (ct, tag) = sealed.split_at(ct_len);
+                cipher.open_to(nonce, b"", ct, &mut out[..ct_len], tag)
+            }
+            Self::Shifted { buf, src, .. } => {
+                let mut tag = [0u8; TAG_LEN];
+                tag.copy_from_slice(&buf[*src + ct_len..]);
+                cipher.open_within(nonce, b"", &mut buf[..*src + ct_len], *src, &tag)
+            }
+        }
+    }
+
+    /// Makes the ciphertext whole again after a failed open: the plaintext range (zeroed
+    /// then) may have covered its head.
+    fn restore(&mut self, ct_len: usize) {
+        if let Self::Shifted { buf, src, backup } = self
+            && let Some(head) = buf.get_mut(*src..ct_len)
+            && head.len() == backup.len()
+        {
+            head.copy_from_slice(backup);
+        }
+    }
+
+    /// Zeroes the plaintext range.
+    fn wipe(&mut self, ct_len: usize) {
+        match self {
+            Self::Apart { out, .. } => out[..ct_len].fill(0),
+            Self::Shifted { buf, .. } => buf[..ct_len].fill(0),
+        }
     }
 }
 
@@ -821,6 +898,39 @@ type ReadAt<R> = fn(&mut StreamReader<R>, &mut [u8]) -> Result<usize>;
 /// another stream, or followed by extra bytes, fails with an [`io::Error`] of kind
 /// `InvalidData` whose inner error is a privkit [`Error`]. **Do not act on the data until
 /// the reader has reported end-of-file**: until then a truncation may still be discovered.
+///
+/// # Read buffers and copies
+/// A sequential [`Read::read`] whose buffer has room for a sealed segment and one byte
+/// more (`segment_size + 17` bytes), with no plaintext of an earlier segment left to
+/// serve, skips the reader's own buffer: it reads the sealed segment from the source
+/// straight into the caller's buffer, after the plaintext's room, and opens it into the
+/// buffer's start (from `2 × segment_size + 17` bytes on, the source's read is the only
+/// copy). The byte
+/// more is the stream's lookahead: the first byte of the next segment, or end of input,
+/// tells whether this segment is the final one (that byte moves into the reader, as
+/// before). Such a read returns one segment of plaintext, and may leave ciphertext in the
+/// buffer past the length it returns.
+///
+/// Where the ciphertext lies depends on the room. With `2 × segment_size + 17` bytes or
+/// more the ciphertext and the plaintext are apart, on every backend. With less, the
+/// plaintext overlaps the ciphertext's head; ring opens that in one pass (its shifted
+/// in-place open), and the other backends take the buffered read below (for them it costs
+/// no copy either: they decrypt out of place). The lookahead is what keeps a pure
+/// in-place open out: a full segment that fails to open is opened again with the other
+/// final-segment flag, to tell a stream cut at a segment boundary, or followed by more
+/// data, from a tampered one, and that needs the whole ciphertext after the failed open
+/// (ring zeroes what it opened in place). So when the plaintext will overwrite part of a
+/// full segment's ciphertext, that part (`2 × segment_size + 17` minus the buffer's
+/// length, in bytes, plus up to 63 so that the ciphertext keeps the plaintext's alignment
+/// to 64 bytes; at most a segment) is first kept in the reader and put back for the
+/// second open: the copy shrinks as the buffer grows, and is none from
+/// `2 × segment_size + 17` bytes on. Short (final) segments are never opened twice, so
+/// need no copy.
+///
+/// Smaller reads, reads after a seek, and async reads are buffered: the sealed segment and
+/// its lookahead byte are read into the reader's own buffer, then decrypted into the
+/// caller's buffer when it holds a whole segment of plaintext (on ring, a copy and an
+/// in-place open) or into the reader's plaintext buffer, served from there.
 pub struct StreamReader<R> {
     inner: R,
     segments: Segments,
@@ -959,6 +1069,80 @@ impl<R> StreamReader<R> {
 }
 
 impl<R: Read> StreamReader<R> {
+    /// Where a sequential read into a buffer of `out_len` bytes, with no plaintext
+    /// buffered, puts the next sealed segment and its lookahead byte: at this offset in
+    /// the caller's buffer (the zero-copy read), or `None` for the buffered read. Past
+    /// one segment of plaintext room the ranges are disjoint, on every backend; with less,
+    /// only on ring, whose shifted open makes one pass where they overlap.
+    fn direct_offset(&self, out_len: usize) -> Option<usize> {
+        let slack = out_len.checked_sub(self.raw.len())?;
+        if slack >= self.segments.segment_size {
+            Some(self.segments.segment_size)
+        } else if self.segments.cipher.opens_shifted_in_one_pass() {
+            // Rounded down to a cache line: the ciphertext then shares the plaintext's
+            // alignment (at most 63 bytes more of the ciphertext's head are kept aside).
+            Some(slack & !63)
+        } else {
+            None
+        }
+    }
+
+    /// The zero-copy read: the next sealed segment and its lookahead byte are read from
+    /// the source straight into `out[src..]` (after the byte the reader may hold from the
+    /// previous segment), opened into `out[..n]`, and `n` is returned. A full segment's
+    /// ciphertext head that the plaintext will overwrite (`out[src..n]`, when `src < n`)
+    /// is first kept in `raw`, so that the second open with the other last-segment flag
+    /// (the precise truncation and trailing-data errors) still has the whole ciphertext.
+    fn read_direct(&mut self, out: &mut [u8], src: usize) -> Result<usize> {
+        let full = self.segments.sealed_len();
+        let room = out
+            .get_mut(..src + self.raw.len())
+            .ok_or_else(|| Error::invalid_argument("read buffer smaller than a segment"))?;
+        let sealed = &mut room[src..];
+        let mut got = self.filled;
+        sealed[..got].copy_from_slice(&self.raw[..got]);
+        self.filled = 0;
+        while got < sealed.len() && !self.eof {
+            match self.inner.read(&mut sealed[got..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => {
+                    let n = n.min(sealed.len() - got);
+                    got += n;
+                    self.consumed += u64::try_from(n).unwrap_or(u64::MAX);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::Io(e)),
+            }
+        }
+        let last = got <= full;
+        let lookahead = sealed[full];
+        let sealed_len = got.min(full);
+        let seg = self.segments.segment_size;
+        let head = if sealed_len == full {
+            seg.saturating_sub(src)
+        } else {
+            0
+        };
+        self.raw[..head].copy_from_slice(&room[src..src + head]);
+        let n = self.segments.open(
+            self.index,
+            last,
+            Sealed::Shifted {
+                buf: &mut room[..src + sealed_len],
+                src,
+                backup: &self.raw[..head],
+            },
+        )?;
+        if last {
+            self.done = true;
+        } else {
+            self.index = next_index(self.index)?;
+            self.raw[0] = lookahead;
+            self.filled = 1;
+        }
+        Ok(n)
+    }
+
     fn read_sequential(&mut self, out: &mut [u8]) -> Result<usize> {
         loop {
             if let Some(n) = self.serve(out) {
@@ -966,6 +1150,11 @@ impl<R: Read> StreamReader<R> {
             }
             if self.done || out.is_empty() {
                 return Ok(0);
+            }
+            if let Some(src) = self.direct_offset(out.len()) {
+                let n = self.read_direct(out, src)?;
+                self.served += u64::try_from(n).unwrap_or(u64::MAX);
+                return Ok(n);
             }
             while !self.segment_ready() {
                 let n = match self.inner.read(&mut self.raw[self.filled..]) {

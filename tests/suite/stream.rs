@@ -609,3 +609,330 @@ fn async_in_place_segments_round_trip() -> Result<()> {
     assert_eq!(back, pt);
     Ok(())
 }
+
+// The zero-copy read (issue 20): a read whose buffer has room for a sealed segment and its
+// lookahead byte takes the segment from the source straight into the buffer and opens it
+// there. Everything below compares it with the buffered read (small buffers), which is the
+// path every read took before.
+
+/// How one read through a `StreamReader` ended: the plaintext served, and the privkit
+/// error that stopped it (its `Debug` form), if any.
+#[derive(Debug, PartialEq)]
+struct Outcome {
+    plaintext: Vec<u8>,
+    error: Option<String>,
+}
+
+fn error_text(e: std::io::Error) -> String {
+    match e.into_inner().map(|i| i.downcast::<Error>()) {
+        Some(Ok(inner)) => format!("{inner:?}"),
+        Some(Err(other)) => format!("other: {other}"),
+        None => "io error without a source".into(),
+    }
+}
+
+/// Reads `source` to its end (or its first error) with read buffers of `sizes` bytes in
+/// turn, each one filled with 0xee first; returns the outcome and the buffer of the last
+/// read.
+fn read_with<R: Read>(kek: &Arc<LocalKek>, source: R, sizes: &[usize]) -> (Outcome, Vec<u8>) {
+    let mut r = match Opener::new(kek.clone()).decrypt_stream(source, b"aad") {
+        Ok(r) => r,
+        Err(e) => {
+            let error = Some(format!("{e:?}"));
+            return (
+                Outcome {
+                    plaintext: Vec::new(),
+                    error,
+                },
+                Vec::new(),
+            );
+        }
+    };
+    let mut plaintext = Vec::new();
+    let mut buf = Vec::new();
+    for &size in sizes.iter().cycle() {
+        buf.clear();
+        buf.resize(size, 0xee);
+        match r.read(&mut buf) {
+            Ok(0) => {
+                return (
+                    Outcome {
+                        plaintext,
+                        error: None,
+                    },
+                    buf,
+                );
+            }
+            Ok(n) => plaintext.extend_from_slice(&buf[..n]),
+            Err(e) => {
+                let error = Some(error_text(e));
+                return (Outcome { plaintext, error }, buf);
+            }
+        }
+    }
+    unreachable!("sizes is never empty")
+}
+
+/// The read sizes that matter for segments of `seg` bytes: under a segment, a segment,
+/// a sealed segment (`seg + 16`), one with its lookahead byte (`seg + 17`: the smallest
+/// zero-copy read), the overlapping range up to `2 * seg + 17` (where the ranges come
+/// apart) and beyond.
+fn interesting_sizes(seg: usize) -> Vec<usize> {
+    vec![
+        1,
+        seg - 1,
+        seg,
+        seg + 16,
+        seg + 17,
+        seg + 18,
+        seg + 40,
+        2 * seg + 16,
+        2 * seg + 17,
+        2 * seg + 18,
+        5 * seg,
+    ]
+}
+
+/// Lengths around the segment boundaries of segments of `seg` bytes.
+fn boundary_lengths(seg: usize) -> Vec<usize> {
+    let mut lens = vec![0, 1];
+    for k in 1..=4 {
+        lens.extend([k * seg - 1, k * seg, k * seg + 1]);
+    }
+    lens
+}
+
+#[test]
+fn zero_copy_reads_match_buffered_reads_at_every_boundary() {
+    let kek = kek();
+    let seg = 64usize;
+    let sizes = interesting_sizes(seg);
+    for alg in Algorithm::ALL {
+        for len in boundary_lengths(seg) {
+            let pt = plaintext(len);
+            let ct = encrypt(&kek, alg, seg as u32, &pt, 1000);
+            let (buffered, _) = read_with(&kek, &ct[..], &[7]);
+            assert_eq!(buffered.plaintext, pt, "{alg} len {len}");
+            assert_eq!(buffered.error, None, "{alg} len {len}");
+            for &size in &sizes {
+                let (direct, _) = read_with(&kek, &ct[..], &[size]);
+                assert_eq!(direct, buffered, "{alg} len {len} size {size}");
+            }
+            // Every mix of a small and a large read in turn.
+            for &small in &sizes[..4] {
+                for &large in &sizes[4..] {
+                    for pattern in [[small, large], [large, small]] {
+                        let (mixed, _) = read_with(&kek, &ct[..], &pattern);
+                        assert_eq!(mixed, buffered, "{alg} len {len} sizes {pattern:?}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A read size drawn from one of the ranges of [`interesting_sizes`].
+fn read_size(seg: usize, (range, extra): (u8, usize)) -> usize {
+    match range {
+        0 => 1 + extra % (seg + 16),
+        1 => seg + 17 + extra % (seg + 1),
+        2 => 2 * seg + 17 + extra,
+        _ => interesting_sizes(seg)[extra % interesting_sizes(seg).len()],
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn prop_zero_copy_and_buffered_reads_agree(
+        seg in 64usize..100,
+        segments in 0usize..5,
+        delta in -2isize..=2,
+        draws in prop::collection::vec((0u8..4, 0usize..400), 1..6),
+        ragged in any::<bool>(),
+        alg in prop::sample::select(Algorithm::ALL.to_vec()),
+    ) {
+        let kek = kek();
+        let len = (segments * seg).saturating_add_signed(delta);
+        let pt = plaintext(len);
+        let ct = encrypt(&kek, alg, seg as u32, &pt, 50);
+        let sizes: Vec<usize> = draws.iter().map(|&d| read_size(seg, d)).collect();
+        let (buffered, _) = read_with(&kek, &ct[..], &[5]);
+        prop_assert_eq!(&buffered.plaintext, &pt);
+        let (mixed, _) = if ragged {
+            read_with(&kek, Ragged { data: &ct, calls: 0 }, &sizes)
+        } else {
+            read_with(&kek, &ct[..], &sizes)
+        };
+        prop_assert_eq!(mixed, buffered);
+    }
+}
+
+/// Large read buffers: the ring shifted open with the whole ciphertext's head kept aside
+/// (`seg + 17`: the overlap starts at 0), with part of it (`seg + 17 + 64 + 5`: at 64, for
+/// segments over 64 bytes), and the disjoint ranges of every backend.
+fn large_sizes(seg: usize) -> [usize; 4] {
+    [seg + 17, seg + 86, 2 * seg + 17, 2 * seg + 4096]
+}
+
+/// Segment sizes for the failure tests: the smallest, and one with room for a partial
+/// overlap.
+const FAIL_SEGMENTS: [usize; 2] = [64, 192];
+
+/// Every byte position for the smallest segments; every 7th for the larger (7 is prime
+/// to their 208 sealed bytes, so the positions fall at other offsets in each segment), to
+/// keep the tests fast.
+fn stride(seg: usize) -> usize {
+    if seg == 64 { 1 } else { 7 }
+}
+
+#[test]
+fn fail_zero_copy_tampered_segment() {
+    let kek = kek();
+    for (seg, alg) in FAIL_SEGMENTS
+        .into_iter()
+        .flat_map(|seg| Algorithm::ALL.map(|alg| (seg, alg)))
+    {
+        for len in [seg * 3, seg * 3 + 20] {
+            let pt = plaintext(len);
+            let ct = encrypt(&kek, alg, seg as u32, &pt, 64);
+            for at in (header_len(&ct, alg)..ct.len()).step_by(stride(seg)) {
+                let mut bad = ct.clone();
+                bad[at] ^= 1;
+                let (buffered, _) = read_with(&kek, &bad[..], &[7]);
+                assert_eq!(
+                    buffered.error.as_deref(),
+                    Some("DecryptionFailed"),
+                    "{alg} len {len} byte {at}"
+                );
+                for size in large_sizes(seg) {
+                    let (direct, last_buf) = read_with(&kek, &bad[..], &[size]);
+                    assert_eq!(direct, buffered, "{alg} len {len} byte {at} size {size}");
+                    // The failing read leaves none of the segment's plaintext behind.
+                    for chunk in pt.chunks(seg) {
+                        let leaked = last_buf.windows(chunk.len()).any(|w| {
+                            w.iter().zip(chunk).filter(|(a, b)| a == b).count() > chunk.len() - 2
+                        });
+                        assert!(
+                            !leaked,
+                            "{alg} byte {at} size {size}: plaintext in the buffer"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn fail_zero_copy_truncated_stream() {
+    let kek = kek();
+    for (seg, alg) in FAIL_SEGMENTS
+        .into_iter()
+        .flat_map(|seg| Algorithm::ALL.map(|alg| (seg, alg)))
+    {
+        let pt = plaintext(seg * 3 + 20);
+        let ct = encrypt(&kek, alg, seg as u32, &pt, 50);
+        let h = header_len(&ct, alg);
+        for cut in (0..ct.len()).step_by(stride(seg)) {
+            let (buffered, _) = read_with(&kek, &ct[..cut], &[7]);
+            assert!(buffered.error.is_some(), "{alg} cut {cut}");
+            for size in large_sizes(seg) {
+                let (direct, _) = read_with(&kek, &ct[..cut], &[size]);
+                assert_eq!(direct, buffered, "{alg} cut {cut} size {size}");
+            }
+        }
+        // Cut at a segment boundary, the error says so on either path.
+        for k in 1..=3 {
+            let cut = h + k * (seg + 16);
+            for size in [7].into_iter().chain(large_sizes(seg)) {
+                let (out, _) = read_with(&kek, &ct[..cut], &[size]);
+                assert_eq!(
+                    out.error.as_deref(),
+                    Some("Malformed(\"stream truncated at a segment boundary\")"),
+                    "{alg} cut after segment {k} size {size}"
+                );
+                assert_eq!(out.plaintext, &pt[..(k - 1) * seg], "{alg} {k} {size}");
+            }
+        }
+    }
+}
+
+#[test]
+fn fail_zero_copy_data_after_the_final_segment() {
+    let kek = kek();
+    for (seg, alg) in FAIL_SEGMENTS
+        .into_iter()
+        .flat_map(|seg| Algorithm::ALL.map(|alg| (seg, alg)))
+    {
+        for len in [seg * 3, seg * 3 + 10, seg, 0] {
+            let pt = plaintext(len);
+            let ct = encrypt(&kek, alg, seg as u32, &pt, 64);
+            for extra in [&[0u8][..], &[1, 2, 3], &[0; 80], &[9; 200]] {
+                let mut v = ct.clone();
+                v.extend_from_slice(extra);
+                let (buffered, _) = read_with(&kek, &v[..], &[7]);
+                assert!(
+                    buffered.error.is_some(),
+                    "{alg} len {len} extra {}",
+                    extra.len()
+                );
+                if len > 0 && len % seg == 0 {
+                    assert_eq!(
+                        buffered.error.as_deref(),
+                        Some("Malformed(\"data after the final segment\")"),
+                        "{alg} len {len}"
+                    );
+                }
+                for size in large_sizes(seg) {
+                    let (direct, _) = read_with(&kek, &v[..], &[size]);
+                    assert_eq!(
+                        direct,
+                        buffered,
+                        "{alg} len {len} extra {} size {size}",
+                        extra.len()
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn seek_after_zero_copy_reads() {
+    let kek = kek();
+    let seg = 64usize;
+    for alg in Algorithm::ALL {
+        for len in [seg * 5, seg * 5 + 17] {
+            let pt = plaintext(len);
+            let ct = encrypt(&kek, alg, seg as u32, &pt, 64);
+            for size in large_sizes(seg) {
+                for reads in 1..=3 {
+                    let mut r = Opener::new(kek.clone())
+                        .decrypt_stream(Cursor::new(&ct), b"aad")
+                        .unwrap();
+                    let mut buf = vec![0u8; size];
+                    let mut got = Vec::new();
+                    for _ in 0..reads {
+                        let n = r.read(&mut buf).unwrap();
+                        got.extend_from_slice(&buf[..n]);
+                    }
+                    assert_eq!(got, &pt[..got.len()], "{alg} size {size}");
+                    // The position is where the zero-copy reads stopped.
+                    assert_eq!(r.stream_position().unwrap(), got.len() as u64);
+                    assert_eq!(r.plaintext_len().unwrap(), len as u64);
+                    let mut rest = Vec::new();
+                    r.read_to_end(&mut rest).unwrap();
+                    assert_eq!(rest, &pt[got.len()..], "{alg} size {size} reads {reads}");
+                    for start in [0, 1, seg - 1, seg, seg + 1, 3 * seg + 5, len - 1] {
+                        r.seek(SeekFrom::Start(start as u64)).unwrap();
+                        let mut tail = Vec::new();
+                        r.read_to_end(&mut tail).unwrap();
+                        assert_eq!(tail, &pt[start..], "{alg} size {size} start {start}");
+                    }
+                }
+            }
+        }
+    }
+}
