@@ -11,22 +11,52 @@ use std::sync::OnceLock;
 #[derive(Default, Clone, Copy)]
 pub(crate) struct FxHasher(u64);
 
+impl FxHasher {
+    fn add(&mut self, x: u64) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(K);
+    }
+}
+
+/// The last `1..8` bytes of a key as one word, with their number: two overlapping
+/// reads of four bytes, or three single bytes, instead of a step per byte (words are
+/// short, so most keys are all tail).
+fn tail(r: &[u8]) -> u64 {
+    let n = r.len();
+    let x = match *r {
+        [a, b, c, d, ..] => {
+            let lo = u32::from_le_bytes([a, b, c, d]);
+            let hi = match r.get(n - 4..) {
+                Some(&[e, f, g, h]) => u32::from_le_bytes([e, f, g, h]),
+                _ => 0,
+            };
+            u64::from(lo) | u64::from(hi) << 32
+        }
+        [a, .., z] => u64::from(a) << 16 | u64::from(r[n / 2]) << 8 | u64::from(z),
+        [a] => u64::from(a) << 16 | u64::from(a) << 8 | u64::from(a),
+        [] => 0,
+    };
+    x ^ (n as u64) << 56
+}
+
 impl Hasher for FxHasher {
     fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
         let mut chunks = bytes.chunks_exact(8);
         for c in &mut chunks {
             let mut w = [0u8; 8];
             w.copy_from_slice(c);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+            self.add(u64::from_le_bytes(w));
         }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            self.add(tail(rest));
         }
     }
 
     fn finish(&self) -> u64 {
-        self.0
+        // The high bits of the last product depend on every bit before them: rotated
+        // down, they choose the bucket (as rustc-hash 2 does).
+        self.0.rotate_left(26)
     }
 }
 
@@ -140,8 +170,9 @@ const SLOT_KEY: u64 = 0xFFFF_0000_FF00_0000;
 fn word_hash(w: &[u8]) -> u64 {
     let mut h = FxHasher::default();
     h.write(w);
-    // Mix the top bits down: the slot index comes from the low bits.
+    // Mix every bit into the low ones, which choose the slot.
     let x = h.finish();
+    let x = (x ^ (x >> 32)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     x ^ (x >> 29)
 }
 
@@ -762,6 +793,27 @@ mod tests {
             .count();
         assert_eq!(added, 4);
         assert_eq!(small.get(b"0"), 1);
+    }
+
+    /// The hash spreads the words of the lists: linear probes stay short (a weak
+    /// mix of the last bytes once gave 0.77 slots on average and 45 at most).
+    #[test]
+    fn word_table_probes_stay_short() {
+        let t = &Gazetteer::get().words;
+        let (mut total, mut n, mut longest) = (0usize, 0usize, 0usize);
+        for (w, _) in t.iter() {
+            let home = usize::try_from(word_hash(w)).unwrap() & t.mask;
+            let i = t.probe(w).unwrap();
+            let d = (i + t.slots.len() - home) & t.mask;
+            total += d;
+            n += 1;
+            longest = longest.max(d);
+        }
+        let mean = total as f64 / n as f64;
+        assert!(
+            mean < 0.3 && longest <= 12,
+            "mean {mean:.3}, longest {longest}"
+        );
     }
 
     #[test]
