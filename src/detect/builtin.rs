@@ -208,12 +208,21 @@ struct Words {
     lens: [u64; 256],
     /// Bit `c` is set when a word of the list ends with byte `c` (lower case).
     last: [u64; 4],
+    /// The words of at most 8 bytes, lower case, as [`text::pack8_lower`] packs them,
+    /// and how many: compared as integers.
+    short: [u64; WORDS_SHORT],
+    shorts: usize,
 }
+
+/// The most words of at most 8 bytes a [`Words`] list holds.
+const WORDS_SHORT: usize = 64;
 
 impl Words {
     const fn new(list: &'static [&'static str]) -> Self {
         let mut lens = [0u64; 256];
         let mut last = [0u64; 4];
+        let mut short = [0u64; WORDS_SHORT];
+        let mut shorts = 0;
         let mut i = 0;
         while i < list.len() {
             let b = list[i].as_bytes();
@@ -223,10 +232,27 @@ impl Words {
                 lens[c as usize] |= 1 << n;
                 let z = b[b.len() - 1].to_ascii_lowercase();
                 last[(z / 64) as usize] |= 1 << (z % 64);
+                if b.len() <= 8 {
+                    let mut x = 0u64;
+                    let mut k = 0;
+                    while k < b.len() {
+                        x |= (b[k].to_ascii_lowercase() as u64) << (8 * k);
+                        k += 1;
+                    }
+                    assert!(shorts < WORDS_SHORT, "a Words list of more short words");
+                    short[shorts] = x;
+                    shorts += 1;
+                }
             }
             i += 1;
         }
-        Self { list, lens, last }
+        Self {
+            list,
+            lens,
+            last,
+            short,
+            shorts,
+        }
     }
 
     /// Whether a word of the list ends with byte `c` (ignoring ASCII case): when not,
@@ -248,8 +274,14 @@ impl Words {
             return false;
         };
         let n = w.len().min(63);
-        self.lens[usize::from(c.to_ascii_lowercase())] & (1 << n) != 0
-            && self.list.iter().any(|x| w.eq_ignore_ascii_case(x))
+        if self.lens[usize::from(c.to_ascii_lowercase())] & (1 << n) == 0 {
+            return false;
+        }
+        match text::pack8_lower(w.as_bytes()) {
+            Some(Some(x)) => self.short.iter().take(self.shorts).any(|&s| s == x),
+            // Longer, outside ASCII (a few street prefixes are: "allée") or with a NUL.
+            _ => self.list.iter().any(|x| w.eq_ignore_ascii_case(x)),
+        }
     }
 }
 
@@ -2740,6 +2772,41 @@ mod tests {
     }
 
     /// The byte-wise helpers answer as the `str` methods they stand for.
+    #[test]
+    fn words_has_agrees_with_the_list() {
+        let sets = [
+            &PHONE_WORD_SET,
+            &STRONG_PHONE_WORD_SET,
+            &NOT_PHONE_WORD_SET,
+            &NAME_CUE_SET,
+            &WEAK_NAME_CUE_SET,
+            &LANGUAGE_WORD_SET,
+            &STREET_PREFIX_SET,
+            &TITLE_SET,
+            &ORG_CUE_BEFORE_SET,
+            &ORG_CUE_AFTER_SET,
+            &ORG_CUE_NOUN_SET,
+        ];
+        for set in sets {
+            let mut probes: Vec<String> = Vec::new();
+            for w in set.list {
+                probes.push((*w).to_owned());
+                probes.push(w.to_uppercase());
+                probes.push(format!("{w}s"));
+                probes.push(format!("{w}\0"));
+                probes.push(w.chars().skip(1).collect());
+                probes.push(format!("{}é", &w[..w.len() - 1]));
+            }
+            probes.extend(
+                ["", "a", "\0", "é", "no\0", "mr", "Mr", "MRS", "hello", "x"].map(String::from),
+            );
+            for p in &probes {
+                let want = set.list.iter().any(|x| p.eq_ignore_ascii_case(x));
+                assert_eq!(set.has(p), want, "{p:?}");
+            }
+        }
+    }
+
     #[test]
     fn latin_lower_agrees_with_to_lowercase() {
         for u in 0..0x800u32 {
