@@ -738,11 +738,7 @@ mod ring_impl {
             buf: &mut [u8],
             tag: &[u8],
         ) -> std::result::Result<(), ()> {
-            let tag = Tag::try_from(tag).map_err(|_| ())?;
-            self.0
-                .open_in_place_separate_tag(Self::nonce(nonce)?, Aad::from(aad), tag, buf, 0..)
-                .map(|_| ())
-                .map_err(|_| ())
+            self.open_within(nonce, aad, buf, 0, tag)
         }
     }
 }

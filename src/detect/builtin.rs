@@ -190,6 +190,9 @@ const ORG_CUE_NOUNS: &[&str] = &[
     "provider",
 ];
 
+/// Words right before three digits that make them a postcode (Iceland, the Faroes).
+const ZIP_CUES: &[&str] = &["zip", "zipcode", "postcode", "postal", "code"];
+
 /// Words before a digit run that say it is something else than a phone number (a
 /// postcode, a license, an account): the run is not validated as one.
 const NOT_PHONE_WORDS: &[&str] = &[
@@ -273,8 +276,7 @@ impl Words {
         let Some(&c) = w.as_bytes().first() else {
             return false;
         };
-        let n = w.len().min(63);
-        if self.lens[usize::from(c.to_ascii_lowercase())] & (1 << n) == 0 {
+        if !self.may_have(c, w.len()) {
             return false;
         }
         match text::pack8_lower(w.as_bytes()) {
@@ -288,6 +290,7 @@ impl Words {
 const PHONE_WORD_SET: Words = Words::new(PHONE_WORDS);
 const STRONG_PHONE_WORD_SET: Words = Words::new(STRONG_PHONE_WORDS);
 const NOT_PHONE_WORD_SET: Words = Words::new(NOT_PHONE_WORDS);
+const ZIP_CUE_SET: Words = Words::new(ZIP_CUES);
 const NAME_CUE_SET: Words = Words::new(NAME_CUES);
 const WEAK_NAME_CUE_SET: Words = Words::new(WEAK_NAME_CUES);
 const LANGUAGE_WORD_SET: Words = Words::new(LANGUAGE_WORDS);
@@ -2002,19 +2005,7 @@ impl Cx<'_, '_> {
             ) && (groups.len() == 1 || uniform(b"- "))
                 // Three digits (Iceland, the Faroes) only right after a postcode word.
                 || lens == [3]
-                    && self.bits.any_word_near_starting(
-                        self.text,
-                        start,
-                        end,
-                        (24, 3),
-                        (0, 0),
-                        |c, n| matches!(c.to_ascii_lowercase(), b'z' | b'p' | b'c') && n >= 3,
-                        |w| {
-                            ["zip", "zipcode", "postcode", "postal", "code"]
-                                .iter()
-                                .any(|z| w.eq_ignore_ascii_case(z))
-                        },
-                    );
+                    && self.set_word_before(start, end, (24, 3), &ZIP_CUE_SET);
             if zip {
                 let score = if self.town_before(start) { 0.45 } else { 0.1 };
                 found |= self.push(EntityType::ZipCode, start, end, score);
@@ -2534,20 +2525,14 @@ impl Cx<'_, '_> {
         }
     }
 
-    /// Whether a title of [`TITLES`] stands right before `start` (see
-    /// [`text::title_before`]); most words before a name end in a byte that no title
-    /// ends in, refused before the title is looked for.
+    /// Whether a title of [`TITLES`] stands right before `start`.
     fn titled(&self, start: usize) -> bool {
-        let b = self.text.as_bytes();
-        if start < 3 || b[start - 1] != b' ' {
-            return false;
-        }
-        let e = if b[start - 2] == b'.' {
-            start - 2
-        } else {
-            start - 1
-        };
-        TITLE_SET.may_end(b[e - 1]) && text::title_before(self.text, start, |w| TITLE_SET.has(w))
+        text::title_before(
+            self.text,
+            start,
+            |c| TITLE_SET.may_end(c),
+            |w| TITLE_SET.has(w),
+        )
     }
 
     fn person(&mut self, start: usize, end: usize, flags: u16) -> bool {
@@ -2778,6 +2763,7 @@ mod tests {
             &PHONE_WORD_SET,
             &STRONG_PHONE_WORD_SET,
             &NOT_PHONE_WORD_SET,
+            &ZIP_CUE_SET,
             &NAME_CUE_SET,
             &WEAK_NAME_CUE_SET,
             &LANGUAGE_WORD_SET,

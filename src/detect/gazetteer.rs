@@ -18,27 +18,6 @@ impl FxHasher {
     }
 }
 
-/// The last `1..8` bytes of a key as one word, with their number: two overlapping
-/// reads of four bytes, or three single bytes, instead of a step per byte (words are
-/// short, so most keys are all tail).
-fn tail(r: &[u8]) -> u64 {
-    let n = r.len();
-    let x = match *r {
-        [a, b, c, d, ..] => {
-            let lo = u32::from_le_bytes([a, b, c, d]);
-            let hi = match r.get(n - 4..) {
-                Some(&[e, f, g, h]) => u32::from_le_bytes([e, f, g, h]),
-                _ => 0,
-            };
-            u64::from(lo) | u64::from(hi) << 32
-        }
-        [a, .., z] => u64::from(a) << 16 | u64::from(r[n / 2]) << 8 | u64::from(z),
-        [a] => u64::from(a) << 16 | u64::from(a) << 8 | u64::from(a),
-        [] => 0,
-    };
-    x ^ (n as u64) << 56
-}
-
 impl Hasher for FxHasher {
     fn write(&mut self, bytes: &[u8]) {
         let mut chunks = bytes.chunks_exact(8);
@@ -47,9 +26,10 @@ impl Hasher for FxHasher {
             w.copy_from_slice(c);
             self.add(u64::from_le_bytes(w));
         }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            self.add(tail(rest));
+        // The last 1 to 7 bytes as one word, with their number (words are short, so
+        // most keys are all tail).
+        if let Some(x) = super::text::pack8(chunks.remainder()) {
+            self.add(x ^ (chunks.remainder().len() as u64) << 56);
         }
     }
 

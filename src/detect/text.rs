@@ -152,8 +152,14 @@ pub(crate) fn split_spaces(
 }
 
 /// Whether a title ("Mr.", "Dr") stands right before `start`: the title, an optional
-/// dot, one space. Titles are at most 7 bytes.
-pub(crate) fn title_before(text: &str, start: usize, is_title: impl Fn(&str) -> bool) -> bool {
+/// dot, one space. Titles are at most 7 bytes. `may_end` refuses a last byte that no
+/// title ends with, before the word is looked for (most words before a name).
+pub(crate) fn title_before(
+    text: &str,
+    start: usize,
+    may_end: impl Fn(u8) -> bool,
+    is_title: impl Fn(&str) -> bool,
+) -> bool {
     let b = text.as_bytes();
     // Quick rejects: most words are not preceded by a space and a letter or a dot.
     if start < 3 || b[start - 1] != b' ' {
@@ -163,7 +169,7 @@ pub(crate) fn title_before(text: &str, start: usize, is_title: impl Fn(&str) -> 
     if b[e - 1] == b'.' {
         e -= 1;
     }
-    if !(b[e - 1].is_ascii_alphabetic() || b[e - 1] >= 0x80) {
+    if !(b[e - 1].is_ascii_alphabetic() || b[e - 1] >= 0x80) || !may_end(b[e - 1]) {
         return false;
     }
     let from = floor_boundary(text, start.saturating_sub(12));
@@ -445,22 +451,12 @@ fn high_bits(block: &[u8]) -> u64 {
         .fold(0, |m, (k, &c)| m | u64::from(c >> 7) << k)
 }
 
-/// The 8 bytes of `x` with their ASCII capitals (0x41..=0x5A) lowered, other bytes as
-/// they are (byte-wise range tests on the low 7 bits: no carry crosses a byte).
-fn ascii_capitals_lowered(x: u64) -> u64 {
-    let y = x & !HI;
-    let upper = y.wrapping_add(LO * (0x80 - 0x41)) & !y.wrapping_add(LO * (0x7F - 0x5A)) & !x & HI;
-    x | upper >> 2
-}
-
-/// A word of 1 to 8 bytes, its ASCII capitals lowered, packed little-endian into an
-/// integer (zero bytes after it): `Some(Some(x))`; `Some(None)` when a byte is outside
-/// ASCII or NUL (which no word list holds, and which the packing would confuse with its
-/// padding); `None` when it is empty or longer than 8 bytes. Read with two overlapping
-/// loads of four bytes (or three single bytes), not a step per byte.
-pub(crate) fn pack8_lower(w: &[u8]) -> Option<Option<u64>> {
+/// A word of 1 to 8 bytes packed little-endian into an integer (zero bytes after it);
+/// `None` when it is empty or longer. Read with two overlapping loads of four bytes (or
+/// three single bytes), not a step per byte.
+pub(crate) fn pack8(w: &[u8]) -> Option<u64> {
     let n = w.len();
-    let x = match *w {
+    Some(match *w {
         [] => return None,
         [a, b, c, d, ..] if n <= 8 => {
             let lo = u64::from(u32::from_le_bytes([a, b, c, d]));
@@ -475,7 +471,24 @@ pub(crate) fn pack8_lower(w: &[u8]) -> Option<Option<u64>> {
         }
         [a] => u64::from(a),
         _ => return None,
-    };
+    })
+}
+
+/// The 8 bytes of `x` with their ASCII capitals (0x41..=0x5A) lowered, other bytes as
+/// they are (byte-wise range tests on the low 7 bits: no carry crosses a byte).
+fn ascii_capitals_lowered(x: u64) -> u64 {
+    let y = x & !HI;
+    let upper = y.wrapping_add(LO * (0x80 - 0x41)) & !y.wrapping_add(LO * (0x7F - 0x5A)) & !x & HI;
+    x | upper >> 2
+}
+
+/// A word of 1 to 8 bytes, its ASCII capitals lowered, packed little-endian into an
+/// integer (zero bytes after it): `Some(Some(x))`; `Some(None)` when a byte is outside
+/// ASCII or NUL (which no word list holds, and which the packing would confuse with its
+/// padding); `None` when it is empty or longer than 8 bytes ([`pack8`]).
+pub(crate) fn pack8_lower(w: &[u8]) -> Option<Option<u64>> {
+    let n = w.len();
+    let x = pack8(w)?;
     // The padding bytes set, a zero byte is a NUL of the word.
     let v = x | u64::MAX
         .checked_shl(u32::try_from(8 * n).unwrap_or(64))
@@ -1353,8 +1366,10 @@ mod tests {
         assert!(context_match("Cards", "card") && !context_match("cardiology", "card"));
         assert_eq!(next_word(t, 10, 2), Some((12, 16)));
         let mr = |w: &str| w.eq_ignore_ascii_case("mr");
-        assert!(title_before("Dear Mr. Smith", 9, mr));
-        assert!(!title_before("Smith", 0, mr));
+        assert!(title_before("Dear Mr. Smith", 9, |_| true, mr));
+        assert!(title_before("Dear Mr. Smith", 9, |c| c == b'r', mr));
+        assert!(!title_before("Dear Mr. Smith", 9, |c| c != b'r', mr));
+        assert!(!title_before("Smith", 0, |_| true, mr));
         assert_eq!(floor_boundary("é", 1), 0);
         assert_eq!(window("aé", 0, 2), "a");
         assert!(is_tld("com") && is_tld("UK") && !is_tld("json"));

@@ -1016,12 +1016,33 @@ impl<R> StreamReader<R> {
     }
 
     fn filled_by(&mut self, n: usize) {
+        let room = self.raw.len() - self.filled;
+        self.filled += self.took(n, room);
+    }
+
+    /// Counts a read of `n` bytes from the source into a room of `room` bytes (0 is the
+    /// end of input; a source that claims more than the room is held to it); returns the
+    /// bytes taken.
+    fn took(&mut self, n: usize, room: usize) -> usize {
         if n == 0 {
             self.eof = true;
         }
-        let n = n.min(self.raw.len() - self.filled);
-        self.filled += n;
+        let n = n.min(room);
         self.consumed += u64::try_from(n).unwrap_or(u64::MAX);
+        n
+    }
+
+    /// After segment `index` opened: the stream ends with it (`last`), or the next
+    /// segment begins with its lookahead byte.
+    fn advance(&mut self, last: bool, lookahead: u8) -> Result<()> {
+        if last {
+            self.done = true;
+        } else {
+            self.index = next_index(self.index)?;
+            self.raw[0] = lookahead;
+            self.filled = 1;
+        }
+        Ok(())
     }
 
     /// Decodes the segment in `raw` into `out` (the caller's buffer, when it holds a whole
@@ -1040,14 +1061,7 @@ impl<R> StreamReader<R> {
         let n = self
             .segments
             .open_to(self.index, last, &self.raw[..sealed_len], target)?;
-        if last {
-            self.done = true;
-        } else {
-            self.index = next_index(self.index)?;
-            // Carry the lookahead byte over as the first byte of the next segment.
-            self.raw[0] = self.raw[full];
-            self.filled = 1;
-        }
+        self.advance(last, self.raw[full])?;
         Ok(n)
     }
 
@@ -1104,12 +1118,7 @@ impl<R: Read> StreamReader<R> {
         self.filled = 0;
         while got < sealed.len() && !self.eof {
             match self.inner.read(&mut sealed[got..]) {
-                Ok(0) => self.eof = true,
-                Ok(n) => {
-                    let n = n.min(sealed.len() - got);
-                    got += n;
-                    self.consumed += u64::try_from(n).unwrap_or(u64::MAX);
-                }
+                Ok(n) => got += self.took(n, sealed.len() - got),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(Error::Io(e)),
             }
@@ -1133,13 +1142,7 @@ impl<R: Read> StreamReader<R> {
                 backup: &self.raw[..head],
             },
         )?;
-        if last {
-            self.done = true;
-        } else {
-            self.index = next_index(self.index)?;
-            self.raw[0] = lookahead;
-            self.filled = 1;
-        }
+        self.advance(last, lookahead)?;
         Ok(n)
     }
 
