@@ -2116,10 +2116,16 @@ impl Cx<'_, '_> {
             return false;
         }
         let w = self.text[start..end].trim_end_matches(['\'', '’', '-']);
-        let end = start + w.len();
-        if !w.starts_with(char::is_uppercase) {
+        if !w.starts_with(char::is_uppercase) || self.contraction(start, w) {
             return false;
         }
+        // A possessive is the name it is of: "John's" is looked up, and found, as "John".
+        let w = w
+            .strip_suffix("'s")
+            .or_else(|| w.strip_suffix("’s"))
+            .filter(|stem| !stem.is_empty())
+            .unwrap_or(w);
+        let end = start + w.len();
         let flags = self.flags_at(start, end);
         let mut found = false;
         if self.on(&EntityType::Nrp) {
@@ -2135,6 +2141,39 @@ impl Cx<'_, '_> {
             found |= self.person(start, end, flags);
         }
         found
+    }
+
+    /// Whether the word `w` at `start` is a contraction, which names no person, place or
+    /// organization: "I'm", "They're", "I've", "I'll", "I'd", "Don't", or a stop word with
+    /// "'s" ("It's", "What's"). A name with an apostrophe ("O'Brien", "D'Angelo") or a
+    /// possessive ("Thomas's") is none.
+    fn contraction(&mut self, start: usize, w: &str) -> bool {
+        let b = w.as_bytes();
+        let Some(k) = b.iter().position(|&c| c == b'\'' || c == 0xE2) else {
+            return false;
+        };
+        let after = match &b[k..] {
+            [b'\'', rest @ ..] | [0xE2, 0x80, 0x99, rest @ ..] => rest,
+            _ => return false,
+        };
+        let stem = &b[..k];
+        match after {
+            [m] if m.eq_ignore_ascii_case(&b'm') || m.eq_ignore_ascii_case(&b'd') => true,
+            [a, b2]
+                if [*a, *b2].eq_ignore_ascii_case(b"re")
+                    || [*a, *b2].eq_ignore_ascii_case(b"ve")
+                    || [*a, *b2].eq_ignore_ascii_case(b"ll") =>
+            {
+                true
+            }
+            [t] if t.eq_ignore_ascii_case(&b't') => {
+                stem.last().is_some_and(|n| n.eq_ignore_ascii_case(&b'n'))
+            }
+            [s] if s.eq_ignore_ascii_case(&b's') => {
+                !stem.is_empty() && self.flags_at(start, start + k) & W_STOP != 0
+            }
+            _ => false,
+        }
     }
 
     /// A name that is in no list, by its shape and the words before it: capitalized
