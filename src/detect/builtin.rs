@@ -2380,16 +2380,20 @@ impl Cx<'_, '_> {
                 }
             }
         }
+        // The first hyphen, by bytes: a word is a few bytes, shorter than `memchr`'s
+        // setup.
+        let hyphen = w.bytes().position(|c| c == b'-');
         if flags & (W_FIRST | W_STOP | W_COUNTRY | W_CITY | W_PLACE_FIRST | W_NRP | W_NRP_FIRST)
             == 0
-            && !w.contains('-')
+            && hyphen.is_none()
             && let Some(stop) = self.organization_by_cue(start, end)
         {
             return self.push(EntityType::Organization, start, stop, 0.5);
         }
         if flags == 0
-            && let Some((a, b)) = w.split_once('-')
-            && !b.contains('-')
+            && let Some(k) = hyphen
+            && let (a, b) = (&w[..k], &w[k + 1..])
+            && !b.bytes().any(|c| c == b'-')
             && a.len() >= 2
             && b.starts_with(char::is_uppercase)
             && self.flags_at(start, start + a.len()) & W_SURNAME != 0
