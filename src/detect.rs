@@ -22,7 +22,9 @@
 //!   and house numbers for addresses, company legal forms (cleanco) and organization
 //!   words for organizations, demonyms and language names (world-countries) for NRP.
 //!   Names in no list are found by the words that introduce them ("My name is", "Dear")
-//!   and around middle initials; organizations by cue words ("work for", "office"). Validators look a bounded distance around their
+//!   and around middle initials; organizations by cue words ("work for", "office"). A
+//!   possessive is looked up as its name ("John's"); a contraction ("I'm", "It's") is
+//!   never a name, place or organization. Validators look a bounded distance around their
 //!   candidate, so the whole scan is linear in the text.
 //! - **Context.** Words shortly before (or after) a finding raise its score by 0.35, to
 //!   at least 0.4, as Presidio's context enhancer does: "card 4111…", "NHS no.
