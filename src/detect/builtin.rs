@@ -2157,22 +2157,13 @@ impl Cx<'_, '_> {
             _ => return false,
         };
         let stem = &b[..k];
-        match after {
-            [m] if m.eq_ignore_ascii_case(&b'm') || m.eq_ignore_ascii_case(&b'd') => true,
-            [a, b2]
-                if [*a, *b2].eq_ignore_ascii_case(b"re")
-                    || [*a, *b2].eq_ignore_ascii_case(b"ve")
-                    || [*a, *b2].eq_ignore_ascii_case(b"ll") =>
-            {
-                true
-            }
-            [t] if t.eq_ignore_ascii_case(&b't') => {
-                stem.last().is_some_and(|n| n.eq_ignore_ascii_case(&b'n'))
-            }
-            [s] if s.eq_ignore_ascii_case(&b's') => {
-                !stem.is_empty() && self.flags_at(start, start + k) & W_STOP != 0
-            }
-            _ => false,
+        let is = |s: &[u8]| after.eq_ignore_ascii_case(s);
+        if [&b"m"[..], b"d", b"re", b"ve", b"ll"].iter().any(|s| is(s)) {
+            true
+        } else if is(b"t") {
+            stem.last().is_some_and(|n| n.eq_ignore_ascii_case(&b'n'))
+        } else {
+            is(b"s") && !stem.is_empty() && self.flags_at(start, start + k) & W_STOP != 0
         }
     }
 
@@ -2799,7 +2790,7 @@ mod tests {
         }
     }
 
-    /// The byte-wise helpers answer as the `str` methods they stand for.
+    /// `Words::has` answers as a scan of its list, for every list.
     #[test]
     fn words_has_agrees_with_the_list() {
         let sets = [
@@ -2857,6 +2848,7 @@ mod tests {
         );
     }
 
+    /// The byte-wise helpers answer as the `str` methods they stand for.
     #[test]
     fn ascii_helpers_agree_with_the_str_methods() {
         let mut words: Vec<String> = "a A Ab AB É Éa ÉA Aé AÉ A.É A’s K\u{212a} Smith. Smith., \
