@@ -496,6 +496,58 @@ fn lower_after_first(w: &str) -> bool {
     false
 }
 
+/// Up to 16 bytes (a word) in one integer, lower-cased and tested for non-ASCII bytes
+/// at once: a loop over a word's bytes ends after a number of steps that changes from
+/// one word to the next, which costs a mispredicted branch about once per word. The
+/// bytes past the word are zero.
+#[derive(Clone, Copy)]
+struct Bytes16 {
+    x: u128,
+}
+
+const LO16: u128 = u128::MAX / 0xFF;
+const HI16: u128 = LO16 << 7;
+
+impl Bytes16 {
+    /// The bytes of `text[start..end]` (`start <= end`), read as 16 bytes from `start`
+    /// where the text has them (one load, no copy of a varying length); `None` when
+    /// the word is longer than 16 bytes or not inside the text.
+    fn at(text: &[u8], start: usize, end: usize) -> Option<Self> {
+        let n = end.checked_sub(start)?;
+        if n > 16 {
+            return None;
+        }
+        let keep = u128::MAX
+            .checked_shr(u32::try_from(128 - 8 * n).ok()?)
+            .unwrap_or(0);
+        let x = match text.get(start..start + 16) {
+            Some(e) => u128::from_le_bytes(<[u8; 16]>::try_from(e).ok()?),
+            None => {
+                let mut buf = [0u8; 16];
+                buf[..n].copy_from_slice(text.get(start..end)?);
+                u128::from_le_bytes(buf)
+            }
+        };
+        Some(Self { x: x & keep })
+    }
+
+    /// Whether every byte is ASCII.
+    fn is_ascii(self) -> bool {
+        self.x & HI16 == 0
+    }
+
+    /// The bytes with ASCII capitals lower-cased (`u8::to_ascii_lowercase` of each).
+    fn ascii_lowercase(self) -> u128 {
+        let y = self.x & !HI16;
+        // The top bit of each byte in `A..=Z` (byte-wise sums, no carry between bytes).
+        let upper = y.wrapping_add(LO16 * u128::from(0x80 - b'A'))
+            & !y.wrapping_add(LO16 * u128::from(0x7F - b'Z'))
+            & !self.x
+            & HI16;
+        self.x | upper >> 2
+    }
+}
+
 /// Shape of a candidate: which validator it goes to. Order = pattern priority.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Shape {
@@ -717,6 +769,7 @@ impl Builtin {
             buf2: String::new(),
             memo: [(usize::MAX, 0, 0); MEMO],
             next: [(usize::MAX, None); MEMO],
+            marked: true,
         };
         // Pass 2, run first: capitalized words and digit runs, the most frequent
         // candidates, by a byte loop (a regex match per word would cost more than the
@@ -739,8 +792,9 @@ impl Builtin {
                     i = end.max(i + 1);
                 }
                 C_UPPER => {
-                    let end = word_end(b, i);
+                    let (end, marked) = word_end(b, i);
                     if end > i {
+                        cx.marked = marked;
                         cx.dispatch(Shape::Word, i, end);
                     }
                     i = end.max(i + 1);
@@ -947,12 +1001,17 @@ const BYTE_CLASS: [u8; 256] = {
 
 /// End of a capitalized-word candidate at `i`: ASCII letters, Latin-1 and Latin
 /// Extended-A letters (UTF-8 lead bytes C3 to C5 with their continuation bytes),
-/// apostrophes and hyphens. Returns `i` when the word is not a candidate.
-fn word_end(b: &[u8], i: usize) -> usize {
+/// apostrophes and hyphens. Returns `i` when the word is not a candidate; and whether
+/// the word has an apostrophe or a hyphen.
+fn word_end(b: &[u8], i: usize) -> (usize, bool) {
     let mut j = i;
+    let mut marked = false;
     while j < b.len() {
         let c = b[j];
-        if c.is_ascii_alphabetic() || c == b'\'' || c == b'-' && j > i {
+        if c.is_ascii_alphabetic() {
+            j += 1;
+        } else if c == b'\'' || c == b'-' && j > i {
+            marked = true;
             j += 1;
         } else if (0xC3..=0xC5).contains(&c)
             && b.get(j + 1).is_some_and(|n| (0x80..=0xBF).contains(n))
@@ -966,9 +1025,9 @@ fn word_end(b: &[u8], i: usize) -> usize {
     if b.get(j)
         .is_some_and(|c| c.is_ascii_digit() || *c == b'_' || *c >= 0x80)
     {
-        return i;
+        return (i, false);
     }
-    j
+    (j, marked)
 }
 
 /// End of the digit run starting at `i` (`+` or `(` may open it): groups of digits
@@ -1095,6 +1154,9 @@ struct Cx<'a, 'o> {
     /// The results of [`text::next_word`] (gap 1) at recent positions, by position:
     /// the checks of one capitalized word ask for the word after it several times.
     next: [(usize, Option<(usize, usize)>); MEMO],
+    /// Whether the word pass 2 hands to [`Cx::word`] has an apostrophe or a hyphen
+    /// (see [`word_end`]): without, it is no contraction and has no hyphen to split at.
+    marked: bool,
 }
 
 /// The types that [`Cx::numeric`] never finds: with only these on, digit runs are
@@ -1187,8 +1249,24 @@ impl Cx<'_, '_> {
         {
             return f;
         }
-        let f = match self.text.get(start..end) {
-            // Most words: ASCII and short, lower-cased on the stack in one pass.
+        // Most words: ASCII and at most 16 bytes, lower-cased and looked up as two
+        // integers.
+        let packed = Bytes16::at(self.text.as_bytes(), start, end).filter(|x| x.is_ascii());
+        let f = if let Some(x) = packed {
+            self.b.gaz.word_packed(x.ascii_lowercase(), end - start)
+        } else {
+            self.flags_slow(start, end)
+        };
+        if let Some(m) = self.memo.get_mut(slot) {
+            *m = (start, end, f);
+        }
+        f
+    }
+
+    /// [`Cx::flags_at`] of a word that is not ASCII or longer than 16 bytes.
+    fn flags_slow(&mut self, start: usize, end: usize) -> u16 {
+        match self.text.get(start..end) {
+            // ASCII words of up to 32 bytes, lower-cased on the stack in one pass.
             Some(w) if w.len() <= 32 => {
                 let mut buf = [0u8; 32];
                 let mut high = 0u8;
@@ -1206,11 +1284,7 @@ impl Cx<'_, '_> {
             }
             Some(w) => self.b.gaz.word(lower(&mut self.buf2, w)),
             None => 0,
-        };
-        if let Some(m) = self.memo.get_mut(slot) {
-            *m = (start, end, f);
         }
-        f
     }
 
     /// `text::next_word(self.text, i, 1)`, remembered.
@@ -2116,7 +2190,7 @@ impl Cx<'_, '_> {
             return false;
         }
         let w = self.text[start..end].trim_end_matches(['\'', '’', '-']);
-        if !w.starts_with(char::is_uppercase) || self.contraction(start, w) {
+        if !w.starts_with(char::is_uppercase) || self.marked && self.contraction(start, w) {
             return false;
         }
         // A possessive is the name it is of: "John's" is looked up, and found, as "John".
@@ -2373,7 +2447,11 @@ impl Cx<'_, '_> {
         }
         // The first hyphen, by bytes: a word is a few bytes, shorter than `memchr`'s
         // setup.
-        let hyphen = w.bytes().position(|c| c == b'-');
+        let hyphen = if self.marked {
+            w.bytes().position(|c| c == b'-')
+        } else {
+            None
+        };
         if flags & (W_FIRST | W_STOP | W_COUNTRY | W_CITY | W_PLACE_FIRST | W_NRP | W_NRP_FIRST)
             == 0
             && hyphen.is_none()
@@ -2892,6 +2970,43 @@ mod tests {
         for b in 0..=255u8 {
             assert_eq!(WORD_END.has(b), b".,;:!?\")".contains(&b), "{b}");
         }
+        // `Bytes16`: every span of up to 17 bytes of a text, near its end too (where
+        // fewer than 16 bytes follow the start), against the byte-wise methods.
+        let text = "Ab-Z'q É@[`{ zZ AZaz 0123456789 Smith O'Brien Anne-Marie é ÉTÉ \u{7f}\u{80}";
+        let b = text.as_bytes();
+        for start in 0..=b.len() {
+            for end in start..=(start + 17).min(b.len()) {
+                let got = Bytes16::at(b, start, end);
+                if end - start > 16 {
+                    assert!(got.is_none());
+                    continue;
+                }
+                let x = got.unwrap();
+                let w = &b[start..end];
+                assert_eq!(x.is_ascii(), w.is_ascii(), "{start}..{end}");
+                let mut want = [0u8; 16];
+                want[..w.len()].copy_from_slice(&w.to_ascii_lowercase());
+                assert_eq!(
+                    x.ascii_lowercase(),
+                    u128::from_le_bytes(want),
+                    "{start}..{end}"
+                );
+            }
+        }
+        assert!(Bytes16::at(b, 3, 2).is_none());
+        assert!(Bytes16::at(b, b.len(), b.len() + 1).is_none());
+        // `word_end` says whether the word has an apostrophe or a hyphen.
+        for (w, end, marked) in [
+            ("Smith said", 5, false),
+            ("O'Brien said", 7, true),
+            ("Anne-Marie", 10, true),
+            ("Zoë's", 6, true),
+            ("Straße", 7, false),
+            ("GB29", 0, false),
+            ("John'", 5, true),
+        ] {
+            assert_eq!(word_end(w.as_bytes(), 0), (end, marked), "{w:?}");
+        }
     }
 
     /// The remembered gazetteer flags and next words answer as the lookups they stand
@@ -2916,6 +3031,7 @@ mod tests {
             buf2: String::new(),
             memo: [(usize::MAX, 0, 0); MEMO],
             next: [(usize::MAX, None); MEMO],
+            marked: true,
         };
         let bounds: Vec<usize> = (0..=text.len())
             .filter(|&i| text.is_char_boundary(i))

@@ -120,6 +120,12 @@ impl Gazetteer {
     pub(crate) fn word_bytes(&self, lower: &[u8]) -> u16 {
         self.words.get(lower)
     }
+
+    /// As [`Gazetteer::word`], of a lower-cased word of `n` bytes (1 to 16) packed
+    /// little-endian into `x`, zero after them.
+    pub(crate) fn word_packed(&self, x: u128, n: usize) -> u16 {
+        self.words.get_packed(x, n)
+    }
 }
 
 /// A fixed map from words to flags, laid out for look-ups that miss the caches: one
@@ -147,11 +153,32 @@ const WORD_TABLE_MAX_LEN: usize = 255;
 /// The bits of a slot that a look-up compares before the word: hash bits and length.
 const SLOT_KEY: u64 = 0xFFFF_0000_FF00_0000;
 
+/// The hash of a word: of up to 16 bytes, [`packed_hash`] of them; longer, [`FxHasher`].
 fn word_hash(w: &[u8]) -> u64 {
+    if w.len() <= 16 {
+        let mut buf = [0u8; 16];
+        buf[..w.len()].copy_from_slice(w);
+        return packed_hash(u128::from_le_bytes(buf), w.len());
+    }
     let mut h = FxHasher::default();
     h.write(w);
     // Mix every bit into the low ones, which choose the slot.
     let x = h.finish();
+    let x = (x ^ (x >> 32)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x ^ (x >> 29)
+}
+
+/// The hash of a word of `n` bytes (at most 16), packed little-endian into `x` with zero
+/// bytes after it: two multiplications, no step per byte, so that a look-up from bytes
+/// already in a register (`WordTable::get_packed`) costs no loop whose end depends on
+/// the word's length.
+#[inline]
+fn packed_hash(x: u128, n: usize) -> u64 {
+    let lo = u64::try_from(x & u128::from(u64::MAX)).unwrap_or(0);
+    let hi = u64::try_from(x >> 64).unwrap_or(0);
+    let a = lo.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let b = (hi ^ (n as u64) << 56).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+    let x = a ^ b.rotate_left(32);
     let x = (x ^ (x >> 32)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     x ^ (x >> 29)
 }
@@ -197,19 +224,55 @@ impl WordTable {
     /// half full, so an empty slot always ends the probe.
     #[inline]
     fn probe(&self, w: &[u8]) -> Result<usize, (usize, u64)> {
-        let h = word_hash(w);
+        self.probe_by(word_hash(w), w.len(), |s| self.key(s) == Some(w))
+    }
+
+    /// [`WordTable::probe`] of a word of hash `h` and `len` bytes, `is_key` telling
+    /// whether a slot of that hash and length holds it.
+    #[inline]
+    fn probe_by(
+        &self,
+        h: u64,
+        len: usize,
+        is_key: impl Fn(u64) -> bool,
+    ) -> Result<usize, (usize, u64)> {
         // The hash bits and the length, as they sit in a slot.
-        let want = (h >> 48) << 48 | (w.len() as u64) << 24;
+        let want = (h >> 48) << 48 | (len as u64) << 24;
         let mut i = usize::try_from(h & self.mask as u64).unwrap_or(0);
         loop {
             let s = self.slots.get(i).copied().unwrap_or(0);
             if s == 0 {
                 return Err((i, want));
             }
-            if s & SLOT_KEY == want && self.key(s) == Some(w) {
+            if s & SLOT_KEY == want && is_key(s) {
                 return Ok(i);
             }
             i = (i + 1) & self.mask;
+        }
+    }
+
+    /// As [`WordTable::get`] of the `n` bytes (1 to 16) packed little-endian into `x`,
+    /// zero after them: the word is hashed and compared as two integers.
+    #[inline]
+    pub(crate) fn get_packed(&self, x: u128, n: usize) -> u16 {
+        if n == 0 || n > 16 {
+            return 0;
+        }
+        let keep = u128::MAX >> (128 - 8 * n);
+        let is_key = |s: u64| {
+            let Ok(off) = usize::try_from(s & 0xFF_FFFF) else {
+                return false;
+            };
+            match self.arena.get(off..off + 16) {
+                Some(e) => {
+                    u128::from_le_bytes(<[u8; 16]>::try_from(e).unwrap_or([0; 16])) & keep == x
+                }
+                None => self.key(s) == x.to_le_bytes().get(..n),
+            }
+        };
+        match self.probe_by(packed_hash(x, n), n, is_key) {
+            Ok(i) => u16::try_from(self.slots[i] >> 32 & 0xFFFF).unwrap_or(0),
+            Err(_) => 0,
         }
     }
 
@@ -761,6 +824,36 @@ mod tests {
         for i in 0..20_000u32 {
             assert_eq!(t.get(format!("w{i}y").as_bytes()), 0);
         }
+        // Packed look-ups (words of 1 to 16 bytes) answer as `get`, the words near the
+        // end of the arena (read without 16 bytes after them) included.
+        let packed = |w: &[u8]| {
+            let mut buf = [0u8; 16];
+            buf[..w.len()].copy_from_slice(w);
+            u128::from_le_bytes(buf)
+        };
+        let mut tried = 0;
+        for (k, &f) in &map {
+            if k.len() <= 16 {
+                assert_eq!(
+                    t.get_packed(packed(k), k.len()),
+                    f,
+                    "{:?}",
+                    std::str::from_utf8(k)
+                );
+                // A prefix of the word (a different length) or one more byte is not it.
+                let short = &k[..k.len() - 1];
+                assert_eq!(t.get_packed(packed(short), short.len()), t.get(short));
+                if k.len() < 16 {
+                    let mut long = k.clone();
+                    long.push(b'q');
+                    assert_eq!(t.get_packed(packed(&long), long.len()), t.get(&long));
+                }
+                tried += 1;
+            }
+        }
+        assert!(tried > 10_000, "{tried}");
+        assert_eq!(t.get_packed(0, 0), 0);
+        assert_eq!(t.get_packed(u128::MAX, 17), 0);
         assert_eq!(t.get(b""), 0);
         assert_eq!(t.get(&[b'a'; 256]), 0);
         assert_eq!(t.get(&[b'a'; 254]), 0);
@@ -773,6 +866,10 @@ mod tests {
             .count();
         assert_eq!(added, 4);
         assert_eq!(small.get(b"0"), 1);
+        // An arena of 4 bytes: no word has 16 bytes after its start.
+        for w in [&b"0"[..], b"3", b"12", b"4"] {
+            assert_eq!(small.get_packed(packed(w), w.len()), small.get(w), "{w:?}");
+        }
     }
 
     /// The hash spreads the words of the lists: linear probes stay short (a weak
