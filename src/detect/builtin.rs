@@ -1009,7 +1009,7 @@ fn word_end(b: &[u8], i: usize) -> (usize, bool) {
     while j < b.len() {
         let c = b[j];
         if c.is_ascii_alphabetic() {
-            j += 1;
+            j = text::letters_end(b, j + 1);
         } else if c == b'\'' || c == b'-' && j > i {
             marked = true;
             j += 1;
