@@ -12,7 +12,7 @@ use super::entity::{BUILTIN, EntityType, Finding};
 use super::gazetteer::{
     Gazetteer, STREET_GLUED, STREET_SUFFIXES, TITLES, UNIT_WORDS, W_CITY, W_COUNTRY, W_FIRST,
     W_LEGAL_FORM, W_NRP, W_NRP_FIRST, W_ORG_WORD, W_PLACE_FIRST, W_STOP, W_STREET_PREFIX,
-    W_STREET_SUFFIX, W_SURNAME, trigram,
+    W_STREET_SUFFIX, W_SURNAME, low_bytes16, pack16, trigram,
 };
 use super::phone::PhoneMetadata;
 use super::{checksum, text};
@@ -517,18 +517,13 @@ impl Bytes16 {
         if n > 16 {
             return None;
         }
-        let keep = u128::MAX
-            .checked_shr(u32::try_from(128 - 8 * n).ok()?)
-            .unwrap_or(0);
         let x = match text.get(start..start + 16) {
             Some(e) => u128::from_le_bytes(<[u8; 16]>::try_from(e).ok()?),
-            None => {
-                let mut buf = [0u8; 16];
-                buf[..n].copy_from_slice(text.get(start..end)?);
-                u128::from_le_bytes(buf)
-            }
+            None => pack16(text.get(start..end)?)?,
         };
-        Some(Self { x: x & keep })
+        Some(Self {
+            x: x & low_bytes16(n),
+        })
     }
 
     /// Whether every byte is ASCII.
@@ -1266,7 +1261,8 @@ impl Cx<'_, '_> {
     /// [`Cx::flags_at`] of a word that is not ASCII or longer than 16 bytes.
     fn flags_slow(&mut self, start: usize, end: usize) -> u16 {
         match self.text.get(start..end) {
-            // ASCII words of up to 32 bytes, lower-cased on the stack in one pass.
+            // Longer ASCII words, up to 32 bytes (or not ASCII after all), lower-cased
+            // on the stack in one pass.
             Some(w) if w.len() <= 32 => {
                 let mut buf = [0u8; 32];
                 let mut high = 0u8;

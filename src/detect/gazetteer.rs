@@ -153,12 +153,25 @@ const WORD_TABLE_MAX_LEN: usize = 255;
 /// The bits of a slot that a look-up compares before the word: hash bits and length.
 const SLOT_KEY: u64 = 0xFFFF_0000_FF00_0000;
 
+/// The bytes of `w` (at most 16) packed little-endian into an integer, zero after
+/// them; `None` when `w` is longer.
+pub(crate) fn pack16(w: &[u8]) -> Option<u128> {
+    let mut buf = [0u8; 16];
+    buf.get_mut(..w.len())?.copy_from_slice(w);
+    Some(u128::from_le_bytes(buf))
+}
+
+/// The mask of the low `n` bytes of a `u128` (`n` at most 16).
+pub(crate) fn low_bytes16(n: usize) -> u128 {
+    u128::MAX
+        .checked_shr(u32::try_from(128 - 8 * n.min(16)).unwrap_or(128))
+        .unwrap_or(0)
+}
+
 /// The hash of a word: of up to 16 bytes, [`packed_hash`] of them; longer, [`FxHasher`].
 fn word_hash(w: &[u8]) -> u64 {
-    if w.len() <= 16 {
-        let mut buf = [0u8; 16];
-        buf[..w.len()].copy_from_slice(w);
-        return packed_hash(u128::from_le_bytes(buf), w.len());
+    if let Some(x) = pack16(w) {
+        return packed_hash(x, w.len());
     }
     let mut h = FxHasher::default();
     h.write(w);
@@ -258,7 +271,7 @@ impl WordTable {
         if n == 0 || n > 16 {
             return 0;
         }
-        let keep = u128::MAX >> (128 - 8 * n);
+        let keep = low_bytes16(n);
         let is_key = |s: u64| {
             let Ok(off) = usize::try_from(s & 0xFF_FFFF) else {
                 return false;
@@ -826,11 +839,7 @@ mod tests {
         }
         // Packed look-ups (words of 1 to 16 bytes) answer as `get`, the words near the
         // end of the arena (read without 16 bytes after them) included.
-        let packed = |w: &[u8]| {
-            let mut buf = [0u8; 16];
-            buf[..w.len()].copy_from_slice(w);
-            u128::from_le_bytes(buf)
-        };
+        let packed = |w: &[u8]| pack16(w).unwrap();
         let mut tried = 0;
         for (k, &f) in &map {
             if k.len() <= 16 {

@@ -411,10 +411,16 @@ fn ascii_alnum_or(x: u64, extra: u8) -> u64 {
     let at_least = |v: u64, lo: u64| v.wrapping_add(LO * (0x80 - lo)) & HI;
     let above = |v: u64, hi: u64| v.wrapping_add(LO * (0x7F - hi)) & HI;
     let digit = at_least(y, 0x30) & !above(y, 0x39);
-    let l = y | (LO * 0x20);
-    let letter = at_least(l, 0x61) & !above(l, 0x7A);
     let extra = !((y ^ (LO * u64::from(extra))).wrapping_add(LO * 0x7F)) & HI;
-    (digit | letter | extra) & !(x & HI)
+    (digit | extra | ascii_letters(x)) & !(x & HI)
+}
+
+/// The top bit of each byte of `x` that is an ASCII letter.
+#[inline(always)]
+fn ascii_letters(x: u64) -> u64 {
+    // Byte-wise range tests on the low 7 bits, lower-cased (no carry crosses a byte).
+    let l = (x & !HI) | (LO * 0x20);
+    l.wrapping_add(LO * (0x80 - 0x61)) & !l.wrapping_add(LO * (0x7F - 0x7A)) & !x & HI
 }
 
 /// The word bytes (ASCII alphanumeric or `'`) of the 8 bytes of `x` (little-endian) as
@@ -449,10 +455,7 @@ pub(crate) fn run_end(b: &[u8], mut i: usize) -> usize {
 pub(crate) fn letters_end(b: &[u8], mut i: usize) -> usize {
     while let Some(e) = b.get(i..i + 8) {
         let x = u64::from_le_bytes(<[u8; 8]>::try_from(e).unwrap_or([0; 8]));
-        let y = x & !HI;
-        let l = y | (LO * 0x20);
-        let letter = l.wrapping_add(LO * (0x80 - 0x61)) & !l.wrapping_add(LO * (0x7F - 0x7A));
-        let stop = !(letter & !x) & HI;
+        let stop = !ascii_letters(x) & HI;
         if stop != 0 {
             return i + trailing(stop) / 8;
         }
@@ -1280,49 +1283,39 @@ mod tests {
         }
     }
 
-    #[test]
-    fn run_end_agrees_with_the_byte_rule() {
-        let stops = |c: u8| c < 0x80 && !(c.is_ascii_alphanumeric() || c == b'_');
+    /// Every byte at every place of a 19-byte run that `end` crosses, from every start:
+    /// `end` stops where the byte rule `stops` first holds.
+    fn check_scan_end(end: fn(&[u8], usize) -> usize, stops: fn(u8) -> bool, run: &[u8; 19]) {
         let reference = |b: &[u8], i: usize| (i..b.len()).find(|&k| stops(b[k])).unwrap_or(b.len());
-        // Every byte at every place of a 19-byte run of word bytes, from every start.
         for c in 0..=255u8 {
             for k in 0..19 {
-                let mut b = *b"aZ_09\xC3\xA9bcdefghijklm";
+                let mut b = *run;
                 b[k] = c;
                 for i in 0..=b.len() {
-                    assert_eq!(
-                        run_end(&b, i),
-                        reference(&b, i),
-                        "byte {c:#x} at {k} from {i}"
-                    );
+                    assert_eq!(end(&b, i), reference(&b, i), "byte {c:#x} at {k} from {i}");
                 }
             }
         }
+    }
+
+    #[test]
+    fn run_end_agrees_with_the_byte_rule() {
+        check_scan_end(
+            run_end,
+            |c| c < 0x80 && !(c.is_ascii_alphanumeric() || c == b'_'),
+            b"aZ_09\xC3\xA9bcdefghijklm",
+        );
         assert_eq!(run_end(b"", 0), 0);
         assert_eq!(run_end(b"abc def", 0), 3);
     }
 
     #[test]
     fn letters_end_agrees_with_the_byte_rule() {
-        let reference = |b: &[u8], i: usize| {
-            (i..b.len())
-                .find(|&k| !b[k].is_ascii_alphabetic())
-                .unwrap_or(b.len())
-        };
-        // Every byte at every place of a 19-byte run of letters, from every start.
-        for c in 0..=255u8 {
-            for k in 0..19 {
-                let mut b = *b"aZazAZbcdefghijklmn";
-                b[k] = c;
-                for i in 0..=b.len() {
-                    assert_eq!(
-                        letters_end(&b, i),
-                        reference(&b, i),
-                        "byte {c:#x} at {k} from {i}"
-                    );
-                }
-            }
-        }
+        check_scan_end(
+            letters_end,
+            |c| !c.is_ascii_alphabetic(),
+            b"aZazAZbcdefghijklmn",
+        );
         assert_eq!(letters_end(b"", 0), 0);
         assert_eq!(letters_end(b"Smith's", 1), 5);
     }
