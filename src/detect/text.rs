@@ -469,10 +469,22 @@ pub(crate) fn letters_end(b: &[u8], mut i: usize) -> usize {
 
 /// Bit `k` is set when byte `k` of `block` (at most 64 bytes) is outside ASCII.
 fn high_bits(block: &[u8]) -> u64 {
-    block
-        .iter()
-        .enumerate()
-        .fold(0, |m, (k, &c)| m | u64::from(c >> 7) << k)
+    // The top bit of each byte of 8, gathered into the low 8 bits.
+    let gather = |x: u64| ((x >> 7) & LO).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+    let mut m = 0;
+    let eights = block.chunks_exact(8);
+    let rest = eights.remainder();
+    let mut shift = 0;
+    for e in eights {
+        m |= gather(u64::from_le_bytes(<[u8; 8]>::try_from(e).unwrap_or([0; 8]))) << shift;
+        shift += 8;
+    }
+    if !rest.is_empty() {
+        let mut e = [0u8; 8];
+        e[..rest.len()].copy_from_slice(rest);
+        m |= gather(u64::from_le_bytes(e)) << shift;
+    }
+    m
 }
 
 /// A word of 1 to 8 bytes packed little-endian into an integer (zero bytes after it);
@@ -1293,6 +1305,38 @@ mod tests {
                 b[k] = c;
                 for i in 0..=b.len() {
                     assert_eq!(end(&b, i), reference(&b, i), "byte {c:#x} at {k} from {i}");
+                }
+            }
+        }
+    }
+
+    /// `high_bits` of every block length up to 64, with a byte outside ASCII at every
+    /// place and with every byte value, against the byte rule.
+    #[test]
+    fn high_bits_agrees_with_the_byte_rule() {
+        let reference = |b: &[u8]| {
+            b.iter()
+                .enumerate()
+                .fold(0u64, |m, (k, &c)| m | u64::from(c >> 7) << k)
+        };
+        let mut block = [0u8; 64];
+        for (k, c) in block.iter_mut().enumerate() {
+            *c = if k % 5 == 0 {
+                0xC3
+            } else {
+                b'a' + (k % 26) as u8
+            };
+        }
+        for n in 0..=64 {
+            for k in 0..n {
+                for c in [0x00, 0x41, 0x7F, 0x80, 0xA9, 0xFF] {
+                    let mut b = block;
+                    b[k] = c;
+                    assert_eq!(
+                        high_bits(&b[..n]),
+                        reference(&b[..n]),
+                        "{n} bytes, {c:#x} at {k}"
+                    );
                 }
             }
         }
