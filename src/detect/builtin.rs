@@ -1730,26 +1730,24 @@ impl Cx<'_, '_> {
                 break;
             }
             let seg_end = seg_start + seg.len();
-            let words: Vec<&str> = seg.split(' ').filter(|w| !w.is_empty()).collect();
-            let looks = words.iter().all(|w| {
+            let mut words = seg.split(' ').filter(|w| !w.is_empty());
+            let looks = words.clone().all(|w| {
                 let c = w.chars().next().unwrap_or(' ');
-                c.is_uppercase() || c.is_ascii_digit() || (*w == "nan")
+                c.is_uppercase() || c.is_ascii_digit() || w == "nan"
             });
-            if !looks || words.len() > 5 {
+            if !looks || words.clone().nth(5).is_some() {
                 break;
             }
-            let last = words.last().copied().unwrap_or("");
+            let last = words.next_back().unwrap_or("");
             let ends_postcode = last.bytes().all(|b| b.is_ascii_digit() || b == b'-')
                 && (3..=10).contains(&last.len());
-            let is_country = self.b.gaz.countries.contains(&seg.to_lowercase())
-                || words.len() >= 2
-                    && self
-                        .b
-                        .gaz
-                        .countries
-                        .contains(&words[..words.len() - 1].join(" ").to_lowercase())
-                    && ends_postcode;
-            if ends_postcode || is_country {
+            if ends_postcode
+                || self
+                    .b
+                    .gaz
+                    .countries
+                    .contains(text::Lower::new(seg).as_str())
+            {
                 best = seg_end;
             }
             i = seg_end;
