@@ -737,17 +737,32 @@ fn resolve_overlaps(out: &mut Vec<Finding>) {
     // the built-in recognizers report in a few runs already in order (one per pass),
     // which it merges in linear time; ties differ only in the score, and merging takes
     // the higher one.
-    out.sort_by(|a, b| {
-        a.start
-            .cmp(&b.start)
-            .then(b.end.cmp(&a.end))
-            .then_with(|| entity_cmp(&a.entity, &b.entity))
-    });
+    // Findings of built-in types are sorted as integers: the sort key and the index,
+    // which makes an unstable sort give the stable order.
+    let sorted: Vec<Finding> = match sort_keys(out) {
+        Some(keys) => keys
+            .iter()
+            .map(|&k| {
+                let i = usize::try_from(k & u128::from(u32::MAX)).unwrap_or(0);
+                std::mem::replace(&mut out[i], Finding::new(EntityType::Person, 0, 0, 0.0))
+            })
+            .collect(),
+        None => {
+            out.sort_by(|a, b| {
+                a.start
+                    .cmp(&b.start)
+                    .then(b.end.cmp(&a.end))
+                    .then_with(|| entity_cmp(&a.entity, &b.entity))
+            });
+            std::mem::take(out)
+        }
+    };
+    out.clear();
     // The last finding kept of each type, by index into `merged`.
     let mut last_builtin = [usize::MAX; BUILTIN.len()];
     let mut last_custom: Vec<(EntityType, usize)> = Vec::new();
-    let mut merged: Vec<Finding> = Vec::with_capacity(out.len());
-    for f in out.drain(..) {
+    let mut merged: Vec<Finding> = Vec::with_capacity(sorted.len());
+    for f in sorted {
         let slot = match f.entity.builtin_index() {
             Some(i) => &mut last_builtin[i],
             None => {
@@ -832,6 +847,25 @@ fn resolve_overlaps(out: &mut Vec<Finding>) {
             .zip(keep)
             .filter_map(|(f, k)| k.then_some(f)),
     );
+}
+
+/// For findings all of built-in types, with offsets below 2^40 and fewer than 2^32 of
+/// them, one integer each that sorts as start, then end descending, then type, then
+/// position in `out` (in its low 32 bits), sorted; `None` for others.
+fn sort_keys(out: &[Finding]) -> Option<Vec<u128>> {
+    const MAX: u128 = (1 << 40) - 1;
+    let mut keys = Vec::with_capacity(out.len());
+    for (i, f) in out.iter().enumerate() {
+        let (start, end) = (u128::try_from(f.start).ok()?, u128::try_from(f.end).ok()?);
+        if start > MAX || end > MAX {
+            return None;
+        }
+        let t = u128::try_from(f.entity.builtin_index()?).ok()?;
+        let i = u128::from(u32::try_from(i).ok()?);
+        keys.push(start << 88 | (MAX - end) << 48 | t << 32 | i);
+    }
+    keys.sort_unstable();
+    Some(keys)
 }
 
 /// The order of [`EntityType`], with built-in types compared by index (no string
