@@ -212,7 +212,7 @@ struct Words {
     /// Bit `c` is set when a word of the list ends with byte `c` (lower case).
     last: [u64; 4],
     /// The words of at most 8 bytes, lower case, as [`text::pack8_lower`] packs them,
-    /// and how many: compared as integers.
+    /// sorted, and how many: compared as integers, by binary search.
     short: [u64; WORDS_SHORT],
     shorts: usize,
 }
@@ -249,6 +249,18 @@ impl Words {
             }
             i += 1;
         }
+        // Insertion sort (a `const fn` has no `sort`), duplicates kept.
+        let mut i = 1;
+        while i < shorts {
+            let x = short[i];
+            let mut j = i;
+            while j > 0 && short[j - 1] > x {
+                short[j] = short[j - 1];
+                j -= 1;
+            }
+            short[j] = x;
+            i += 1;
+        }
         Self {
             list,
             lens,
@@ -280,7 +292,10 @@ impl Words {
             return false;
         }
         match text::pack8_lower(w.as_bytes()) {
-            Some(Some(x)) => self.short.iter().take(self.shorts).any(|&s| s == x),
+            Some(Some(x)) => self
+                .short
+                .get(..self.shorts)
+                .is_some_and(|s| s.binary_search(&x).is_ok()),
             // Longer, outside ASCII (a few street prefixes are: "allée") or with a NUL.
             _ => self.list.iter().any(|x| w.eq_ignore_ascii_case(x)),
         }
