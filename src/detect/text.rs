@@ -214,7 +214,18 @@ fn word_char_at(text: &str, i: usize) -> (bool, usize) {
         return (ASCII_WORD[usize::from(b)], 1);
     }
     let c = text[i..].chars().next().unwrap_or(' ');
-    (c.is_alphanumeric(), c.len_utf8())
+    (latin_alphanumeric(c), c.len_utf8())
+}
+
+/// `c.is_alphanumeric()`, without its table search for the letters of Latin-1 and
+/// Latin Extended-A (all of `U+00C0..=U+017F` but `×` and `÷`), those of most European
+/// names.
+fn latin_alphanumeric(c: char) -> bool {
+    match u32::from(c) {
+        0xD7 | 0xF7 => false,
+        0xC0..=0x17F => true,
+        _ => c.is_alphanumeric(),
+    }
 }
 
 /// The start of the character that ends at byte `j` of `text` (`j` a char boundary,
@@ -1306,6 +1317,15 @@ mod tests {
                 for i in 0..=b.len() {
                     assert_eq!(end(&b, i), reference(&b, i), "byte {c:#x} at {k} from {i}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn latin_alphanumeric_agrees_with_is_alphanumeric() {
+        for u in 0..0x800u32 {
+            if let Some(c) = char::from_u32(u) {
+                assert_eq!(latin_alphanumeric(c), c.is_alphanumeric(), "{c:?}");
             }
         }
     }
