@@ -737,32 +737,27 @@ fn resolve_overlaps(out: &mut Vec<Finding>) {
     // the built-in recognizers report in a few runs already in order (one per pass),
     // which it merges in linear time; ties differ only in the score, and merging takes
     // the higher one.
-    // Findings of built-in types are sorted as integers: the sort key and the index,
-    // which makes an unstable sort give the stable order.
-    let sorted: Vec<Finding> = match sort_keys(out) {
-        Some(keys) => keys
-            .iter()
-            .map(|&k| {
-                let i = usize::try_from(k & u128::from(u32::MAX)).unwrap_or(0);
-                std::mem::replace(&mut out[i], Finding::new(EntityType::Person, 0, 0, 0.0))
-            })
-            .collect(),
-        None => {
-            out.sort_by(|a, b| {
-                a.start
-                    .cmp(&b.start)
-                    .then(b.end.cmp(&a.end))
-                    .then_with(|| entity_cmp(&a.entity, &b.entity))
-            });
-            std::mem::take(out)
-        }
-    };
-    out.clear();
+    // Findings of built-in types are sorted as integers: the sort key and the index
+    // (so the order is the stable one); the others by comparing them.
+    let keys = sort_keys(out);
+    if keys.is_none() {
+        out.sort_by(|a, b| {
+            a.start
+                .cmp(&b.start)
+                .then(b.end.cmp(&a.end))
+                .then_with(|| entity_cmp(&a.entity, &b.entity))
+        });
+    }
+    let mut found = std::mem::take(out);
     // The last finding kept of each type, by index into `merged`.
     let mut last_builtin = [usize::MAX; BUILTIN.len()];
     let mut last_custom: Vec<(EntityType, usize)> = Vec::new();
-    let mut merged: Vec<Finding> = Vec::with_capacity(sorted.len());
-    for f in sorted {
+    let mut merged: Vec<Finding> = Vec::with_capacity(found.len());
+    for j in 0..found.len() {
+        let i = keys.as_ref().map_or(j, |k| {
+            usize::try_from(k[j] & u128::from(u32::MAX)).unwrap_or(j)
+        });
+        let f = std::mem::replace(&mut found[i], Finding::new(EntityType::Person, 0, 0, 0.0));
         let slot = match f.entity.builtin_index() {
             Some(i) => &mut last_builtin[i],
             None => {
@@ -786,6 +781,9 @@ fn resolve_overlaps(out: &mut Vec<Finding>) {
         *slot = merged.len();
         merged.push(f);
     }
+    // `out` gets its buffer back.
+    found.clear();
+    *out = found;
     // Then greedily by priority: higher score, longer, earlier, type order. A finding
     // can only clash with findings of its cluster (the run of findings, by start, that
     // overlap one another transitively), so the greedy choice is made cluster by
@@ -864,7 +862,9 @@ fn sort_keys(out: &[Finding]) -> Option<Vec<u128>> {
         let i = u128::from(u32::try_from(i).ok()?);
         keys.push(start << 88 | (MAX - end) << 48 | t << 32 | i);
     }
-    keys.sort_unstable();
+    // A stable sort, which merges the runs already in order (each pass reports in
+    // order); the keys are distinct, so any sort gives this order.
+    keys.sort();
     Some(keys)
 }
 
