@@ -1340,12 +1340,8 @@ mod tests {
                 .fold(0u64, |m, (k, &c)| m | u64::from(c >> 7) << k)
         };
         let mut block = [0u8; 64];
-        for (k, c) in block.iter_mut().enumerate() {
-            *c = if k % 5 == 0 {
-                0xC3
-            } else {
-                b'a' + (k % 26) as u8
-            };
+        for ((k, c), letter) in block.iter_mut().enumerate().zip((b'a'..=b'z').cycle()) {
+            *c = if k % 5 == 0 { 0xC3 } else { letter };
         }
         for n in 0..=64 {
             for k in 0..n {
