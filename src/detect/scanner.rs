@@ -733,12 +733,9 @@ fn resolve_overlaps(out: &mut Vec<Finding>) {
     }
     // By start (longer first): the order of the result, and the order in which a
     // finding inside a longer one of the same type ("Apt. 4" inside "22 Baker Street
-    // Apt. 4") merges into it (the longer span, the higher score). A stable sort:
-    // the built-in recognizers report in a few runs already in order (one per pass),
-    // which it merges in linear time; ties differ only in the score, and merging takes
-    // the higher one.
-    // Findings of built-in types are sorted as integers: the sort key and the index
-    // (so the order is the stable one); the others by comparing them.
+    // Apt. 4") merges into it (the longer span, the higher score). The stable order:
+    // ties differ only in the score, and merging takes the higher one. Findings of
+    // built-in types are sorted as integers (`sort_keys`), the others by comparing them.
     let keys = sort_keys(out);
     if keys.is_none() {
         out.sort_by(|a, b| {

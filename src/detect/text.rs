@@ -255,24 +255,11 @@ impl WordBits {
         // One spare word, so that a range read never goes past the end.
         let mut bits = vec![0u64; b.len() / 64 + 2];
         for (n, block) in b.chunks(64).enumerate() {
-            let mut m = 0u64;
             let mut high = 0u64;
-            let eights = block.chunks_exact(8);
-            let rest = eights.remainder();
-            let mut shift = 0;
-            for e in eights {
-                let x = u64::from_le_bytes(<[u8; 8]>::try_from(e).unwrap_or([0; 8]));
+            let m = bits_by_eight(block, |x| {
                 high |= x;
-                m |= ascii_word_bits(x) << shift;
-                shift += 8;
-            }
-            if !rest.is_empty() {
-                let mut e = [0u8; 8];
-                e[..rest.len()].copy_from_slice(rest);
-                let x = u64::from_le_bytes(e);
-                high |= x;
-                m |= ascii_word_bits(x) << shift;
-            }
+                ascii_word_bits(x)
+            });
             bits[n] |= m;
             if high & HI != 0 {
                 // Characters outside ASCII: all their bytes have the bit of the
@@ -437,8 +424,7 @@ fn ascii_letters(x: u64) -> u64 {
 /// The word bytes (ASCII alphanumeric or `'`) of the 8 bytes of `x` (little-endian) as
 /// the 8 low bits, bit `k` for byte `k`; bytes outside ASCII are not word bytes here.
 fn ascii_word_bits(x: u64) -> u64 {
-    // Gather the top bit of each byte into the low 8 bits.
-    (ascii_alnum_or(x, b'\'') >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
+    gather_top_bits(ascii_alnum_or(x, b'\''))
 }
 
 /// The first byte of `b` at or after `i` that is ASCII and neither alphanumeric nor
@@ -480,20 +466,31 @@ pub(crate) fn letters_end(b: &[u8], mut i: usize) -> usize {
 
 /// Bit `k` is set when byte `k` of `block` (at most 64 bytes) is outside ASCII.
 fn high_bits(block: &[u8]) -> u64 {
-    // The top bit of each byte of 8, gathered into the low 8 bits.
-    let gather = |x: u64| ((x >> 7) & LO).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+    bits_by_eight(block, gather_top_bits)
+}
+
+/// The top bit of each byte of `x`, gathered into the low 8 bits (byte `k`'s in bit `k`).
+fn gather_top_bits(x: u64) -> u64 {
+    ((x >> 7) & LO).wrapping_mul(0x0102_0408_1020_4080) >> 56
+}
+
+/// The bits of `block` (at most 64 bytes) that `bits` gives for each 8 of its bytes (read
+/// little-endian, the last ones padded with zeros; its low 8 bits, one per byte), bit `k`
+/// for byte `k`.
+#[inline]
+fn bits_by_eight(block: &[u8], mut bits: impl FnMut(u64) -> u64) -> u64 {
     let mut m = 0;
     let eights = block.chunks_exact(8);
     let rest = eights.remainder();
     let mut shift = 0;
     for e in eights {
-        m |= gather(u64::from_le_bytes(<[u8; 8]>::try_from(e).unwrap_or([0; 8]))) << shift;
+        m |= bits(u64::from_le_bytes(<[u8; 8]>::try_from(e).unwrap_or([0; 8]))) << shift;
         shift += 8;
     }
     if !rest.is_empty() {
         let mut e = [0u8; 8];
         e[..rest.len()].copy_from_slice(rest);
-        m |= gather(u64::from_le_bytes(e)) << shift;
+        m |= bits(u64::from_le_bytes(e)) << shift;
     }
     m
 }
@@ -1330,8 +1327,8 @@ mod tests {
         }
     }
 
-    /// `high_bits` of every block length up to 64, with a byte outside ASCII at every
-    /// place and with every byte value, against the byte rule.
+    /// `high_bits` of every block length up to 64, with six byte values (ASCII and not)
+    /// at every place, against the byte rule.
     #[test]
     fn high_bits_agrees_with_the_byte_rule() {
         let reference = |b: &[u8]| {
