@@ -1745,15 +1745,17 @@ impl Cx<'_, '_> {
                 break;
             }
             let seg_end = seg_start + seg.len();
-            let mut words = seg.split(' ').filter(|w| !w.is_empty());
-            let looks = words.clone().all(|w| {
+            // Its words, their number and the last, in one pass.
+            let (mut words, mut last, mut looks) = (0, "", true);
+            for w in seg.split(' ').filter(|w| !w.is_empty()) {
                 let c = w.chars().next().unwrap_or(' ');
-                c.is_uppercase() || c.is_ascii_digit() || w == "nan"
-            });
-            if !looks || words.clone().nth(5).is_some() {
+                looks &= c.is_uppercase() || c.is_ascii_digit() || w == "nan";
+                words += 1;
+                last = w;
+            }
+            if !looks || words > 5 {
                 break;
             }
-            let last = words.next_back().unwrap_or("");
             let ends_postcode = last.bytes().all(|b| b.is_ascii_digit() || b == b'-')
                 && (3..=10).contains(&last.len());
             if ends_postcode
